@@ -1,0 +1,21 @@
+// Command extract turns a labeled GoNB notebook into a Go service repository committed on a
+// branch. It is the same command as decant extract, with the same flags and exit codes:
+//
+//	extract [flags] notebook.ipynb
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/decant-go/decant/cmd/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Extract(ctx, os.Args[1:], cli.OSEnv())
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,6 @@
+package cli
+
+// extraCommands lists the subcommands beyond extract and plan.
+func extraCommands() []command {
+	return nil
+}

@@ -1,0 +1,788 @@
+package extract
+
+import (
+	"crypto/sha256"
+	"errors"
+	"go/scanner"
+	"encoding/hex"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/decant-go/decant/notebooks"
+	"github.com/decant-go/decant/notebooks/gonbcell"
+)
+
+// Options configures Build. The zero value works: the slug comes from the notebook's name.
+type Options struct {
+	// Slug names the package, its directory and the batch command. Default: from the notebook
+	// file name ("Churn Model.ipynb" → "churnmodel").
+	Slug string
+	// Module is the module path of the service. Default: "example.com/<slug>".
+	Module string
+	// AutoLabel assigns sections to notebooks without labels, from headings and from what the
+	// code does.
+	AutoLabel bool
+	// KeepFailed keeps cells whose saved outputs hold an error. GoNB never memorized them, so by
+	// default they are skipped.
+	KeepFailed bool
+	// ReadFile reads a file relative to the notebook's directory. Build uses it to find data
+	// files the code names by relative path, so they can ship with the service. Nil: none are
+	// looked up.
+	ReadFile func(name string) ([]byte, error)
+}
+
+// Plan is the outcome of Build: what goes where and why.
+type Plan struct {
+	Notebook     string     `json:"notebook"`
+	NotebookHash string     `json:"notebook_sha256"`
+	Slug         string     `json:"slug"`
+	Module       string     `json:"module"`
+	Cells        []CellPlan `json:"cells"`
+	Decls        []*Decl    `json:"decls"`
+	Steps        []*Step    `json:"steps"`
+	Imports      []Import   `json:"imports"`
+	Pins         []string   `json:"pins,omitempty"`       // module@version from !*go get lines
+	ModEdits     []string   `json:"mod_edits,omitempty"`  // other go / go mod commands, as Makefile steps
+	Shell        []Shell    `json:"shell,omitempty"`      // shell lines and script cells
+	Env          [][2]string `json:"env,omitempty"`       // %env, in order
+	GoFlags      []string   `json:"goflags,omitempty"`
+	TestFlags    []string   `json:"test_flags,omitempty"`
+	Routes       []Route    `json:"routes"`
+	Assets       []Asset    `json:"assets,omitempty"`
+	Decisions    []Decision `json:"decisions"`
+	AutoLabeled  bool       `json:"auto_labeled"`
+}
+
+// CellPlan records how one cell was read.
+type CellPlan struct {
+	Index   int     `json:"index"`
+	ID      string  `json:"id,omitempty"`
+	Type    string  `json:"type"`
+	Section Section `json:"section"`
+	Label   string  `json:"label,omitempty"` // what labeled it
+	Skipped string  `json:"skipped,omitempty"`
+	Decls   []string `json:"decls,omitempty"`
+	Step    string  `json:"step,omitempty"`
+}
+
+// Decl is one top-level declaration as GoNB would memorize it.
+type Decl struct {
+	Key      string   `json:"key"`  // GoNB's memory key, except that methods strip type parameters (R6)
+	Kind     string   `json:"kind"` // func, method, var, const, type
+	Names    []string `json:"names"`
+	Cell     int      `json:"cell"`
+	CellID   string   `json:"cell_id,omitempty"`
+	Line     int      `json:"line"`
+	EndLine  int      `json:"end_line"`
+	Section  Section  `json:"section"`
+	Kept     bool     `json:"kept"`
+	Reason   string   `json:"reason"`
+	Uses     []string `json:"uses,omitempty"`
+	Exported bool     `json:"exported"`
+
+	text  string        // source text, doc comments and directives included
+	doc   string        // the doc comment, directives included ("" if none)
+	code  string        // the declaration without its doc
+	fn    *ast.FuncDecl // for funcs: the syntax, for routes
+	src   string        // the cell part the syntax points into
+	base  int           // offset of src inside the parsed file
+	order int
+	isTest bool
+}
+
+// Text is the declaration's source as it will be emitted.
+func (d *Decl) Text() string { return d.text }
+
+// Step is a %% (or %main, %exec, func main) body: a statement list the notebook ran.
+type Step struct {
+	Name    string  `json:"name"`
+	Cell    int     `json:"cell"`
+	CellID  string  `json:"cell_id,omitempty"`
+	Line    int     `json:"line"` // cell line of the first body line
+	Section Section `json:"section"`
+	Kept    bool    `json:"kept"`
+	Args    []string `json:"args,omitempty"`
+	Uses    []string `json:"uses,omitempty"`
+	Body    string  `json:"-"`
+	order   int
+}
+
+// Import is an explicit import of the notebook.
+type Import struct {
+	Name string `json:"name,omitempty"`
+	Path string `json:"path"`
+}
+
+// Shell is a shell step the notebook ran, kept as a Makefile or script step.
+type Shell struct {
+	Cell    int    `json:"cell"`
+	Line    int    `json:"line"`
+	Command string `json:"command"`
+	InTmp   bool   `json:"in_module_dir"` // !* ran in GoNB's temp module: now the module root
+	Script  string `json:"script,omitempty"` // for %%bash/%%sh/%%script cells: the file written
+	Body    string `json:"-"`
+}
+
+// Asset is a data file the code names by a relative path, shipped next to the package.
+type Asset struct {
+	Path string `json:"path"`
+	Cell int    `json:"cell"`
+	Size int    `json:"size"`
+	Data []byte `json:"-"`
+}
+
+// Decision is one line of the extraction report.
+type Decision struct {
+	Cell    int    `json:"cell"`
+	Line    int    `json:"line,omitempty"`
+	Subject string `json:"subject"`
+	Action  string `json:"action"` // kept, moved, left out, skipped, replaced, converted, dropped, warning, labeled
+	Reason  string `json:"reason"`
+}
+
+type builder struct {
+	nb      *notebooks.Notebook
+	opts    Options
+	plan    *Plan
+	file    string
+	decls   map[string]*Decl // by key, last wins
+	all     []*Decl          // every declaration seen, including replaced ones
+	nameKey map[string]string
+	imports map[string]Import // by path
+	order   int
+}
+
+// Build reads the notebook and decides what becomes the service. It does no I/O except through
+// Options.ReadFile.
+func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
+	b := &builder{
+		nb:      nb,
+		opts:    opts,
+		file:    nb.Name,
+		decls:   map[string]*Decl{},
+		nameKey: map[string]string{},
+		imports: map[string]Import{},
+	}
+	if err := b.checkKernel(); err != nil {
+		return nil, err
+	}
+	slug := opts.Slug
+	if slug == "" {
+		slug = SlugFor(nb.Name)
+	}
+	if !token.IsIdentifier(slug) || token.IsKeyword(slug) {
+		return nil, fmt.Errorf("slug %q is not a valid Go package name", slug)
+	}
+	mod := opts.Module
+	if mod == "" {
+		mod = "example.com/" + slug
+	}
+	sum := sha256.Sum256(raw)
+	b.plan = &Plan{
+		Notebook:     path.Base(strings.ReplaceAll(nb.Name, "\\", "/")),
+		NotebookHash: hex.EncodeToString(sum[:]),
+		Slug:         slug,
+		Module:       mod,
+	}
+	if err := b.label(); err != nil {
+		return nil, err
+	}
+	if err := b.readCells(); err != nil {
+		return nil, err
+	}
+	if err := b.resolve(); err != nil {
+		return nil, err
+	}
+	b.routes()
+	b.assets()
+	return b.plan, nil
+}
+
+func (b *builder) checkKernel() error {
+	lang := strings.ToLower(b.nb.Language())
+	kern := strings.ToLower(b.nb.KernelName())
+	if lang == "go" || lang == "golang" || strings.Contains(kern, "gonb") || strings.Contains(kern, "decant") {
+		return nil
+	}
+	if lang == "" && kern == "" {
+		return nil // no metadata: trust the user and let the Go parse decide
+	}
+	return &KernelError{File: b.file, Kernel: b.nb.KernelName(), Language: b.nb.Language()}
+}
+
+// SlugFor derives a package name from a notebook file name.
+func SlugFor(name string) string {
+	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
+	base = strings.TrimSuffix(base, path.Ext(base))
+	var sb strings.Builder
+	for _, r := range strings.ToLower(base) {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			sb.WriteRune(r)
+		}
+	}
+	s := sb.String()
+	if s == "" || !unicode.IsLetter(rune(s[0])) {
+		s = "nb" + s
+	}
+	if token.IsKeyword(s) {
+		s += "pkg"
+	}
+	return s
+}
+
+func (b *builder) decide(cell, line int, subject, action, reason string) {
+	b.plan.Decisions = append(b.plan.Decisions, Decision{Cell: cell, Line: line, Subject: subject, Action: action, Reason: reason})
+}
+
+// label assigns a section to every cell.
+func (b *builder) label() error {
+	cur := Exploration
+	curWhy := ""
+	labeled := false
+	var headings []string
+	for _, c := range b.nb.Cells {
+		cp := CellPlan{Index: c.Index, ID: c.ID, Type: c.Type}
+		switch c.Type {
+		case "markdown":
+			if sec, ok, h, hs := headingLabel(c.Source); ok {
+				cur, curWhy, labeled = sec, fmt.Sprintf("heading %q in cell %d", h, c.Index), true
+				cp.Section, cp.Label = sec, fmt.Sprintf("heading %q", h)
+				b.decide(c.Index, 0, "section "+sec.String(), "labeled", fmt.Sprintf("markdown heading %q", h))
+				headings = append(headings, hs...)
+			} else {
+				headings = append(headings, hs...)
+			}
+		case "code":
+			sec, why := cur, curWhy
+			if s, ok, t := tagLabel(c.Tags); ok {
+				cur, curWhy, labeled = s, fmt.Sprintf("tag %q on cell %d", t, c.Index), true
+				sec, why = s, fmt.Sprintf("tag %q", t)
+				b.decide(c.Index, 0, "section "+s.String(), "labeled", why)
+			} else if s, ok, _ := commentLabel(c.Source); ok {
+				first, _, _ := strings.Cut(c.Source, "\n")
+				cur, curWhy, labeled = s, fmt.Sprintf("comment %q in cell %d", strings.TrimSpace(first), c.Index), true
+				sec, why = s, fmt.Sprintf("comment %q", strings.TrimSpace(first))
+				b.decide(c.Index, 1, "section "+s.String(), "labeled", why)
+			}
+			if hasSkipMarker(c.Source) {
+				sec, why = Exploration, "//decant:skip"
+				b.decide(c.Index, 0, "cell", "skipped", "marked //decant:skip: kept out unless labeled code uses what it declares")
+			}
+			cp.Section, cp.Label = sec, why
+		}
+		b.plan.Cells = append(b.plan.Cells, cp)
+	}
+	if labeled {
+		return nil
+	}
+	if !b.opts.AutoLabel {
+		return &NoLabelsError{File: b.file, Headings: headings}
+	}
+	b.autoLabel()
+	return nil
+}
+
+var ioPattern = regexp.MustCompile(`\b(os\.(Open|Create|ReadFile|WriteFile|ReadDir|Getenv|MkdirAll)|sql\.Open|http\.(Get|Post|NewRequest|Client)|bufio\.NewScanner|csv\.NewReader|io\.ReadAll|ioutil\.|\.Query\(|\.QueryRow\(|\.Exec\(|embed)\b`)
+var calcPattern = regexp.MustCompile(`(?i)\b(train|predict|fit|model|score|regress|classif|probab|sigmoid|infer|evaluat|gradient|loss|weights?)\w*`)
+
+// autoLabel assigns sections from what each cell does: I/O is preparation, training and
+// prediction is calculation, other declarations are processing. Statement-only cells follow the
+// section of the code they call.
+func (b *builder) autoLabel() {
+	b.plan.AutoLabeled = true
+	for i, c := range b.nb.Cells {
+		if c.Type != "code" || b.plan.Cells[i].Label == "//decant:skip" {
+			continue
+		}
+		src := c.Source
+		var sec Section
+		var why string
+		switch {
+		case ioPattern.MatchString(src):
+			sec, why = Preparation, "does I/O ("+ioPattern.FindString(src)+")"
+		case calcPattern.MatchString(src):
+			sec, why = Calculation, "computes ("+calcPattern.FindString(src)+")"
+		default:
+			sec, why = Processing, "declares or transforms data"
+		}
+		b.plan.Cells[i].Section = sec
+		b.plan.Cells[i].Label = "auto: " + why
+		b.decide(c.Index, 0, "section "+sec.String(), "labeled", "--auto-label: "+why)
+	}
+}
+
+// readCells splits every code cell and collects declarations, steps and commands.
+func (b *builder) readCells() error {
+	lastCount := 0
+	lastCell := -1
+	for i, c := range b.nb.Cells {
+		if c.Type != "code" {
+			continue
+		}
+		cp := &b.plan.Cells[i]
+		if c.ExecutionCount != nil {
+			if *c.ExecutionCount < lastCount {
+				b.decide(c.Index, 0, "execution order", "warning",
+					fmt.Sprintf("execution count %d comes after %d in cell %d: the saved state came from another order than the notebook's; extraction follows notebook order", *c.ExecutionCount, lastCount, lastCell))
+			}
+			lastCount, lastCell = *c.ExecutionCount, c.Index
+		}
+		if c.HasErrorOutput() && !b.opts.KeepFailed {
+			cp.Skipped = "saved outputs hold an error"
+			b.decide(c.Index, 0, "cell", "skipped", "its saved outputs hold an error, so GoNB never memorized its declarations (use --keep-failed to keep it)")
+			continue
+		}
+		src := c.Source
+		if _, ok, strip := commentLabel(src); ok && strip {
+			// "# 1. Preparation" is a label, not Go: blank it, keeping line numbers.
+			_, rest, _ := strings.Cut(src, "\n")
+			src = "\n" + rest
+		}
+		if strings.TrimSpace(src) == "" {
+			continue
+		}
+		cell, err := gonbcell.Split(src)
+		if err != nil {
+			var se *gonbcell.Error
+			line := 0
+			msg := err.Error()
+			if asErr(err, &se) {
+				line, msg = se.Line, se.Msg
+			}
+			return &CellError{File: b.file, Cell: c.Index, Line: line, Msg: msg}
+		}
+		for _, w := range cell.Warnings {
+			b.decide(c.Index, w.Line, "cell", "warning", w.Msg)
+		}
+		if cell.Magic != nil {
+			b.magic(c, cell.Magic)
+			continue
+		}
+		b.commands(c, cell)
+		if err := b.goPart(c, cp, cell); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func asErr(err error, target **gonbcell.Error) bool { return errors.As(err, target) }
+
+func (b *builder) magic(c *notebooks.Cell, m *gonbcell.Magic) {
+	switch m.Name {
+	case "%%writefile":
+		name := ""
+		for _, a := range m.Args {
+			if a != "-a" {
+				name = a
+			}
+		}
+		if strings.Contains(name, "GONB_TMP_DIR") {
+			b.decide(c.Index, 1, m.Name+" "+name, "warning", "the path is inside GoNB's temporary module, which no longer exists")
+		}
+		if name == "" || path.IsAbs(name) || strings.HasPrefix(name, "~") || strings.Contains(name, "$") || strings.Contains(name, "..") {
+			b.decide(c.Index, 1, m.Name+" "+name, "dropped", "only relative paths inside the notebook's folder become files of the service")
+			return
+		}
+		b.plan.Assets = append(b.plan.Assets, Asset{Path: path.Clean(name), Cell: c.Index, Size: len(m.Body), Data: []byte(m.Body)})
+		b.decide(c.Index, 1, m.Name+" "+name, "converted", "written as a file of the service")
+	default:
+		script := fmt.Sprintf("scripts/cell%d.sh", c.Index)
+		interp := "bash"
+		if m.Name == "%%sh" {
+			interp = "sh"
+		} else if m.Name == "%%script" && len(m.Args) > 0 {
+			interp = strings.Join(m.Args, " ")
+		}
+		b.plan.Shell = append(b.plan.Shell, Shell{Cell: c.Index, Line: 1, Command: interp + " " + script, Script: script, Body: m.Body})
+		b.decide(c.Index, 1, m.Name, "converted", fmt.Sprintf("shell cell becomes %s, run by `make setup`; it is not part of the Go service", script))
+	}
+}
+
+var goGetPin = regexp.MustCompile(`^go\s+get\s+(.*)$`)
+
+func (b *builder) commands(c *notebooks.Cell, cell *gonbcell.Cell) {
+	for _, cmd := range cell.Commands {
+		switch cmd.Name {
+		case "!*":
+			sh := strings.TrimSpace(cmd.Shell)
+			if m := goGetPin.FindStringSubmatch(sh); m != nil {
+				for _, f := range strings.Fields(m[1]) {
+					if strings.HasPrefix(f, "-") {
+						continue
+					}
+					if strings.Contains(f, "@") {
+						b.plan.Pins = append(b.plan.Pins, f)
+						b.decide(c.Index, cmd.Line, "!*"+sh, "converted", "pinned "+f+" in go.mod")
+					} else {
+						b.decide(c.Index, cmd.Line, "!*"+sh, "warning", f+" has no version: go mod tidy picks one")
+					}
+				}
+				continue
+			}
+			if strings.HasPrefix(sh, "go ") {
+				b.plan.ModEdits = append(b.plan.ModEdits, sh)
+				b.decide(c.Index, cmd.Line, "!*"+sh, "converted", "runs in the module root from `make setup`")
+				if strings.Contains(sh, "-replace") || strings.Contains(sh, "go work") {
+					b.decide(c.Index, cmd.Line, "!*"+sh, "warning", "replace and workspace paths are machine-specific")
+				}
+				continue
+			}
+			b.plan.Shell = append(b.plan.Shell, Shell{Cell: c.Index, Line: cmd.Line, Command: sh, InTmp: true})
+			b.decide(c.Index, cmd.Line, "!*"+sh, "converted", "shell line becomes a `make setup` step run from the module root; the service itself does not run it")
+		case "!":
+			sh := strings.TrimSpace(cmd.Shell)
+			b.plan.Shell = append(b.plan.Shell, Shell{Cell: c.Index, Line: cmd.Line, Command: sh})
+			b.decide(c.Index, cmd.Line, "!"+sh, "converted", "shell line becomes a `make setup` step; the service itself does not run it")
+		case "%env":
+			kv := cmd.Args
+			var k, v string
+			if len(kv) == 1 {
+				k, v, _ = strings.Cut(kv[0], "=")
+			} else if len(kv) >= 2 {
+				k, v = kv[0], strings.Join(kv[1:], " ")
+			}
+			if k != "" {
+				b.plan.Env = append(b.plan.Env, [2]string{k, v})
+				b.decide(c.Index, cmd.Line, cmd.Text, "converted", "exported by the Makefile")
+			}
+		case "%goflags":
+			b.plan.GoFlags = append([]string(nil), cmd.Args...)
+			b.decide(c.Index, cmd.Line, cmd.Text, "converted", "becomes GOFLAGS in the Makefile")
+		case "%test":
+			if len(cmd.Args) > 0 {
+				b.plan.TestFlags = append([]string(nil), cmd.Args...)
+			}
+		case "%%", "%main", "%exec", "%args", "%autoget", "%noautoget":
+			// handled with the Go part, or irrelevant outside the kernel
+		case "%cd":
+			b.decide(c.Index, cmd.Line, cmd.Text, "warning", "the notebook changed directory: relative paths in the code depended on it")
+		default:
+			b.decide(c.Index, cmd.Line, cmd.Text, "dropped", "kernel command with no meaning outside the notebook")
+		}
+	}
+}
+
+const filePrefix = "package main;"
+
+// parsePart parses a part of a cell. Lines of the part keep their numbers: the package clause
+// shares the first line.
+func parsePart(fset *token.FileSet, name string, src string) (*ast.File, error) {
+	return parser.ParseFile(fset, name, filePrefix+src, parser.ParseComments|parser.SkipObjectResolution)
+}
+
+func (b *builder) cellErr(c *notebooks.Cell, part gonbcell.Part, err error, what string) error {
+	line := part.FirstLine
+	msg := err.Error()
+	var list scanner.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		msg = list[0].Msg
+		if list[0].Pos.Line > 0 {
+			line = part.FirstLine + list[0].Pos.Line - 1
+		}
+	}
+	if strings.Contains(msg, "expected declaration") {
+		msg += " (a statement outside %%: GoNB runs statements only below a %% line)"
+	}
+	return &CellError{File: b.file, Cell: c.Index, Line: line, Msg: what + ": " + msg}
+}
+
+func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) error {
+	sec := cp.Section
+	fset := token.NewFileSet()
+	if !cell.Decls.Empty() {
+		f, err := parsePart(fset, "decls", cell.Decls.Src)
+		if err != nil {
+			return b.cellErr(c, cell.Decls, err, "Go syntax error")
+		}
+		if err := b.collect(c, cp, sec, cell, fset, f); err != nil {
+			return err
+		}
+	}
+	isTestCell := cell.Test
+	if cell.Main != nil {
+		body := cell.Main.Src
+		f, err := parser.ParseFile(fset, "main", filePrefix+"func _(){"+body+"\n}", parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return b.cellErr(c, *cell.Main, err, "Go syntax error in the %% body")
+		}
+		_ = f
+		b.addStep(c, cp, sec, body, cell.Main.FirstLine, cell.Args)
+	} else if cell.Exec != nil {
+		b.addStep(c, cp, sec, "\t"+cell.Exec.Func+"()\n", cell.MainLine, cell.Exec.Args)
+	}
+	if isTestCell {
+		cp.Section = Test
+		if sec == Exploration {
+			cp.Section = Exploration
+		}
+	}
+	return nil
+}
+
+func (b *builder) addStep(c *notebooks.Cell, cp *CellPlan, sec Section, body string, line int, args []string) {
+	b.order++
+	st := &Step{Cell: c.Index, CellID: c.ID, Line: line, Section: sec, Body: body, Args: args, order: b.order}
+	b.plan.Steps = append(b.plan.Steps, st)
+	cp.Step = "pending"
+}
+
+func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *gonbcell.Cell, fset *token.FileSet, f *ast.File) error {
+	src := filePrefix + cell.Decls.Src
+	tf := fset.File(f.Pos())
+	off := func(p token.Pos) int { return tf.Offset(p) }
+	lineOf := func(p token.Pos) int { return cell.Decls.FirstLine + tf.Line(p) - 1 }
+	text := func(start, end token.Pos) string { return src[off(start):off(end)] }
+	add := func(d *Decl) error {
+		d.Cell, d.CellID = c.Index, c.ID
+		d.Section = sec
+		b.order++
+		d.order = b.order
+		if d.Kind == "func" && isTestName(d.Names[0]) {
+			d.isTest = true
+		}
+		if cell.Test && d.Kind == "func" {
+			d.isTest = d.isTest || strings.HasPrefix(d.Names[0], "Test")
+		}
+		// The same identifier under another kind: GoNB keeps both and fails to build.
+		for _, n := range d.Names {
+			if n == "_" {
+				continue
+			}
+			if k, ok := b.nameKey[n]; ok && k != d.Key && d.Kind != "method" {
+				if old := b.decls[k]; old != nil && old.Kind != d.Kind {
+					return &CellError{File: b.file, Cell: c.Index, Line: d.Line,
+						Msg: fmt.Sprintf("%s %s redeclares the %s %s of cell %d; GoNB fails to build this too (\"%s redeclared\"): remove one of them", d.Kind, n, old.Kind, n, old.Cell, n)}
+				}
+			}
+		}
+		// Last definition wins; a tuple var dies whole when any of its names is redefined (R10).
+		for _, n := range d.Names {
+			if n == "_" || d.Kind == "method" {
+				continue
+			}
+			if k, ok := b.nameKey[n]; ok && k != d.Key {
+				if old := b.decls[k]; old != nil {
+					delete(b.decls, k)
+					for _, on := range old.Names {
+						delete(b.nameKey, on)
+					}
+					old.Reason = fmt.Sprintf("replaced by cell %d, line %d (last definition wins)", c.Index, d.Line)
+					b.decide(old.Cell, old.Line, old.Kind+" "+strings.Join(old.Names, ", "), "replaced", old.Reason)
+				}
+			}
+		}
+		if old, ok := b.decls[d.Key]; ok {
+			old.Reason = fmt.Sprintf("replaced by cell %d, line %d (last definition wins)", c.Index, d.Line)
+			b.decide(old.Cell, old.Line, old.Kind+" "+d.Key, "replaced", old.Reason)
+			for _, on := range old.Names {
+				delete(b.nameKey, on)
+			}
+		}
+		b.decls[d.Key] = d
+		for _, n := range d.Names {
+			if n != "_" && d.Kind != "method" {
+				b.nameKey[n] = d.Key
+			}
+		}
+		b.all = append(b.all, d)
+		cp.Decls = append(cp.Decls, d.Key)
+		return nil
+	}
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			doc := ""
+			if d.Doc != nil {
+				doc = text(d.Doc.Pos(), d.Doc.End())
+			}
+			start := d.Pos()
+			name := d.Name.Name
+			if d.Recv == nil && name == "main" {
+				// A user main ran for that cell only (never memorized): it becomes a step.
+				body := src[off(d.Body.Lbrace)+1 : off(d.Body.Rbrace)]
+				b.addStep(c, cp, sec, body, lineOf(d.Body.Lbrace), cell.Args)
+				b.decide(c.Index, lineOf(d.Pos()), "func main", "converted", "GoNB ran it for this cell only; it becomes a pipeline step")
+				continue
+			}
+			dd := &Decl{Kind: "func", Names: []string{name}, Key: name, Line: lineOf(d.Pos()), EndLine: lineOf(d.End()), fn: d, src: src, Exported: ast.IsExported(name)}
+			t := text(start, d.End())
+			if d.Recv != nil {
+				recv := recvName(d.Recv)
+				dd.Kind, dd.Key = "method", recv+"~"+name
+				dd.Exported = false
+			} else if strings.HasPrefix(name, "init_") {
+				// GoNB renames init_* to init; so do we, keeping the original name in a comment.
+				nameOff := off(d.Name.Pos()) - off(start)
+				t = t[:nameOff] + "init" + t[nameOff+len(name):]
+				b.decide(c.Index, dd.Line, "func "+name, "converted", "emitted as func init (GoNB's rename); it runs once at program start, not on every cell")
+			} else if name == "init" {
+				b.decide(c.Index, dd.Line, "func init", "warning", "in GoNB init ran on every cell; in the package it runs once, at import time")
+			}
+			dd.doc, dd.code = doc, t
+			dd.text = joinDoc(doc, t)
+			if err := add(dd); err != nil {
+				return err
+			}
+		case *ast.GenDecl:
+			switch d.Tok {
+			case token.IMPORT:
+				for _, s := range d.Specs {
+					is := s.(*ast.ImportSpec)
+					p, _ := strconv.Unquote(is.Path.Value)
+					imp := Import{Path: p}
+					if is.Name != nil {
+						imp.Name = is.Name.Name
+					}
+					if prev, ok := b.imports[p]; ok && prev.Name != imp.Name && prev.Name != "" && imp.Name != "" {
+						b.decide(c.Index, lineOf(is.Pos()), "import "+p, "warning", fmt.Sprintf("imported as %s and as %s", prev.Name, imp.Name))
+					}
+					if _, ok := b.imports[p]; !ok || imp.Name != "" {
+						b.imports[p] = imp
+					}
+				}
+			case token.CONST:
+				// Whole blocks, so iota keeps its meaning (R9).
+				doc := ""
+				if d.Doc != nil {
+					doc = text(d.Doc.Pos(), d.Doc.End())
+				}
+				var names []string
+				for _, s := range d.Specs {
+					for _, n := range s.(*ast.ValueSpec).Names {
+						names = append(names, n.Name)
+					}
+				}
+				key := strings.Join(names, ",")
+				if len(names) == 1 {
+					key = names[0]
+				}
+				code := text(d.Pos(), d.End())
+				dd := &Decl{Kind: "const", Names: names, Key: key, Line: lineOf(d.Pos()), EndLine: lineOf(d.End()), doc: doc, code: code, text: joinDoc(doc, code)}
+				dd.Exported = anyExported(names)
+				if err := add(dd); err != nil {
+					return err
+				}
+			case token.VAR, token.TYPE:
+				for i, s := range d.Specs {
+					start := s.Pos()
+					var doc *ast.CommentGroup
+					var end token.Pos = s.End()
+					var names []string
+					kind := "var"
+					switch sp := s.(type) {
+					case *ast.ValueSpec:
+						doc = sp.Doc
+						if sp.Comment != nil {
+							end = sp.Comment.End()
+						}
+						for _, n := range sp.Names {
+							names = append(names, n.Name)
+						}
+					case *ast.TypeSpec:
+						kind = "type"
+						doc = sp.Doc
+						if sp.Comment != nil {
+							end = sp.Comment.End()
+						}
+						names = []string{sp.Name.Name}
+					}
+					if doc == nil && i == 0 && d.Doc != nil {
+						doc = d.Doc
+					}
+					if !d.Lparen.IsValid() && d.Doc != nil {
+						doc = d.Doc
+					}
+					docText := ""
+					if doc != nil {
+						docText = text(doc.Pos(), doc.End())
+					}
+					code := d.Tok.String() + " " + text(start, end)
+					key := strings.Join(names, ",")
+					if len(names) == 1 {
+						key = names[0]
+					}
+					if key == "_" {
+						key = fmt.Sprintf("_~cell%d.%d", c.Index, lineOf(s.Pos()))
+					}
+					dd := &Decl{Kind: kind, Names: names, Key: key, Line: lineOf(s.Pos()), EndLine: lineOf(end), doc: docText, code: code, text: joinDoc(docText, code)}
+					dd.Exported = anyExported(names)
+					if kind == "var" && len(names) > 1 {
+						b.decide(c.Index, dd.Line, "var "+key, "kept", "declared together: redefining any of these names later replaces all of them, as in GoNB")
+					}
+					if err := add(dd); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func anyExported(names []string) bool {
+	for _, n := range names {
+		if ast.IsExported(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func isTestName(n string) bool {
+	for _, p := range []string{"Test", "Benchmark", "Fuzz", "Example"} {
+		if n == p || strings.HasPrefix(n, p) && len(n) > len(p) && !unicode.IsLower(rune(n[len(p)])) {
+			return true
+		}
+	}
+	return false
+}
+
+// recvName is the receiver's type name with pointers and type parameters stripped (R6).
+func recvName(fl *ast.FieldList) string {
+	if fl == nil || len(fl.List) == 0 {
+		return "unknown"
+	}
+	t := fl.List[0].Type
+	for {
+		switch x := t.(type) {
+		case *ast.StarExpr:
+			t = x.X
+		case *ast.ParenExpr:
+			t = x.X
+		case *ast.IndexExpr:
+			t = x.X
+		case *ast.IndexListExpr:
+			t = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return "unknown"
+		}
+	}
+}
+
+// sortedImports lists the notebook's explicit imports by path.
+func (b *builder) sortedImports() []Import {
+	out := make([]Import, 0, len(b.imports))
+	for _, imp := range b.imports {
+		out = append(out, imp)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func joinDoc(doc, code string) string {
+	if doc == "" {
+		return code
+	}
+	return doc + "\n" + code
+}

@@ -1,0 +1,541 @@
+package extract
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/imports"
+
+	"github.com/decant-go/decant/extract/httpapi"
+)
+
+// Output is the rendered service repository.
+type Output struct {
+	Files map[string][]byte // slash paths
+	Exec  map[string]bool   // paths to mark executable
+	// Spans map generated Go lines back to notebook cells, for reporting build and test
+	// failures against the cell they came from.
+	Spans map[string][]Span
+}
+
+// Span maps lines [Start, End] of a generated file to a cell: line Start is CellLine of Cell.
+type Span struct {
+	Start, End int
+	Cell       int
+	CellLine   int
+	What       string
+}
+
+// Locate maps a generated file and line back to the notebook: cell index and cell line.
+func (o *Output) Locate(file string, line int) (cell, cellLine int, what string, ok bool) {
+	for _, s := range o.Spans[file] {
+		if line >= s.Start && line <= s.End {
+			return s.Cell, s.CellLine + line - s.Start, s.What, true
+		}
+	}
+	return 0, 0, "", false
+}
+
+// GoVersion is the go directive of emitted modules.
+const GoVersion = "1.26"
+
+// Render produces the service repository's files. It is pure: nothing is written.
+func (p *Plan) Render() (*Output, error) {
+	out := &Output{Files: map[string][]byte{}, Exec: map[string]bool{}, Spans: map[string][]Span{}}
+	pkg := p.Slug
+	for _, sec := range []Section{Preparation, Processing, Calculation} {
+		name := pkg + "/" + sec.File()
+		var decls []*Decl
+		for _, d := range p.Decls {
+			if d.Kept && d.Section == sec {
+				decls = append(decls, d)
+			}
+		}
+		src, err := p.renderDecls(name, sec, decls, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := out.addGo(name, src); err != nil {
+			return nil, err
+		}
+	}
+	var tests []*Decl
+	for _, d := range p.Decls {
+		if d.Kept && d.Section == Test {
+			tests = append(tests, d)
+		}
+	}
+	if len(tests) > 0 {
+		name := pkg + "/" + pkg + "_test.go"
+		src, err := p.renderDecls(name, Test, tests, true)
+		if err != nil {
+			return nil, err
+		}
+		if err := out.addGo(name, src); err != nil {
+			return nil, err
+		}
+	}
+	if err := out.addGo(pkg+"/pipeline.go", p.renderPipeline()); err != nil {
+		return nil, err
+	}
+	if err := out.addGo(pkg+"/pipeline_test.go", p.renderPipelineTest()); err != nil {
+		return nil, err
+	}
+	if err := out.addGo("cmd/"+pkg+"/main.go", p.renderBatch()); err != nil {
+		return nil, err
+	}
+	api, err := httpapi.Render(p.apiSpec())
+	if err != nil {
+		return nil, fmt.Errorf("rendering the HTTP API: %w", err)
+	}
+	for name, data := range api {
+		out.Files[name] = data
+	}
+	for _, a := range p.Assets {
+		out.Files[pkg+"/"+a.Path] = a.Data
+	}
+	for _, sh := range p.Shell {
+		if sh.Script != "" {
+			out.Files[sh.Script] = []byte(sh.Body)
+			out.Exec[sh.Script] = true
+		}
+	}
+	out.Files["go.mod"] = p.renderGoMod()
+	out.Files["Makefile"] = p.renderMakefile()
+	out.Files[".gitignore"] = []byte("/bin/\n*.test\n*.out\n")
+	out.Files[".decant/manifest.json"] = p.renderManifest(out)
+	out.Files["README.md"] = p.renderReadme(out)
+	return out, nil
+}
+
+var noteRE = regexp.MustCompile(`cell (\d+), line (\d+)`)
+
+// note is the one-line provenance note each declaration carries.
+func (p *Plan) note(cell, line int) string {
+	return fmt.Sprintf("From %s, cell %d, line %d.", p.Notebook, cell, line)
+}
+
+// docWithNote adds the provenance note to a doc comment, before any trailing directives.
+func docWithNote(doc, note string) string {
+	if doc == "" {
+		return "// " + note
+	}
+	if strings.HasPrefix(doc, "/*") {
+		return doc + "\n//\n// " + note
+	}
+	lines := strings.Split(doc, "\n")
+	i := len(lines)
+	for i > 0 && isDirective(strings.TrimSpace(lines[i-1])) {
+		i--
+	}
+	head := append([]string{}, lines[:i]...)
+	if len(head) > 0 {
+		head = append(head, "//")
+	}
+	head = append(head, "// "+note)
+	return strings.Join(append(head, lines[i:]...), "\n")
+}
+
+func isDirective(l string) bool {
+	return strings.HasPrefix(l, "//go:") || strings.HasPrefix(l, "//line ") || strings.HasPrefix(l, "//decant:") ||
+		strings.HasPrefix(l, "//export ") || strings.HasPrefix(l, "//nolint")
+}
+
+func (p *Plan) importBlock() string {
+	var sb strings.Builder
+	if len(p.Imports) == 0 {
+		return ""
+	}
+	sb.WriteString("import (\n")
+	for _, imp := range p.Imports {
+		fmt.Fprintf(&sb, "\t%s %q\n", imp.Name, imp.Path)
+	}
+	sb.WriteString(")\n\n")
+	return sb.String()
+}
+
+var sectionDoc = map[Section]string{
+	Preparation: "This file holds the notebook's preparation code: I/O such as databases, files, network and configuration.",
+	Processing:  "This file holds the notebook's pre- and post-processing code.",
+	Calculation: "This file holds the notebook's calculation code: training, scoring and prediction.",
+	Test:        "This file holds the notebook's tests.",
+}
+
+func (p *Plan) renderDecls(name string, sec Section, decls []*Decl, test bool) ([]byte, error) {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "// %s\n\npackage %s\n\n", sectionDoc[sec], p.Slug)
+	sb.WriteString(p.importBlock())
+	// init functions keep GoNB's order (sorted by original name) among themselves.
+	for _, d := range decls {
+		sb.WriteString(docWithNote(d.doc, p.note(d.Cell, d.Line)))
+		sb.WriteString("\n")
+		sb.WriteString(d.code)
+		sb.WriteString("\n\n")
+	}
+	return []byte(sb.String()), nil
+}
+
+func (p *Plan) renderPipeline() []byte {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "// Package %s is the service extracted from the notebook %s.\n//\n", p.Slug, p.Notebook)
+	sb.WriteString("// Run replays the notebook's %% cells in notebook order; preparation.go, preprocessing.go and\n")
+	sb.WriteString("// prediction.go hold the declarations of the notebook's three sections.\n")
+	fmt.Fprintf(&sb, "package %s\n\n", p.Slug)
+	sb.WriteString(p.importBlock())
+	var kept []*Step
+	for _, st := range p.Steps {
+		if st.Kept {
+			kept = append(kept, st)
+		}
+	}
+	for _, st := range kept {
+		fmt.Fprintf(&sb, "// %s runs the %%%% body of the notebook's %s section.\n//\n// %s\n", st.Name, st.Section, p.note(st.Cell, st.Line))
+		fmt.Fprintf(&sb, "func %s() {\n%s\n}\n\n", st.Name, st.Body)
+	}
+	sb.WriteString("// Run runs the notebook's %% cells in notebook order.\nfunc Run() {\n")
+	for _, st := range kept {
+		fmt.Fprintf(&sb, "\t%s()\n", st.Name)
+	}
+	sb.WriteString("}\n")
+	return []byte(sb.String())
+}
+
+func (p *Plan) renderPipelineTest() []byte {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "package %s\n\nimport \"testing\"\n\n", p.Slug)
+	sb.WriteString("// TestRun replays the notebook's pipeline end to end: every %% cell must run without panicking.\n")
+	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n\tRun()\n}\n")
+	return []byte(sb.String())
+}
+
+func (p *Plan) renderBatch() []byte {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "// Command %s runs what the notebook %s ran, as a program.\n", p.Slug, p.Notebook)
+	sb.WriteString("//\n// GoNB called flag.Parse before every cell, so flags the notebook declares work here too.\n")
+	sb.WriteString("package main\n\nimport (\n\t\"flag\"\n\n")
+	fmt.Fprintf(&sb, "\t%q\n)\n\n", p.Module+"/"+p.Slug)
+	fmt.Fprintf(&sb, "func main() {\n\tflag.Parse()\n\t%s.Run()\n}\n", p.Slug)
+	return []byte(sb.String())
+}
+
+func (p *Plan) apiSpec() httpapi.Spec {
+	spec := httpapi.Spec{
+		Module:  p.Module,
+		PkgPath: p.Module + "/" + p.Slug,
+		PkgName: p.Slug,
+		Title:   p.Slug + " API",
+		Version: "0.1.0",
+	}
+	for _, r := range p.Routes {
+		hr := httpapi.Route{Func: r.Func, Method: r.Method, Path: r.Path, Doc: r.Doc}
+		for _, prm := range r.Params {
+			hr.Params = append(hr.Params, httpapi.Param{
+				Name: prm.Name, GoType: prm.GoType, Kind: httpapi.KindOf(prm.GoType),
+				Min: prm.Min, Max: prm.Max, Enum: prm.Enum, Example: prm.Example,
+			})
+		}
+		for _, res := range r.Results {
+			hr.Results = append(hr.Results, httpapi.Result{Name: res.Name, GoType: res.GoType, Kind: httpapi.KindOf(res.GoType)})
+		}
+		spec.Routes = append(spec.Routes, hr)
+	}
+	return spec
+}
+
+func (p *Plan) renderGoMod() []byte {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "module %s\n\ngo %s\n", p.Module, GoVersion)
+	pins := map[string]string{}
+	for _, pin := range p.Pins {
+		m, v, _ := strings.Cut(pin, "@")
+		if v == "latest" || v == "" || strings.HasPrefix(v, "master") || strings.HasPrefix(v, "main") {
+			continue
+		}
+		pins[m] = v
+	}
+	if len(pins) > 0 {
+		mods := make([]string, 0, len(pins))
+		for m := range pins {
+			mods = append(mods, m)
+		}
+		sort.Strings(mods)
+		sb.WriteString("\nrequire (\n")
+		for _, m := range mods {
+			fmt.Fprintf(&sb, "\t%s %s\n", m, pins[m])
+		}
+		sb.WriteString(")\n")
+	}
+	return []byte(sb.String())
+}
+
+func makeQuote(s string) string {
+	return strings.ReplaceAll(s, "$", "$$")
+}
+
+func (p *Plan) renderMakefile() []byte {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "# Makefile for the service extracted from %s.\n\n", p.Notebook)
+	for _, kv := range p.Env {
+		fmt.Fprintf(&sb, "export %s := %s\n", kv[0], makeQuote(kv[1]))
+	}
+	if len(p.GoFlags) > 0 {
+		fmt.Fprintf(&sb, "export GOFLAGS := %s\n", makeQuote(strings.Join(p.GoFlags, " ")))
+	}
+	if len(p.Env) > 0 || len(p.GoFlags) > 0 {
+		sb.WriteString("\n")
+	}
+	fmt.Fprintf(&sb, "PKG := %s\nADDR ?= 127.0.0.1:8080\n\n", p.Slug)
+	sb.WriteString(".PHONY: all build test vet run serve setup\n\n")
+	sb.WriteString("all: vet test build\n\n")
+	sb.WriteString("build:\n\tgo build -o bin/ ./...\n\n")
+	testArgs := ""
+	if len(p.TestFlags) > 0 {
+		testArgs = " -args " + makeQuote(strings.Join(p.TestFlags, " "))
+	}
+	fmt.Fprintf(&sb, "test:\n\tgo test ./...%s\n\n", testArgs)
+	sb.WriteString("vet:\n\tgo vet ./...\n\tgofmt -l . | (! grep .)\n\n")
+	sb.WriteString("# The notebook read its data files relative to its own folder; they ship in $(PKG)/.\n")
+	sb.WriteString("run:\n\tcd $(PKG) && go run ../cmd/$(PKG)\n\n")
+	sb.WriteString("serve:\n\tcd $(PKG) && go run ../cmd/server -addr $(ADDR)\n\n")
+	sb.WriteString("# Shell steps the notebook ran. Review them: the service does not need them to run.\n")
+	sb.WriteString("setup:\n")
+	if len(p.ModEdits) == 0 && len(p.Shell) == 0 {
+		sb.WriteString("\t@true\n")
+	}
+	for _, e := range p.ModEdits {
+		fmt.Fprintf(&sb, "\t%s\n", makeQuote(e))
+	}
+	for _, sh := range p.Shell {
+		fmt.Fprintf(&sb, "\t# cell %d, line %d\n\t%s\n", sh.Cell, sh.Line, makeQuote(sh.Command))
+	}
+	return []byte(sb.String())
+}
+
+// addGo formats a Go file, fixes its imports the way GoNB's goimports did, and records where
+// each declaration came from.
+func (o *Output) addGo(name string, src []byte) error {
+	formatted, err := imports.Process(name, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+	if err != nil {
+		return fmt.Errorf("formatting %s: %w\n%s", name, err, numbered(src))
+	}
+	o.Files[name] = formatted
+	o.Spans[name] = spans(formatted)
+	return nil
+}
+
+func numbered(src []byte) string {
+	var sb strings.Builder
+	for i, l := range strings.Split(string(src), "\n") {
+		fmt.Fprintf(&sb, "%4d  %s\n", i+1, l)
+	}
+	return sb.String()
+}
+
+// spans finds each top-level declaration's provenance note and maps its lines to the cell.
+func spans(src []byte) []Span {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.ParseComments)
+	if err != nil {
+		return nil
+	}
+	var out []Span
+	for _, d := range f.Decls {
+		var doc *ast.CommentGroup
+		switch x := d.(type) {
+		case *ast.FuncDecl:
+			doc = x.Doc
+		case *ast.GenDecl:
+			doc = x.Doc
+		}
+		if doc == nil {
+			continue
+		}
+		m := noteRE.FindStringSubmatch(doc.Text())
+		if m == nil {
+			continue
+		}
+		cell, _ := strconv.Atoi(m[1])
+		line, _ := strconv.Atoi(m[2])
+		start := fset.Position(d.Pos()).Line
+		end := fset.Position(d.End()).Line
+		what := ""
+		if fd, ok := d.(*ast.FuncDecl); ok {
+			what = "func " + fd.Name.Name
+			if strings.Contains(doc.Text(), "%% body") {
+				// A step: its body starts on the line after the func line.
+				start++
+			}
+		}
+		out = append(out, Span{Start: start, End: end, Cell: cell, CellLine: line, What: what})
+	}
+	return out
+}
+
+// manifest is .decant/manifest.json: provenance of every generated declaration.
+type manifest struct {
+	Decant     int                     `json:"decant_manifest"`
+	Notebook   string                  `json:"notebook"`
+	SHA256     string                  `json:"notebook_sha256"`
+	Module     string                  `json:"module"`
+	Package    string                  `json:"package"`
+	Cells      []manifestCell          `json:"cells"`
+	Routes     []manifestRoute         `json:"routes"`
+	Files      []string                `json:"files"`
+}
+
+type manifestCell struct {
+	Index   int      `json:"index"`
+	ID      string   `json:"id,omitempty"`
+	Section string   `json:"section"`
+	Label   string   `json:"label,omitempty"`
+	Skipped string   `json:"skipped,omitempty"`
+	Places  []string `json:"places,omitempty"` // file:line
+}
+
+type manifestRoute struct {
+	Func   string `json:"func"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+func (p *Plan) places(o *Output) map[int][]string {
+	places := map[int][]string{}
+	files := make([]string, 0, len(o.Spans))
+	for f := range o.Spans {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		for _, s := range o.Spans[f] {
+			places[s.Cell] = append(places[s.Cell], fmt.Sprintf("%s:%d", f, s.Start))
+		}
+	}
+	return places
+}
+
+func (p *Plan) renderManifest(o *Output) []byte {
+	m := manifest{Decant: 1, Notebook: p.Notebook, SHA256: p.NotebookHash, Module: p.Module, Package: p.Slug}
+	places := p.places(o)
+	for _, c := range p.Cells {
+		if c.Type != "code" {
+			continue
+		}
+		m.Cells = append(m.Cells, manifestCell{Index: c.Index, ID: c.ID, Section: c.Section.String(), Label: c.Label, Skipped: c.Skipped, Places: places[c.Index]})
+	}
+	for _, r := range p.Routes {
+		m.Routes = append(m.Routes, manifestRoute{Func: r.Func, Method: routeMethod(r), Path: routePath(r)})
+	}
+	for f := range o.Files {
+		m.Files = append(m.Files, f)
+	}
+	m.Files = append(m.Files, ".decant/manifest.json", "README.md")
+	sort.Strings(m.Files)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(m)
+	return buf.Bytes()
+}
+
+func routeMethod(r Route) string {
+	if r.Method != "" {
+		return r.Method
+	}
+	for _, prm := range r.Params {
+		if httpapi.KindOf(prm.GoType) == httpapi.JSON {
+			return "POST"
+		}
+	}
+	return "GET"
+}
+
+func routePath(r Route) string {
+	if r.Path != "" {
+		return r.Path
+	}
+	return httpapi.PathFor(r.Func)
+}
+
+func (p *Plan) renderReadme(o *Output) []byte {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "# %s\n\n", p.Slug)
+	fmt.Fprintf(&sb, "This service was extracted by Decant from the notebook `%s` (sha256 `%s`).\n", p.Notebook, short(p.NotebookHash))
+	sb.WriteString("Edit it freely: it is ordinary Go code, and `decant extract` commits a new version to its own branch.\n\n")
+	sb.WriteString("## Layout\n\n| path | what |\n|---|---|\n")
+	fmt.Fprintf(&sb, "| `%s/preparation.go` | I/O: the notebook's preparation section |\n", p.Slug)
+	fmt.Fprintf(&sb, "| `%s/preprocessing.go` | pre- and post-processing |\n", p.Slug)
+	fmt.Fprintf(&sb, "| `%s/prediction.go` | calculation: training, scoring |\n", p.Slug)
+	fmt.Fprintf(&sb, "| `%s/pipeline.go` | the notebook's %%%% cells as functions; `Run` composes them in notebook order |\n", p.Slug)
+	fmt.Fprintf(&sb, "| `cmd/%s` | batch command: what the notebook did, as a program |\n", p.Slug)
+	sb.WriteString("| `cmd/server` | the HTTP API |\n| `openapi.json` | routes, parameters and every response code |\n")
+	sb.WriteString("| `.decant/manifest.json` | provenance: cell → file:line |\n\n")
+	sb.WriteString("## Run\n\n```sh\nmake test     # vet, tests\nmake run      # the batch command\nmake serve    # the API on 127.0.0.1:8080\n```\n\n")
+	if len(p.Assets) > 0 {
+		fmt.Fprintf(&sb, "The notebook read data files by relative path; they ship in `%s/`, and the Makefile runs the commands from there.\n\n", p.Slug)
+	}
+	if len(p.Routes) > 0 {
+		sb.WriteString("## Call\n\n")
+		for _, r := range p.Routes {
+			method, rp := routeMethod(r), routePath(r)
+			if method == "GET" {
+				var q []string
+				for _, prm := range r.Params {
+					ex := prm.Example
+					if ex == "" {
+						ex = "..."
+					}
+					q = append(q, httpapi.QueryName(prm.Name)+"="+ex)
+				}
+				fmt.Fprintf(&sb, "```sh\ncurl '127.0.0.1:8080%s?%s'\n```\n\n", rp, strings.Join(q, "&"))
+			} else {
+				fmt.Fprintf(&sb, "```sh\ncurl -X POST 127.0.0.1:8080%s -d '{...}'\n```\n\n", rp)
+			}
+			fmt.Fprintf(&sb, "`%s` calls `%s.%s` (cell %d). Errors are JSON: `{\"error_message\": \"...\", \"result\": <code>}`.\n\n", rp, p.Slug, r.Func, r.Cell)
+		}
+	}
+	sb.WriteString("## Where each cell went\n\n| cell | section | label | went to |\n|---|---|---|---|\n")
+	places := p.places(o)
+	for _, c := range p.Cells {
+		if c.Type != "code" {
+			continue
+		}
+		where := strings.Join(places[c.Index], ", ")
+		if c.Skipped != "" {
+			where = "skipped: " + c.Skipped
+		} else if where == "" {
+			where = "left out"
+		}
+		fmt.Fprintf(&sb, "| %d | %s | %s | %s |\n", c.Index, c.Section, strings.ReplaceAll(c.Label, "|", "\\|"), where)
+	}
+	sb.WriteString("\n## Notes from extraction\n\n")
+	n := 0
+	for _, d := range p.Decisions {
+		if d.Action == "warning" || d.Action == "converted" || d.Action == "dropped" || d.Action == "left out" {
+			fmt.Fprintf(&sb, "- cell %d: %s — %s: %s\n", d.Cell, d.Subject, d.Action, d.Reason)
+			n++
+		}
+	}
+	if n == 0 {
+		sb.WriteString("None.\n")
+	}
+	return []byte(sb.String())
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+var _ = path.Base

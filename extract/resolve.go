@@ -1,0 +1,359 @@
+package extract
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"path"
+	"sort"
+	"strings"
+)
+
+// unit is a declaration or step placed in the combined program that is type-checked.
+type unit struct {
+	decl       *Decl
+	step       *Step
+	start, end int    // byte range in the combined source
+	text       string // the unit's text in the combined source
+	bodyOff    int    // steps: offset of the body in text
+}
+
+func (u *unit) textRange(start, end int) string {
+	if start < u.start || end > u.end || start > end {
+		return ""
+	}
+	return u.text[start-u.start : end-u.start]
+}
+
+func (u *unit) order() int {
+	if u.decl != nil {
+		return u.decl.order
+	}
+	return u.step.order
+}
+
+func (u *unit) section() Section {
+	if u.decl != nil {
+		return u.decl.Section
+	}
+	return u.step.Section
+}
+
+func (u *unit) name() string {
+	if u.decl != nil {
+		return u.decl.Kind + " " + u.decl.Key
+	}
+	return fmt.Sprintf("the %%%% body of cell %d", u.step.Cell)
+}
+
+// stubImporter gives every import an empty, complete package. Extraction only needs to know
+// which of the notebook's own declarations each declaration uses; scope resolution does not
+// depend on the contents of imported packages, and loading them would make every extraction pay
+// for type-checking its dependencies. The real check is the verify step's go build and go vet.
+type stubImporter struct{}
+
+func (stubImporter) Import(p string) (*types.Package, error) {
+	name := path.Base(p)
+	if strings.HasPrefix(name, "v") && len(name) > 1 && strings.Trim(name[1:], "0123456789") == "" {
+		name = path.Base(path.Dir(p))
+	}
+	name = strings.TrimPrefix(name, "go-")
+	name = strings.NewReplacer("-", "", ".", "").Replace(name)
+	pkg := types.NewPackage(p, name)
+	pkg.MarkComplete()
+	return pkg, nil
+}
+
+// resolve type-checks the combined program, finds what each declaration uses and decides what
+// is kept, moved or left out.
+func (b *builder) resolve() error {
+	var kept []*Decl
+	for _, d := range b.all {
+		if b.decls[d.Key] == d {
+			kept = append(kept, d)
+		}
+	}
+	sort.SliceStable(kept, func(i, j int) bool { return kept[i].order < kept[j].order })
+	b.plan.Imports = b.sortedImports()
+
+	var src strings.Builder
+	src.WriteString("package p\n")
+	for _, imp := range b.plan.Imports {
+		fmt.Fprintf(&src, "import %s %q\n", imp.Name, imp.Path)
+	}
+	var units []*unit
+	for _, d := range kept {
+		u := &unit{decl: d, start: src.Len(), text: d.text + "\n"}
+		src.WriteString(u.text)
+		u.end = src.Len()
+		units = append(units, u)
+	}
+	for i, st := range b.plan.Steps {
+		head := fmt.Sprintf("func decantStep%d() {\n", i)
+		u := &unit{step: st, start: src.Len(), text: head + st.Body + "\n}\n", bodyOff: len(head)}
+		src.WriteString(u.text)
+		u.end = src.Len()
+		units = append(units, u)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "combined.go", src.String(), parser.ParseComments)
+	if err != nil {
+		// Each part parsed alone; a failure here means parts do not combine (for example a
+		// comment left open). Report it against the unit it falls in.
+		return b.combinedErr(fset, err, units)
+	}
+	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
+	conf := types.Config{Importer: stubImporter{}, Error: func(error) {}}
+	pkg, _ := conf.Check("p", fset, []*ast.File{f}, info)
+	tf := fset.File(f.Pos())
+
+	unitAt := func(p token.Pos) *unit {
+		if !p.IsValid() {
+			return nil
+		}
+		o := tf.Offset(p)
+		i := sort.Search(len(units), func(i int) bool { return units[i].end > o })
+		if i < len(units) && units[i].start <= o {
+			return units[i]
+		}
+		return nil
+	}
+	deps := map[*unit][]*unit{}
+	seen := map[[2]*unit]bool{}
+	link := func(from, to *unit) {
+		if from == nil || to == nil || from == to || seen[[2]*unit{from, to}] {
+			return
+		}
+		seen[[2]*unit{from, to}] = true
+		deps[from] = append(deps[from], to)
+	}
+	for id, obj := range info.Uses {
+		if obj == nil || obj.Pkg() != pkg {
+			continue
+		}
+		if obj.Parent() != pkg.Scope() {
+			if fn, ok := obj.(*types.Func); !ok || fn.Signature().Recv() == nil {
+				continue
+			}
+		}
+		link(unitAt(id.Pos()), unitAt(obj.Pos()))
+	}
+	// A type brings its methods, and a method its receiver type.
+	typeUnit := map[string]*unit{}
+	for _, u := range units {
+		if u.decl != nil && u.decl.Kind == "type" {
+			typeUnit[u.decl.Names[0]] = u
+		}
+	}
+	for _, u := range units {
+		if u.decl != nil && u.decl.Kind == "method" {
+			recv, _, _ := strings.Cut(u.decl.Key, "~")
+			if t := typeUnit[recv]; t != nil {
+				link(t, u)
+				link(u, t)
+			}
+		}
+	}
+	for u, ds := range deps {
+		sort.Slice(ds, func(i, j int) bool { return ds[i].order() < ds[j].order() })
+		var names []string
+		for _, d := range ds {
+			if d.decl != nil {
+				names = append(names, d.decl.Key)
+			}
+		}
+		if u.decl != nil {
+			u.decl.Uses = names
+		} else {
+			u.step.Uses = names
+		}
+	}
+
+	b.assign(units, deps)
+	b.makeLazy(f, info, pkg, tf, units)
+	b.nameSteps()
+	b.report(units)
+	b.plan.Decls = kept
+	return nil
+}
+
+func (b *builder) combinedErr(fset *token.FileSet, err error, units []*unit) error {
+	return fmt.Errorf("%s: the cells do not combine into one program: %w", b.file, err)
+}
+
+// assign walks from labeled code in notebook order. Unlabeled declarations move with their first
+// user.
+func (b *builder) assign(units []*unit, deps map[*unit][]*unit) {
+	reached := map[*unit]bool{}
+	var visit func(root, u *unit, sec Section)
+	visit = func(root, u *unit, sec Section) {
+		for _, d := range deps[u] {
+			if reached[d] {
+				continue
+			}
+			reached[d] = true
+			if d.decl != nil && d.decl.Section == Exploration {
+				d.decl.Section = sec
+				d.decl.Reason = fmt.Sprintf("moved from unlabeled cell %d: used by %s in cell %d", d.decl.Cell, root.name(), cellOf(root))
+				b.decide(d.decl.Cell, d.decl.Line, d.decl.Kind+" "+d.decl.Key, "moved", d.decl.Reason)
+			}
+			visit(root, d, d.section())
+		}
+	}
+	roots := append([]*unit(nil), units...)
+	sort.SliceStable(roots, func(i, j int) bool { return roots[i].order() < roots[j].order() })
+	for _, u := range roots {
+		if u.decl != nil && u.decl.isTest && u.decl.Section != Exploration {
+			u.decl.Section = Test
+		}
+	}
+	for _, u := range roots {
+		sec := u.section()
+		if sec == Exploration {
+			continue
+		}
+		reached[u] = true
+		visit(u, u, sec)
+	}
+	for _, u := range units {
+		switch {
+		case u.decl != nil:
+			d := u.decl
+			d.Kept = reached[u]
+			if !d.Kept {
+				d.Reason = "left out: exploration code that no labeled code uses"
+				b.decide(d.Cell, d.Line, d.Kind+" "+d.Key, "left out", "exploration code that no labeled code uses")
+			} else if d.Reason == "" {
+				d.Reason = fmt.Sprintf("labeled %s", d.Section)
+			}
+		case u.step != nil:
+			st := u.step
+			st.Kept = st.Section != Exploration
+			if !st.Kept {
+				b.decide(st.Cell, st.Line, "%% body", "left out", "exploration: the cell is not labeled")
+			}
+		}
+	}
+}
+
+func cellOf(u *unit) int {
+	if u.decl != nil {
+		return u.decl.Cell
+	}
+	return u.step.Cell
+}
+
+// nameSteps names each kept step from its first comment, else from the heading above it, else
+// from its cell.
+func (b *builder) nameSteps() {
+	used := map[string]bool{}
+	for _, d := range b.all {
+		for _, n := range d.Names {
+			used[n] = true
+		}
+	}
+	used["Run"] = true
+	heading := map[int]string{}
+	last := ""
+	for _, c := range b.nb.Cells {
+		if c.Type == "markdown" {
+			_, _, _, hs := headingLabel(c.Source)
+			if len(hs) > 0 {
+				last = hs[len(hs)-1]
+			}
+			continue
+		}
+		heading[c.Index] = last
+	}
+	for _, st := range b.plan.Steps {
+		name := ""
+		if c := firstComment(st.Body); c != "" {
+			name = identFrom(c)
+		}
+		if name == "" {
+			if h := heading[st.Cell]; h != "" {
+				if _, isLabel := ParseLabel(h, false); !isLabel {
+					name = identFrom(h)
+				}
+			}
+		}
+		if name == "" {
+			name = fmt.Sprintf("cell%d", st.Cell)
+		}
+		base := name
+		for i := 2; used[name] || token.IsKeyword(name); i++ {
+			name = fmt.Sprintf("%s%d", base, i)
+		}
+		used[name] = true
+		st.Name = name
+		if st.Kept {
+			b.plan.Cells[st.Cell].Step = name
+		} else {
+			b.plan.Cells[st.Cell].Step = ""
+		}
+	}
+}
+
+func firstComment(body string) string {
+	for _, l := range strings.Split(body, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if strings.HasPrefix(l, "//") {
+			return strings.TrimSpace(strings.TrimPrefix(l, "//"))
+		}
+		return ""
+	}
+	return ""
+}
+
+var stopWords = map[string]bool{"the": true, "a": true, "an": true, "and": true, "of": true, "to": true, "on": true, "in": true, "for": true, "with": true, "todo": true, "fixme": true}
+
+// identFrom makes an unexported Go identifier of up to four words from text.
+func identFrom(text string) string {
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
+	var out []string
+	for _, w := range words {
+		if stopWords[w] || len(out) == 0 && w[0] >= '0' && w[0] <= '9' {
+			continue
+		}
+		out = append(out, w)
+		if len(out) == 4 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	s := out[0]
+	for _, w := range out[1:] {
+		s += strings.ToUpper(w[:1]) + w[1:]
+	}
+	return s
+}
+
+// report adds the warnings about package-level state that behaves differently outside GoNB.
+func (b *builder) report(units []*unit) {
+	for _, u := range units {
+		d := u.decl
+		if d == nil || !d.Kept || d.Kind != "var" {
+			continue
+		}
+		t := d.code
+		if strings.Contains(t, "sync.OnceValue(") {
+			continue
+		}
+		if i := strings.Index(t, "="); i >= 0 && strings.Contains(t[i:], "(") {
+			if strings.Contains(t[i:], "flag.") {
+				b.decide(d.Cell, d.Line, "var "+d.Key, "warning", "registers a command-line flag at package level: in a library it joins the importer's flag set; the batch command parses it")
+				continue
+			}
+			b.decide(d.Cell, d.Line, "var "+d.Key, "warning", "its initializer runs once when the package loads; in GoNB it ran again on every cell")
+		}
+	}
+}

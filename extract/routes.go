@@ -1,0 +1,386 @@
+package extract
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"strconv"
+	"strings"
+)
+
+// Route is a function the HTTP API exposes.
+type Route struct {
+	Func    string        `json:"func"`
+	Method  string        `json:"method,omitempty"` // "" = derived from the parameters
+	Path    string        `json:"path,omitempty"`   // "" = derived from the name
+	Doc     string        `json:"doc,omitempty"`
+	Params  []RouteParam  `json:"params"`
+	Results []RouteResult `json:"results"`
+	Cell    int           `json:"cell"`
+	Line    int           `json:"line"`
+}
+
+// RouteParam is one parameter of a route's function.
+type RouteParam struct {
+	Name    string   `json:"name"`
+	GoType  string   `json:"go_type"`
+	Example string   `json:"example,omitempty"`
+	Min     *float64 `json:"min,omitempty"`
+	Max     *float64 `json:"max,omitempty"`
+	Enum    []string `json:"enum,omitempty"`
+}
+
+// RouteResult is one result of a route's function.
+type RouteResult struct {
+	Name   string `json:"name,omitempty"`
+	GoType string `json:"go_type"`
+}
+
+// routes picks the functions the API exposes: exported functions of the calculation section,
+// and any function marked //decant:endpoint [METHOD] [/path].
+func (b *builder) routes() {
+	types := map[string]bool{}
+	for _, d := range b.plan.Decls {
+		if d.Kept && d.Kind == "type" {
+			types[d.Names[0]] = true
+		}
+	}
+	for _, d := range b.plan.Decls {
+		if !d.Kept || d.Kind != "func" || d.fn == nil || d.isTest || d.Section == Test {
+			continue
+		}
+		method, route, marked := endpointMarker(d.fn.Doc)
+		if !marked && (d.Section != Calculation || !d.Exported) {
+			continue
+		}
+		if !d.Exported {
+			b.decide(d.Cell, d.Line, "func "+d.Key, "warning", "marked //decant:endpoint but not exported: the server cannot call it")
+			continue
+		}
+		r := Route{Func: d.Key, Method: method, Path: route, Doc: docText(d.fn.Doc), Cell: d.Cell, Line: d.Line}
+		ok := true
+		bounds := paramBounds(d.fn.Doc)
+		ft := d.fn.Type
+		if ft.TypeParams != nil && len(ft.TypeParams.List) > 0 {
+			b.decide(d.Cell, d.Line, "func "+d.Key, "left out", "generic functions cannot be served: not exposed by the API")
+			continue
+		}
+		if ft.Params != nil {
+			for i, f := range ft.Params.List {
+				if why := unservable(f.Type); why != "" {
+					b.decide(d.Cell, d.Line, "func "+d.Key, "left out", fmt.Sprintf("parameter %d is %s: not exposed by the API", i+1, why))
+					ok = false
+					break
+				}
+				names := f.Names
+				if len(names) == 0 {
+					names = []*ast.Ident{ast.NewIdent(fmt.Sprintf("arg%d", i))}
+				}
+				for _, n := range names {
+					p := RouteParam{Name: n.Name, GoType: qualify(f.Type, b.plan.Slug, types)}
+					if bd, ok := bounds[n.Name]; ok {
+						p.Min, p.Max, p.Enum = bd.Min, bd.Max, bd.Enum
+					}
+					r.Params = append(r.Params, p)
+				}
+			}
+		}
+		if !ok {
+			continue
+		}
+		if ft.Results != nil {
+			for _, f := range ft.Results.List {
+				if why := unservable(f.Type); why != "" && !isErrorType(f.Type) {
+					b.decide(d.Cell, d.Line, "func "+d.Key, "left out", "a result is "+why+": not exposed by the API")
+					ok = false
+					break
+				}
+				if len(f.Names) == 0 {
+					r.Results = append(r.Results, RouteResult{GoType: qualify(f.Type, b.plan.Slug, types)})
+				}
+				for _, n := range f.Names {
+					r.Results = append(r.Results, RouteResult{Name: n.Name, GoType: qualify(f.Type, b.plan.Slug, types)})
+				}
+			}
+		}
+		if !ok {
+			continue
+		}
+		if len(r.Results) == 0 || len(r.Results) == 1 && r.Results[0].GoType == "error" {
+			b.decide(d.Cell, d.Line, "func "+d.Key, "left out", "returns no value: not exposed by the API")
+			continue
+		}
+		b.examples(&r)
+		b.plan.Routes = append(b.plan.Routes, r)
+		why := "exported function of the calculation section"
+		if marked {
+			why = "marked //decant:endpoint"
+		}
+		b.decide(d.Cell, d.Line, "func "+d.Key, "exposed", why)
+	}
+}
+
+func endpointMarker(doc *ast.CommentGroup) (method, route string, ok bool) {
+	if doc == nil {
+		return "", "", false
+	}
+	for _, c := range doc.List {
+		rest, found := strings.CutPrefix(c.Text, "//decant:endpoint")
+		if !found {
+			continue
+		}
+		for _, f := range strings.Fields(rest) {
+			if strings.HasPrefix(f, "/") {
+				route = f
+			} else {
+				method = strings.ToUpper(f)
+			}
+		}
+		return method, route, true
+	}
+	return "", "", false
+}
+
+type bound struct {
+	Min, Max *float64
+	Enum     []string
+}
+
+// paramBounds reads "//decant:param name min=0 max=120 enum=a|b" lines from a doc comment.
+func paramBounds(doc *ast.CommentGroup) map[string]bound {
+	out := map[string]bound{}
+	if doc == nil {
+		return out
+	}
+	for _, c := range doc.List {
+		rest, found := strings.CutPrefix(c.Text, "//decant:param")
+		if !found {
+			continue
+		}
+		fs := strings.Fields(rest)
+		if len(fs) == 0 {
+			continue
+		}
+		var bd bound
+		for _, kv := range fs[1:] {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "min", "max":
+				if x, err := strconv.ParseFloat(v, 64); err == nil {
+					if k == "min" {
+						bd.Min = &x
+					} else {
+						bd.Max = &x
+					}
+				}
+			case "enum":
+				bd.Enum = strings.Split(v, "|")
+			}
+		}
+		out[fs[0]] = bd
+	}
+	return out
+}
+
+func docText(doc *ast.CommentGroup) string {
+	if doc == nil {
+		return ""
+	}
+	var lines []string
+	for _, l := range strings.Split(doc.Text(), "\n") {
+		if strings.HasPrefix(l, "decant:") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+func isErrorType(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "error"
+}
+
+// unservable says why a type cannot travel as JSON or a query parameter, or "" if it can.
+func unservable(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.FuncType:
+		return "a function"
+	case *ast.ChanType:
+		return "a channel"
+	case *ast.InterfaceType:
+		return "an interface"
+	case *ast.Ellipsis:
+		return "variadic"
+	case *ast.StarExpr:
+		return unservable(x.X)
+	case *ast.ArrayType:
+		return unservable(x.Elt)
+	case *ast.MapType:
+		return unservable(x.Value)
+	case *ast.Ident:
+		switch x.Name {
+		case "error", "any", "complex64", "complex128", "uintptr":
+			return "of type " + x.Name
+		}
+	case *ast.SelectorExpr:
+		if id, ok := x.X.(*ast.Ident); ok && id.Name == "context" {
+			return "a context"
+		}
+		return "of a type from another package (" + types.ExprString(x) + ")"
+	}
+	return ""
+}
+
+// qualify writes a type expression as seen from another package: the notebook's own types get
+// the package name.
+func qualify(e ast.Expr, pkg string, local map[string]bool) string {
+	switch x := e.(type) {
+	case *ast.Ident:
+		if local[x.Name] {
+			return pkg + "." + x.Name
+		}
+		return x.Name
+	case *ast.StarExpr:
+		return "*" + qualify(x.X, pkg, local)
+	case *ast.ArrayType:
+		if x.Len == nil {
+			return "[]" + qualify(x.Elt, pkg, local)
+		}
+		return "[" + types.ExprString(x.Len) + "]" + qualify(x.Elt, pkg, local)
+	case *ast.MapType:
+		return "map[" + qualify(x.Key, pkg, local) + "]" + qualify(x.Value, pkg, local)
+	}
+	return types.ExprString(e)
+}
+
+// examples fills parameter examples from the notebook's own calls with literal arguments.
+func (b *builder) examples(r *Route) {
+	for _, st := range b.plan.Steps {
+		if !strings.Contains(st.Body, r.Func+"(") {
+			continue
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, "", "package p;func _(){"+st.Body+"\n}", 0)
+		if err != nil {
+			continue
+		}
+		found := false
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || found {
+				return !found
+			}
+			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != r.Func || len(call.Args) != len(r.Params) {
+				return true
+			}
+			vals := make([]string, len(call.Args))
+			for i, a := range call.Args {
+				v, ok := literal(a)
+				if !ok {
+					return true
+				}
+				vals[i] = v
+			}
+			for i := range r.Params {
+				r.Params[i].Example = vals[i]
+			}
+			found = true
+			return false
+		})
+		if found {
+			return
+		}
+	}
+}
+
+func literal(e ast.Expr) (string, bool) {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		if x.Kind == token.STRING {
+			s, err := strconv.Unquote(x.Value)
+			return s, err == nil
+		}
+		return x.Value, true
+	case *ast.UnaryExpr:
+		if x.Op == token.SUB {
+			if v, ok := literal(x.X); ok {
+				return "-" + v, true
+			}
+		}
+	case *ast.Ident:
+		if x.Name == "true" || x.Name == "false" {
+			return x.Name, true
+		}
+	case *ast.CallExpr:
+		// float64(3) and friends
+		if len(x.Args) == 1 {
+			if id, ok := x.Fun.(*ast.Ident); ok && types.Universe.Lookup(id.Name) != nil {
+				return literal(x.Args[0])
+			}
+		}
+	}
+	return "", false
+}
+
+// assets finds relative file paths named by string literals in kept code and ships the files
+// that exist next to the notebook.
+func (b *builder) assets() {
+	if b.opts.ReadFile == nil {
+		return
+	}
+	have := map[string]bool{}
+	for _, a := range b.plan.Assets {
+		have[a.Path] = true
+	}
+	consider := func(cell int, text string) {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, "", "package p;"+text, 0)
+		if err != nil {
+			f2, err2 := parser.ParseFile(fset, "", "package p;func _(){"+text+"\n}", 0)
+			if err2 != nil {
+				return
+			}
+			f = f2
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err != nil || !looksLikeRelPath(s) || have[s] {
+				return true
+			}
+			data, err := b.opts.ReadFile(s)
+			if err != nil {
+				return true
+			}
+			have[s] = true
+			b.plan.Assets = append(b.plan.Assets, Asset{Path: s, Cell: cell, Size: len(data), Data: data})
+			b.decide(cell, 0, fmt.Sprintf("file %q", s), "converted", fmt.Sprintf("the code reads it by relative path: shipped next to the package (%d bytes)", len(data)))
+			return true
+		})
+	}
+	for _, d := range b.plan.Decls {
+		if d.Kept {
+			consider(d.Cell, d.text)
+		}
+	}
+	for _, st := range b.plan.Steps {
+		if st.Kept {
+			consider(st.Cell, st.Body)
+		}
+	}
+}
+
+func looksLikeRelPath(s string) bool {
+	if s == "" || len(s) > 200 || strings.HasPrefix(s, "/") || strings.HasPrefix(s, "~") || strings.Contains(s, "..") ||
+		strings.ContainsAny(s, " \t\n*?:%$") {
+		return false
+	}
+	dot := strings.LastIndex(s, ".")
+	return dot > 0 && dot < len(s)-1
+}

@@ -1,0 +1,244 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/decant-go/decant/kernel/wire"
+)
+
+// StartOptions configures Start. The zero value starts the kernel in the
+// current directory with the current environment and discards its logs.
+type StartOptions struct {
+	// Dir is the kernel's working directory. GoNB resolves relative paths
+	// (and %cd) from here, so a runner sets it to the notebook's folder.
+	Dir string
+	// Env holds extra "KEY=value" entries, applied after os.Environ() and
+	// the kernelspec's env.
+	Env []string
+	// Stderr receives the kernel process's stdout and stderr (its logs);
+	// nil discards them.
+	Stderr io.Writer
+	// ConnectionDir is where the connection file is written. By default a
+	// new temporary directory is made and removed again at shutdown.
+	ConnectionDir string
+	// IP is the address the kernel listens on (default 127.0.0.1).
+	IP string
+	// Config tunes the client.
+	Config Config
+}
+
+// process is a kernel process started by Start.
+type process struct {
+	cmd           *exec.Cmd
+	pgid          int
+	interruptMode string
+	exited        chan struct{} // closed after cmd.Wait returns
+	waitErr       error         // set before exited is closed
+
+	connFile string
+	tmpDir   string // removed on kill when Start created it
+
+	killOnce sync.Once
+	killErr  error
+}
+
+// Start launches the kernel described by spec, connects to it and waits
+// until it is ready. ctx bounds only the startup; the kernel runs until
+// Shutdown or Close.
+//
+// Start writes a fresh connection file (mode 0600, free ports on
+// 127.0.0.1, a random key), substitutes {connection_file} in the argv, and
+// runs the kernel in its own process group so that Shutdown can stop the
+// helpers it spawns (GoNB leaves gopls running).
+func Start(ctx context.Context, spec *Spec, opts StartOptions) (*Client, error) {
+	if spec == nil || len(spec.Argv) == 0 {
+		return nil, errors.New("starting kernel: empty kernelspec")
+	}
+	ip := opts.IP
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	ports, err := freePorts(ip, 5)
+	if err != nil {
+		return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+	}
+	info := wire.ConnectionInfo{
+		Transport: "tcp", IP: ip,
+		ShellPort: ports[0], IOPubPort: ports[1], StdinPort: ports[2], ControlPort: ports[3], HBPort: ports[4],
+		Key: wire.NewID(), SignatureScheme: wire.SchemeHMACSHA256, KernelName: spec.Name,
+	}
+	p := &process{interruptMode: spec.InterruptMode, exited: make(chan struct{})}
+	dir := opts.ConnectionDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "decant-kernel-"); err != nil {
+			return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+		}
+		p.tmpDir = dir
+	}
+	// Jupyter's "kernel-<uuid>.json" name lets kernels (GoNB does) derive
+	// their kernel id from the path.
+	p.connFile = filepath.Join(dir, "kernel-"+wire.NewID()+".json")
+	if err := wire.WriteConnectionFile(p.connFile, info); err != nil {
+		p.cleanFiles()
+		return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+	}
+
+	argv := spec.command(p.connFile)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = opts.Dir
+	cmd.Env = spec.environ(os.Environ(), opts.Env)
+	if opts.Stderr != nil {
+		cmd.Stdout, cmd.Stderr = opts.Stderr, opts.Stderr
+	}
+	setProcessGroup(cmd)
+	// Children that inherit the log pipe (gopls) must not keep Wait from
+	// noticing that the kernel itself exited.
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		p.cleanFiles()
+		return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+	}
+	p.cmd, p.pgid = cmd, cmd.Process.Pid
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+
+	c, err := opts.Config.connect(ctx, info, p)
+	if err != nil {
+		p.kill(context.Background())
+		return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+	}
+	return c, nil
+}
+
+// freePorts returns n distinct ports that were free on ip a moment ago.
+// Holding all listeners until the end keeps the ports distinct; another
+// process may still grab one before the kernel binds it, as with Jupyter.
+func freePorts(ip string, n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		ls = append(ls, l)
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		p, _ := strconv.Atoi(port)
+		ports = append(ports, p)
+	}
+	return ports, nil
+}
+
+func (p *process) cleanFiles() {
+	if p.connFile != "" {
+		os.Remove(p.connFile)
+	}
+	if p.tmpDir != "" {
+		os.RemoveAll(p.tmpDir)
+	}
+}
+
+// kill stops the whole process group: SIGTERM, then SIGKILL for whatever
+// is left after a short wait. It then removes the connection file.
+func (p *process) kill(ctx context.Context) error {
+	p.killOnce.Do(func() {
+		defer p.cleanFiles()
+		if p.cmd == nil {
+			return
+		}
+		p.signal(sigTerminate)
+		if p.waitGroupGone(ctx, 2*time.Second) {
+			return
+		}
+		p.signal(sigKill)
+		if !p.waitGroupGone(context.Background(), 2*time.Second) {
+			p.killErr = fmt.Errorf("killing kernel process group %d: processes remain", p.pgid)
+		}
+	})
+	return p.killErr
+}
+
+// waitGroupGone waits until the kernel process has been reaped and no
+// live process is left in its group.
+func (p *process) waitGroupGone(ctx context.Context, d time.Duration) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.exited:
+			if !groupAlive(p.pgid) {
+				return true
+			}
+		default:
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// PID returns the process id of a kernel started by Start (it is also
+// the process group id), or 0 for a dialed kernel.
+func (c *Client) PID() int {
+	if c.proc == nil {
+		return 0
+	}
+	return c.proc.pgid
+}
+
+// Shutdown stops the kernel: a shutdown_request on the control channel,
+// a wait for the process to exit, then SIGTERM and SIGKILL for anything
+// left in its process group; finally the sockets are closed and the
+// connection file removed. ctx bounds the polite part; the kill always
+// runs. For a dialed kernel only the request is sent.
+func (c *Client) Shutdown(ctx context.Context) error {
+	var errs []error
+	if c.usable() == nil {
+		rctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		_, err := c.Request(rctx, "shutdown_request", map[string]bool{"restart": false})
+		cancel()
+		if err != nil && !errors.Is(err, ErrKernelDead) {
+			errs = append(errs, fmt.Errorf("shutting down kernel: %w", err))
+		}
+	}
+	if c.proc != nil {
+		select {
+		case <-c.proc.exited:
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+		}
+		// Mark the exit as expected so that it is not reported as a death
+		// to executions racing with the shutdown.
+		c.markDead(errors.New("kernel was shut down"))
+		if err := c.proc.kill(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -59,6 +59,8 @@ type Plan struct {
 	Assets       []Asset    `json:"assets,omitempty"`
 	Decisions    []Decision `json:"decisions"`
 	AutoLabeled  bool       `json:"auto_labeled"`
+
+	cellImports map[int][]Import // explicit imports by cell
 }
 
 // CellPlan records how one cell was read.
@@ -202,6 +204,7 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	b.routes()
+	b.noRoutes()
 	b.assets()
 	return b.plan, nil
 }
@@ -530,6 +533,12 @@ func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) e
 
 func (b *builder) addStep(c *notebooks.Cell, cp *CellPlan, sec Section, body string, line int, args []string) {
 	b.order++
+	// Drop the blank lines GoNB's %% line and the cell's end leave, keeping line numbers true.
+	for strings.HasPrefix(body, "\n") || strings.HasPrefix(body, "\r\n") {
+		_, body, _ = strings.Cut(body, "\n")
+		line++
+	}
+	body = strings.TrimRight(body, " \t\r\n")
 	st := &Step{Cell: c.Index, CellID: c.ID, Line: line, Section: sec, Body: body, Args: args, order: b.order}
 	b.plan.Steps = append(b.plan.Steps, st)
 	cp.Step = "pending"
@@ -648,6 +657,10 @@ func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *go
 					if _, ok := b.imports[p]; !ok || imp.Name != "" {
 						b.imports[p] = imp
 					}
+					if b.plan.cellImports == nil {
+						b.plan.cellImports = map[int][]Import{}
+					}
+					b.plan.cellImports[c.Index] = append(b.plan.cellImports[c.Index], imp)
 				}
 			case token.CONST:
 				// Whole blocks, so iota keeps its meaning (R9).

@@ -93,15 +93,22 @@ func (p *Plan) Render() (*Output, error) {
 	if err := out.addGo("cmd/"+pkg+"/main.go", p.renderBatch()); err != nil {
 		return nil, err
 	}
-	api, err := httpapi.Render(p.apiSpec())
-	if err != nil {
-		return nil, fmt.Errorf("rendering the HTTP API: %w", err)
-	}
-	for name, data := range api {
-		out.Files[name] = data
+	if len(p.Routes) > 0 {
+		api, err := httpapi.Render(p.apiSpec())
+		if err != nil {
+			return nil, fmt.Errorf("rendering the HTTP API: %w", err)
+		}
+		for name, data := range api {
+			out.Files[name] = data
+		}
 	}
 	for _, a := range p.Assets {
 		out.Files[pkg+"/"+a.Path] = a.Data
+	}
+	if len(p.Assets) > 0 && len(p.Routes) > 0 {
+		if err := out.addGo("cmd/server/data_test.go", p.renderServerDataTest()); err != nil {
+			return nil, err
+		}
 	}
 	for _, sh := range p.Shell {
 		if sh.Script != "" {
@@ -150,13 +157,33 @@ func isDirective(l string) bool {
 		strings.HasPrefix(l, "//export ") || strings.HasPrefix(l, "//nolint")
 }
 
-func (p *Plan) importBlock() string {
-	var sb strings.Builder
-	if len(p.Imports) == 0 {
+// importBlock lists the imports a generated file starts with: every named import of the
+// notebook (goimports drops the unused ones), and the blank and dot imports of the cells whose
+// code the file holds, since those cannot be judged by use.
+func (p *Plan) importBlock(cells map[int]bool) string {
+	seen := map[string]bool{}
+	var list []Import
+	for _, imp := range p.Imports {
+		if imp.Name != "_" && imp.Name != "." {
+			list = append(list, imp)
+			seen[imp.Path+" "+imp.Name] = true
+		}
+	}
+	for c := range cells {
+		for _, imp := range p.cellImports[c] {
+			if !seen[imp.Path+" "+imp.Name] {
+				seen[imp.Path+" "+imp.Name] = true
+				list = append(list, imp)
+			}
+		}
+	}
+	if len(list) == 0 {
 		return ""
 	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Path < list[j].Path || list[i].Path == list[j].Path && list[i].Name < list[j].Name })
+	var sb strings.Builder
 	sb.WriteString("import (\n")
-	for _, imp := range p.Imports {
+	for _, imp := range list {
 		fmt.Fprintf(&sb, "\t%s %q\n", imp.Name, imp.Path)
 	}
 	sb.WriteString(")\n\n")
@@ -173,7 +200,11 @@ var sectionDoc = map[Section]string{
 func (p *Plan) renderDecls(name string, sec Section, decls []*Decl, test bool) ([]byte, error) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "// %s\n\npackage %s\n\n", sectionDoc[sec], p.Slug)
-	sb.WriteString(p.importBlock())
+	cells := map[int]bool{}
+	for _, d := range decls {
+		cells[d.Cell] = true
+	}
+	sb.WriteString(p.importBlock(cells))
 	// init functions keep GoNB's order (sorted by original name) among themselves.
 	for _, d := range decls {
 		sb.WriteString(docWithNote(d.doc, p.note(d.Cell, d.Line)))
@@ -190,8 +221,14 @@ func (p *Plan) renderPipeline() []byte {
 	sb.WriteString("// Run replays the notebook's %% cells in notebook order; preparation.go, preprocessing.go and\n")
 	sb.WriteString("// prediction.go hold the declarations of the notebook's three sections.\n")
 	fmt.Fprintf(&sb, "package %s\n\n", p.Slug)
-	sb.WriteString(p.importBlock())
 	var kept []*Step
+	cells := map[int]bool{}
+	for _, st := range p.Steps {
+		if st.Kept {
+			cells[st.Cell] = true
+		}
+	}
+	sb.WriteString(p.importBlock(cells))
 	for _, st := range p.Steps {
 		if st.Kept {
 			kept = append(kept, st)
@@ -494,7 +531,7 @@ func (p *Plan) renderReadme(o *Output) []byte {
 					if ex == "" {
 						ex = "..."
 					}
-					q = append(q, httpapi.QueryName(prm.Name)+"="+ex)
+					q = append(q, queryName(prm.Name)+"="+ex)
 				}
 				fmt.Fprintf(&sb, "```sh\ncurl '127.0.0.1:8080%s?%s'\n```\n\n", rp, strings.Join(q, "&"))
 			} else {
@@ -539,3 +576,41 @@ func short(h string) string {
 }
 
 var _ = path.Base
+
+// queryName is the query-string name of a parameter: snake_case of its Go name.
+func queryName(name string) string {
+	var sb strings.Builder
+	for i, r := range name {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				sb.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+// renderServerDataTest runs the server's tests from the package directory, where the data files
+// the notebook read by relative path ship; the notebook ran from its own folder the same way.
+func (p *Plan) renderServerDataTest() []byte {
+	return []byte(fmt.Sprintf(`package main
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestMain runs the tests from ../../%[1]s, where the notebook's data files ship, as the notebook
+// ran from its own folder.
+func TestMain(m *testing.M) {
+	if err := os.Chdir("../../%[1]s"); err != nil {
+		fmt.Fprintln(os.Stderr, "changing to the data directory:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+`, p.Slug))
+}

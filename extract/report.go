@@ -49,7 +49,7 @@ func (p *Plan) WriteReport(w io.Writer) error {
 		fmt.Fprintf(&sb, "  %s/%-18s %d declarations\n", p.Slug, s.File(), counts[s])
 	}
 	if counts[Test] > 0 {
-		fmt.Fprintf(&sb, "  %s/%s_test.go %d declarations\n", p.Slug, p.Slug, counts[Test])
+		fmt.Fprintf(&sb, "  %s/%-18s %d declarations\n", p.Slug, p.Slug+"_test.go", counts[Test])
 	}
 	steps := 0
 	for _, st := range p.Steps {
@@ -83,7 +83,9 @@ func (p *Plan) WriteReport(w io.Writer) error {
 		fmt.Fprintf(&sb, "\n%s:\n", a)
 		for _, d := range ds {
 			loc := fmt.Sprintf("cell %d", d.Cell)
-			if d.Line > 0 {
+			if d.Cell < 0 {
+				loc = "notebook"
+			} else if d.Line > 0 {
 				loc += fmt.Sprintf(":%d", d.Line)
 			}
 			fmt.Fprintf(&sb, "  %-11s %s: %s\n", loc, d.Subject, d.Reason)

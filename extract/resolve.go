@@ -179,6 +179,12 @@ func (b *builder) resolve() error {
 	return nil
 }
 
+func (b *builder) noRoutes() {
+	if len(b.plan.Routes) == 0 {
+		b.decide(-1, 0, "HTTP API", "warning", "no exported function of the calculation section (or marked //decant:endpoint) can be served: no cmd/server was generated")
+	}
+}
+
 func (b *builder) combinedErr(fset *token.FileSet, err error, units []*unit) error {
 	return fmt.Errorf("%s: the cells do not combine into one program: %w", b.file, err)
 }
@@ -280,6 +286,9 @@ func (b *builder) nameSteps() {
 			}
 		}
 		if name == "" {
+			name = stepVerb[st.Section]
+		}
+		if name == "" {
 			name = fmt.Sprintf("cell%d", st.Cell)
 		}
 		base := name
@@ -295,6 +304,8 @@ func (b *builder) nameSteps() {
 		}
 	}
 }
+
+var stepVerb = map[Section]string{Preparation: "prepare", Processing: "preprocess", Calculation: "calculate"}
 
 func firstComment(body string) string {
 	for _, l := range strings.Split(body, "\n") {

@@ -30,4 +30,6 @@ func (p *process) signal(sig signalT) error {
 
 func groupAlive(pgid int) bool { return false }
 
-func groupMembers(pgid int) ([]int, error) { return nil, errors.New("process groups are not supported") }
+func groupMembers(pgid int) ([]int, error) {
+	return nil, errors.New("process groups are not supported")
+}

@@ -34,6 +34,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "syntax", in: "{\n \"cells\": [\n  }\n", cell: -1, line: 3, col: 3, msg: "demo.ipynb:3:3: invalid JSON: invalid character '}'"},
 		{name: "truncated", in: "{\n \"cells\": [", cell: -1, line: 2, col: 12, msg: "unexpected end of JSON input"},
 		{name: "trailing data", in: `{} x`, cell: -1, line: 1, col: 4, msg: "after top-level value"},
+		{name: "byte order mark", in: "\uFEFF{}", cell: -1, line: 1, col: 1, msg: "byte order mark"},
 		{name: "empty", in: ``, cell: -1, line: 1, col: 1, msg: "invalid JSON"},
 		{name: "not object", in: `[1]`, cell: -1, msg: "must be a JSON object, not an array"},
 		{name: "nbformat 3", in: `{"nbformat": 3, "nbformat_minor": 0, "worksheets": []}`, cell: -1, is: ErrNBFormat3, msg: "jupyter nbconvert --to notebook --nbformat 4"},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -320,5 +321,36 @@ func TestFormatErrors(t *testing.T) {
 				t.Errorf("Cell %d Key %q, want %d %q", e.Cell, e.Key, tt.cell, tt.key)
 			}
 		})
+	}
+}
+
+// Format must not modify the notebook, even through maps it shares with
+// the parsed input.
+func TestFormatDoesNotModify(t *testing.T) {
+	data := readCorpus(t, filepath.Join(corpusDir, "gonb-probes/args_probe.executed.ipynb"))
+	nb := mustParse(t, "a", data)
+	pristine := mustParse(t, "a", data)
+	for _, c := range nb.Cells {
+		c.Source += "//"
+		c.Tags = append(c.Tags, "t")
+		for j := range c.Outputs {
+			c.Outputs[j].Metadata = json.RawMessage(`{"k": 1}`)
+		}
+	}
+	edited := mustParse(t, "a", data)
+	for i, c := range edited.Cells {
+		c.Source, c.Tags, c.Outputs = nb.Cells[i].Source, nb.Cells[i].Tags, nb.Cells[i].Outputs
+	}
+	first := mustFormat(t, edited)
+	if !reflect.DeepEqual(edited.top, pristine.top) {
+		t.Error("top-level fields modified")
+	}
+	for i, c := range edited.Cells {
+		if !reflect.DeepEqual(c.raw, pristine.Cells[i].raw) || !reflect.DeepEqual(c.meta, pristine.Cells[i].meta) {
+			t.Fatalf("cell %d raw fields modified", i)
+		}
+	}
+	if second := mustFormat(t, edited); !bytes.Equal(first, second) {
+		t.Error("second Format differs")
 	}
 }

@@ -1,6 +1,7 @@
 package notebooks
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,11 @@ import (
 // Parse decodes an nbformat 4 notebook; name is used only in error messages.
 // Failures are *Error values naming the cell and key at fault.
 func Parse(name string, data []byte) (*Notebook, error) {
+	if bytes.HasPrefix(data, []byte("\uFEFF")) {
+		// Python's json module rejects a byte order mark too, so no Jupyter
+		// tool reads such a file.
+		return nil, &Error{File: name, Cell: -1, Line: 1, Col: 1, Msg: "invalid JSON: file starts with a UTF-8 byte order mark"}
+	}
 	v, err := decodeJSON(data)
 	if err != nil {
 		se := err.(*syntaxError)

@@ -16,7 +16,11 @@ step "decant extract $NOTEBOOK --repo $REPO"
 "$BIN/decant" extract --repo "$REPO" --date 2026-01-01T00:00:00Z "$NOTEBOOK"
 
 step "the branch Decant committed"
-"$BIN/decant" show-branch --repo "$REPO" 2>/dev/null || ls -R "$REPO" | head -40
+if command -v git >/dev/null; then
+	git -C "$REPO" log --stat --format='commit %H%nAuthor: %an <%ae>%nDate:   %aI%n%n%w(0,4,4)%B' decant/churn | head -40
+else
+	find "$REPO" -path "$REPO/.git" -prune -o -type f -print | sort
+fi
 
 step "the emitted service's own tests (go vet, go test)"
 (cd "$REPO" && go vet ./... && go test ./...)

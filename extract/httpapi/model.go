@@ -62,6 +62,7 @@ type param struct {
 
 type result struct {
 	typ   string
+	expr  ast.Expr
 	kind  Kind
 	key   string // JSON key in the response object
 	field string // field of the response type
@@ -78,7 +79,7 @@ var reservedNames = strings.Fields(`
 	newHandler server defaultMaxBodyBytes errorBody writeError badParam methodNotAllowed notFound
 	healthz healthzBody internalErrorMessage parseQuery unescape parseFloat parseInt parseUint
 	parseBool contentTypeJSON quoteValue serveTest checkJSON checkError decodeJSON quietConfig
-	errorLogger defaultAddr
+	errorLogger defaultAddr discardWriter
 	w r s err ok req vals set names t tc tests fns got want rec h body b f called e ln ctx cancel
 	done resp cfg logger srv i n target method path query code msg keys v m env args
 	any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 int32
@@ -287,7 +288,7 @@ func newRoute(m *model, r Route, taken map[string]bool) (*route, []error) {
 			fail("result %d: %v", i, err)
 			continue
 		}
-		rr.typ = typ
+		rr.typ, rr.expr = typ, expr
 		rr.kind = res.Kind
 		if rr.kind == Auto {
 			rr.kind = KindOf(typ)
@@ -444,11 +445,16 @@ func checkType(goType, pkg, alias string) (string, ast.Expr, error) {
 	if bad != nil {
 		return "", nil, bad
 	}
+	return exprString(expr), expr, nil
+}
+
+// exprString prints an expression the way gofmt would.
+func exprString(e ast.Expr) string {
 	var buf bytes.Buffer
-	if err := format.Node(&buf, token.NewFileSet(), expr); err != nil {
-		return "", nil, fmt.Errorf("type %q: %w", goType, err)
+	if err := format.Node(&buf, token.NewFileSet(), e); err != nil {
+		return fmt.Sprintf("%T", e) // only for nodes printers reject, which checkType refuses
 	}
-	return buf.String(), expr, nil
+	return buf.String()
 }
 
 // checkKind checks that a kind fits a type: a predeclared scalar type has its own kind, and a

@@ -174,18 +174,30 @@ var abbreviations = map[string]string{
 // spelled out (probs, prob, preds, pred, params, param), lower-cased and joined with dashes,
 // under "/v1/". CalcProbabilities, GetProbs and probabilities all give "/v1/probabilities";
 // PredictChurnRate gives "/v1/churn-rate"; a name that is only a verb keeps it ("Predict" gives
-// "/v1/predict"). A name without letters or digits gives "/v1/".
+// "/v1/predict"). Paths are ASCII: other runes are dropped, and a name left without letters
+// or digits gives "/v1/", which Render rejects (give the route a Path).
 func PathFor(funcName string) string {
 	words := splitWords(funcName)
 	for len(words) > 1 && leadingVerbs[words[0]] {
 		words = words[1:]
 	}
-	for i, w := range words {
+	var out []string
+	for _, w := range words {
 		if long, ok := abbreviations[w]; ok {
-			words[i] = long
+			w = long
+		}
+		// Paths stay ASCII, so clients need no percent-encoding.
+		w = strings.Map(func(r rune) rune {
+			if r < utf8.RuneSelf {
+				return r
+			}
+			return -1
+		}, w)
+		if w != "" {
+			out = append(out, w)
 		}
 	}
-	return "/v1/" + strings.Join(words, "-")
+	return "/v1/" + strings.Join(out, "-")
 }
 
 // snake returns the snake_case form of a Go identifier: numCalls -> num_calls,

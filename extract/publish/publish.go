@@ -167,7 +167,8 @@ func enclosingRoot(dir string) string {
 //
 // Unchanged trees produce no commit (Result.UpToDate) and write nothing. A branch whose tip
 // lacks opts.Marker is refused with [ErrForeignBranch] unless opts.Force. In an existing
-// repository, a branch that HEAD (or a linked worktree's HEAD) points at is refused with
+// repository, a branch that any working tree has checked out (HEAD, the main working tree
+// seen from a linked one, or a `git worktree add` checkout) is refused with
 // [ErrBranchCheckedOut], since moving it would leave that checkout's index and files stale.
 // The ref is moved with a compare-and-swap, so a concurrent move of the branch makes Commit
 // fail rather than lose the other commit.

@@ -10,7 +10,8 @@ import (
 type Cell struct {
 	// Magic is non-nil when line 1 is a cell magic (%%writefile, %%script,
 	// %%bash, %%sh, optionally after //gonb:). Then nothing else in the cell is
-	// Go and every other field except Decls.FirstLine is zero.
+	// Go: the other fields are zero, but for Decls.FirstLine (1) and
+	// Warnings.
 	Magic *Magic
 
 	// Commands are the special-command lines (% and !), in line order, with

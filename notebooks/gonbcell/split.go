@@ -102,7 +102,7 @@ func Split(src string) (*Cell, error) {
 
 	// Step 3: does GoNB run the Go part? (dispatcher.go:305, parser.go:606-621)
 	for i, line := range lines {
-		if kinds[i] == goLine && !allSpace.MatchString(line) {
+		if kinds[i] == goLine && !isBlank(line) {
 			c.RunsGo = true
 			break
 		}
@@ -211,8 +211,9 @@ func Split(src string) (*Cell, error) {
 	return c, nil
 }
 
-// allSpace matches what GoNB counts as an empty line (parser.go:604).
-var allSpace = regexp.MustCompile(`^\s*$`)
+// isBlank reports whether GoNB counts line as empty: it matches `^\s*$`
+// (parser.go:604), and RE2's \s is [\t\n\f\r ].
+func isBlank(line string) bool { return strings.Trim(line, " \t\n\f\r") == "" }
 
 func firstCommand(cmds []Command, name string) int {
 	for _, c := range cmds {
@@ -467,7 +468,7 @@ func compose(lines []string, kinds []lineKind) composition {
 			f := strings.Split(t, " ")
 			if len(f) < 2 {
 				crash(i+1, "GoNB v0.11.1 crashes on an %exec line without a space before the function name (index out of range at composer.go:396)")
-				return r // the panic ends the composition
+				continue
 			}
 			r.execs = append(r.execs, execLine{i, f[1]})
 			if len(r.mainLines) > 0 {

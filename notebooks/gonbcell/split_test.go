@@ -179,6 +179,8 @@ func TestSplitTable(t *testing.T) {
 		{"CRLF kept", "var a = 1\r\n%%\r\nx := a\r", want{names: []string{"%%\r"}, mainLine: 2, main: "\nx := a\r\n",
 			warns: []string{"unknown", "does not run"}}},
 		{"empty cell", "", want{noGo: true, decls: "\n"}},
+		// parser.go:604 uses `^\s*$`; RE2's \s has no \v.
+		{"vertical tab is not blank to GoNB", "%%\n\v", want{names: []string{"%%"}, mainLine: 1, main: "\n\v\n"}},
 		{"only commands", "!ls\n\n  \n%env K V", want{names: []string{"!", "%env"}, noGo: true}},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/pflag"
 
 	"github.com/decant-go/decant/extract"
@@ -201,13 +203,21 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		}
 		return err
 	}
+	if created {
+		// The repository is new: give it a main branch at the same commit and check that out,
+		// so later extractions move only the decant branch and the user merges it when ready.
+		if err := handOff(repo, res.Commit); err != nil {
+			return err
+		}
+	}
 	switch {
 	case res.UpToDate:
 		fmt.Fprintf(env.Stdout, "\n%s in %s is up to date (%s)\n", o.branch, o.repo, shortHash(res.Commit))
 	default:
 		fmt.Fprintf(env.Stdout, "\ncommitted %s to %s in %s (%d files changed)\n", shortHash(res.Commit), o.branch, o.repo, len(res.Changed))
 		if created {
-			fmt.Fprintf(env.Stdout, "created the repository %s with %s checked out\n", o.repo, o.branch)
+			fmt.Fprintf(env.Stdout, "created the repository %s; main is checked out at the same commit\n", o.repo)
+			fmt.Fprintf(env.Stdout, "later extractions move only %s: review it and merge it into main\n", o.branch)
 		}
 	}
 	return nil
@@ -315,4 +325,18 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	return plan.WriteReport(env.Stdout)
+}
+
+// handOff points a repository Decant just created at a main branch holding the first extraction.
+// The working tree and index already match that commit.
+func handOff(repo *git.Repository, commit string) error {
+	h := plumbing.NewHash(commit)
+	main := plumbing.NewBranchReferenceName("main")
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(main, h)); err != nil {
+		return fmt.Errorf("creating main in the new repository: %w", err)
+	}
+	if err := repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, main)); err != nil {
+		return fmt.Errorf("checking out main in the new repository: %w", err)
+	}
+	return nil
 }

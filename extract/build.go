@@ -2,12 +2,12 @@ package extract
 
 import (
 	"crypto/sha256"
-	"errors"
-	"go/scanner"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"path"
 	"regexp"
@@ -41,38 +41,38 @@ type Options struct {
 
 // Plan is the outcome of Build: what goes where and why.
 type Plan struct {
-	Notebook     string     `json:"notebook"`
-	NotebookHash string     `json:"notebook_sha256"`
-	Slug         string     `json:"slug"`
-	Module       string     `json:"module"`
-	Cells        []CellPlan `json:"cells"`
-	Decls        []*Decl    `json:"decls"`
-	Steps        []*Step    `json:"steps"`
-	Imports      []Import   `json:"imports"`
-	Pins         []string   `json:"pins,omitempty"`       // module@version from !*go get lines
-	ModEdits     []string   `json:"mod_edits,omitempty"`  // other go / go mod commands, as Makefile steps
-	Shell        []Shell    `json:"shell,omitempty"`      // shell lines and script cells
+	Notebook     string      `json:"notebook"`
+	NotebookHash string      `json:"notebook_sha256"`
+	Slug         string      `json:"slug"`
+	Module       string      `json:"module"`
+	Cells        []CellPlan  `json:"cells"`
+	Decls        []*Decl     `json:"decls"`
+	Steps        []*Step     `json:"steps"`
+	Imports      []Import    `json:"imports"`
+	Pins         []string    `json:"pins,omitempty"`      // module@version from !*go get lines
+	ModEdits     []string    `json:"mod_edits,omitempty"` // other go / go mod commands, as Makefile steps
+	Shell        []Shell     `json:"shell,omitempty"`     // shell lines and script cells
 	Env          [][2]string `json:"env,omitempty"`       // %env, in order
-	GoFlags      []string   `json:"goflags,omitempty"`
-	TestFlags    []string   `json:"test_flags,omitempty"`
-	Routes       []Route    `json:"routes"`
-	Assets       []Asset    `json:"assets,omitempty"`
-	Decisions    []Decision `json:"decisions"`
-	AutoLabeled  bool       `json:"auto_labeled"`
+	GoFlags      []string    `json:"goflags,omitempty"`
+	TestFlags    []string    `json:"test_flags,omitempty"`
+	Routes       []Route     `json:"routes"`
+	Assets       []Asset     `json:"assets,omitempty"`
+	Decisions    []Decision  `json:"decisions"`
+	AutoLabeled  bool        `json:"auto_labeled"`
 
 	cellImports map[int][]Import // explicit imports by cell
 }
 
 // CellPlan records how one cell was read.
 type CellPlan struct {
-	Index   int     `json:"index"`
-	ID      string  `json:"id,omitempty"`
-	Type    string  `json:"type"`
-	Section Section `json:"section"`
-	Label   string  `json:"label,omitempty"` // what labeled it
-	Skipped string  `json:"skipped,omitempty"`
+	Index   int      `json:"index"`
+	ID      string   `json:"id,omitempty"`
+	Type    string   `json:"type"`
+	Section Section  `json:"section"`
+	Label   string   `json:"label,omitempty"` // what labeled it
+	Skipped string   `json:"skipped,omitempty"`
 	Decls   []string `json:"decls,omitempty"`
-	Step    string  `json:"step,omitempty"`
+	Step    string   `json:"step,omitempty"`
 }
 
 // Decl is one top-level declaration as GoNB would memorize it.
@@ -90,13 +90,13 @@ type Decl struct {
 	Uses     []string `json:"uses,omitempty"`
 	Exported bool     `json:"exported"`
 
-	text  string        // source text, doc comments and directives included
-	doc   string        // the doc comment, directives included ("" if none)
-	code  string        // the declaration without its doc
-	fn    *ast.FuncDecl // for funcs: the syntax, for routes
-	src   string        // the cell part the syntax points into
-	base  int           // offset of src inside the parsed file
-	order int
+	text   string        // source text, doc comments and directives included
+	doc    string        // the doc comment, directives included ("" if none)
+	code   string        // the declaration without its doc
+	fn     *ast.FuncDecl // for funcs: the syntax, for routes
+	src    string        // the cell part the syntax points into
+	base   int           // offset of src inside the parsed file
+	order  int
 	isTest bool
 }
 
@@ -105,15 +105,15 @@ func (d *Decl) Text() string { return d.text }
 
 // Step is a %% (or %main, %exec, func main) body: a statement list the notebook ran.
 type Step struct {
-	Name    string  `json:"name"`
-	Cell    int     `json:"cell"`
-	CellID  string  `json:"cell_id,omitempty"`
-	Line    int     `json:"line"` // cell line of the first body line
-	Section Section `json:"section"`
-	Kept    bool    `json:"kept"`
+	Name    string   `json:"name"`
+	Cell    int      `json:"cell"`
+	CellID  string   `json:"cell_id,omitempty"`
+	Line    int      `json:"line"` // cell line of the first body line
+	Section Section  `json:"section"`
+	Kept    bool     `json:"kept"`
 	Args    []string `json:"args,omitempty"`
 	Uses    []string `json:"uses,omitempty"`
-	Body    string  `json:"-"`
+	Body    string   `json:"-"`
 	order   int
 }
 
@@ -128,7 +128,7 @@ type Shell struct {
 	Cell    int    `json:"cell"`
 	Line    int    `json:"line"`
 	Command string `json:"command"`
-	InTmp   bool   `json:"in_module_dir"` // !* ran in GoNB's temp module: now the module root
+	InTmp   bool   `json:"in_module_dir"`    // !* ran in GoNB's temp module: now the module root
 	Script  string `json:"script,omitempty"` // for %%bash/%%sh/%%script cells: the file written
 	Body    string `json:"-"`
 }

@@ -180,7 +180,9 @@ func (p *Plan) importBlock(cells map[int]bool) string {
 	if len(list) == 0 {
 		return ""
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Path < list[j].Path || list[i].Path == list[j].Path && list[i].Name < list[j].Name })
+	sort.Slice(list, func(i, j int) bool {
+		return list[i].Path < list[j].Path || list[i].Path == list[j].Path && list[i].Name < list[j].Name
+	})
 	var sb strings.Builder
 	sb.WriteString("import (\n")
 	for _, imp := range list {
@@ -419,14 +421,14 @@ func spans(src []byte) []Span {
 
 // manifest is .decant/manifest.json: provenance of every generated declaration.
 type manifest struct {
-	Decant     int                     `json:"decant_manifest"`
-	Notebook   string                  `json:"notebook"`
-	SHA256     string                  `json:"notebook_sha256"`
-	Module     string                  `json:"module"`
-	Package    string                  `json:"package"`
-	Cells      []manifestCell          `json:"cells"`
-	Routes     []manifestRoute         `json:"routes"`
-	Files      []string                `json:"files"`
+	Decant   int             `json:"decant_manifest"`
+	Notebook string          `json:"notebook"`
+	SHA256   string          `json:"notebook_sha256"`
+	Module   string          `json:"module"`
+	Package  string          `json:"package"`
+	Cells    []manifestCell  `json:"cells"`
+	Routes   []manifestRoute `json:"routes"`
+	Files    []string        `json:"files"`
 }
 
 type manifestCell struct {

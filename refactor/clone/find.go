@@ -224,25 +224,57 @@ func (w win) size() (tokens, stmts int) {
 }
 
 // dropSubsumed removes groups each of whose members lies inside a distinct member of one
-// other group: the nested repeats of a larger clone.
+// other group: the nested repeats of a larger clone. Exclusions nested in other exclusions go
+// the same way.
 func (d *detector) dropSubsumed() {
+	sets := make([][]Member, len(d.res.Groups))
+	for i, g := range d.res.Groups {
+		sets[i] = g.Members
+	}
+	drop := subsumed(sets)
+	groups := d.res.Groups[:0]
+	for i, g := range d.res.Groups {
+		if !drop[i] {
+			groups = append(groups, g)
+		}
+	}
+	d.res.Groups = groups
+
+	sets = make([][]Member, len(d.res.Excluded))
+	for i, e := range d.res.Excluded {
+		sets[i] = e.Members
+	}
+	drop = subsumed(sets)
+	excl := d.res.Excluded[:0]
+	for i, e := range d.res.Excluded {
+		if !drop[i] {
+			excl = append(excl, e)
+		}
+	}
+	d.res.Excluded = excl
+}
+
+// subsumed reports, per member set, whether each of its members lies inside a distinct member
+// of one other set.
+func subsumed(sets [][]Member) []bool {
 	type ent struct {
 		file     string
 		pos, end token.Pos
 		g, m     int
 	}
 	var ents []ent
-	for g, gr := range d.res.Groups {
-		for m, mem := range gr.Members {
+	for g, ms := range sets {
+		for m, mem := range ms {
 			ents = append(ents, ent{mem.File, mem.Pos, mem.End, g, m})
 		}
 	}
 	slices.SortFunc(ents, func(a, b ent) int {
 		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.pos, b.pos), cmp.Compare(b.end, a.end), cmp.Compare(a.g, b.g))
 	})
-	// containers[g] maps an enclosing group to the set of its members that enclose g's members.
-	containers := make([]map[int]map[int]bool, len(d.res.Groups))
-	covered := make([]map[int]int, len(d.res.Groups)) // enclosing group -> members of g enclosed
+	// enclosing[g][h] is the set of h's members that enclose some member of g; covered[g][h]
+	// counts g's members enclosed by a member of h.
+	enclosing := make([]map[int]map[int]bool, len(sets))
+	covered := make([]map[int]int, len(sets))
 	var stack []ent
 	for _, e := range ents {
 		keep := stack[:0]
@@ -258,32 +290,28 @@ func (d *detector) dropSubsumed() {
 				continue
 			}
 			seen[s.g] = true
-			if containers[e.g] == nil {
-				containers[e.g] = map[int]map[int]bool{}
+			if enclosing[e.g] == nil {
+				enclosing[e.g] = map[int]map[int]bool{}
 				covered[e.g] = map[int]int{}
 			}
-			if containers[e.g][s.g] == nil {
-				containers[e.g][s.g] = map[int]bool{}
+			if enclosing[e.g][s.g] == nil {
+				enclosing[e.g][s.g] = map[int]bool{}
 			}
-			containers[e.g][s.g][s.m] = true
+			enclosing[e.g][s.g][s.m] = true
 			covered[e.g][s.g]++
 		}
 		stack = append(stack, e)
 	}
-	out := d.res.Groups[:0]
-	for g, gr := range d.res.Groups {
-		sub := false
+	out := make([]bool, len(sets))
+	for g, ms := range sets {
 		for h, n := range covered[g] {
-			if n == len(gr.Members) && len(containers[g][h]) >= len(gr.Members) {
-				sub = true
+			if n == len(ms) && len(enclosing[g][h]) >= len(ms) {
+				out[g] = true
 				break
 			}
 		}
-		if !sub {
-			out = append(out, gr)
-		}
 	}
-	d.res.Groups = out
+	return out
 }
 
 func (d *detector) sortResult() {

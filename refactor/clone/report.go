@@ -60,8 +60,14 @@ func MakeReport(r Result, rel func(string) string) Report {
 	rep := Report{Groups: []ReportGroup{}, Excluded: []ReportExclusion{}}
 	for _, g := range r.Groups {
 		rg := ReportGroup{Kind: g.Kind, Type: g.CloneType(), Tokens: g.Tokens, Stmts: g.Stmts, Members: members(g.Members)}
+		seen := map[string]bool{}
 		for _, d := range g.Diffs {
-			rg.Diffs = append(rg.Diffs, ReportDiff{d.Kind, d.Texts, typeString(d.Type)})
+			rd := ReportDiff{d.Kind, d.Texts, typeString(d.Type)}
+			k := fmt.Sprintf("%q", rd)
+			if !seen[k] {
+				seen[k] = true
+				rg.Diffs = append(rg.Diffs, rd)
+			}
 		}
 		rep.Groups = append(rep.Groups, rg)
 	}

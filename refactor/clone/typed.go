@@ -67,7 +67,9 @@ func (d *detector) check(c cand) {
 		}
 		other := parts[ref][0]
 		if key == ref {
-			// No two members agree at all; explain against the next one.
+			if len(order) > 1 {
+				continue // explained by the exclusions of the others
+			}
 			other = (idx[0] + 1) % len(mks)
 		}
 		ex := Exclusion{Kind: c.kind, Members: []Member{mks[idx[0]].m, mks[other].m}}

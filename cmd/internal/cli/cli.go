@@ -32,7 +32,7 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
-	Now    func() time.Time  // the clock; commit times come from it unless --date is given
+	Now    func() time.Time // the clock; commit times come from it unless --date is given
 	Getenv func(string) string
 	Dir    string // working directory; "" = the process's
 }

@@ -11,6 +11,7 @@ import (
 	"go/token"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ type Options struct {
 	// files the code names by relative path, so they can ship with the service. Nil: none are
 	// looked up.
 	ReadFile func(name string) ([]byte, error)
+	// Skip lists cells (by index) to treat as //decant:skip.
+	Skip []int
 }
 
 // Plan is the outcome of Build: what goes where and why.
@@ -235,8 +238,8 @@ func SlugFor(name string) string {
 	if s == "" || !unicode.IsLetter(rune(s[0])) {
 		s = "nb" + s
 	}
-	if token.IsKeyword(s) {
-		s += "pkg"
+	if token.IsKeyword(s) || s == "init" || s == "main" {
+		s += "pkg" // not valid names for an importable package
 	}
 	return s
 }
@@ -275,7 +278,7 @@ func (b *builder) label() error {
 				sec, why = s, fmt.Sprintf("comment %q", strings.TrimSpace(first))
 				b.decide(c.Index, 1, "section "+s.String(), "labeled", why)
 			}
-			if hasSkipMarker(c.Source) {
+			if hasSkipMarker(c.Source) || slices.Contains(b.opts.Skip, c.Index) {
 				sec, why = Exploration, "//decant:skip"
 				b.decide(c.Index, 0, "cell", "skipped", "marked //decant:skip: kept out unless labeled code uses what it declares")
 			}
@@ -369,7 +372,18 @@ func (b *builder) readCells() error {
 			b.magic(c, cell.Magic)
 			continue
 		}
-		b.commands(c, cell)
+		if cell.Wasm {
+			cp.Skipped = "%wasm cell"
+			b.decide(c.Index, 0, "cell", "skipped", "a %wasm cell is built for the browser (GOOS=js) with GoNB's GonbWasm* constants; it is not part of the service (R18)")
+			continue
+		}
+		if cp.Label == "//decant:skip" {
+			if len(cell.Commands) > 0 {
+				b.decide(c.Index, 0, "commands", "dropped", "the cell is skipped, so its kernel and shell commands (including any go get pins) are too")
+			}
+		} else {
+			b.commands(c, cell)
+		}
 		if err := b.goPart(c, cp, cell); err != nil {
 			return err
 		}
@@ -494,6 +508,9 @@ func (b *builder) cellErr(c *notebooks.Cell, part gonbcell.Part, err error, what
 	}
 	if strings.Contains(msg, "expected declaration") {
 		msg += " (a statement outside %%: GoNB runs statements only below a %% line)"
+	}
+	if strings.Contains(msg, "U+0023 '#'") {
+		msg += " (a line starting with # is not Go: this cell looks written for another kernel)"
 	}
 	return &CellError{File: b.file, Cell: c.Index, Line: line, Msg: what + ": " + msg}
 }

@@ -105,7 +105,12 @@ func (b *builder) resolve() error {
 		return b.combinedErr(fset, err, units)
 	}
 	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
-	conf := types.Config{Importer: stubImporter{}, Error: func(error) {}}
+	var undefined []types.Error
+	conf := types.Config{Importer: stubImporter{}, Error: func(err error) {
+		if te, ok := err.(types.Error); ok && strings.HasPrefix(te.Msg, "undefined: ") {
+			undefined = append(undefined, te)
+		}
+	}}
 	pkg, _ := conf.Check("p", fset, []*ast.File{f}, info)
 	tf := fset.File(f.Pos())
 
@@ -172,6 +177,7 @@ func (b *builder) resolve() error {
 	}
 
 	b.assign(units, deps)
+	b.dropStale(undefined, tf, units)
 	b.makeLazy(f, info, pkg, tf, units)
 	b.nameSteps()
 	b.report(units)
@@ -366,5 +372,30 @@ func (b *builder) report(units []*unit) {
 			}
 			b.decide(d.Cell, d.Line, "var "+d.Key, "warning", "its initializer runs once when the package loads; in GoNB it ran again on every cell")
 		}
+	}
+}
+
+// dropStale leaves out steps that use a name a later cell removed. GoNB ran the step while the
+// name existed; in the final program, which holds only the last definitions, it cannot.
+func (b *builder) dropStale(undefined []types.Error, tf *token.File, units []*unit) {
+	ever := map[string]*Decl{}
+	for _, d := range b.all {
+		for _, n := range d.Names {
+			ever[n] = d
+		}
+	}
+	for _, e := range undefined {
+		name := strings.TrimPrefix(e.Msg, "undefined: ")
+		old, ok := ever[name]
+		if !ok || b.decls[old.Key] == old {
+			continue
+		}
+		u := unitAtOffset(units, tf.Offset(e.Pos))
+		if u == nil || u.step == nil || !u.step.Kept {
+			continue
+		}
+		u.step.Kept = false
+		b.decide(u.step.Cell, u.step.Line, "%% body", "left out",
+			fmt.Sprintf("uses %s, which the notebook later removed (%s); GoNB ran it while %s existed, the extracted package holds only the last definitions", name, old.Reason, name))
 	}
 }

@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"go/format"
 	"os"
@@ -97,9 +98,24 @@ func (o VerifyOptions) run(ctx context.Context, dir string, args ...string) ([]b
 
 // Tidy resolves the module's dependencies in dir with `go mod tidy` and returns go.mod and go.sum.
 // GoNB resolved modules at whatever version was newest; pins from the notebook are kept.
+//
+// When the module proxy refuses a version list (some proxies answer 403 for modules such as
+// GoNB's own), Tidy tries again with the local module cache in front of the proxy, as GoNB users
+// are advised to: versions already downloaded are then enough.
 func Tidy(ctx context.Context, dir string, opts VerifyOptions) (gomod, gosum []byte, err error) {
-	if out, err := opts.run(ctx, dir, "mod", "tidy"); err != nil {
-		return nil, nil, fmt.Errorf("resolving module versions (go mod tidy): %w\n%s", err, out)
+	out, err := opts.run(ctx, dir, "mod", "tidy")
+	if err != nil {
+		if cache := modCache(ctx, opts); cache != "" {
+			retry := opts
+			retry.Env = append(append([]string(nil), opts.Env...), "GOPROXY=file://"+filepath.ToSlash(filepath.Join(cache, "cache", "download"))+","+goEnv(ctx, opts, "GOPROXY"))
+			var out2 []byte
+			if out2, err = retry.run(ctx, dir, "mod", "tidy"); err != nil {
+				out = out2
+			}
+		}
+	}
+	if err != nil {
+		return nil, nil, &TidyError{Output: strings.TrimSpace(string(out)), Err: err}
 	}
 	gomod, err = os.ReadFile(filepath.Join(dir, "go.mod"))
 	if err != nil {
@@ -170,3 +186,77 @@ func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 }
 
 func formatGo(src []byte) ([]byte, error) { return format.Source(src) }
+
+// TidyError is a failure to resolve the service's module versions.
+type TidyError struct {
+	Output string
+	Err    error
+}
+
+func (e *TidyError) Error() string {
+	return "resolving module versions (go mod tidy): " + e.Err.Error() + "\n" + e.Output
+}
+
+func (e *TidyError) Unwrap() error { return e.Err }
+
+func goEnv(ctx context.Context, opts VerifyOptions, key string) string {
+	cmd := exec.CommandContext(ctx, opts.goCmd(), "env", key)
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func modCache(ctx context.Context, opts VerifyOptions) string {
+	return goEnv(ctx, opts, "GOMODCACHE")
+}
+
+// ExplainTidy points a module resolution failure at the cells that asked for the modules it
+// names: the !*go get pins and the imports.
+func (p *Plan) ExplainTidy(err error) error {
+	var te *TidyError
+	if !errors.As(err, &te) {
+		return err
+	}
+	var notes []string
+	for _, d := range p.Decisions {
+		if !strings.HasPrefix(d.Subject, "!*go get") {
+			continue
+		}
+		for _, f := range strings.Fields(strings.TrimPrefix(d.Subject, "!*go get")) {
+			mod, _, _ := strings.Cut(f, "@")
+			if mod != "" && !strings.HasPrefix(f, "-") && strings.Contains(te.Output, mod) {
+				notes = append(notes, fmt.Sprintf("cell %d, line %d: %s", d.Cell, d.Line, d.Subject))
+			}
+		}
+	}
+	cells := make([]int, 0, len(p.cellImports))
+	for c := range p.cellImports {
+		cells = append(cells, c)
+	}
+	sort.Ints(cells)
+	for _, c := range cells {
+		for _, imp := range p.cellImports[c] {
+			if strings.Contains(te.Output, imp.Path) {
+				notes = append(notes, fmt.Sprintf("cell %d: import %q", c, imp.Path))
+			}
+		}
+	}
+	if len(notes) == 0 {
+		return err
+	}
+	return fmt.Errorf("%s: the modules these cells ask for could not be resolved:\n\t%s\n%w", p.Notebook, strings.Join(dedupe(notes), "\n\t"), err)
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -3,9 +3,9 @@ package httpapi
 import (
 	"fmt"
 	"go/ast"
-	"path"
 	"math"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 )

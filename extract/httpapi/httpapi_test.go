@@ -92,6 +92,7 @@ func TestRenderValidation(t *testing.T) {
 		{"bad package name", func(s *Spec) { s.PkgName = "my-lib" }, `package name "my-lib"`},
 		{"main package", func(s *Spec) { s.PkgName = "main" }, `package name "main"`},
 		{"no package path", func(s *Spec) { s.PkgPath = "" }, "PkgPath is empty"},
+		{"bad package path", func(s *Spec) { s.PkgPath = "example.com/a b" }, "not an import path"},
 		{"unexported function", func(s *Spec) { s.Routes[0].Func = "calc" }, `"calc" is not an exported`},
 		{"duplicate path", func(s *Spec) {
 			s.Routes = append(s.Routes, Route{Func: "GetProbs", Results: []Result{{GoType: "float64"}}})

@@ -90,6 +90,8 @@ var reservedNames = strings.Fields(`
 var (
 	pathRE  = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 	identRE = regexp.MustCompile(`^[\p{L}_][\p{L}\p{Nd}_]*$`)
+	// importPathRE accepts what the go command accepts in module import paths.
+	importPathRE = regexp.MustCompile(`^[A-Za-z0-9._~+-]+(/[A-Za-z0-9._~+-]+)*$`)
 )
 
 // newModel validates spec and derives the model. All problems are reported together.
@@ -100,6 +102,8 @@ func newModel(spec Spec) (*model, error) {
 	m := &model{spec: spec, title: spec.Title, version: spec.Version}
 	if spec.PkgPath == "" {
 		fail("spec: PkgPath is empty")
+	} else if !importPathRE.MatchString(spec.PkgPath) {
+		fail("spec: PkgPath %q is not an import path", spec.PkgPath)
 	}
 	if !isIdent(spec.PkgName) || spec.PkgName == "_" || spec.PkgName == "main" {
 		fail("spec: package name %q is not a Go package name", spec.PkgName)

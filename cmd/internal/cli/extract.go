@@ -43,6 +43,7 @@ func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
 	fs.StringVar(&o.Module, "module", "", "module path of the service (default example.com/<slug>)")
 	fs.BoolVar(&o.AutoLabel, "auto-label", false, "assign sections to a notebook without labels, from headings and what the code does")
 	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs hold an error (GoNB never memorized them)")
+	fs.IntSliceVar(&o.Skip, "skip", nil, "cell indexes to leave out, as if marked //decant:skip")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan and a unified diff against the branch tip; write nothing")
 	fs.BoolVar(&o.noVerify, "no-verify", false, "skip building, vetting and testing the result")
@@ -134,7 +135,7 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	vopts := extract.VerifyOptions{Short: o.short}
 	gomod, gosum, err := extract.Tidy(ctx, stage, vopts)
 	if err != nil {
-		return err
+		return plan.ExplainTidy(err)
 	}
 	out.Files["go.mod"] = gomod
 	if len(gosum) > 0 {

@@ -186,21 +186,37 @@ func (cfg Config) connect(ctx context.Context, info wire.ConnectionInfo, proc *p
 			}
 		}()
 	}
-	if err := c.openSockets(ctx); err != nil {
+	// Stop connecting as soon as a started kernel's process exits.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.dead:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	fail := func(err error) (*Client, error) {
 		c.Close()
-		return nil, err
+		select {
+		case <-c.dead:
+			return nil, fmt.Errorf("connecting to kernel: %w", c.deadError())
+		default:
+			return nil, err
+		}
+	}
+	if err := c.openSockets(ctx); err != nil {
+		return fail(err)
 	}
 	for _, ch := range []wire.Channel{wire.Shell, wire.Control, wire.Stdin, wire.IOPub} {
 		c.wg.Add(1)
 		go c.readLoop(ch)
 	}
 	if err := c.ping(ctx); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("connecting to kernel: heartbeat: %w", err)
+		return fail(fmt.Errorf("connecting to kernel: heartbeat: %w", err))
 	}
 	if err := c.waitReady(ctx); err != nil {
-		c.Close()
-		return nil, err
+		return fail(err)
 	}
 	if cfg.HeartbeatInterval > 0 {
 		c.wg.Add(1)

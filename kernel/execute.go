@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/decant-go/decant/kernel/wire"
@@ -194,6 +195,9 @@ type execution struct {
 }
 
 func (x *execution) handle(e event) {
+	if os.Getenv("DEBUGK") != "" {
+		fmt.Fprintf(os.Stderr, "EVENT %s %s %s\n", e.ch, e.msg.Type(), e.msg.Content)
+	}
 	switch e.ch {
 	case wire.Shell:
 		if e.msg.Type() == "execute_reply" {

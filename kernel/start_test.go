@@ -119,7 +119,7 @@ func TestStartExecuteShutdown(t *testing.T) {
 		t.Errorf("pwd: %q, want %s", got, dir)
 	}
 	r = execute(t, c, "env", ExecOptions{})
-	if got := summary(r.Outputs); got != "stdout:specx,opts|" {
+	if got := summary(r.Outputs); got != "stdout:spec-x,opts|" {
 		t.Errorf("env: %q", got)
 	}
 	// Signal mode: the timeout sends SIGINT to the process group.

@@ -14,7 +14,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"decant": func() { os.Exit(cli.Main(context.Background(), os.Args[1:], fixedEnv())) },
+		"decant":  func() { os.Exit(cli.Main(context.Background(), os.Args[1:], fixedEnv())) },
 		"extract": func() { os.Exit(cli.Extract(context.Background(), os.Args[1:], fixedEnv())) },
 	})
 }

@@ -179,3 +179,64 @@ func TestEndToEndCatchesBrokenLibrary(t *testing.T) {
 		t.Errorf("want TestLibraryExamples/CalcProbabilities to fail; output:\n%s", out)
 	}
 }
+
+// varietySpec describes the library in testdata/variety.txtar.
+func varietySpec() Spec {
+	return Spec{
+		Module:  "example.com/v",
+		PkgPath: "example.com/v/json",
+		PkgName: "json",
+		Routes: []Route{
+			{
+				Func: "Handle",
+				Params: []Param{
+					{Name: "w", GoType: "float64"},
+					{Name: "r", GoType: "string"},
+					{Name: "json", GoType: "int"},
+					{Name: "writeError", GoType: "bool", Example: "false"},
+					{Name: "v0", GoType: "json.Kind", Kind: Int, Min: ptr(0), Max: ptr(3)},
+				},
+				Results: []Result{{Name: "err2", GoType: "json.Result"}, {GoType: "error"}},
+			},
+			{
+				Func: "Raw",
+				Params: []Param{
+					{Name: "data", GoType: "[]byte"},
+					{Name: "grid", GoType: "[2][2]float64"},
+					{Name: "p", GoType: "*json.Result"},
+				},
+				Results: []Result{{GoType: "[]byte"}, {GoType: "error"}},
+			},
+			{Func: "Ping", Method: "POST", NoLiveTest: true, Results: []Result{{GoType: "string"}, {GoType: "error"}}},
+			{
+				Func: "Rates",
+				Path: "/v2/rates",
+				Params: []Param{
+					{Name: "r", GoType: "json.Rate", Kind: Float64, Min: ptr(0), Max: ptr(1)},
+					{Name: "f", GoType: "float32", Example: "0.1"},
+					{Name: "small", GoType: "int8", Min: ptr(-5), Max: ptr(5)},
+					{Name: "u", GoType: "uint", Max: ptr(10)},
+					{Name: "flag", GoType: "bool"},
+				},
+				Results: []Result{{GoType: "json.Rate", Kind: Float64}, {GoType: "float32"}},
+			},
+		},
+	}
+}
+
+// TestEndToEndVariety renders an API whose names collide with the generated code's and whose
+// types exercise the less common paths, and runs its tests.
+func TestEndToEndVariety(t *testing.T) {
+	needGo(t)
+	files, err := Render(varietySpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeModule(t, "variety.txtar", files)
+	if out, err := goCmd(t, dir, "vet", "./..."); err != nil {
+		t.Fatalf("go vet: %v\n%s", err, out)
+	}
+	if out, err := goCmd(t, dir, "test", "-count=1", "./..."); err != nil {
+		t.Fatalf("go test: %v\n%s", err, out)
+	}
+}

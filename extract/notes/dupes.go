@@ -287,16 +287,17 @@ func (a *analyzer) duplicateSmells() {
 	}
 	for _, c := range classes {
 		for _, p := range c.places {
-			var others []string
+			var others, short []string
 			for _, q := range c.places {
 				if q.Place != p.Place {
 					others = append(others, describePlace(q.Place))
+					short = append(short, shortPlace(q.Place))
 				}
 			}
 			a.smell(p.Cell, Smell{Kind: Duplicate, Severity: Warning, Line: p.anchor,
 				Message: fmt.Sprintf("lines %d-%d (%d statements) are the same, up to names and literals, as %s",
 					p.StartLine, p.EndLine, c.stmts, strings.Join(others, "; ")),
-				Todo:     fmt.Sprintf("duplicated code (also in %s); factor it out", strings.Join(others, "; ")),
+				Todo:     fmt.Sprintf("duplicated code (also in %s); factor it out", strings.Join(short, ", ")),
 				keywords: []string{"duplicat"}})
 		}
 	}
@@ -308,4 +309,12 @@ func describePlace(p Place) string {
 		s += " (" + p.Func + ")"
 	}
 	return s
+}
+
+// shortPlace names a place without line numbers, which the notes themselves shift.
+func shortPlace(p Place) string {
+	if p.Func != "" {
+		return fmt.Sprintf("%s in cell %d", p.Func, p.Cell)
+	}
+	return fmt.Sprintf("the %%%% body of cell %d", p.Cell)
 }

@@ -195,11 +195,31 @@ func (d *detector) objID(obj types.Object) int {
 	return d.objs[obj]
 }
 
+// typeString formats t; parameter names of function types are left out, since they do not
+// change the type.
 func typeString(t types.Type) string {
 	if t == nil {
 		return ""
 	}
+	if sig, ok := t.(*types.Signature); ok {
+		t = unnamed(sig)
+	}
 	return types.TypeString(t, nil)
+}
+
+func unnamed(sig *types.Signature) *types.Signature {
+	strip := func(tup *types.Tuple) *types.Tuple {
+		vars := make([]*types.Var, tup.Len())
+		for i := range vars {
+			t := tup.At(i).Type()
+			if s, ok := t.(*types.Signature); ok {
+				t = unnamed(s)
+			}
+			vars[i] = types.NewParam(tup.At(i).Pos(), tup.At(i).Pkg(), "", t)
+		}
+		return types.NewTuple(vars...)
+	}
+	return types.NewSignatureType(nil, nil, nil, strip(sig.Params()), strip(sig.Results()), sig.Variadic())
 }
 
 // diffs lists the leaf positions whose text differs between members.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/ast"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"path"
@@ -12,8 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"golang.org/x/tools/imports"
 
 	"github.com/decant-go/decant/extract/httpapi"
 )
@@ -64,9 +63,7 @@ func (p *Plan) Render() (*Output, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := out.addGo(name, src); err != nil {
-			return nil, err
-		}
+		out.addFormatted(name, src)
 	}
 	var tests []*Decl
 	for _, d := range p.Decls {
@@ -80,13 +77,13 @@ func (p *Plan) Render() (*Output, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := out.addGo(name, src); err != nil {
-			return nil, err
-		}
+		out.addFormatted(name, src)
 	}
-	if err := out.addGo(pkg+"/pipeline.go", p.renderPipeline()); err != nil {
+	pipe, err := p.renderPipeline()
+	if err != nil {
 		return nil, err
 	}
+	out.addFormatted(pkg+"/pipeline.go", pipe)
 	if err := out.addGo(pkg+"/pipeline_test.go", p.renderPipelineTest()); err != nil {
 		return nil, err
 	}
@@ -157,41 +154,6 @@ func isDirective(l string) bool {
 		strings.HasPrefix(l, "//export ") || strings.HasPrefix(l, "//nolint")
 }
 
-// importBlock lists the imports a generated file starts with: every named import of the
-// notebook (goimports drops the unused ones), and the blank and dot imports of the cells whose
-// code the file holds, since those cannot be judged by use.
-func (p *Plan) importBlock(cells map[int]bool) string {
-	seen := map[string]bool{}
-	var list []Import
-	for _, imp := range p.Imports {
-		if imp.Name != "_" && imp.Name != "." {
-			list = append(list, imp)
-			seen[imp.Path+" "+imp.Name] = true
-		}
-	}
-	for c := range cells {
-		for _, imp := range p.cellImports[c] {
-			if !seen[imp.Path+" "+imp.Name] {
-				seen[imp.Path+" "+imp.Name] = true
-				list = append(list, imp)
-			}
-		}
-	}
-	if len(list) == 0 {
-		return ""
-	}
-	sort.Slice(list, func(i, j int) bool {
-		return list[i].Path < list[j].Path || list[i].Path == list[j].Path && list[i].Name < list[j].Name
-	})
-	var sb strings.Builder
-	sb.WriteString("import (\n")
-	for _, imp := range list {
-		fmt.Fprintf(&sb, "\t%s %q\n", imp.Name, imp.Path)
-	}
-	sb.WriteString(")\n\n")
-	return sb.String()
-}
-
 var sectionDoc = map[Section]string{
 	Preparation: "This file holds the notebook's preparation code: I/O such as databases, files, network and configuration.",
 	Processing:  "This file holds the notebook's pre- and post-processing code.",
@@ -200,42 +162,35 @@ var sectionDoc = map[Section]string{
 }
 
 func (p *Plan) renderDecls(name string, sec Section, decls []*Decl, test bool) ([]byte, error) {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "// %s\n\npackage %s\n\n", sectionDoc[sec], p.Slug)
+	header := fmt.Sprintf("// %s\n\npackage %s\n\n", sectionDoc[sec], p.Slug)
 	cells := map[int]bool{}
+	var body strings.Builder
 	for _, d := range decls {
 		cells[d.Cell] = true
+		body.WriteString(docWithNote(d.doc, p.note(d.Cell, d.Line)))
+		body.WriteString("\n")
+		body.WriteString(d.code)
+		body.WriteString("\n\n")
 	}
-	sb.WriteString(p.importBlock(cells))
-	// init functions keep GoNB's order (sorted by original name) among themselves.
-	for _, d := range decls {
-		sb.WriteString(docWithNote(d.doc, p.note(d.Cell, d.Line)))
-		sb.WriteString("\n")
-		sb.WriteString(d.code)
-		sb.WriteString("\n\n")
-	}
-	return []byte(sb.String()), nil
+	cands, forced := p.fileImports(cells)
+	return assemble(name, header, body.String(), cands, forced, p.localNames())
 }
 
-func (p *Plan) renderPipeline() []byte {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "// Package %s is the service extracted from the notebook %s.\n//\n", p.Slug, p.Notebook)
-	sb.WriteString("// Run replays the notebook's %% cells in notebook order; preparation.go, preprocessing.go and\n")
-	sb.WriteString("// prediction.go hold the declarations of the notebook's three sections.\n")
-	fmt.Fprintf(&sb, "package %s\n\n", p.Slug)
+func (p *Plan) renderPipeline() ([]byte, error) {
+	var head strings.Builder
+	fmt.Fprintf(&head, "// Package %s is the service extracted from the notebook %s.\n//\n", p.Slug, p.Notebook)
+	head.WriteString("// Run replays the notebook's %% cells in notebook order; preparation.go, preprocessing.go and\n")
+	head.WriteString("// prediction.go hold the declarations of the notebook's three sections.\n")
+	fmt.Fprintf(&head, "package %s\n\n", p.Slug)
 	var kept []*Step
 	cells := map[int]bool{}
 	for _, st := range p.Steps {
 		if st.Kept {
+			kept = append(kept, st)
 			cells[st.Cell] = true
 		}
 	}
-	sb.WriteString(p.importBlock(cells))
-	for _, st := range p.Steps {
-		if st.Kept {
-			kept = append(kept, st)
-		}
-	}
+	var sb strings.Builder
 	for _, st := range kept {
 		fmt.Fprintf(&sb, "// %s runs the %%%% body of the notebook's %s section.\n//\n// %s\n", st.Name, st.Section, p.note(st.Cell, st.Line))
 		fmt.Fprintf(&sb, "func %s() {\n%s\n}\n\n", st.Name, st.Body)
@@ -245,7 +200,8 @@ func (p *Plan) renderPipeline() []byte {
 		fmt.Fprintf(&sb, "\t%s()\n", st.Name)
 	}
 	sb.WriteString("}\n")
-	return []byte(sb.String())
+	cands, forced := p.fileImports(cells)
+	return assemble(p.Slug+"/pipeline.go", head.String(), sb.String(), cands, forced, p.localNames())
 }
 
 func (p *Plan) renderPipelineTest() []byte {
@@ -359,16 +315,19 @@ func (p *Plan) renderMakefile() []byte {
 	return []byte(sb.String())
 }
 
-// addGo formats a Go file, fixes its imports the way GoNB's goimports did, and records where
-// each declaration came from.
+// addGo formats a Go file and records where each declaration came from.
 func (o *Output) addGo(name string, src []byte) error {
-	formatted, err := imports.Process(name, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+	formatted, err := format.Source(src)
 	if err != nil {
 		return fmt.Errorf("formatting %s: %w\n%s", name, err, numbered(src))
 	}
-	o.Files[name] = formatted
-	o.Spans[name] = spans(formatted)
+	o.addFormatted(name, formatted)
 	return nil
+}
+
+func (o *Output) addFormatted(name string, src []byte) {
+	o.Files[name] = src
+	o.Spans[name] = spans(src)
 }
 
 func numbered(src []byte) string {

@@ -59,12 +59,15 @@ func finishGo(name string, src []byte) ([]byte, error) {
 		}
 		return true
 	})
+	// Cut the unused import specs out of the text, then format once: printing an edited tree
+	// and formatting again would parse and print the whole file twice.
+	tf := fset.File(f.Pos())
+	var cuts [][2]int
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.IMPORT {
 			continue
 		}
-		kept := gd.Specs[:0]
 		for _, s := range gd.Specs {
 			is := s.(*ast.ImportSpec)
 			p, _ := strconv.Unquote(is.Path.Value)
@@ -72,18 +75,22 @@ func finishGo(name string, src []byte) ([]byte, error) {
 			if is.Name != nil {
 				name = is.Name.Name
 			}
-			if used[name] {
-				kept = append(kept, s)
+			if !used[name] && name != "_" {
+				cuts = append(cuts, [2]int{tf.Offset(is.Pos()), tf.Offset(is.End())})
 			}
 		}
-		gd.Specs = kept
 	}
-	var buf bytes.Buffer
-	if err := format.Node(&buf, fset, f); err != nil {
-		return nil, fmt.Errorf("%s: formatting generated code: %w", name, err)
+	if len(cuts) > 0 {
+		var b bytes.Buffer
+		last := 0
+		for _, c := range cuts {
+			b.Write(src[last:c[0]])
+			last = c[1]
+		}
+		b.Write(src[last:])
+		src = b.Bytes()
 	}
-	// Printing a tree with removed specs can leave blank lines format.Source would remove.
-	out, err := format.Source(buf.Bytes())
+	out, err := format.Source(src)
 	if err != nil {
 		return nil, fmt.Errorf("%s: formatting generated code: %w", name, err)
 	}

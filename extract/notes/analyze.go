@@ -552,9 +552,6 @@ func (a *analyzer) packageState() {
 
 // redefinitions reports declarations that a later cell (or a later line) replaces.
 func (a *analyzer) redefinitions() {
-	type def struct {
-		u *unit
-	}
 	byName := map[string][]*unit{}
 	var order []string
 	for i, cg := range a.cells {

@@ -119,7 +119,7 @@ type dupPlace struct {
 
 type dupClass struct {
 	stmts, toks, lines int
-	places           []dupPlace
+	places             []dupPlace
 }
 
 // findDuplicates groups the clones among the statement lists.

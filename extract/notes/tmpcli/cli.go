@@ -1,0 +1,175 @@
+// Package cli implements Decant's command line: the decant command and its subcommands, and the
+// standalone extract command, which behaves exactly like decant extract.
+//
+// Every subcommand has an options struct, a function that binds flags to it on its own
+// pflag.FlagSet, and a run function taking a context and Env. Nothing here reads global state:
+// standard streams, the clock and the environment come in through Env, so tests drive the
+// commands in-process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitProblem = 1 // the input or the work failed
+	ExitUsage   = 2 // the command line was wrong
+)
+
+// Env is the outside world a command may touch.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Now    func() time.Time // the clock; commit times come from it unless --date is given
+	Getenv func(string) string
+	Dir    string // working directory; "" = the process's
+}
+
+// OSEnv is the real environment.
+func OSEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Getenv: os.Getenv}
+}
+
+func (e Env) getenv(k string) string {
+	if e.Getenv == nil {
+		return ""
+	}
+	return e.Getenv(k)
+}
+
+func (e Env) now() time.Time {
+	if e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
+}
+
+// usageError is a command-line mistake: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// command is one decant subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, env Env) error
+}
+
+func commands() []command {
+	cmds := []command{
+		{"extract", "turn a labeled GoNB notebook into a Go service repository, committed on a branch", runExtract},
+		{"plan", "print how a notebook would be extracted, without rendering or writing anything", runPlan},
+	}
+	cmds = append(cmds, extraCommands()...)
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	return cmds
+}
+
+// Main runs the decant command with args (without the program name) and returns the exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 {
+			return Main(ctx, []string{args[1], "--help"}, env)
+		}
+		printUsage(env.Stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(env.Stdout, "decant", Version())
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return exit(c.run(ctx, args[1:], env), env, "decant "+c.name)
+		}
+	}
+	fmt.Fprintf(env.Stderr, "decant: unknown command %q\n\n", args[0])
+	printUsage(env.Stderr)
+	return ExitUsage
+}
+
+// Extract runs the standalone extract command.
+func Extract(ctx context.Context, args []string, env Env) int {
+	return exit(runExtract(ctx, args, env), env, "extract")
+}
+
+func exit(err error, env Env, prog string) int {
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		return ExitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+		fmt.Fprintf(env.Stderr, "run '%s --help' for usage\n", prog)
+		return ExitUsage
+	}
+	var silent silentError
+	if errors.As(err, &silent) {
+		return int(silent)
+	}
+	fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+	return ExitProblem
+}
+
+// silentError is an exit code whose message was already printed.
+type silentError int
+
+func (e silentError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Decant turns research in GoNB notebooks into production Go services.")
+	fmt.Fprintln(w, "\nUsage:\n\tdecant <command> [flags] [arguments]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "\t%-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'decant <command> --help' for a command's flags.")
+}
+
+// newFlags makes a subcommand's flag set; parse errors become usage errors.
+func newFlags(name, usage string, env Env) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.SortFlags = true
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: %s\n\nFlags:\n%s", usage, fs.FlagUsages())
+	}
+	return fs
+}
+
+func parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return &usageError{err.Error()}
+	}
+	return nil
+}
+
+// Version is the version of decant, from the build info when there is one.
+func Version() string {
+	return strings.TrimSpace(version)
+}
+
+var version = "devel"

@@ -1,0 +1,343 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/spf13/pflag"
+
+	"github.com/decant-go/decant/extract"
+	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/notebooks"
+)
+
+type extractOptions struct {
+	extract.Options
+	repo        string
+	branch      string
+	jsonOut     bool
+	dryRun      bool
+	noVerify    bool
+	short       bool
+	force       bool
+	message     string
+	authorName  string
+	authorEmail string
+	date        string
+	quiet       bool
+}
+
+func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
+	fs := newFlags(name, name+" [flags] notebook.ipynb", env)
+	fs.StringVar(&o.repo, "repo", "", "git repository to commit to, created if missing (default ./<slug>-service)")
+	fs.StringVar(&o.branch, "branch", "", "branch to commit to (default decant/<slug>)")
+	fs.StringVar(&o.Slug, "slug", "", "package name and directory (default from the notebook's file name)")
+	fs.StringVar(&o.Module, "module", "", "module path of the service (default example.com/<slug>)")
+	fs.BoolVar(&o.AutoLabel, "auto-label", false, "assign sections to a notebook without labels, from headings and what the code does")
+	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs hold an error (GoNB never memorized them)")
+	fs.IntSliceVar(&o.Skip, "skip", nil, "cell indexes to leave out, as if marked //decant:skip")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan and a unified diff against the branch tip; write nothing")
+	fs.BoolVar(&o.noVerify, "no-verify", false, "skip building, vetting and testing the result")
+	fs.BoolVar(&o.short, "short", false, "verify with go test -short (skips replaying the whole notebook)")
+	fs.BoolVar(&o.force, "force", false, "move a branch whose tip Decant did not make")
+	fs.StringVar(&o.message, "message", "", "commit message (default: a summary of the extraction)")
+	fs.StringVar(&o.authorName, "author-name", "", "commit author name (default $DECANT_AUTHOR_NAME, else Decant)")
+	fs.StringVar(&o.authorEmail, "author-email", "", "commit author email (default $DECANT_AUTHOR_EMAIL, else decant@localhost)")
+	fs.StringVar(&o.date, "date", "", "commit time, RFC 3339 (default $SOURCE_DATE_EPOCH, else now)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the result line")
+	return fs
+}
+
+func runExtract(ctx context.Context, args []string, env Env) error {
+	var o extractOptions
+	fs := bindExtractFlags(&o, env, "extract")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one notebook, got %d arguments", fs.NArg())
+	}
+	return extractRun(ctx, &o, fs.Arg(0), env)
+}
+
+// loadPlan reads a notebook and builds its plan.
+func loadPlan(path string, opts extract.Options, env Env) (*notebooks.Notebook, *extract.Plan, error) {
+	path = resolve(env, path)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading notebook: %w", err)
+	}
+	nb, err := notebooks.Parse(path, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir := filepath.Dir(path)
+	root, err := os.OpenRoot(dir)
+	if err == nil {
+		defer root.Close()
+		opts.ReadFile = func(name string) ([]byte, error) {
+			fi, err := root.Stat(name)
+			if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 {
+				return nil, fs.ErrNotExist
+			}
+			return root.ReadFile(name)
+		}
+	}
+	plan, err := extract.Build(nb, raw, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nb, plan, nil
+}
+
+func resolve(env Env, p string) string {
+	if env.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(env.Dir, p)
+}
+
+func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) error {
+	_, plan, err := loadPlan(nbPath, o.Options, env)
+	if err != nil {
+		return err
+	}
+	out, err := plan.Render()
+	if err != nil {
+		return err
+	}
+	if o.repo == "" {
+		o.repo = plan.Slug + "-service"
+	}
+	if o.branch == "" {
+		o.branch = "decant/" + plan.Slug
+	}
+	repoDir := resolve(env, o.repo)
+
+	// Resolve module versions (and verify) in a scratch directory; the user's tree is not used.
+	stage, err := os.MkdirTemp("", "decant-extract-")
+	if err != nil {
+		return fmt.Errorf("making a staging directory: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	if err := extract.WriteDir(stage, out.Files, out.Exec); err != nil {
+		return err
+	}
+	vopts := extract.VerifyOptions{Short: o.short}
+	gomod, gosum, err := extract.Tidy(ctx, stage, vopts)
+	if err != nil {
+		return plan.ExplainTidy(err)
+	}
+	out.Files["go.mod"] = gomod
+	if len(gosum) > 0 {
+		out.Files["go.sum"] = gosum
+	}
+
+	if !o.quiet || o.dryRun {
+		if o.jsonOut {
+			js, err := plan.JSON()
+			if err != nil {
+				return err
+			}
+			env.Stdout.Write(js)
+		} else if err := plan.WriteReport(env.Stdout); err != nil {
+			return err
+		}
+	}
+	if o.dryRun {
+		diff, err := dryRunDiff(repoDir, o.branch, out.Files)
+		if err != nil {
+			return err
+		}
+		if diff == "" {
+			fmt.Fprintf(env.Stdout, "\n%s is up to date with the notebook\n", o.branch)
+		} else {
+			fmt.Fprintf(env.Stdout, "\ndiff against %s:\n%s", o.branch, diff)
+		}
+		return nil
+	}
+	if !o.noVerify {
+		fmt.Fprintf(env.Stderr, "verifying the service (gofmt, go build, go vet, go test)...\n")
+		if probs := extract.Verify(ctx, stage, out, vopts); len(probs) > 0 {
+			fmt.Fprintf(env.Stderr, "the extracted service does not pass its checks:\n")
+			for _, p := range probs {
+				fmt.Fprintf(env.Stderr, "  %s\n", p)
+			}
+			fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or pass --no-verify to commit anyway\n")
+			return silentError(ExitProblem)
+		}
+	}
+	when, err := commitTime(o.date, env)
+	if err != nil {
+		return err
+	}
+	sig := publish.Signature{Name: firstNonEmpty(o.authorName, env.getenv("DECANT_AUTHOR_NAME"), "Decant"),
+		Email: firstNonEmpty(o.authorEmail, env.getenv("DECANT_AUTHOR_EMAIL"), "decant@localhost"), When: when}
+	msg := o.message
+	if msg == "" {
+		msg = commitMessage(plan)
+	}
+	repo, created, err := publish.Open(repoDir)
+	if err != nil {
+		if errors.Is(err, publish.ErrNotRepository) {
+			return fmt.Errorf("%s exists and is not a git repository; refusing to write into it (choose another --repo)", o.repo)
+		}
+		return err
+	}
+	files := publish.Files{}
+	for k, v := range out.Files {
+		files[k] = v
+	}
+	res, err := publish.Commit(repo, files, created, publish.Options{Branch: o.branch, Message: msg, Author: sig, Exec: out.Exec, Force: o.force})
+	if err != nil {
+		if errors.Is(err, publish.ErrForeignBranch) {
+			return fmt.Errorf("branch %s of %s was not made by decant (its tip has no .decant/manifest.json); refusing to move it (use --force, or another --branch): %w", o.branch, o.repo, err)
+		}
+		return err
+	}
+	if created {
+		// The repository is new: give it a main branch at the same commit and check that out,
+		// so later extractions move only the decant branch and the user merges it when ready.
+		if err := handOff(repo, res.Commit); err != nil {
+			return err
+		}
+	}
+	switch {
+	case res.UpToDate:
+		fmt.Fprintf(env.Stdout, "\n%s in %s is up to date (%s)\n", o.branch, o.repo, shortHash(res.Commit))
+	default:
+		fmt.Fprintf(env.Stdout, "\ncommitted %s to %s in %s (%d files changed)\n", shortHash(res.Commit), o.branch, o.repo, len(res.Changed))
+		if created {
+			fmt.Fprintf(env.Stdout, "created the repository %s; main is checked out at the same commit\n", o.repo)
+			fmt.Fprintf(env.Stdout, "later extractions move only %s: review it and merge it into main\n", o.branch)
+		}
+	}
+	return nil
+}
+
+func dryRunDiff(repoDir, branch string, files map[string][]byte) (string, error) {
+	pf := publish.Files{}
+	for k, v := range files {
+		pf[k] = v
+	}
+	if _, err := os.Stat(filepath.Join(repoDir, ".git")); err != nil {
+		return publish.UnifiedDiff(publish.Files{}, pf), nil
+	}
+	repo, _, err := publish.Open(repoDir)
+	if err != nil {
+		return "", err
+	}
+	return publish.Diff(repo, branch, pf)
+}
+
+func commitTime(flag string, env Env) (time.Time, error) {
+	if flag != "" {
+		t, err := time.Parse(time.RFC3339, flag)
+		if err != nil {
+			return time.Time{}, usagef("--date: %v", err)
+		}
+		return t, nil
+	}
+	if s := env.getenv("SOURCE_DATE_EPOCH"); s != "" {
+		var sec int64
+		if _, err := fmt.Sscan(s, &sec); err != nil {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", s)
+		}
+		return time.Unix(sec, 0).UTC(), nil
+	}
+	return env.now().UTC().Truncate(time.Second), nil
+}
+
+func commitMessage(p *extract.Plan) string {
+	kept := 0
+	for _, d := range p.Decls {
+		if d.Kept {
+			kept++
+		}
+	}
+	steps := 0
+	for _, s := range p.Steps {
+		if s.Kept {
+			steps++
+		}
+	}
+	var routes []string
+	for _, r := range p.Routes {
+		routes = append(routes, r.Func)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "Extract %s from %s\n\n", p.Slug, p.Notebook)
+	fmt.Fprintf(&sb, "%d declarations, %d pipeline steps", kept, steps)
+	if len(routes) > 0 {
+		fmt.Fprintf(&sb, ", API routes for %s", strings.Join(routes, ", "))
+	}
+	fmt.Fprintf(&sb, ".\nNotebook sha256 %s.\n", p.NotebookHash)
+	return sb.String()
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func shortHash(h string) string {
+	if len(h) > 10 {
+		return h[:10]
+	}
+	return h
+}
+
+func runPlan(ctx context.Context, args []string, env Env) error {
+	var o extractOptions
+	fs := newFlags("plan", "decant plan [flags] notebook.ipynb", env)
+	fs.StringVar(&o.Slug, "slug", "", "package name (default from the notebook's file name)")
+	fs.BoolVar(&o.AutoLabel, "auto-label", false, "assign sections to a notebook without labels")
+	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs hold an error")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the plan as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one notebook, got %d arguments", fs.NArg())
+	}
+	_, plan, err := loadPlan(fs.Arg(0), o.Options, env)
+	if err != nil {
+		return err
+	}
+	if o.jsonOut {
+		js, err := plan.JSON()
+		if err != nil {
+			return err
+		}
+		_, err = env.Stdout.Write(js)
+		return err
+	}
+	return plan.WriteReport(env.Stdout)
+}
+
+// handOff points a repository Decant just created at a main branch holding the first extraction.
+// The working tree and index already match that commit.
+func handOff(repo *git.Repository, commit string) error {
+	h := plumbing.NewHash(commit)
+	main := plumbing.NewBranchReferenceName("main")
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(main, h)); err != nil {
+		return fmt.Errorf("creating main in the new repository: %w", err)
+	}
+	if err := repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, main)); err != nil {
+		return fmt.Errorf("checking out main in the new repository: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+package cli
+
+func extraCommands() []command { return nil }

@@ -314,7 +314,7 @@ func describePlace(p Place) string {
 // shortPlace names a place without line numbers, which the notes themselves shift.
 func shortPlace(p Place) string {
 	if p.Func != "" {
-		return fmt.Sprintf("%s in cell %d", p.Func, p.Cell)
+		return p.Func
 	}
 	return fmt.Sprintf("the %%%% body of cell %d", p.Cell)
 }

@@ -1,0 +1,121 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/decant-go/decant/notebooks"
+)
+
+func buildDemo(t *testing.T) (*Plan, *Output) {
+	t.Helper()
+	path := "../testdata/demo/churn.ipynb"
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := notebooks.Parse("churn.ipynb", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Build(nb, raw, Options{ReadFile: func(name string) ([]byte, error) {
+		return os.ReadFile(filepath.Join("../testdata/demo", name))
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := plan.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan, out
+}
+
+// TestDemoReport pins the extraction report of the bundled demo notebook.
+func TestDemoReport(t *testing.T) {
+	plan, _ := buildDemo(t)
+	var buf bytes.Buffer
+	if err := plan.WriteReport(&buf); err != nil {
+		t.Fatal(err)
+	}
+	golden := "testdata/demo-report.golden"
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, buf.Bytes()) {
+		t.Errorf("demo report differs from %s (run with -update to accept):\n%s", golden, buf.String())
+	}
+}
+
+// TestDemoServiceVerifies is the end-to-end proof: the service extracted from the demo
+// notebook resolves its modules, is gofmt-clean, builds, vets and passes its own tests,
+// including the HTTP handler tests and the replay of the whole notebook.
+func TestDemoServiceVerifies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the extracted service")
+	}
+	plan, out := buildDemo(t)
+	dir := t.TempDir()
+	if err := WriteDir(dir, out.Files, out.Exec); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := Tidy(ctx, dir, VerifyOptions{}); err != nil {
+		t.Fatal(plan.ExplainTidy(err))
+	}
+	if probs := Verify(ctx, dir, out, VerifyOptions{}); len(probs) > 0 {
+		var sb strings.Builder
+		for _, p := range probs {
+			sb.WriteString(p.String() + "\n")
+		}
+		t.Fatalf("the extracted demo service fails its checks:\n%s", sb.String())
+	}
+}
+
+// TestVerifyLocatesCell breaks a declaration on purpose and checks that the build failure is
+// reported against the notebook cell and line it came from.
+func TestVerifyLocatesCell(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	_, out := buildDemo(t)
+	name := "churn/preprocessing.go"
+	src := string(out.Files[name])
+	broken := strings.Replace(src, "return train, test", "return train, test, nil", 1)
+	if broken == src {
+		t.Fatal("fixture changed: splitTrainTest's return not found")
+	}
+	out.Files[name] = []byte(broken)
+	dir := t.TempDir()
+	if err := WriteDir(dir, out.Files, out.Exec); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := Tidy(ctx, dir, VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	probs := Verify(ctx, dir, out, VerifyOptions{NoTests: true})
+	found := false
+	for _, p := range probs {
+		if p.Step == "build" && p.File == name && p.Cell == 9 {
+			found = true
+			// splitTrainTest's return statement is line 20 of cell 9.
+			if p.CellLine != 20 {
+				t.Errorf("located at cell line %d, want 20: %s", p.CellLine, p)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no build problem located in cell 9: %v", probs)
+	}
+}

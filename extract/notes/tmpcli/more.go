@@ -1,3 +1,0 @@
-package cli
-
-func extraCommands() []command { return nil }

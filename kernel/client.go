@@ -45,6 +45,11 @@ type Config struct {
 	// after the execute_reply arrived (default 5s); each iopub message
 	// restarts the wait.
 	IdleTimeout time.Duration
+	// InputDelay is how long Execute waits before answering an
+	// input_request (default 20ms; negative means no wait). GoNB installs
+	// its input callback only after sending the request, so an instant
+	// answer can be lost and the cell then waits for input forever.
+	InputDelay time.Duration
 	// SendTimeout bounds one socket send (default 10s).
 	SendTimeout time.Duration
 	// InterruptMode applies to Dial: "message" (default) sends
@@ -71,6 +76,7 @@ func (c Config) withDefaults() Config {
 	def(&c.InterruptGrace, 5*time.Second)
 	def(&c.IdleTimeout, 5*time.Second)
 	def(&c.SendTimeout, 10*time.Second)
+	def(&c.InputDelay, 20*time.Millisecond)
 	if c.InterruptMode == "" {
 		c.InterruptMode = "message"
 	}

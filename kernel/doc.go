@@ -39,6 +39,9 @@
 //     process group and Shutdown kills the whole group.
 //   - GoNB sends input_request on its stdin ROUTER to the identity of the
 //     shell request, so the shell and stdin sockets share one identity.
+//   - GoNB installs its input callback only after sending input_request;
+//     an instant input_reply is sometimes lost (1 in 30 cells here) and the
+//     cell hangs. Execute waits Config.InputDelay (20ms) before answering.
 //
 // # Concurrency
 //

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/decant-go/decant/kernel/wire"
@@ -173,8 +172,9 @@ loop:
 	}
 	r := x.result()
 	r.Duration = time.Since(start)
-	if retErr != nil && r.Status == StatusOK && x.reply == nil {
+	if retErr != nil && !x.dead && x.reply == nil {
 		r.Status = StatusAborted
+		r.Error = &ErrorInfo{EName: "ExecutionAborted", EValue: retErr.Error()}
 	}
 	return r, retErr
 }
@@ -195,9 +195,6 @@ type execution struct {
 }
 
 func (x *execution) handle(e event) {
-	if os.Getenv("DEBUGK") != "" {
-		fmt.Fprintf(os.Stderr, "EVENT %s %s %s\n", e.ch, e.msg.Type(), e.msg.Content)
-	}
 	switch e.ch {
 	case wire.Shell:
 		if e.msg.Type() == "execute_reply" {
@@ -230,6 +227,9 @@ func (x *execution) answerInput(req *wire.Message) {
 		x.inputs++
 	} else {
 		x.noInput = true
+	}
+	if d := x.c.cfg.InputDelay; d > 0 {
+		time.Sleep(d)
 	}
 	m, err := x.c.newMessage("input_reply", &req.Header, wire.InputReply{Value: value})
 	if err == nil {

@@ -2,5 +2,7 @@ package cli
 
 // extraCommands lists the subcommands beyond extract and plan.
 func extraCommands() []command {
-	return nil
+	var cmds []command
+	cmds = append(cmds, docCommands()...)
+	return cmds
 }

@@ -1,0 +1,308 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/decant-go/decant/extract/notes"
+	"github.com/decant-go/decant/extract/notes/live"
+	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/notebooks"
+)
+
+// docCommands lists doc, watch and serve: reading notes, on demand, on every save, and live in
+// a browser for a mob session.
+func docCommands() []command {
+	return []command{
+		{"doc", "write reading notes for a notebook (roles, uses, I/O, TODOs, smells, duplicates); --write puts them into it", runDoc},
+		{"watch", "re-render a notebook's reading notes on every save", runWatch},
+		{"serve", "serve a notebook's live reading notes on 127.0.0.1, for a mob documentation session", runServe},
+	}
+}
+
+type docOptions struct {
+	out     string
+	jsonOut bool
+	write   bool
+	dryRun  bool
+	check   bool
+}
+
+func bindDocFlags(o *docOptions, env Env) *pflag.FlagSet {
+	fs := newFlags("doc", "decant doc [flags] notebook.ipynb", env)
+	fs.StringVarP(&o.out, "output", "o", "", "write the notes to this file instead of standard output")
+	fs.BoolVar(&o.jsonOut, "json", false, "write the notes as JSON")
+	fs.BoolVar(&o.write, "write", false, "write the notes into the notebook: a // TODO: line at each smell, label headings where suggested")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "with --write: print the diff of the changed cells; write nothing")
+	fs.BoolVar(&o.check, "check", false, "exit 1 when the notebook has unlabeled code cells or severe smells (for CI and pre-commit hooks)")
+	return fs
+}
+
+func runDoc(ctx context.Context, args []string, env Env) error {
+	var o docOptions
+	fs := bindDocFlags(&o, env)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one notebook, got %d arguments", fs.NArg())
+	}
+	if o.dryRun && !o.write {
+		return usagef("--dry-run goes with --write")
+	}
+	path := resolve(env, fs.Arg(0))
+	nb, n, err := readNotes(path)
+	if err != nil {
+		return err
+	}
+	if o.write {
+		if n, err = docWrite(path, nb, n, o.dryRun, env); err != nil {
+			return err
+		}
+	}
+	if !o.check || o.out != "" {
+		if err := emitNotes(n, o.jsonOut, resolveOut(env, o.out), env); err != nil {
+			return err
+		}
+	}
+	if o.check {
+		probs := n.Check()
+		for _, p := range probs {
+			fmt.Fprintf(env.Stderr, "%s: %s\n", fs.Arg(0), p)
+		}
+		if len(probs) > 0 {
+			fmt.Fprintf(env.Stderr, "decant doc --check: %d problems\n", len(probs))
+			return silentError(ExitProblem)
+		}
+		fmt.Fprintf(env.Stderr, "decant doc --check: %s is labeled and has no severe smells\n", fs.Arg(0))
+	}
+	return nil
+}
+
+func resolveOut(env Env, out string) string {
+	if out == "" || out == "-" {
+		return ""
+	}
+	return resolve(env, out)
+}
+
+// readNotes reads a notebook file and analyzes it.
+func readNotes(path string) (*notebooks.Notebook, *notes.Notes, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading notebook: %w", err)
+	}
+	nb, err := notebooks.Parse(path, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := notes.Analyze(nb, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nb, n, nil
+}
+
+// docWrite annotates the notebook and writes it back atomically, or prints the diff. It
+// returns the notes of the result.
+func docWrite(path string, nb *notebooks.Notebook, n *notes.Notes, dryRun bool, env Env) (*notes.Notes, error) {
+	before := map[*notebooks.Cell]string{}
+	for _, c := range nb.Cells {
+		before[c] = c.Source
+	}
+	changed := notes.Annotate(nb, n)
+	name := filepath.Base(path)
+	if len(changed) == 0 {
+		fmt.Fprintf(env.Stderr, "%s already carries its notes: nothing to write\n", name)
+		return n, nil
+	}
+	if dryRun {
+		old, cur := publish.Files{}, publish.Files{}
+		for _, i := range changed {
+			c := nb.Cells[i]
+			key := fmt.Sprintf("%s/cell-%03d.%s", name, i, map[bool]string{true: "go", false: "md"}[c.Type == "code"])
+			if src, ok := before[c]; ok {
+				old[key] = []byte(src + "\n")
+			}
+			cur[key] = []byte(c.Source + "\n")
+		}
+		fmt.Fprint(env.Stdout, publish.UnifiedDiff(old, cur))
+		fmt.Fprintf(env.Stderr, "--dry-run: %s not written (%d cells would change)\n", name, len(changed))
+		return n, nil
+	}
+	if err := notebooks.WriteFile(path, nb); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(env.Stderr, "annotated %s: %d cells changed (%v)\n", name, len(changed), changed)
+	_, n2, err := readNotes(path)
+	if err != nil {
+		return nil, fmt.Errorf("re-reading the annotated notebook: %w", err)
+	}
+	return n2, nil
+}
+
+// emitNotes writes the notes as Markdown or JSON to a file (atomically) or standard output.
+func emitNotes(n *notes.Notes, jsonOut bool, out string, env Env) error {
+	data := n.Markdown()
+	if jsonOut {
+		var err error
+		if data, err = n.JSON(); err != nil {
+			return err
+		}
+	}
+	if out == "" {
+		_, err := env.Stdout.Write(data)
+		return err
+	}
+	return writeAtomic(out, data)
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing notes: %w", err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing notes to %s: %w", path, err)
+	}
+	return nil
+}
+
+type watchOptions struct {
+	out      string
+	jsonOut  bool
+	interval time.Duration
+	debounce time.Duration
+}
+
+func runWatch(ctx context.Context, args []string, env Env) error {
+	var o watchOptions
+	fs := newFlags("watch", "decant watch [flags] notebook.ipynb", env)
+	fs.StringVarP(&o.out, "output", "o", "", "file to keep up to date (default: print the notes on every change)")
+	fs.BoolVar(&o.jsonOut, "json", false, "write the notes as JSON")
+	fs.DurationVar(&o.interval, "interval", 200*time.Millisecond, "how often to look at the notebook")
+	fs.DurationVar(&o.debounce, "debounce", 300*time.Millisecond, "how long a change must settle before the notes are redone")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one notebook, got %d arguments", fs.NArg())
+	}
+	path := resolve(env, fs.Arg(0))
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("reading notebook: %w", err)
+	}
+	out := resolveOut(env, o.out)
+	fmt.Fprintf(env.Stderr, "watching %s (Ctrl-C to stop)\n", fs.Arg(0))
+	var werr error
+	err := live.Watch(ctx, path, live.WatchOptions{Interval: o.interval, Debounce: o.debounce}, func(data []byte, err error) {
+		if werr != nil {
+			return
+		}
+		var n *notes.Notes
+		if err == nil {
+			var nb *notebooks.Notebook
+			if nb, err = notebooks.Parse(path, data); err == nil {
+				n, err = notes.Analyze(nb, data)
+			}
+		}
+		stamp := env.now().Format("15:04:05")
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "%s %s does not read: %v\n", stamp, fs.Arg(0), err)
+			return
+		}
+		if out == "" {
+			fmt.Fprintf(env.Stdout, "\n<!-- notes for %s at %s -->\n", fs.Arg(0), stamp)
+		}
+		if werr = emitNotes(n, o.jsonOut, out, env); werr != nil {
+			return
+		}
+		fmt.Fprintf(env.Stderr, "%s notes updated: %d smells, %d duplicated blocks\n", stamp, len(n.Smells()), len(n.Duplicates))
+	})
+	if werr != nil {
+		return werr
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+func runServe(ctx context.Context, args []string, env Env) error {
+	addr := ""
+	fs := newFlags("serve", "decant serve [flags] notebook.ipynb", env)
+	fs.StringVar(&addr, "addr", "127.0.0.1:0", "address to listen on, on this machine only (port 0 picks a free one)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one notebook, got %d arguments", fs.NArg())
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("--addr %q: %v", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usagef("--addr %q: the notes are served on this machine only (use 127.0.0.1; share the port with your session tool)", addr)
+	}
+	path := resolve(env, fs.Arg(0))
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("reading notebook: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ls := live.NewServer(path, live.WatchOptions{})
+	srv := &http.Server{Handler: ls, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(ls.Close)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		ls.Run(ctx)
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	fmt.Fprintf(env.Stdout, "serving the reading notes of %s at http://%s/ (Ctrl-C to stop)\n", fs.Arg(0), ln.Addr())
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		cancel()
+		<-watchDone
+		return fmt.Errorf("serving notes: %w", err)
+	}
+	ls.Close()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	err = srv.Shutdown(sctx)
+	<-watchDone
+	if err != nil {
+		return fmt.Errorf("stopping the notes server: %w", err)
+	}
+	return nil
+}

@@ -117,7 +117,11 @@ type Step struct {
 	Args    []string `json:"args,omitempty"`
 	Uses    []string `json:"uses,omitempty"`
 	Body    string   `json:"-"`
-	order   int
+	// Saved is what the cell printed to stdout when the notebook last ran, and HasSaved whether
+	// it ran at all; the emitted golden test compares the step against it.
+	Saved    string `json:"-"`
+	HasSaved bool   `json:"-"`
+	order    int
 }
 
 // Import is an explicit import of the notebook.
@@ -557,6 +561,7 @@ func (b *builder) addStep(c *notebooks.Cell, cp *CellPlan, sec Section, body str
 	}
 	body = strings.TrimRight(body, " \t\r\n")
 	st := &Step{Cell: c.Index, CellID: c.ID, Line: line, Section: sec, Body: body, Args: args, order: b.order}
+	st.Saved, st.HasSaved = savedStdout(c)
 	b.plan.Steps = append(b.plan.Steps, st)
 	cp.Step = "pending"
 }
@@ -815,4 +820,29 @@ func joinDoc(doc, code string) string {
 		return code
 	}
 	return doc + "\n" + code
+}
+
+// savedStdout is the stdout a cell's saved outputs hold. A cell that never ran, that ran shell
+// commands (their output mixes in), or whose outputs are not all streams has none to compare.
+func savedStdout(c *notebooks.Cell) (string, bool) {
+	if c.ExecutionCount == nil {
+		return "", false
+	}
+	var sb strings.Builder
+	for _, o := range c.Outputs {
+		switch {
+		case o.Type == "stream" && o.Name == "stdout":
+			sb.WriteString(o.Text)
+		case o.Type == "stream":
+		default:
+			return "", false
+		}
+	}
+	for _, line := range strings.Split(c.Source, "\n") {
+		l := strings.TrimPrefix(line, "//gonb:")
+		if strings.HasPrefix(l, "!") {
+			return "", false
+		}
+	}
+	return sb.String(), true
 }

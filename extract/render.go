@@ -206,10 +206,81 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 
 func (p *Plan) renderPipelineTest() []byte {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "package %s\n\nimport \"testing\"\n\n", p.Slug)
+	fmt.Fprintf(&sb, "package %s\n\nimport (\n\t\"io\"\n\t\"os\"\n\t\"strings\"\n\t\"testing\"\n)\n\n", p.Slug)
 	sb.WriteString("// TestRun replays the notebook's pipeline end to end: every %% cell must run without panicking.\n")
-	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n\tRun()\n}\n")
-	return []byte(sb.String())
+	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n\tcaptureStdout(t, Run)\n}\n\n")
+	fmt.Fprintf(&sb, "// TestNotebookOutputs is a golden test: each %%%% cell, run as its pipeline step, must print what\n// the cell printed when %s was last run.\n", p.Notebook)
+	sb.WriteString("func TestNotebookOutputs(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
+	if reason := p.goldenBlocker(); reason != "" {
+		fmt.Fprintf(&sb, "\tt.Skip(%q)\n}\n\n", reason)
+	} else {
+		sb.WriteString("\tfor _, c := range []struct {\n\t\tname string\n\t\tcell int\n\t\trun  func()\n\t\twant string\n\t}{\n")
+		n := 0
+		for _, st := range p.Steps {
+			if st.Kept && st.HasSaved {
+				fmt.Fprintf(&sb, "\t\t{%q, %d, %s, %s},\n", st.Name, st.Cell, st.Name, strconv.Quote(st.Saved))
+				n++
+			}
+		}
+		sb.WriteString("\t} {\n\t\tt.Run(c.name, func(t *testing.T) {\n\t\t\tgot := captureStdout(t, c.run)\n")
+		sb.WriteString("\t\t\tif got != c.want {\n\t\t\t\tt.Errorf(\"cell %d: the step printed something else than the notebook's saved output%s\", c.cell, firstDifference(got, c.want))\n\t\t\t}\n\t\t})\n\t}\n")
+		if n == 0 {
+			sb.WriteString("\tt.Log(\"no cell has saved output to compare\")\n")
+		}
+		sb.WriteString("}\n\n")
+	}
+	sb.WriteString(`// captureStdout runs f and returns what it printed to os.Stdout.
+func captureStdout(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	defer func() {
+		os.Stdout = old
+	}()
+	f()
+	w.Close()
+	os.Stdout = old
+	return <-done
+}
+
+// firstDifference describes the first line where got and want differ.
+func firstDifference(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return "; first at line " + strconv.Itoa(i+1) + ":\n\tgot:  " + strconv.Quote(gl) + "\n\twant: " + strconv.Quote(wl)
+		}
+	}
+	return ""
+}
+`)
+	return []byte(strings.Replace(sb.String(), "\"io\"\n", "\"io\"\n\t\"strconv\"\n", 1))
+}
+
+// goldenBlocker says why the notebook's saved outputs cannot be compared with the steps', or "".
+func (p *Plan) goldenBlocker() string {
+	for _, d := range p.Decls {
+		if d.Kept && d.Kind == "func" && (d.Key == "init" || strings.HasPrefix(d.Key, "init_")) {
+			return "the notebook has init functions: GoNB ran them before every cell, so their output is in every cell's saved output"
+		}
+	}
+	return ""
 }
 
 func (p *Plan) renderBatch() []byte {

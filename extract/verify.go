@@ -260,3 +260,59 @@ func dedupe(s []string) []string {
 	}
 	return out
 }
+
+// OutputCheck is the result of comparing one %% cell's saved output with its step's.
+type OutputCheck struct {
+	Cell   int
+	Step   string
+	Match  bool
+	Detail string
+}
+
+// CompareOutputs runs the emitted golden test in dir: each %% cell's pipeline step must print
+// what the notebook saved for that cell. Steps without saved output are not listed.
+func CompareOutputs(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) ([]OutputCheck, error) {
+	out, err := opts.run(ctx, dir, "test", "-count=1", "-run", "^TestNotebookOutputs$", "-v", "./"+plan.Slug)
+	text := string(out)
+	if err != nil && !strings.Contains(text, "--- FAIL: TestNotebookOutputs") {
+		return nil, fmt.Errorf("running the notebook's golden test: %w\n%s", err, text)
+	}
+	var checks []OutputCheck
+	for _, st := range plan.Steps {
+		if !st.Kept || !st.HasSaved {
+			continue
+		}
+		c := OutputCheck{Cell: st.Cell, Step: st.Name}
+		pass := "--- PASS: TestNotebookOutputs/" + st.Name + " "
+		fail := "--- FAIL: TestNotebookOutputs/" + st.Name + " "
+		switch {
+		case strings.Contains(text, pass):
+			c.Match = true
+		case strings.Contains(text, fail):
+			i := strings.Index(text, fail)
+			rest := text[i+len(fail):]
+			if j := strings.Index(rest, "\n    --- "); j >= 0 {
+				rest = rest[:j]
+			}
+			if j := strings.Index(rest, "\n--- "); j >= 0 {
+				rest = rest[:j]
+			}
+			if nl := strings.Index(rest, "\n"); nl >= 0 {
+				rest = rest[nl+1:]
+			}
+			c.Detail = strings.TrimSpace(rest)
+		default:
+			c.Detail = "did not run: " + lastLines(text, 5)
+		}
+		checks = append(checks, c)
+	}
+	return checks, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -33,6 +33,7 @@ type extractOptions struct {
 	authorEmail string
 	date        string
 	quiet       bool
+	outputs     bool
 }
 
 func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
@@ -54,6 +55,7 @@ func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
 	fs.StringVar(&o.authorEmail, "author-email", "", "commit author email (default $DECANT_AUTHOR_EMAIL, else decant@localhost)")
 	fs.StringVar(&o.date, "date", "", "commit time, RFC 3339 (default $SOURCE_DATE_EPOCH, else now)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the result line")
+	fs.BoolVar(&o.outputs, "verify-outputs", false, "run the extracted pipeline and compare what each %% cell prints with the notebook's saved outputs")
 	return fs
 }
 
@@ -173,6 +175,32 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 				fmt.Fprintf(env.Stderr, "  %s\n", p)
 			}
 			fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or pass --no-verify to commit anyway\n")
+			return silentError(ExitProblem)
+		}
+	}
+	if o.outputs {
+		checks, err := extract.CompareOutputs(ctx, stage, plan, vopts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "\noutputs (extracted step vs the notebook's saved output):\n")
+		failed := 0
+		for _, c := range checks {
+			if c.Match {
+				fmt.Fprintf(env.Stdout, "  cell %-3d %-24s same\n", c.Cell, c.Step+"()")
+				continue
+			}
+			failed++
+			fmt.Fprintf(env.Stdout, "  cell %-3d %-24s DIFFERENT\n", c.Cell, c.Step+"()")
+			for _, l := range strings.Split(c.Detail, "\n") {
+				fmt.Fprintf(env.Stdout, "      %s\n", strings.TrimSpace(l))
+			}
+		}
+		if len(checks) == 0 {
+			fmt.Fprintf(env.Stdout, "  no %%%% cell has saved output to compare\n")
+		}
+		if failed > 0 {
+			fmt.Fprintf(env.Stderr, "%d cells print something else than the notebook did; nothing was committed\n", failed)
 			return silentError(ExitProblem)
 		}
 	}

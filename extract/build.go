@@ -492,7 +492,12 @@ func (b *builder) commands(c *notebooks.Cell, cell *gonbcell.Cell) {
 	}
 }
 
-const filePrefix = "package main;"
+// filePrefix makes a cell part parse as a file. It takes a line of its own: on the part's
+// first line it would capture a leading comment as its own, losing the doc of the first
+// declaration. partLine maps a line of the parsed file back to the part.
+const filePrefix = "package main\n"
+
+func partLine(p gonbcell.Part, fileLine int) int { return p.FirstLine + fileLine - 2 }
 
 // parsePart parses a part of a cell. Lines of the part keep their numbers: the package clause
 // shares the first line.
@@ -507,7 +512,7 @@ func (b *builder) cellErr(c *notebooks.Cell, part gonbcell.Part, err error, what
 	if errors.As(err, &list) && len(list) > 0 {
 		msg = list[0].Msg
 		if list[0].Pos.Line > 0 {
-			line = part.FirstLine + list[0].Pos.Line - 1
+			line = partLine(part, list[0].Pos.Line)
 		}
 	}
 	if strings.Contains(msg, "expected declaration") {
@@ -535,6 +540,7 @@ func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) e
 	if cell.Main != nil {
 		body := cell.Main.Src
 		f, err := parser.ParseFile(fset, "main", filePrefix+"func _(){"+body+"\n}", parser.ParseComments|parser.SkipObjectResolution)
+		// The body starts on the func line, line 2 of the file, as partLine expects.
 		if err != nil {
 			return b.cellErr(c, *cell.Main, err, "Go syntax error in the %% body")
 		}
@@ -570,7 +576,7 @@ func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *go
 	src := filePrefix + cell.Decls.Src
 	tf := fset.File(f.Pos())
 	off := func(p token.Pos) int { return tf.Offset(p) }
-	lineOf := func(p token.Pos) int { return cell.Decls.FirstLine + tf.Line(p) - 1 }
+	lineOf := func(p token.Pos) int { return partLine(cell.Decls, tf.Line(p)) }
 	text := func(start, end token.Pos) string { return src[off(start):off(end)] }
 	add := func(d *Decl) error {
 		d.Cell, d.CellID = c.Index, c.ID

@@ -129,6 +129,14 @@ func TestBuild(t *testing.T) {
 			nb, raw := notebookFromArchive(t, filepath.Base(file), ar)
 			var opts Options
 			opts.Slug = "svc"
+			opts.ReadFile = func(name string) ([]byte, error) {
+				for _, f := range ar.Files {
+					if f.Name == "files/"+name {
+						return f.Data, nil
+					}
+				}
+				return nil, os.ErrNotExist
+			}
 			for _, o := range strings.Fields(archiveFile(ar, "options")) {
 				switch o {
 				case "auto-label":

@@ -137,14 +137,15 @@ func headingLabel(src string) (sec Section, ok bool, heading string, headings []
 
 // commentLabel reads a label from the first line of a code cell: "// 1. Preparation" or, as the
 // talk writes it, "# 1. Preparation". It reports whether the line must be removed before the
-// cell is handed to Go ("#" is not Go).
+// cell is handed to Go: "#" is not Go, and "//" labels are not documentation.
 func commentLabel(src string) (sec Section, ok bool, strip bool) {
 	first, _, _ := strings.Cut(src, "\n")
 	first = strings.TrimSpace(first)
 	switch {
 	case strings.HasPrefix(first, "//") && !strings.HasPrefix(first, "//gonb:") && !strings.HasPrefix(first, "//decant:"):
+		// The label is not documentation of what follows: it is dropped like "#" labels.
 		sec, ok = ParseLabel(strings.TrimPrefix(first, "//"), true)
-		return sec, ok, false
+		return sec, ok, ok
 	case strings.HasPrefix(first, "#") && !strings.HasPrefix(first, "#!"):
 		sec, ok = ParseLabel(strings.TrimLeft(first, "# "), true)
 		return sec, ok, ok

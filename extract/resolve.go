@@ -354,8 +354,27 @@ func identFrom(text string) string {
 	return s
 }
 
-// report adds the warnings about package-level state that behaves differently outside GoNB.
+// report adds the warnings about package-level state that behaves differently outside GoNB,
+// and about notebook-only APIs.
 func (b *builder) report(units []*unit) {
+	for _, u := range units {
+		var text string
+		var cell, line int
+		switch {
+		case u.decl != nil && u.decl.Kept:
+			text, cell, line = u.decl.text, u.decl.Cell, u.decl.Line
+		case u.step != nil && u.step.Kept:
+			text, cell, line = u.step.Body, u.step.Cell, u.step.Line
+		default:
+			continue
+		}
+		if strings.Contains(text, "gonbui.") || strings.Contains(text, "widgets.") || strings.Contains(text, "dom.") && strings.Contains(text, "gonbui") {
+			b.decide(cell, line, u.name(), "warning", "calls GoNB's gonbui: it does nothing outside the notebook but keeps the gonb module as a dependency (R20); consider removing it")
+		}
+		if strings.Contains(text, "cache.Cache") {
+			b.decide(cell, line, u.name(), "warning", "uses GoNB's cache package, which keeps values on disk across runs (R19): a service should compute or load them explicitly")
+		}
+	}
 	for _, u := range units {
 		d := u.decl
 		if d == nil || !d.Kept || d.Kind != "var" {

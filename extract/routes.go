@@ -6,6 +6,8 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -112,6 +114,7 @@ func (b *builder) routes() {
 			b.decide(d.Cell, d.Line, "func "+d.Key, "left out", "returns no value: not exposed by the API")
 			continue
 		}
+		b.inferEnums(&r, d)
 		b.examples(&r)
 		b.plan.Routes = append(b.plan.Routes, r)
 		why := "exported function of the calculation section"
@@ -365,9 +368,11 @@ func (b *builder) assets() {
 		})
 	}
 	for _, d := range b.plan.Decls {
-		if d.Kept {
-			consider(d.Cell, d.text)
+		if !d.Kept {
+			continue
 		}
+		consider(d.Cell, d.text)
+		b.embeds(d, have)
 	}
 	for _, st := range b.plan.Steps {
 		if st.Kept {
@@ -383,4 +388,119 @@ func looksLikeRelPath(s string) bool {
 	}
 	dot := strings.LastIndex(s, ".")
 	return dot > 0 && dot < len(s)-1
+}
+
+// inferEnums gives a string parameter the allowed values of a package-level map with string
+// keys that the function looks the parameter up in (planCodes[plan]): a value outside them is
+// the caller's mistake, a 400, not an internal error. Bounds declared with //decant:param win.
+func (b *builder) inferEnums(r *Route, d *Decl) {
+	maps := map[string][]string{}
+	for _, v := range b.plan.Decls {
+		if !v.Kept || v.Kind != "var" || len(v.Names) != 1 {
+			continue
+		}
+		if keys := stringMapKeys(v.code); keys != nil {
+			maps[v.Names[0]] = keys
+		}
+	}
+	if len(maps) == 0 || d.fn.Body == nil {
+		return
+	}
+	for i := range r.Params {
+		p := &r.Params[i]
+		if p.GoType != "string" || p.Enum != nil {
+			continue
+		}
+		ast.Inspect(d.fn.Body, func(n ast.Node) bool {
+			ix, ok := n.(*ast.IndexExpr)
+			if !ok {
+				return true
+			}
+			m, ok1 := ix.X.(*ast.Ident)
+			k, ok2 := ix.Index.(*ast.Ident)
+			if ok1 && ok2 && k.Name == p.Name && maps[m.Name] != nil && p.Enum == nil {
+				p.Enum = maps[m.Name]
+				b.decide(d.Cell, d.Line, "func "+d.Key, "converted",
+					fmt.Sprintf("parameter %s is looked up in %s: the API accepts only its keys (%s)", p.Name, m.Name, strings.Join(p.Enum, ", ")))
+			}
+			return true
+		})
+	}
+}
+
+// stringMapKeys returns the sorted keys of "var x = map[string]T{"a": ..., ...}", or nil.
+func stringMapKeys(code string) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+code, parser.SkipObjectResolution)
+	if err != nil || len(f.Decls) != 1 {
+		return nil
+	}
+	g, ok := f.Decls[0].(*ast.GenDecl)
+	if !ok || len(g.Specs) != 1 {
+		return nil
+	}
+	vs := g.Specs[0].(*ast.ValueSpec)
+	if len(vs.Values) != 1 {
+		return nil
+	}
+	cl, ok := vs.Values[0].(*ast.CompositeLit)
+	if !ok {
+		return nil
+	}
+	mt, ok := cl.Type.(*ast.MapType)
+	if !ok {
+		return nil
+	}
+	if id, ok := mt.Key.(*ast.Ident); !ok || id.Name != "string" {
+		return nil
+	}
+	var keys []string
+	for _, e := range cl.Elts {
+		kv, ok := e.(*ast.KeyValueExpr)
+		if !ok {
+			return nil
+		}
+		lit, ok := kv.Key.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return nil
+		}
+		s, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			return nil
+		}
+		keys = append(keys, s)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// embeds ships the files a //go:embed directive names, and makes sure the embed package is
+// imported. GoNB dropped the directive (R13), so the notebook's variable was empty; the
+// package's is filled, which is what the author meant.
+func (b *builder) embeds(d *Decl, have map[string]bool) {
+	for _, line := range strings.Split(d.doc, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "//go:embed ")
+		if !ok {
+			continue
+		}
+		if b.plan.cellImports == nil {
+			b.plan.cellImports = map[int][]Import{}
+		}
+		if !slices.Contains(b.plan.cellImports[d.Cell], Import{Name: "_", Path: "embed"}) {
+			b.plan.cellImports[d.Cell] = append(b.plan.cellImports[d.Cell], Import{Name: "_", Path: "embed"})
+		}
+		b.decide(d.Cell, d.Line, d.Kind+" "+d.Key, "warning", "//go:embed had no effect in GoNB (it drops comments on variables), so the notebook saw an empty value; the package embeds the file")
+		for _, pat := range strings.Fields(rest) {
+			pat = strings.Trim(pat, "\"`")
+			if strings.ContainsAny(pat, "*?[") || have[pat] || b.opts.ReadFile == nil {
+				continue
+			}
+			data, err := b.opts.ReadFile(pat)
+			if err != nil {
+				b.decide(d.Cell, d.Line, "//go:embed "+pat, "warning", "the file is not next to the notebook: copy it into the package directory")
+				continue
+			}
+			have[pat] = true
+			b.plan.Assets = append(b.plan.Assets, Asset{Path: pat, Cell: d.Cell, Size: len(data), Data: data})
+		}
+	}
 }

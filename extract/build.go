@@ -40,6 +40,10 @@ type Options struct {
 	ReadFile func(name string) ([]byte, error)
 	// Skip lists cells (by index) to treat as //decant:skip.
 	Skip []int
+	// NoModuleSearch leaves names that neither the notebook's imports nor the standard library
+	// resolve unresolved, instead of asking goimports to search the module cache (which GoNB
+	// did, and which can take seconds on a large cache). The verify step then reports them.
+	NoModuleSearch bool
 }
 
 // Plan is the outcome of Build: what goes where and why.
@@ -63,7 +67,8 @@ type Plan struct {
 	Decisions    []Decision  `json:"decisions"`
 	AutoLabeled  bool        `json:"auto_labeled"`
 
-	cellImports map[int][]Import // explicit imports by cell
+	cellImports    map[int][]Import // explicit imports by cell
+	noModuleSearch bool
 }
 
 // CellPlan records how one cell was read.
@@ -200,6 +205,8 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 		NotebookHash: hex.EncodeToString(sum[:]),
 		Slug:         slug,
 		Module:       mod,
+
+		noModuleSearch: opts.NoModuleSearch,
 	}
 	if err := b.label(); err != nil {
 		return nil, err

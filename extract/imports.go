@@ -52,7 +52,7 @@ func guessName(p string) string {
 // assemble puts header, imports and body together as a formatted Go file. candidates are the
 // notebook's explicit imports; forced are blank and dot imports the file must keep; local names
 // the package-level identifiers declared anywhere in the package.
-func assemble(name, header, body string, candidates []Import, forced []Import, local map[string]bool) ([]byte, error) {
+func assemble(name, header, body string, candidates []Import, forced []Import, local map[string]bool, search bool) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, name, header+body, parser.ParseComments|parser.AllErrors)
 	if err != nil {
@@ -134,7 +134,7 @@ func assemble(name, header, body string, candidates []Import, forced []Import, l
 	}
 	sb.WriteString(body)
 	src := []byte(sb.String())
-	if len(missing) > 0 {
+	if len(missing) > 0 && search {
 		// A name only goimports can find (a module-cache package the notebook never imported).
 		out, err := imports.Process(name, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
 		if err != nil {

@@ -173,7 +173,7 @@ func (p *Plan) renderDecls(name string, sec Section, decls []*Decl, test bool) (
 		body.WriteString("\n\n")
 	}
 	cands, forced := p.fileImports(cells)
-	return assemble(name, header, body.String(), cands, forced, p.localNames())
+	return assemble(name, header, body.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 
 func (p *Plan) renderPipeline() ([]byte, error) {
@@ -201,7 +201,7 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 	}
 	sb.WriteString("}\n")
 	cands, forced := p.fileImports(cells)
-	return assemble(p.Slug+"/pipeline.go", head.String(), sb.String(), cands, forced, p.localNames())
+	return assemble(p.Slug+"/pipeline.go", head.String(), sb.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 
 func (p *Plan) renderPipelineTest() []byte {

@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 DEMO    := testdata/demo/churn.ipynb
 DEMOOUT := $(CURDIR)/out/demo
 
-.PHONY: all build test test-short vet fmt-check bench bench-api demo gonb clean depcheck fuzz
+.PHONY: all build test test-short vet fmt-check bench bench-api bench-api-soak demo gonb clean fuzz
 
 all: vet test build
 
@@ -38,6 +38,20 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./notebooks
 	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 30s ./notebooks/gonbcell
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./kernel/wire
+	$(GO) test -run '^$$' -fuzz FuzzBuild -fuzztime 30s ./extract
+	$(GO) test -run '^$$' -fuzz FuzzTargets -fuzztime 30s ./service/loadtest
+	$(GO) test -run '^$$' -fuzz FuzzParseBaseline -fuzztime 30s ./service/loadtest
+	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 30s ./service/score
+
+# The demo's /v1/probabilities served three ways under the same load, side by side: the
+# extracted server, a hand-written net/http server, Flask + gunicorn. Needs Debian's wrk,
+# gunicorn and python3-flask.
+bench-api: build
+	BIN=$(BIN) OUT=$(CURDIR)/out/bench-api NOTEBOOK=$(DEMO) ./bench/api/run.sh
+
+# 60 s at 5,000 requests/s, then a fuzzed stream of bad requests: no errors, no 5xx.
+bench-api-soak: build
+	BIN=$(BIN) OUT=$(CURDIR)/out/bench-api-soak NOTEBOOK=$(DEMO) ./bench/api/soak.sh
 
 # The main job on the bundled demo notebook: extract it into a fresh repository, run the emitted
 # service's tests, start its server, call it with good and bad parameters, stop it.

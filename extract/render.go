@@ -646,3 +646,17 @@ func TestMain(m *testing.M) {
 }
 `, p.Slug))
 }
+
+// Update folds changed files (from a refactoring) into out, and renders again the files that
+// describe the others: the README's cell map and the manifest.
+func (p *Plan) Update(out *Output, changed map[string][]byte) {
+	for name, data := range changed {
+		if strings.HasSuffix(name, ".go") {
+			out.addFormatted(name, data)
+		} else {
+			out.Files[name] = data
+		}
+	}
+	out.Files[".decant/manifest.json"] = p.renderManifest(out)
+	out.Files["README.md"] = p.renderReadme(out)
+}

@@ -98,9 +98,9 @@ type Leaf struct {
 
 // Diff is a leaf position whose text differs between the members of a group.
 type Diff struct {
-	Index int       // leaf index, the same in every member
-	Kind  DiffKind  // what differs
-	Texts []string  // per member
+	Index int        // leaf index, the same in every member
+	Kind  DiffKind   // what differs
+	Texts []string   // per member
 	Type  types.Type // the common type; nil without type information
 }
 

@@ -106,3 +106,44 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// FuzzAnalyze checks that detection never panics and that every group it reports has at
+// least two members of the reported size, on arbitrary (parsable) Go source.
+func FuzzAnalyze(f *testing.F) {
+	paths, _ := filepath.Glob("testdata/*.txtar")
+	for _, p := range paths {
+		ar, err := txtar.ParseFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, file := range ar.Files {
+			if strings.HasSuffix(file.Name, ".go") {
+				f.Add(string(file.Data), 10)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, src string, minTokens int) {
+		fset := token.NewFileSet()
+		file, err := parser.ParseFile(fset, "a.go", src, parser.ParseComments)
+		if err != nil {
+			return
+		}
+		info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Defs: map[*ast.Ident]types.Object{},
+			Uses: map[*ast.Ident]types.Object{}, Implicits: map[ast.Node]types.Object{}}
+		conf := types.Config{Error: func(error) {}}
+		conf.Check("p", fset, []*ast.File{file}, info)
+		for _, in := range []*types.Info{info, nil} {
+			res := Analyze(fset, []*ast.File{file}, in, Options{MinTokens: minTokens % 200, MinStmts: 1})
+			for _, g := range res.Groups {
+				if len(g.Members) < 2 {
+					t.Fatalf("group with %d members", len(g.Members))
+				}
+				for _, m := range g.Members[1:] {
+					if len(m.Leaves) != len(g.Members[0].Leaves) {
+						t.Fatalf("members of one group have different leaf counts")
+					}
+				}
+			}
+		}
+	})
+}

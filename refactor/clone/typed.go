@@ -312,4 +312,3 @@ func objKind(a, b types.Object) string {
 	}
 	return "kinds of objects"
 }
-

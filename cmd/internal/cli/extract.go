@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/decant-go/decant/extract"
 	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/refactor"
 	"github.com/decant-go/decant/notebooks"
 )
 
@@ -34,6 +36,9 @@ type extractOptions struct {
 	date        string
 	quiet       bool
 	outputs     bool
+	refactor    string
+
+	refactorReport interface{ WriteText(io.Writer) error }
 }
 
 func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
@@ -55,6 +60,7 @@ func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
 	fs.StringVar(&o.authorEmail, "author-email", "", "commit author email (default $DECANT_AUTHOR_EMAIL, else decant@localhost)")
 	fs.StringVar(&o.date, "date", "", "commit time, RFC 3339 (default $SOURCE_DATE_EPOCH, else now)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the result line")
+	fs.StringVar(&o.refactor, "refactor", "all", "refactorings to run on the result: all, none, or a list of unify,sql,config,modernize")
 	fs.BoolVar(&o.outputs, "verify-outputs", false, "run the extracted pipeline and compare what each %% cell prints with the notebook's saved outputs")
 	return fs
 }
@@ -143,8 +149,14 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	if len(gosum) > 0 {
 		out.Files["go.sum"] = gosum
 	}
+	if err := refactorStage(ctx, o, stage, plan, out, env); err != nil {
+		return err
+	}
 
 	if !o.quiet || o.dryRun {
+		if o.refactorReport != nil && !o.jsonOut {
+			defer o.refactorReport.WriteText(env.Stdout)
+		}
 		if o.jsonOut {
 			js, err := plan.JSON()
 			if err != nil {
@@ -367,5 +379,31 @@ func handOff(repo *git.Repository, commit string) error {
 	if err := repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, main)); err != nil {
 		return fmt.Errorf("checking out main in the new repository: %w", err)
 	}
+	return nil
+}
+
+// refactorStage runs the chosen refactorings on the staged service, each kept only if the
+// service still builds, vets and passes its tests, and folds the changed files into out.
+func refactorStage(ctx context.Context, o *extractOptions, stage string, plan *extract.Plan, out *extract.Output, env Env) error {
+	passes, err := refactor.ParsePasses(o.refactor)
+	if err != nil {
+		return usagef("--refactor: %v", err)
+	}
+	if len(passes) == 0 {
+		return nil
+	}
+	if !o.quiet {
+		fmt.Fprintf(env.Stderr, "refactoring the service (%s), each change verified...\n", strings.Join(passes, ", "))
+	}
+	res, err := refactor.Run(ctx, stage, refactor.Options{Passes: passes, NoVerify: o.noVerify, Short: o.short})
+	if err != nil {
+		return fmt.Errorf("refactoring the extracted service: %w", err)
+	}
+	if err := refactor.WriteFiles(stage, res.Files); err != nil {
+		return err
+	}
+	plan.Update(out, res.Files)
+	rep := res.Report()
+	o.refactorReport = rep
 	return nil
 }

@@ -4,5 +4,7 @@ package cli
 func extraCommands() []command {
 	var cmds []command
 	cmds = append(cmds, docCommands()...)
+	cmds = append(cmds, refactorCommands()...)
+	cmds = append(cmds, serviceCommands()...)
 	return cmds
 }

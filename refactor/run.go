@@ -1,0 +1,383 @@
+package refactor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"maps"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/tools/go/ast/astutil"
+
+	"github.com/decant-go/decant/refactor/edit"
+)
+
+// maxFileSize bounds the files copied into the scratch module.
+const maxFileSize = 256 << 20
+
+// Run refactors the Go module in dir. It reads dir and works in a scratch copy; dir itself is
+// never written.
+func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
+	passes := opts.Passes
+	if passes == nil {
+		passes = AllPasses
+	}
+	for _, p := range passes {
+		if !slices.Contains(AllPasses, p) {
+			return nil, fmt.Errorf("unknown refactoring %q", p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		return nil, fmt.Errorf("refactoring %s: not a Go module directory: %w", dir, err)
+	}
+	orig, err := readTree(dir)
+	if err != nil {
+		return nil, err
+	}
+	scratch, err := os.MkdirTemp("", "decant-refactor-")
+	if err != nil {
+		return nil, fmt.Errorf("making a scratch directory: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	if err := writeFiles(scratch, orig, nil); err != nil {
+		return nil, err
+	}
+	r := &runner{ctx: ctx, opts: opts, scratch: scratch, cur: maps.Clone(orig)}
+	res := &Result{Passes: slices.Clone(passes), Verified: !opts.NoVerify, GoLinesBefore: goLines(orig)}
+	if !opts.NoVerify && len(passes) > 0 {
+		r.logf("checking the module before refactoring (go build, go vet, go test)")
+		if prob := r.verify(); prob != "" {
+			return nil, fmt.Errorf("the module in %s does not pass its checks before refactoring, so no change could be verified:\n%s", dir, prob)
+		}
+	}
+	for _, name := range passes {
+		r.logf("pass %s", name)
+		changes, notes, err := r.runPass(name)
+		if err != nil {
+			return nil, fmt.Errorf("pass %s: %w", name, err)
+		}
+		res.Notes = append(res.Notes, notes...)
+		// The changes of one pass were all computed on the same state: each is applied on
+		// top of that base together with the ones already kept, never on shifted offsets.
+		r.base, r.acc, r.accCreate = r.cur, edit.Set{}, map[string][]byte{}
+		for _, c := range changes {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if r.try(&c) {
+				res.Applied = append(res.Applied, c)
+			} else {
+				res.Dropped = append(res.Dropped, c)
+			}
+		}
+	}
+	res.Files, res.Old = map[string][]byte{}, map[string][]byte{}
+	for _, p := range slices.Sorted(maps.Keys(r.cur)) {
+		old, existed := orig[p]
+		if existed && bytes.Equal(old, r.cur[p]) {
+			continue
+		}
+		res.Files[p] = r.cur[p]
+		if existed {
+			res.Old[p] = old
+		}
+	}
+	res.GoLinesAfter = goLines(r.cur)
+	return res, nil
+}
+
+type runner struct {
+	ctx     context.Context
+	opts    Options
+	scratch string
+	cur     map[string][]byte // the module as changed so far; the scratch copy matches it
+
+	// base is the state the current pass computed its changes on; acc and accCreate are the
+	// edits and new files of its changes kept so far.
+	base      map[string][]byte
+	acc       edit.Set
+	accCreate map[string][]byte
+}
+
+func (r *runner) logf(format string, args ...any) {
+	if r.opts.Log != nil {
+		fmt.Fprintf(r.opts.Log, format+"\n", args...)
+	}
+}
+
+// try applies c on top of the current state, verifies the module and keeps the change only if
+// it passes. It fills in c's files, line counts and problem.
+func (r *runner) try(c *Change) bool {
+	merged := edit.Set{}
+	for p, es := range r.acc {
+		merged[p] = slices.Clone(es)
+	}
+	err := merged.Merge(c.edits)
+	if err != nil {
+		err = fmt.Errorf("conflicts with an earlier change of this pass (run refactor again to retry it): %w", err)
+	}
+	var next map[string][]byte
+	if err == nil {
+		next, err = edit.ApplyFiles(r.base, merged)
+	}
+	if err == nil {
+		maps.Copy(next, r.accCreate)
+		for p, b := range c.create {
+			if _, ok := next[p]; ok {
+				err = fmt.Errorf("%s already exists", p)
+				break
+			}
+			next[p] = b
+		}
+	}
+	touched := map[string]bool{}
+	for p := range c.edits {
+		touched[p] = true
+	}
+	for p := range c.create {
+		touched[p] = true
+	}
+	for p := range c.imports {
+		touched[p] = true
+	}
+	c.Files = slices.Sorted(maps.Keys(touched))
+	for _, p := range c.Files {
+		c.LinesBefore += lines(r.cur[p])
+	}
+	// Every file the pass has touched so far is re-derived from the base, so all of them are
+	// formatted again (and rewritten into the scratch copy).
+	all := map[string]bool{}
+	for p := range merged {
+		all[p] = true
+	}
+	for p := range touched {
+		all[p] = true
+	}
+	for p := range r.accCreate {
+		all[p] = true
+	}
+	allPaths := slices.Sorted(maps.Keys(all))
+	if err == nil {
+		err = tidyGo(next, allPaths, c.imports)
+	}
+	if err == nil {
+		for _, p := range c.Files {
+			c.LinesAfter += lines(next[p])
+		}
+	}
+	if err != nil {
+		c.Problem = err.Error()
+		return false
+	}
+	if err := writeFiles(r.scratch, next, allPaths); err != nil {
+		c.Problem = err.Error()
+		return false
+	}
+	if !r.opts.NoVerify {
+		r.logf("verifying: %s", c.Title)
+		if prob := r.verify(); prob != "" {
+			c.Problem = prob
+			r.restore(allPaths)
+			return false
+		}
+	}
+	r.cur = next
+	r.acc = merged
+	maps.Copy(r.accCreate, c.create)
+	return true
+}
+
+// restore puts the scratch copy back to the current state after a dropped change.
+func (r *runner) restore(paths []string) {
+	for _, p := range paths {
+		if _, ok := r.cur[p]; !ok {
+			os.Remove(filepath.Join(r.scratch, filepath.FromSlash(p)))
+		}
+	}
+	_ = writeFiles(r.scratch, r.cur, paths)
+}
+
+// tidyGo adds imports and gofmts the given Go files of files, in place.
+func tidyGo(files map[string][]byte, paths []string, imports map[string][]string) error {
+	for _, p := range paths {
+		src, ok := files[p]
+		if !ok || !strings.HasSuffix(p, ".go") {
+			continue
+		}
+		if imps := imports[p]; len(imps) > 0 {
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, p, src, parser.ParseComments)
+			if err != nil {
+				return fmt.Errorf("the edited %s does not parse: %w", p, err)
+			}
+			for _, imp := range imps {
+				astutil.AddImport(fset, f, imp)
+			}
+			var buf bytes.Buffer
+			if err := format.Node(&buf, fset, f); err != nil {
+				return fmt.Errorf("printing %s: %w", p, err)
+			}
+			src = buf.Bytes()
+		}
+		out, err := format.Source(src)
+		if err != nil {
+			return fmt.Errorf("the edited %s does not parse: %w", p, err)
+		}
+		files[p] = out
+	}
+	return nil
+}
+
+// verify builds, vets and tests the scratch module; it returns "" when all pass, else what
+// failed with the end of its output.
+func (r *runner) verify() string {
+	timeout := r.opts.TestTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Minute
+	}
+	test := []string{"test", "-count=1", "-timeout", timeout.String()}
+	if r.opts.Short {
+		test = append(test, "-short")
+	}
+	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}, append(test, "./...")} {
+		ctx, cancel := context.WithTimeout(r.ctx, timeout+time.Minute)
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = r.scratch
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			return fmt.Sprintf("go %s failed: %v\n%s", args[0], err, tail(string(out), 20))
+		}
+	}
+	return ""
+}
+
+func tail(s string, n int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(ls) > n {
+		ls = append([]string{"..."}, ls[len(ls)-n:]...)
+	}
+	return strings.Join(ls, "\n")
+}
+
+// readTree reads every regular file under dir except version-control metadata, keyed by slash
+// path.
+func readTree(dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != dir && (d.Name() == ".git" || d.Name() == ".hg" || d.Name() == ".svn") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Size() > maxFileSize {
+			return fmt.Errorf("%s is larger than %d bytes", p, maxFileSize)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		files[filepath.ToSlash(rel)] = b
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the module: %w", err)
+	}
+	return files, nil
+}
+
+// writeFiles writes files (only those in paths, unless paths is nil) under dir.
+func writeFiles(dir string, files map[string][]byte, paths []string) error {
+	if paths == nil {
+		paths = slices.Sorted(maps.Keys(files))
+	}
+	for _, p := range paths {
+		b, ok := files[p]
+		if !ok {
+			continue
+		}
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return fmt.Errorf("writing the scratch module: %w", err)
+		}
+		if err := os.WriteFile(full, b, 0o644); err != nil {
+			return fmt.Errorf("writing the scratch module: %w", err)
+		}
+	}
+	return nil
+}
+
+func lines(b []byte) int {
+	n := bytes.Count(b, []byte("\n"))
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		n++
+	}
+	return n
+}
+
+func goLines(files map[string][]byte) int {
+	n := 0
+	for p, b := range files {
+		if path.Ext(p) == ".go" && !strings.Contains("/"+p, "/testdata/") {
+			n += lines(b)
+		}
+	}
+	return n
+}
+
+// WriteFiles writes a result's files into dir, each atomically (a temporary file renamed into
+// place), creating directories as needed.
+func WriteFiles(dir string, files map[string][]byte) error {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+		mode := fs.FileMode(0o644)
+		if fi, err := os.Stat(full); err == nil {
+			mode = fi.Mode().Perm()
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(full), ".decant-*")
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+		_, werr := tmp.Write(files[p])
+		cerr := tmp.Close()
+		if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), mode)); err != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+		if err := os.Rename(tmp.Name(), full); err != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+	}
+	return nil
+}

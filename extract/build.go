@@ -98,14 +98,16 @@ type Decl struct {
 	Uses     []string `json:"uses,omitempty"`
 	Exported bool     `json:"exported"`
 
-	text   string        // source text, doc comments and directives included
-	doc    string        // the doc comment, directives included ("" if none)
-	code   string        // the declaration without its doc
-	fn     *ast.FuncDecl // for funcs: the syntax, for routes
-	src    string        // the cell part the syntax points into
-	base   int           // offset of src inside the parsed file
-	order  int
-	isTest bool
+	text string // source text, doc comments and directives included
+	doc  string // the doc comment, directives included ("" if none)
+	code string // the declaration without its doc
+	// lazyInit is the initializer of a variable made lazy, for its reproducibility test.
+	lazyInit string
+	fn       *ast.FuncDecl // for funcs: the syntax, for routes
+	src      string        // the cell part the syntax points into
+	base     int           // offset of src inside the parsed file
+	order    int
+	isTest   bool
 }
 
 // Text is the declaration's source as it will be emitted.

@@ -131,6 +131,7 @@ func (b *builder) makeLazy(f *ast.File, info *types.Info, pkg *types.Package, tf
 				code += " " + u.textRange(tf.Offset(vs.Comment.Pos()), tf.Offset(vs.Comment.End()))
 			}
 			d.code = code
+			d.lazyInit = val
 			d.doc = appendDoc(d.doc, fmt.Sprintf("%s is computed on first use: GoNB ran its initializer in every cell, an importer would run it at load time.", vs.Names[0].Name))
 			lazies = append(lazies, d)
 			edits = append(edits, uses...)

@@ -229,6 +229,17 @@ func (p *Plan) renderPipelineTest() []byte {
 		}
 		sb.WriteString("}\n\n")
 	}
+	lazies := 0
+	for _, d := range p.Decls {
+		if !d.Kept || d.lazyInit == "" {
+			continue
+		}
+		lazies++
+		name := d.Names[0]
+		fmt.Fprintf(&sb, "// Test%sReproducible computes %s twice: a model or table the service serves must not\n// depend on randomness or state it does not control.\n", exportName(name), name)
+		fmt.Fprintf(&sb, "func Test%sReproducible(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"computes %s twice\")\n\t}\n", exportName(name), name)
+		fmt.Fprintf(&sb, "\ta := %s\n\tb := %s\n\tif !reflect.DeepEqual(a, b) {\n\t\tt.Fatalf(\"%s is not reproducible: two computations differ:\\n%%v\\n%%v\", a, b)\n\t}\n}\n\n", d.lazyInit, d.lazyInit, name)
+	}
 	sb.WriteString(`// captureStdout runs f and returns what it printed to os.Stdout.
 func captureStdout(t *testing.T, f func()) string {
 	t.Helper()
@@ -270,7 +281,11 @@ func firstDifference(got, want string) string {
 	return ""
 }
 `)
-	return []byte(strings.Replace(sb.String(), "\"io\"\n", "\"io\"\n\t\"strconv\"\n", 1))
+	extra := "\t\"strconv\"\n"
+	if lazies > 0 {
+		extra = "\t\"reflect\"\n" + extra
+	}
+	return []byte(strings.Replace(sb.String(), "\"io\"\n", "\"io\"\n"+extra, 1))
 }
 
 // goldenBlocker says why the notebook's saved outputs cannot be compared with the steps', or "".
@@ -360,7 +375,7 @@ func (p *Plan) renderMakefile() []byte {
 		sb.WriteString("\n")
 	}
 	fmt.Fprintf(&sb, "PKG := %s\nADDR ?= 127.0.0.1:8080\n\n", p.Slug)
-	sb.WriteString(".PHONY: all build test vet run serve setup\n\n")
+	sb.WriteString(".PHONY: all build test vet run serve load setup\n\n")
 	sb.WriteString("all: vet test build\n\n")
 	sb.WriteString("build:\n\tgo build -o bin/ ./...\n\n")
 	testArgs := ""
@@ -372,6 +387,11 @@ func (p *Plan) renderMakefile() []byte {
 	sb.WriteString("# The notebook read its data files relative to its own folder; they ship in $(PKG)/.\n")
 	sb.WriteString("run:\n\tcd $(PKG) && go run ../cmd/$(PKG)\n\n")
 	sb.WriteString("serve:\n\tcd $(PKG) && go run ../cmd/server -addr $(ADDR)\n\n")
+	if len(p.Routes) > 0 {
+		sb.WriteString("# Load-test the API with decant (github.com/decant-go/decant): the first run records a\n")
+		sb.WriteString("# latency baseline, later runs fail on a regression. Commit the baseline.\n")
+		sb.WriteString("load:\n\tdecant load --repo . --baseline .decant/load-baseline.json\n\n")
+	}
 	sb.WriteString("# Shell steps the notebook ran. Review them: the service does not need them to run.\n")
 	sb.WriteString("setup:\n")
 	if len(p.ModEdits) == 0 && len(p.Shell) == 0 {
@@ -659,4 +679,11 @@ func (p *Plan) Update(out *Output, changed map[string][]byte) {
 	}
 	out.Files[".decant/manifest.json"] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
+}
+
+func exportName(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -45,6 +45,7 @@ call "127.0.0.1:$port/v1/probabilities?age=34&plan=basic&monthly_spend=29.9&tenu
 call "127.0.0.1:$port/v1/probabilities?age=45&plan=standard&monthly_spend=54.9&tenure_months=18&support_calls=1"
 call "127.0.0.1:$port/v1/probabilities?age=34&plan=basic&monthly_spend=29.9&tenure_months=4"
 call "127.0.0.1:$port/v1/probabilities?age=old&plan=basic&monthly_spend=29.9&tenure_months=4&support_calls=3"
+call "127.0.0.1:$port/v1/probabilities?age=500&plan=basic&monthly_spend=29.9&tenure_months=4&support_calls=3"
 call "127.0.0.1:$port/v1/probabilities?age=34&plan=gold&monthly_spend=29.9&tenure_months=4&support_calls=3"
 call "127.0.0.1:$port/v1/nothing-here"
 
@@ -53,3 +54,6 @@ kill -INT $server
 wait $server 2>/dev/null || true
 trap - EXIT
 echo "server stopped; the service repository is $REPO (branch decant/churn)"
+
+step "decant score: the ML Test Score items the service shows"
+"$BIN/decant" score "$REPO" | tail -n 4

@@ -17,8 +17,8 @@ import (
 
 	"github.com/decant-go/decant/extract"
 	"github.com/decant-go/decant/extract/publish"
-	"github.com/decant-go/decant/refactor"
 	"github.com/decant-go/decant/notebooks"
+	"github.com/decant-go/decant/refactor"
 )
 
 type extractOptions struct {
@@ -115,6 +115,9 @@ func resolve(env Env, p string) string {
 }
 
 func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) error {
+	if _, err := refactor.ParsePasses(o.refactor); err != nil {
+		return usagef("--refactor: %v", err)
+	}
 	_, plan, err := loadPlan(nbPath, o.Options, env)
 	if err != nil {
 		return err
@@ -149,6 +152,19 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	if len(gosum) > 0 {
 		out.Files["go.sum"] = gosum
 	}
+	// Verify the service as extracted, so failures point at cells; each refactoring after this
+	// is verified on its own and kept only if the service still passes.
+	if !o.noVerify && !o.dryRun {
+		fmt.Fprintf(env.Stderr, "verifying the service (gofmt, go build, go vet, go test)...\n")
+		if probs := extract.Verify(ctx, stage, out, vopts); len(probs) > 0 {
+			fmt.Fprintf(env.Stderr, "the extracted service does not pass its checks:\n")
+			for _, p := range probs {
+				fmt.Fprintf(env.Stderr, "  %s\n", p)
+			}
+			fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or pass --no-verify to commit anyway\n")
+			return silentError(ExitProblem)
+		}
+	}
 	if err := refactorStage(ctx, o, stage, plan, out, env); err != nil {
 		return err
 	}
@@ -178,17 +194,6 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 			fmt.Fprintf(env.Stdout, "\ndiff against %s:\n%s", o.branch, diff)
 		}
 		return nil
-	}
-	if !o.noVerify {
-		fmt.Fprintf(env.Stderr, "verifying the service (gofmt, go build, go vet, go test)...\n")
-		if probs := extract.Verify(ctx, stage, out, vopts); len(probs) > 0 {
-			fmt.Fprintf(env.Stderr, "the extracted service does not pass its checks:\n")
-			for _, p := range probs {
-				fmt.Fprintf(env.Stderr, "  %s\n", p)
-			}
-			fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or pass --no-verify to commit anyway\n")
-			return silentError(ExitProblem)
-		}
 	}
 	if o.outputs {
 		checks, err := extract.CompareOutputs(ctx, stage, plan, vopts)

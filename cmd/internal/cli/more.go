@@ -6,5 +6,6 @@ func extraCommands() []command {
 	cmds = append(cmds, docCommands()...)
 	cmds = append(cmds, refactorCommands()...)
 	cmds = append(cmds, serviceCommands()...)
+	cmds = append(cmds, kernelCommands()...)
 	return cmds
 }

@@ -1,0 +1,47 @@
+// Package proxy is the Decant kernel: a Jupyter kernel that runs GoNB as a
+// child process and stands between it and the notebook.
+//
+// It speaks the kernel side of the protocol (shell, control, stdin, iopub,
+// heartbeat) on the connection Jupyter gives it, and the client side on a
+// second connection to GoNB. Everything that is not its own passes through
+// in both directions, comms, widgets and interrupts included; messages are
+// verified with one key and re-signed with the other.
+//
+// # What it adds to GoNB
+//
+//   - is_complete_request is answered from a Go parse of the cell, split
+//     the way GoNB splits it ([IsComplete]).
+//   - history_request is answered from the cells run in this session
+//     ([History]).
+//   - A panic or os.Exit(n), which GoNB reports as success with text on
+//     stderr, becomes status "error" with one error output (ename
+//     RuntimeError, the panic line as evalue, the trace as traceback). The
+//     stderr text from the first panic or exit line on is held back until
+//     the cell ends, so it is shown once, as the error.
+//   - For a compile error GoNB sends an HTML report and then an error
+//     whose traceback holds the same lines; the HTML report is dropped so
+//     the cell has exactly one error output, as clients expect.
+//   - The kernel owns the execution counter, so counts keep going when
+//     GoNB restarts and %decant cells get counts too.
+//   - Cells GoNB v0.11.1 would crash on (two %% lines) are refused with an
+//     error instead of being sent.
+//   - kernel_info_request is answered by the kernel, with GoNB's language
+//     info.
+//   - %decant cells (plan, doc, dupes, version, help, and any magic the
+//     command line adds, such as extract) never reach GoNB. Their result is
+//     the cell's execute_result; a failing magic is a notebook error.
+//
+// # Faults
+//
+// If GoNB dies, the running cell gets an error saying so, every request
+// GoNB will not answer gets an error reply, and a new GoNB is started:
+// the notebook's session goes on. Messages with bad signatures or broken
+// frames are counted and dropped. Serve stops GoNB and its whole process
+// group before it returns.
+//
+// # Order of execution
+//
+// Execute requests are queued and run one at a time, as in any kernel; a
+// %decant cell waits for the GoNB cell before it, and the other way
+// round. Completion, inspection and comm messages are forwarded at once.
+package proxy

@@ -1,0 +1,509 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+
+	"github.com/decant-go/decant/kernel"
+	"github.com/decant-go/decant/kernel/kerneltest"
+	"github.com/decant-go/decant/kernel/wire"
+)
+
+// fakeBackend is a kerneltest server standing in for GoNB, with the
+// client the kernel uses to watch it.
+type fakeBackend struct {
+	*kernel.Client
+	srv *kerneltest.Server
+}
+
+func (f *fakeBackend) Shutdown(ctx context.Context) error {
+	err := f.Client.Shutdown(ctx)
+	f.srv.Close()
+	return err
+}
+
+// harness is a Decant kernel in front of fake GoNBs, and a client of it.
+type harness struct {
+	t      *testing.T
+	srv    *Server
+	client *kernel.Client
+	done   chan error
+
+	mu    sync.Mutex
+	fakes []*kerneltest.Server
+}
+
+func (h *harness) fake() *kerneltest.Server {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.fakes[len(h.fakes)-1]
+}
+
+func (h *harness) starts() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.fakes)
+}
+
+func newHarness(t *testing.T, handler kerneltest.HandlerFunc, opts Options) *harness {
+	t.Helper()
+	h := &harness{t: t, done: make(chan error, 1)}
+	opts.Start = func(ctx context.Context) (Backend, error) {
+		fs, err := kerneltest.Listen(wire.ConnectionInfo{}, handler)
+		if err != nil {
+			return nil, err
+		}
+		c, err := kernel.Config{Session: BackendSession, HeartbeatInterval: 50 * time.Millisecond,
+			HeartbeatTimeout: 300 * time.Millisecond}.Dial(ctx, fs.Info)
+		if err != nil {
+			fs.Close()
+			return nil, err
+		}
+		h.mu.Lock()
+		h.fakes = append(h.fakes, fs)
+		h.mu.Unlock()
+		return &fakeBackend{Client: c, srv: fs}, nil
+	}
+	if opts.Version == "" {
+		opts.Version = "test"
+	}
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	srv, err := Listen(wire.ConnectionInfo{Key: "proxy-test-key"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = srv
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { h.done <- srv.Serve(ctx) }()
+	dctx, dcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer dcancel()
+	c, err := kernel.Config{HeartbeatInterval: -1, RequestTimeout: 10 * time.Second}.Dial(dctx, srv.Info())
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	h.client = c
+	t.Cleanup(func() {
+		c.Close()
+		cancel()
+		select {
+		case <-h.done:
+		case <-time.After(20 * time.Second):
+			t.Error("Serve did not return")
+		}
+	})
+	return h
+}
+
+func (h *harness) exec(code string) *kernel.Result {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := h.client.Execute(ctx, code, kernel.ExecOptions{KeepRuntimeFailures: true})
+	if err != nil {
+		h.t.Fatalf("executing %q: %v", code, err)
+	}
+	return r
+}
+
+func (h *harness) request(msgType string, content any) map[string]any {
+	h.t.Helper()
+	m, err := h.client.Request(context.Background(), msgType, content)
+	if err != nil {
+		h.t.Fatalf("%s: %v", msgType, err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(m.Content, &out); err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+func countType(outs []kernel.Output, typ string) int {
+	n := 0
+	for _, o := range outs {
+		if o.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func dataText(o kernel.Output, mime string) string {
+	var s string
+	_ = json.Unmarshal(o.Data[mime], &s)
+	return s
+}
+
+func echo(c *kerneltest.Call) { c.Stdout(c.Code) }
+
+func TestForwardsExecutionAndOwnsTheCount(t *testing.T) {
+	h := newHarness(t, echo, Options{})
+	for i, code := range []string{"one", "two"} {
+		r := h.exec(code)
+		if r.Status != "ok" || len(r.Outputs) != 1 || r.Outputs[0].Text != code {
+			t.Fatalf("%s: status %s outputs %+v", code, r.Status, r.Outputs)
+		}
+		if r.ExecutionCount != i+1 {
+			t.Errorf("%s: execution count %d, want %d", code, r.ExecutionCount, i+1)
+		}
+	}
+	// A magic takes a count too, and the next GoNB cell continues from it.
+	if r := h.exec("%decant version"); r.ExecutionCount != 3 {
+		t.Errorf("magic count %d, want 3", r.ExecutionCount)
+	}
+	if r := h.exec("three"); r.ExecutionCount != 4 {
+		t.Errorf("count after magic %d, want 4", r.ExecutionCount)
+	}
+	ki := h.request("kernel_info_request", nil)
+	if ki["implementation"] != "decant" || ki["language_info"].(map[string]any)["name"] != "go" {
+		t.Errorf("kernel_info %v", ki)
+	}
+}
+
+func TestIsCompleteAndHistoryAnswered(t *testing.T) {
+	h := newHarness(t, echo, Options{})
+	for code, want := range map[string]string{
+		"%%\nfmt.Println(1)": "complete",
+		"func f() {":         "incomplete",
+		"func f() { )":       "invalid",
+	} {
+		if got := h.request("is_complete_request", map[string]string{"code": code}); got["status"] != want {
+			t.Errorf("is_complete %q = %v, want %s", code, got, want)
+		}
+	}
+	h.exec("a")
+	h.exec("%decant version")
+	got := h.request("history_request", map[string]any{"hist_access_type": "tail", "n": 2, "output": true, "raw": true})
+	hist, _ := json.Marshal(got["history"])
+	if want := `[[1,1,["a",null]],[1,2,["%decant version","decant test"]]]`; string(hist) != want {
+		t.Errorf("history %s, want %s", hist, want)
+	}
+	if reqs := h.fake().Requests(); strings.Contains(strings.Join(reqs, " "), "is_complete") || strings.Contains(strings.Join(reqs, " "), "history") {
+		t.Errorf("GoNB got %v", reqs)
+	}
+}
+
+func TestPanicBecomesOneError(t *testing.T) {
+	h := newHarness(t, func(c *kerneltest.Call) {
+		switch c.Code {
+		case "panic":
+			c.Stdout("before\n")
+			c.Stderr("warning: x\npanic: boom\n\ngoroutine 1 [running]:\nmain.main()\n")
+			c.Stderr("exit status 2\n")
+		case "exit":
+			c.Stderr("exit status 3\n")
+		case "noise":
+			c.Stderr("exit status is fine\n")
+		}
+	}, Options{})
+	r := h.exec("panic")
+	if r.Status != "error" || countType(r.Outputs, "error") != 1 {
+		t.Fatalf("status %s outputs %+v", r.Status, r.Outputs)
+	}
+	var stderr string
+	for _, o := range r.Outputs {
+		if o.Type == "stream" && o.Name == "stderr" {
+			stderr += o.Text
+		}
+	}
+	if stderr != "warning: x\n" {
+		t.Errorf("stderr passed on %q, want only the text before the panic", stderr)
+	}
+	if r.Error == nil || r.Error.EName != "RuntimeError" || r.Error.EValue != "panic: boom" {
+		t.Errorf("error %+v", r.Error)
+	}
+	if tb := strings.Join(r.Error.Traceback, "\n"); !strings.Contains(tb, "goroutine 1") || !strings.Contains(tb, "exit status 2") {
+		t.Errorf("traceback %q", tb)
+	}
+	if r := h.exec("exit"); r.Status != "error" || r.Error.EValue != "exit status 3" || len(r.Outputs) != 1 {
+		t.Errorf("os.Exit: status %s outputs %+v", r.Status, r.Outputs)
+	}
+	if r := h.exec("noise"); r.Status != "ok" || len(r.Outputs) != 1 || r.Outputs[0].Text != "exit status is fine\n" {
+		t.Errorf("ordinary stderr: status %s outputs %+v", r.Status, r.Outputs)
+	}
+}
+
+const gonbErrorHTML = `<style>.gonb-err-location {}</style><span class="gonb-err-location">main.go:3:1</span><div class="gonb-err-context">x</div>`
+
+func TestCompileErrorReportDropped(t *testing.T) {
+	h := newHarness(t, func(c *kerneltest.Call) {
+		c.Display(map[string]any{"text/html": gonbErrorHTML}, "")
+		if c.Code == "compile" {
+			c.Fail("ERROR", "undefined: x", "main.go:3: undefined: x")
+		}
+	}, Options{})
+	r := h.exec("compile")
+	if r.Status != "error" || len(r.Outputs) != 1 || r.Outputs[0].Type != "error" {
+		t.Errorf("compile error: status %s outputs %+v", r.Status, r.Outputs)
+	}
+	// Without an error after it, the report is an ordinary display.
+	r = h.exec("display only")
+	if r.Status != "ok" || len(r.Outputs) != 1 || r.Outputs[0].Type != "display_data" {
+		t.Errorf("display only: status %s outputs %+v", r.Status, r.Outputs)
+	}
+}
+
+func TestMagicsNeverReachGoNB(t *testing.T) {
+	var got []string
+	h := newHarness(t, echo, Options{Logf: t.Logf, Magics: map[string]Magic{
+		"extract": {Summary: "x", Run: func(ctx context.Context, args []string, env MagicEnv) (*Result, error) {
+			io.WriteString(env.Stdout, "working\n")
+			got = args
+			return nil, nil
+		}},
+		"boom": {Summary: "panics", Run: func(context.Context, []string, MagicEnv) (*Result, error) { panic("kaboom") }},
+	}})
+	r := h.exec("%decant version")
+	if r.Status != "ok" || len(r.Outputs) != 1 || r.Outputs[0].Type != "execute_result" || dataText(r.Outputs[0], "text/plain") != "decant test" {
+		t.Errorf("version: %s %+v", r.Status, r.Outputs)
+	}
+	r = h.exec("%decant help")
+	if text := dataText(r.Outputs[0], "text/plain"); !strings.Contains(text, "%decant plan") || !strings.Contains(text, "%decant extract") {
+		t.Errorf("help: %q", text)
+	}
+	r = h.exec("// extract it\n%decant extract --no-verify 'a b'")
+	if r.Status != "ok" || len(r.Outputs) != 1 || r.Outputs[0].Text != "working\n" || strings.Join(got, "|") != "--no-verify|a b" {
+		t.Errorf("extract: %s %+v, args %q", r.Status, r.Outputs, got)
+	}
+	for code, want := range map[string]string{
+		"%decant nope":         "unknown command",
+		"%decant boom":         "kaboom",
+		"%decant version\nx++": "cell of its own",
+		"%decant plan --notebook /nonexistent.ipynb": "no such file",
+		"%decant plan --bogus":                       "unknown flag",
+	} {
+		r := h.exec(code)
+		if r.Status != "error" || countType(r.Outputs, "error") != 1 || !strings.Contains(strings.Join(r.Error.Traceback, "\n"), want) {
+			t.Errorf("%q: status %s outputs %+v, want an error about %q", code, r.Status, r.Outputs, want)
+		}
+	}
+	for _, req := range h.fake().Requests() {
+		if req == "execute_request" {
+			t.Errorf("GoNB got an execute_request: %v", h.fake().Requests())
+		}
+	}
+	// The kernel still works after all that.
+	if r := h.exec("still here"); r.Status != "ok" {
+		t.Errorf("after magics: %s", r.Status)
+	}
+}
+
+func TestPlanMagicOnTheDemo(t *testing.T) {
+	h := newHarness(t, echo, Options{Dir: "../../testdata/demo"})
+	r := h.exec("%decant plan")
+	if r.Status != "ok" {
+		t.Fatalf("plan: %s %+v", r.Status, r.Error)
+	}
+	text := dataText(r.Outputs[0], "text/plain")
+	html := dataText(r.Outputs[0], "text/html")
+	for _, want := range []string{"cells:", "files:", "duplicates:"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan text lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(html, "<table>") || !strings.Contains(html, "pipeline.go") {
+		t.Errorf("plan HTML:\n%s", html)
+	}
+	for _, code := range []string{"%decant doc", "%decant dupes"} {
+		if r := h.exec(code); r.Status != "ok" || r.Outputs[0].Type != "execute_result" {
+			t.Errorf("%s: %s %+v", code, r.Status, r.Error)
+		}
+	}
+}
+
+func TestCrashingCellNotSent(t *testing.T) {
+	h := newHarness(t, echo, Options{})
+	r := h.exec("%%\nfmt.Println(1)\n%%\nfmt.Println(2)")
+	if r.Status != "error" || !strings.Contains(r.Error.EValue, "crash") {
+		t.Errorf("status %s error %+v", r.Status, r.Error)
+	}
+	for _, req := range h.fake().Requests() {
+		if req == "execute_request" {
+			t.Error("the crashing cell was sent to GoNB")
+		}
+	}
+}
+
+func TestGoNBDeathIsReportedAndRestarted(t *testing.T) {
+	h := newHarness(t, func(c *kerneltest.Call) {
+		if c.Code == "die" {
+			c.Stdout("dying\n")
+			c.Die()
+			return
+		}
+		c.Stdout(c.Code)
+	}, Options{})
+	h.exec("first")
+	r := h.exec("die")
+	if r.Status != "error" || r.Error == nil || r.Error.EName != "KernelDied" || countType(r.Outputs, "error") != 1 {
+		t.Fatalf("status %s outputs %+v", r.Status, r.Outputs)
+	}
+	r = h.exec("after")
+	if r.Status != "ok" || r.Outputs[0].Text != "after" {
+		t.Errorf("after restart: %s %+v", r.Status, r.Outputs)
+	}
+	if r.ExecutionCount != 3 {
+		t.Errorf("count after restart %d, want 3", r.ExecutionCount)
+	}
+	if h.starts() != 2 || h.srv.Restarts() != 1 {
+		t.Errorf("%d starts, %d restarts; want 2, 1", h.starts(), h.srv.Restarts())
+	}
+}
+
+func TestBadMessagesDropped(t *testing.T) {
+	h := newHarness(t, echo, Options{})
+	d := zmq4.NewDealer(context.Background(), zmq4.WithLogger(log.New(io.Discard, "", 0)))
+	defer d.Close()
+	if err := d.Dial(h.srv.Info().Addr(wire.Shell)); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := wire.NewMessage("execute_request", "s", nil, wire.ExecuteRequest{Code: "evil", StoreHistory: true})
+	bad, _ := wire.Encode(m, wire.Signer{Key: []byte("wrong key")})
+	for _, frames := range [][][]byte{
+		bad,
+		{[]byte("garbage")},
+		{[]byte(wire.Delimiter), []byte("sig")},
+		{[]byte(wire.Delimiter), {}, []byte("{"), {}, {}, {}},
+	} {
+		if err := d.SendMulti(zmq4.NewMsgFrom(frames...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := h.exec("good")
+	if r.Status != "ok" || r.ExecutionCount != 1 {
+		t.Errorf("after bad messages: %s count %d", r.Status, r.ExecutionCount)
+	}
+	if n := h.srv.Dropped(); n != 4 {
+		t.Errorf("dropped %d messages, want 4", n)
+	}
+	for _, req := range h.fake().Requests() {
+		if req == "execute_request" && h.fake().BadSignatures() > 0 {
+			t.Error("a badly signed message reached GoNB")
+		}
+	}
+}
+
+func TestInterruptAndInputForwarded(t *testing.T) {
+	h := newHarness(t, func(c *kerneltest.Call) {
+		switch c.Code {
+		case "sleep":
+			if !c.Sleep(time.Hour) {
+				c.Stderr("interrupted\n")
+			}
+		case "ask":
+			v, err := c.Input("name? ", false)
+			if err != nil {
+				c.Fail("Input", err.Error())
+				return
+			}
+			c.Stdout("hello " + v)
+		}
+	}, Options{})
+	done := make(chan *kernel.Result, 1)
+	go func() { done <- h.exec("sleep") }()
+	time.Sleep(200 * time.Millisecond) // let the cell start
+	if err := h.client.Interrupt(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.Outputs[0].Text != "interrupted\n" {
+			t.Errorf("interrupted cell: %+v", r.Outputs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("interrupt did not reach GoNB")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := h.client.Execute(ctx, "ask", kernel.ExecOptions{Inputs: []string{"ada"}})
+	if err != nil || r.Status != "ok" || r.Outputs[len(r.Outputs)-1].Text != "hello ada" {
+		t.Errorf("input: %v %+v", err, r)
+	}
+}
+
+func TestOtherRequestsForwarded(t *testing.T) {
+	h := newHarness(t, func(c *kerneltest.Call) {
+		// An iopub message that answers nothing of ours passes through too.
+		c.Publish("comm_msg", map[string]any{"comm_id": "w1", "data": map[string]any{"v": 1}})
+		c.Stdout("x")
+	}, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	// The fake never answers comm_info_request; it must still arrive.
+	_, _ = h.client.Request(ctx, "comm_info_request", nil)
+	h.exec("x")
+	reqs := strings.Join(h.fake().Requests(), " ")
+	if !strings.Contains(reqs, "comm_info_request") {
+		t.Errorf("GoNB got %s", reqs)
+	}
+}
+
+func TestShutdownStopsEverything(t *testing.T) {
+	h := newHarness(t, echo, Options{})
+	fake := h.fake()
+	m := h.request("shutdown_request", map[string]bool{"restart": false})
+	if m["status"] != "ok" {
+		t.Errorf("shutdown reply %v", m)
+	}
+	select {
+	case err := <-h.done:
+		h.done <- err // for the cleanup
+		if err != nil {
+			t.Errorf("Serve returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after shutdown_request")
+	}
+	if !fake.ShutdownRequested() {
+		t.Error("GoNB was not shut down")
+	}
+}
+
+func TestRestartRequest(t *testing.T) {
+	h := newHarness(t, echo, Options{Logf: t.Logf})
+	h.exec("a")
+	if m := h.request("shutdown_request", map[string]bool{"restart": true}); m["restart"] != true {
+		t.Errorf("reply %v", m)
+	}
+	if r := h.exec("b"); r.Status != "ok" || h.starts() != 2 {
+		t.Errorf("after restart: %s, %d starts", r.Status, h.starts())
+	}
+}
+
+func TestStartFailureIsACellError(t *testing.T) {
+	srv, err := Listen(wire.ConnectionInfo{}, Options{Start: func(context.Context) (Backend, error) {
+		return nil, errors.New("no gonb here")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	c, err := kernel.Config{HeartbeatInterval: -1}.Dial(context.Background(), srv.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Execute(context.Background(), "x", kernel.ExecOptions{})
+	if err != nil || r.Status != "error" || !strings.Contains(r.Error.EValue, "no gonb here") {
+		t.Errorf("%v %+v", err, r)
+	}
+	r, err = c.Execute(context.Background(), "%decant version", kernel.ExecOptions{})
+	if err != nil || r.Status != "ok" {
+		t.Errorf("magic without GoNB: %v %+v", err, r)
+	}
+}

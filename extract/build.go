@@ -128,6 +128,13 @@ type Step struct {
 	// it ran at all; the emitted golden test compares the step against it.
 	Saved    string `json:"-"`
 	HasSaved bool   `json:"-"`
+	// NotebookOnly marks a step that uses GoNB's notebook UI (gonbui), which has nothing to
+	// talk to outside the kernel: the emitted tests do not replay it.
+	NotebookOnly bool `json:"notebook_only,omitempty"`
+	// Golden says whether the emitted golden test compares this step's output, and NoGolden
+	// why not when it has saved output.
+	Golden   bool   `json:"golden"`
+	NoGolden string `json:"no_golden,omitempty"`
 	order    int
 }
 

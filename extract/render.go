@@ -208,7 +208,17 @@ func (p *Plan) renderPipelineTest() []byte {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "package %s\n\nimport (\n\t\"io\"\n\t\"os\"\n\t\"strings\"\n\t\"testing\"\n)\n\n", p.Slug)
 	sb.WriteString("// TestRun replays the notebook's pipeline end to end: every %% cell must run without panicking.\n")
-	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n\tcaptureStdout(t, Run)\n}\n\n")
+	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n\tcaptureStdout(t, func() {\n")
+	for _, st := range p.Steps {
+		switch {
+		case !st.Kept:
+		case st.NotebookOnly:
+			fmt.Fprintf(&sb, "\t\t// %s uses the notebook UI (gonbui) and is not replayed.\n", st.Name)
+		default:
+			fmt.Fprintf(&sb, "\t\t%s()\n", st.Name)
+		}
+	}
+	sb.WriteString("\t})\n}\n\n")
 	fmt.Fprintf(&sb, "// TestNotebookOutputs is a golden test: each %%%% cell, run as its pipeline step, must print what\n// the cell printed when %s was last run.\n", p.Notebook)
 	sb.WriteString("func TestNotebookOutputs(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
 	if reason := p.goldenBlocker(); reason != "" {
@@ -217,7 +227,7 @@ func (p *Plan) renderPipelineTest() []byte {
 		sb.WriteString("\tfor _, c := range []struct {\n\t\tname string\n\t\tcell int\n\t\trun  func()\n\t\twant string\n\t}{\n")
 		n := 0
 		for _, st := range p.Steps {
-			if st.Kept && st.HasSaved {
+			if st.Kept && st.Golden {
 				fmt.Fprintf(&sb, "\t\t{%q, %d, %s, %s},\n", st.Name, st.Cell, st.Name, strconv.Quote(st.Saved))
 				n++
 			}
@@ -686,4 +696,15 @@ func exportName(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// RenderTests renders the package's pipeline test again (after DropGolden) together with the
+// README and manifest, updates out, and returns the changed files.
+func (p *Plan) RenderTests(out *Output) (map[string][]byte, error) {
+	name := p.Slug + "/pipeline_test.go"
+	if err := out.addGo(name, p.renderPipelineTest()); err != nil {
+		return nil, err
+	}
+	p.Update(out, nil)
+	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[".decant/manifest.json"]}, nil
 }

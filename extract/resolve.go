@@ -181,6 +181,7 @@ func (b *builder) resolve() error {
 	b.makeLazy(f, info, pkg, tf, units)
 	b.nameSteps()
 	b.report(units)
+	b.markSteps(units)
 	b.plan.Decls = kept
 	return nil
 }
@@ -416,5 +417,65 @@ func (b *builder) dropStale(undefined []types.Error, tf *token.File, units []*un
 		u.step.Kept = false
 		b.decide(u.step.Cell, u.step.Line, "%% body", "left out",
 			fmt.Sprintf("uses %s, which the notebook later removed (%s); GoNB ran it while %s existed, the extracted package holds only the last definitions", name, old.Reason, name))
+	}
+}
+
+// markSteps decides which steps the emitted tests replay and compare: not those that use the
+// notebook UI, and not, for the golden test, those GoNB ran with program arguments.
+func (b *builder) markSteps(units []*unit) {
+	uiDecl := map[string]bool{}
+	for _, u := range units {
+		if u.decl != nil && strings.Contains(u.decl.text, "gonbui") {
+			uiDecl[u.decl.Key] = true
+		}
+	}
+	// Propagate through uses until nothing changes (a declaration calling a UI one is UI too).
+	for changed := true; changed; {
+		changed = false
+		for _, u := range units {
+			if u.decl == nil || uiDecl[u.decl.Key] {
+				continue
+			}
+			for _, k := range u.decl.Uses {
+				if uiDecl[k] {
+					uiDecl[u.decl.Key], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	for _, st := range b.plan.Steps {
+		if !st.Kept {
+			continue
+		}
+		ui := strings.Contains(st.Body, "gonbui")
+		for _, k := range st.Uses {
+			ui = ui || uiDecl[k]
+		}
+		if ui {
+			st.NotebookOnly = true
+			b.decide(st.Cell, st.Line, "%% body", "warning", "uses GoNB's notebook UI (gonbui): the emitted tests do not replay it")
+		}
+		switch {
+		case !st.HasSaved:
+		case st.NotebookOnly:
+			st.NoGolden = "it uses the notebook UI"
+		case len(st.Args) > 0:
+			st.NoGolden = "GoNB ran it with program arguments (" + strings.Join(st.Args, " ") + ")"
+		default:
+			st.Golden = true
+		}
+	}
+}
+
+// DropGolden leaves a step out of the golden test, saying why (for example, its output
+// differed from the notebook's when the service was verified).
+func (p *Plan) DropGolden(cell int, why string) {
+	for _, st := range p.Steps {
+		if st.Cell == cell && st.Golden {
+			st.Golden, st.NoGolden = false, why
+			p.Decisions = append(p.Decisions, Decision{Cell: cell, Line: st.Line, Subject: "%% body", Action: "warning",
+				Reason: "left out of the golden test: " + why})
+		}
 	}
 }

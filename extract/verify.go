@@ -130,6 +130,9 @@ func Tidy(ctx context.Context, dir string, opts VerifyOptions) (gomod, gosum []b
 
 var diagRE = regexp.MustCompile(`(?m)^(?:vet: )?(?:\./)?([^\s:]+\.go):(\d+)(?::\d+)?:\s*(.*)$`)
 
+// stackRE finds the frames of a panic's stack trace: a tab, an absolute file path and a line.
+var stackRE = regexp.MustCompile(`(?m)^\t(/\S+\.go):(\d+)`)
+
 // Verify checks the written repository: gofmt, go build, go vet and go test. Failures are
 // returned as problems located in the notebook through out's spans.
 func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []Problem {
@@ -150,7 +153,27 @@ func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 			found = true
 		}
 		if !found {
-			probs = append(probs, Problem{Step: step, Cell: -1, Msg: strings.TrimSpace(string(text))})
+			// A panic: point at the first frame inside the service that maps to a cell.
+			msg := strings.TrimSpace(string(text))
+			if i := strings.Index(msg, "panic: "); i >= 0 {
+				msg = msg[i:]
+				if nl := strings.Index(msg, "\n"); nl >= 0 {
+					msg = msg[:nl]
+				}
+			}
+			p := Problem{Step: step, Cell: -1, Msg: msg}
+			for _, m := range stackRE.FindAllSubmatch(text, -1) {
+				rel, err := filepath.Rel(dir, string(m[1]))
+				if err != nil || strings.HasPrefix(rel, "..") {
+					continue
+				}
+				line, _ := strconv.Atoi(string(m[2]))
+				if c, cl, _, ok := out.Locate(filepath.ToSlash(rel), line); ok {
+					p.File, p.Line, p.Cell, p.CellLine = filepath.ToSlash(rel), line, c, cl
+					break
+				}
+			}
+			probs = append(probs, p)
 		}
 	}
 	var unformatted []string
@@ -174,7 +197,8 @@ func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 		locate("vet", o)
 	}
 	if !opts.NoTests {
-		args := []string{"test", "-count=1"}
+		// A step that waits for the notebook (a widget, an input) must not hang the check.
+		args := []string{"test", "-count=1", "-timeout=3m"}
 		if opts.Short {
 			args = append(args, "-short")
 		}
@@ -279,7 +303,7 @@ func CompareOutputs(ctx context.Context, dir string, plan *Plan, opts VerifyOpti
 	}
 	var checks []OutputCheck
 	for _, st := range plan.Steps {
-		if !st.Kept || !st.HasSaved {
+		if !st.Kept || !st.Golden {
 			continue
 		}
 		c := OutputCheck{Cell: st.Cell, Step: st.Name}

@@ -152,6 +152,19 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	if len(gosum) > 0 {
 		out.Files["go.sum"] = gosum
 	}
+	// Compare each %% cell's step with the notebook's saved output. With --verify-outputs a
+	// difference is fatal; otherwise the cell leaves the golden test, and the report says so.
+	if o.outputs || !o.noVerify && !o.dryRun {
+		checks, err := extract.CompareOutputs(ctx, stage, plan, vopts)
+		if err != nil && o.outputs {
+			return err
+		}
+		if err == nil {
+			if err := reportOutputs(o, plan, out, stage, checks, env); err != nil {
+				return err
+			}
+		}
+	}
 	// Verify the service as extracted, so failures point at cells; each refactoring after this
 	// is verified on its own and kept only if the service still passes.
 	if !o.noVerify && !o.dryRun {
@@ -194,32 +207,6 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 			fmt.Fprintf(env.Stdout, "\ndiff against %s:\n%s", o.branch, diff)
 		}
 		return nil
-	}
-	if o.outputs {
-		checks, err := extract.CompareOutputs(ctx, stage, plan, vopts)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "\noutputs (extracted step vs the notebook's saved output):\n")
-		failed := 0
-		for _, c := range checks {
-			if c.Match {
-				fmt.Fprintf(env.Stdout, "  cell %-3d %-24s same\n", c.Cell, c.Step+"()")
-				continue
-			}
-			failed++
-			fmt.Fprintf(env.Stdout, "  cell %-3d %-24s DIFFERENT\n", c.Cell, c.Step+"()")
-			for _, l := range strings.Split(c.Detail, "\n") {
-				fmt.Fprintf(env.Stdout, "      %s\n", strings.TrimSpace(l))
-			}
-		}
-		if len(checks) == 0 {
-			fmt.Fprintf(env.Stdout, "  no %%%% cell has saved output to compare\n")
-		}
-		if failed > 0 {
-			fmt.Fprintf(env.Stderr, "%d cells print something else than the notebook did; nothing was committed\n", failed)
-			return silentError(ExitProblem)
-		}
 	}
 	when, err := commitTime(o.date, env)
 	if err != nil {
@@ -410,5 +397,51 @@ func refactorStage(ctx context.Context, o *extractOptions, stage string, plan *e
 	plan.Update(out, res.Files)
 	rep := res.Report()
 	o.refactorReport = rep
+	return nil
+}
+
+func reportOutputs(o *extractOptions, plan *extract.Plan, out *extract.Output, stage string, checks []extract.OutputCheck, env Env) error {
+	if o.outputs {
+		fmt.Fprintf(env.Stdout, "\noutputs (extracted step vs the notebook's saved output):\n")
+	}
+	failed := 0
+	for _, c := range checks {
+		if c.Match {
+			if o.outputs {
+				fmt.Fprintf(env.Stdout, "  cell %-3d %-24s same\n", c.Cell, c.Step+"()")
+			}
+			continue
+		}
+		failed++
+		if o.outputs {
+			fmt.Fprintf(env.Stdout, "  cell %-3d %-24s DIFFERENT\n", c.Cell, c.Step+"()")
+			for _, l := range strings.Split(c.Detail, "\n") {
+				fmt.Fprintf(env.Stdout, "      %s\n", strings.TrimSpace(l))
+			}
+			continue
+		}
+		detail := strings.TrimSpace(c.Detail)
+		if i := strings.Index(detail, "got:"); i >= 0 {
+			detail = strings.Join(strings.Fields(detail[i:]), " ")
+		}
+		plan.DropGolden(c.Cell, "its output differed from the notebook's saved output when the service was verified ("+detail+")")
+	}
+	if o.outputs {
+		if len(checks) == 0 {
+			fmt.Fprintf(env.Stdout, "  no %%%% cell has saved output to compare\n")
+		}
+		if failed > 0 {
+			fmt.Fprintf(env.Stderr, "%d cells print something else than the notebook did; nothing was committed\n", failed)
+			return silentError(ExitProblem)
+		}
+		return nil
+	}
+	if failed > 0 {
+		changed, err := plan.RenderTests(out)
+		if err != nil {
+			return err
+		}
+		return extract.WriteDir(stage, changed, nil)
+	}
 	return nil
 }

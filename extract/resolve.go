@@ -462,6 +462,7 @@ func (b *builder) markSteps(units []*unit) {
 			st.NoGolden = "it uses the notebook UI"
 		case len(st.Args) > 0:
 			st.NoGolden = "GoNB ran it with program arguments (" + strings.Join(st.Args, " ") + ")"
+			b.decide(st.Cell, st.Line, "%% body", "warning", "left out of the golden test: "+st.NoGolden+"; the batch command takes them as flags")
 		default:
 			st.Golden = true
 		}

@@ -46,7 +46,7 @@ nbformat.write(nb, sys.argv[1])
 EOF
 chmod -R u+w "$work"
 
-decant_cmd() { echo "$DECANT run --kernel $KERNEL --progress never -q -o $1/out.decant.ipynb $1/nb.ipynb"; }
+decant_cmd() { echo "$DECANT run --kernel $KERNEL --progress never -q $2 -o $1/out.decant.ipynb $1/nb.ipynb"; }
 nbconvert_cmd() {
 	echo "cd $1 && jupyter nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=$KERNEL --ExecutePreprocessor.timeout=600 --output out.nbconvert.ipynb nb.ipynb --log-level=ERROR"
 }
@@ -54,26 +54,28 @@ nbconvert_cmd() {
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-# time_cmds NAME prints "decant_median nbconvert_median" in seconds.
+# time_cmds NAME prints the medians, in seconds, of decant run, decant run --debug-info (GoNB's
+# default build flags, as nbconvert gets them) and nbconvert.
 time_cmds() {
-	local d=$work/$1 dc nc
-	dc=$(decant_cmd "$d")
-	nc=$(nbconvert_cmd "$d")
+	local d=$work/$1 cmds=() names=(decant decant-debug-info nbconvert)
+	cmds[0]=$(decant_cmd "$d" "")
+	cmds[1]=$(decant_cmd "$d" --debug-info)
+	cmds[2]=$(nbconvert_cmd "$d")
 	if command -v hyperfine >/dev/null; then
-		hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$d/times.json" -n decant "$dc" -n nbconvert "$nc" >&2
-		/usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(r[0]["median"], r[1]["median"])' "$d/times.json"
+		hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$d/times.json" \
+			-n "${names[0]}" "${cmds[0]}" -n "${names[1]}" "${cmds[1]}" -n "${names[2]}" "${cmds[2]}" >&2
+		/usr/bin/python3 -c 'import json,sys; print(*(r["median"] for r in json.load(open(sys.argv[1]))["results"]))' "$d/times.json"
 	else
-		# One warm-up each, then alternate so that drift hits both alike.
-		bash -c "$dc" >/dev/null 2>&1; bash -c "$nc" >/dev/null 2>&1
-		local i t0 t1
-		: >"$d/decant.t"; : >"$d/nbconvert.t"
+		# One warm-up each, then round-robin so that drift hits all alike.
+		local i j t0 t1
+		for j in 0 1 2; do bash -c "${cmds[$j]}" >/dev/null 2>&1; : >"$d/$j.t"; done
 		for ((i = 0; i < RUNS; i++)); do
-			t0=$(date +%s.%N); bash -c "$dc" >/dev/null; t1=$(date +%s.%N)
-			echo "$t1 - $t0" | bc >>"$d/decant.t"
-			t0=$(date +%s.%N); bash -c "$nc" >/dev/null 2>&1; t1=$(date +%s.%N)
-			echo "$t1 - $t0" | bc >>"$d/nbconvert.t"
+			for j in 0 1 2; do
+				t0=$(date +%s.%N); bash -c "${cmds[$j]}" >/dev/null 2>&1; t1=$(date +%s.%N)
+				echo "$t1 - $t0" | bc >>"$d/$j.t"
+			done
 		done
-		echo "$(median <"$d/decant.t") $(median <"$d/nbconvert.t")"
+		echo "$(median <"$d/0.t") $(median <"$d/1.t") $(median <"$d/2.t")"
 	fi
 }
 
@@ -82,26 +84,31 @@ cells() { /usr/bin/python3 -c 'import json,sys; print(sum(c["cell_type"]=="code"
 results=()
 for nb in hello functions churn trivial20; do
 	echo "timing $nb ($RUNS runs each)..." >&2
-	read -r dt nt < <(time_cmds "$nb")
+	read -r dt gt nt < <(time_cmds "$nb")
 	for out in "$work/$nb/out.decant.ipynb" "$work/$nb/out.nbconvert.ipynb"; do
 		/usr/bin/python3 -c 'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], 4))' "$out" ||
 			{ echo "run.sh: $out is not valid nbformat" >&2; exit 1; }
 	done
-	results+=("$nb $(cells "$work/$nb/nb.ipynb") $dt $nt")
+	results+=("$nb $(cells "$work/$nb/nb.ipynb") $dt $gt $nt")
 done
 
 echo
-echo "Wall time per notebook, median of $RUNS runs (kernel start and stop included), kernelspec $KERNEL"
-printf '%-10s %5s %12s %12s %8s %8s\n' notebook cells "decant (s)" "nbconvert(s)" ratio target
-total_d=0 total_n=0
+echo "Wall time per notebook, median of $RUNS runs (kernel start and stop included), kernelspec $KERNEL."
+echo "decant strips debug info from the cells' builds by default; --debug-info builds as GoNB does."
+printf '%-10s %5s %11s %13s %13s %7s %7s %9s\n' notebook cells "decant (s)" "--debug-info" "nbconvert (s)" ratio "ratio*" target
+total_d=0 total_g=0 total_n=0
 for r in "${results[@]}"; do
-	read -r nb c dt nt <<<"$r"
+	read -r nb c dt gt nt <<<"$r"
 	ratio=$(echo "scale=3; $dt / $nt" | bc)
+	ratio_g=$(echo "scale=3; $gt / $nt" | bc)
 	ok=$(echo "$ratio <= 0.6" | bc)
-	printf '%-10s %5s %12.2f %12.2f %8.2f %8s\n' "$nb" "$c" "$dt" "$nt" "$ratio" "$([ "$ok" = 1 ] && echo '<=0.6 ok' || echo '>0.6')"
-	total_d=$(echo "$total_d + $dt" | bc); total_n=$(echo "$total_n + $nt" | bc)
+	printf '%-10s %5s %11.2f %13.2f %13.2f %7.2f %7.2f %9s\n' "$nb" "$c" "$dt" "$gt" "$nt" "$ratio" "$ratio_g" \
+		"$([ "$ok" = 1 ] && echo '<=0.6 ok' || echo '>0.6')"
+	total_d=$(echo "$total_d + $dt" | bc); total_g=$(echo "$total_g + $gt" | bc); total_n=$(echo "$total_n + $nt" | bc)
 done
-printf '%-10s %5s %12.2f %12.2f %8.2f\n' total "" "$total_d" "$total_n" "$(echo "scale=3; $total_d / $total_n" | bc)"
+printf '%-10s %5s %11.2f %13.2f %13.2f %7.2f %7.2f\n' total "" "$total_d" "$total_g" "$total_n" \
+	"$(echo "scale=3; $total_d / $total_n" | bc)" "$(echo "scale=3; $total_g / $total_n" | bc)"
+echo "ratio = decant / nbconvert; ratio* = decant --debug-info / nbconvert"
 
 echo
 echo "Client cost per execute on a %env cell (GoNB answers without building); jupyter_client: 1.2 ms median"

@@ -423,9 +423,24 @@ func (b *builder) dropStale(undefined []types.Error, tf *token.File, units []*un
 // markSteps decides which steps the emitted tests replay and compare: not those that use the
 // notebook UI, and not, for the golden test, those GoNB ran with program arguments.
 func (b *builder) markSteps(units []*unit) {
+	// The notebook UI is gonbui and its subpackages (dom, comms, widgets, plotly, ...).
+	uiNames := []string{"gonbui."}
+	for _, imp := range b.plan.Imports {
+		if strings.HasPrefix(imp.Path, "github.com/janpfeifer/gonb/gonbui") {
+			uiNames = append(uiNames, importName(imp)+".")
+		}
+	}
+	usesUI := func(text string) bool {
+		for _, n := range uiNames {
+			if strings.Contains(text, n) {
+				return true
+			}
+		}
+		return false
+	}
 	uiDecl := map[string]bool{}
 	for _, u := range units {
-		if u.decl != nil && strings.Contains(u.decl.text, "gonbui") {
+		if u.decl != nil && usesUI(u.decl.text) {
 			uiDecl[u.decl.Key] = true
 		}
 	}
@@ -448,7 +463,7 @@ func (b *builder) markSteps(units []*unit) {
 		if !st.Kept {
 			continue
 		}
-		ui := strings.Contains(st.Body, "gonbui")
+		ui := usesUI(st.Body)
 		for _, k := range st.Uses {
 			ui = ui || uiDecl[k]
 		}

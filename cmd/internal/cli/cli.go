@@ -141,7 +141,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Decant turns research in GoNB notebooks into production Go services.")
 	fmt.Fprintln(w, "\nUsage:\n\tdecant <command> [flags] [arguments]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "\t%-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "\t%-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'decant <command> --help' for a command's flags.")
 }

@@ -7,5 +7,6 @@ func extraCommands() []command {
 	cmds = append(cmds, refactorCommands()...)
 	cmds = append(cmds, serviceCommands()...)
 	cmds = append(cmds, kernelCommands()...)
+	cmds = append(cmds, runCommands()...)
 	return cmds
 }

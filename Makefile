@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 DEMO    := testdata/demo/churn.ipynb
 DEMOOUT := $(CURDIR)/out/demo
 
-.PHONY: all build test test-short vet fmt-check bench bench-api bench-api-soak demo gonb clean fuzz
+.PHONY: all build test test-short vet fmt-check bench bench-api bench-api-soak bench-run demo gonb clean fuzz
 
 all: vet test build
 
@@ -52,6 +52,11 @@ bench-api: build
 # 60 s at 5,000 requests/s, then a fuzzed stream of bad requests: no errors, no 5xx.
 bench-api-soak: build
 	BIN=$(BIN) OUT=$(CURDIR)/out/bench-api-soak NOTEBOOK=$(DEMO) ./bench/api/soak.sh
+
+# decant run against jupyter nbconvert --execute with GoNB, side by side on the same notebooks.
+# Needs Debian's jupyter-nbconvert, python3-nbclient and (optionally) hyperfine.
+bench-run: build gonb
+	PATH=$(BIN):$$PATH DECANT=$(BIN)/decant ./bench/run/run.sh
 
 # The main job on the bundled demo notebook: extract it into a fresh repository, run the emitted
 # service's tests, start its server, call it with good and bad parameters, stop it.

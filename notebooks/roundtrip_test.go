@@ -5,16 +5,27 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-const (
-	corpusDir = "/work/shared/corpus"
-	gonbDir   = "/root/go/pkg/mod/github.com/janpfeifer/gonb@v0.11.1/examples"
+// The shared corpus sits beside the repository; GoNB's examples are in the module cache,
+// since go.mod pins GoNB as a tool.
+var (
+	corpusDir = filepath.Join("..", "..", "shared", "corpus")
+	gonbDir   = filepath.Join(goModCache(), "github.com", "janpfeifer", "gonb@v0.11.1", "examples")
 )
+
+func goModCache() string {
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return filepath.Join(os.Getenv("HOME"), "go", "pkg", "mod")
+	}
+	return strings.TrimSpace(string(out))
+}
 
 // corpusCase says what is expected of one file; files not listed must
 // round-trip byte for byte.

@@ -16,10 +16,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.md golden files")
 
-const (
-	demoPath     = "../../testdata/demo/churn.ipynb"
-	tutorialPath = "/root/go/pkg/mod/github.com/janpfeifer/gonb@v0.11.1/examples/tutorial.ipynb"
-)
+const demoPath = "../../testdata/demo/churn.ipynb"
+
+// tutorialPath is GoNB's tutorial in the module cache (go.mod pins GoNB as a tool).
+var tutorialPath = func() string {
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "github.com", "janpfeifer", "gonb@v0.11.1", "examples", "tutorial.ipynb")
+}()
 
 func load(t testing.TB, path string) (*notebooks.Notebook, []byte) {
 	t.Helper()

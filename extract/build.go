@@ -17,6 +17,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/gonbcell"
 )
@@ -669,7 +670,7 @@ func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *go
 			dd := &Decl{Kind: "func", Names: []string{name}, Key: name, Line: lineOf(d.Pos()), EndLine: lineOf(d.End()), fn: d, src: src, Exported: ast.IsExported(name)}
 			t := text(start, d.End())
 			if d.Recv != nil {
-				recv := recvName(d.Recv)
+				recv := gosrc.RecvName(d.Recv)
 				dd.Kind, dd.Key = "method", recv+"~"+name
 				dd.Exported = false
 			} else if strings.HasPrefix(name, "init_") {
@@ -803,29 +804,6 @@ func isTestName(n string) bool {
 	return false
 }
 
-// recvName is the receiver's type name with pointers and type parameters stripped (R6).
-func recvName(fl *ast.FieldList) string {
-	if fl == nil || len(fl.List) == 0 {
-		return "unknown"
-	}
-	t := fl.List[0].Type
-	for {
-		switch x := t.(type) {
-		case *ast.StarExpr:
-			t = x.X
-		case *ast.ParenExpr:
-			t = x.X
-		case *ast.IndexExpr:
-			t = x.X
-		case *ast.IndexListExpr:
-			t = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return "unknown"
-		}
-	}
-}
 
 // sortedImports lists the notebook's explicit imports by path.
 func (b *builder) sortedImports() []Import {

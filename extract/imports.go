@@ -8,12 +8,12 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
-	"path"
 	"sort"
 	"strings"
 
 	"golang.org/x/tools/imports"
 
+	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/extract/internal/stdpkgs"
 )
 
@@ -31,23 +31,9 @@ func importName(imp Import) string {
 	if n, ok := stdpkgs.Name(imp.Path); ok {
 		return n
 	}
-	return guessName(imp.Path)
+	return gosrc.PackageName(imp.Path)
 }
 
-// guessName is the conventional package name of a non-standard import path: its last element
-// without a major-version suffix, a "go-" prefix or a ".vN" suffix.
-func guessName(p string) string {
-	name := path.Base(p)
-	if strings.HasPrefix(name, "v") && len(name) > 1 && strings.Trim(name[1:], "0123456789") == "" {
-		name = path.Base(path.Dir(p))
-	}
-	if i := strings.Index(name, ".v"); i > 0 && strings.Trim(name[i+2:], "0123456789") == "" {
-		name = name[:i]
-	}
-	name = strings.TrimPrefix(name, "go-")
-	name = strings.TrimSuffix(name, "-go")
-	return strings.NewReplacer("-", "", ".", "").Replace(name)
-}
 
 // assemble puts header, imports and body together as a formatted Go file. candidates are the
 // notebook's explicit imports; forced are blank and dot imports the file must keep; local names

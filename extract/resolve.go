@@ -6,9 +6,10 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
-	"path"
 	"sort"
 	"strings"
+
+	"github.com/decant-go/decant/extract/internal/gosrc"
 )
 
 // unit is a declaration or step placed in the combined program that is type-checked.
@@ -48,23 +49,6 @@ func (u *unit) name() string {
 	return fmt.Sprintf("the %%%% body of cell %d", u.step.Cell)
 }
 
-// stubImporter gives every import an empty, complete package. Extraction only needs to know
-// which of the notebook's own declarations each declaration uses; scope resolution does not
-// depend on the contents of imported packages, and loading them would make every extraction pay
-// for type-checking its dependencies. The real check is the verify step's go build and go vet.
-type stubImporter struct{}
-
-func (stubImporter) Import(p string) (*types.Package, error) {
-	name := path.Base(p)
-	if strings.HasPrefix(name, "v") && len(name) > 1 && strings.Trim(name[1:], "0123456789") == "" {
-		name = path.Base(path.Dir(p))
-	}
-	name = strings.TrimPrefix(name, "go-")
-	name = strings.NewReplacer("-", "", ".", "").Replace(name)
-	pkg := types.NewPackage(p, name)
-	pkg.MarkComplete()
-	return pkg, nil
-}
 
 // resolve type-checks the combined program, finds what each declaration uses and decides what
 // is kept, moved or left out.
@@ -106,7 +90,7 @@ func (b *builder) resolve() error {
 	}
 	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
 	var undefined []types.Error
-	conf := types.Config{Importer: stubImporter{}, Error: func(err error) {
+	conf := types.Config{Importer: gosrc.StubImporter{}, Error: func(err error) {
 		if te, ok := err.(types.Error); ok && strings.HasPrefix(te.Msg, "undefined: ") {
 			undefined = append(undefined, te)
 		}

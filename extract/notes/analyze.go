@@ -8,11 +8,11 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/gonbcell"
 )
@@ -291,7 +291,7 @@ func (a *analyzer) collect(i int, cg *cellGo, fset *token.FileSet, f *ast.File, 
 		case *ast.FuncDecl:
 			u := &unit{kind: "func", key: d.Name.Name, names: []string{d.Name.Name}, line: lineOf(d.Pos()), text: slice(d.Pos(), d.End())}
 			if d.Recv != nil {
-				u.kind, u.key = "method", recvName(d.Recv)+"~"+d.Name.Name
+				u.kind, u.key = "method", gosrc.RecvName(d.Recv)+"~"+d.Name.Name
 				u.names = nil
 			}
 			if d.Recv == nil && d.Name.Name == "main" {
@@ -345,29 +345,6 @@ func (a *analyzer) collect(i int, cg *cellGo, fset *token.FileSet, f *ast.File, 
 	}
 }
 
-// recvName is the receiver's type name with pointers and type parameters stripped.
-func recvName(fl *ast.FieldList) string {
-	if fl == nil || len(fl.List) == 0 {
-		return "unknown"
-	}
-	t := fl.List[0].Type
-	for {
-		switch x := t.(type) {
-		case *ast.StarExpr:
-			t = x.X
-		case *ast.ParenExpr:
-			t = x.X
-		case *ast.IndexExpr:
-			t = x.X
-		case *ast.IndexListExpr:
-			t = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return "unknown"
-		}
-	}
-}
 
 // memorize adds a cell's declarations to the memory, last definition winning, as GoNB does
 // after a successful build.
@@ -471,7 +448,7 @@ func (a *analyzer) checkWith(i int, cg *cellGo, memory []*unit, imports map[stri
 		Defs:  map[*ast.Ident]types.Object{},
 		Types: map[ast.Expr]types.TypeAndValue{},
 	}
-	conf := types.Config{Importer: stubImporter{}, Error: func(error) {}}
+	conf := types.Config{Importer: gosrc.StubImporter{}, Error: func(error) {}}
 	pkg, _ := conf.Check("p", fset, []*ast.File{f}, info)
 	w := &walker{a: a, cell: i, info: info, pkg: pkg, tf: fset.File(f.Pos()), segs: segs,
 		uses: map[string]Use{}, pkgs: map[string]bool{}}
@@ -496,22 +473,6 @@ func (a *analyzer) checkWith(i int, cg *cellGo, memory []*unit, imports map[stri
 	return true
 }
 
-// stubImporter gives every import an empty, complete package: the notes need to know which
-// names are packages and which are the notebook's own, not what the packages contain, and
-// loading real packages would make every save pay for type-checking dependencies.
-type stubImporter struct{}
-
-func (stubImporter) Import(p string) (*types.Package, error) {
-	name := path.Base(p)
-	if strings.HasPrefix(name, "v") && len(name) > 1 && strings.Trim(name[1:], "0123456789") == "" {
-		name = path.Base(path.Dir(p))
-	}
-	name = strings.TrimPrefix(name, "go-")
-	name = strings.NewReplacer("-", "", ".", "").Replace(name)
-	pkg := types.NewPackage(p, name)
-	pkg.MarkComplete()
-	return pkg, nil
-}
 
 // packageState reports package-level variables that one cell changes and another reads: in
 // GoNB each cell started from the initial value, in the service the change carries over.

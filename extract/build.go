@@ -804,7 +804,6 @@ func isTestName(n string) bool {
 	return false
 }
 
-
 // sortedImports lists the notebook's explicit imports by path.
 func (b *builder) sortedImports() []Import {
 	out := make([]Import, 0, len(b.imports))

@@ -34,7 +34,6 @@ func importName(imp Import) string {
 	return gosrc.PackageName(imp.Path)
 }
 
-
 // assemble puts header, imports and body together as a formatted Go file. candidates are the
 // notebook's explicit imports; forced are blank and dot imports the file must keep; local names
 // the package-level identifiers declared anywhere in the package.

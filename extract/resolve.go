@@ -49,7 +49,6 @@ func (u *unit) name() string {
 	return fmt.Sprintf("the %%%% body of cell %d", u.step.Cell)
 }
 
-
 // resolve type-checks the combined program, finds what each declaration uses and decides what
 // is kept, moved or left out.
 func (b *builder) resolve() error {

@@ -345,7 +345,6 @@ func (a *analyzer) collect(i int, cg *cellGo, fset *token.FileSet, f *ast.File, 
 	}
 }
 
-
 // memorize adds a cell's declarations to the memory, last definition winning, as GoNB does
 // after a successful build.
 func (a *analyzer) memorize(cg *cellGo) {
@@ -472,7 +471,6 @@ func (a *analyzer) checkWith(i int, cg *cellGo, memory []*unit, imports map[stri
 	cn.Packages = sortedKeys(w.pkgs)
 	return true
 }
-
 
 // packageState reports package-level variables that one cell changes and another reads: in
 // GoNB each cell started from the initial value, in the service the change carries over.

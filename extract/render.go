@@ -208,17 +208,17 @@ func (p *Plan) renderPipelineTest() []byte {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "package %s\n\nimport (\n\t\"io\"\n\t\"os\"\n\t\"strings\"\n\t\"testing\"\n)\n\n", p.Slug)
 	sb.WriteString("// TestRun replays the notebook's pipeline end to end: every %% cell must run without panicking.\n")
-	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n\tcaptureStdout(t, func() {\n")
+	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
+	uiSteps := false
 	for _, st := range p.Steps {
-		switch {
-		case !st.Kept:
-		case st.NotebookOnly:
-			fmt.Fprintf(&sb, "\t\t// %s uses the notebook UI (gonbui) and is not replayed.\n", st.Name)
-		default:
-			fmt.Fprintf(&sb, "\t\t%s()\n", st.Name)
-		}
+		uiSteps = uiSteps || st.Kept && st.NotebookOnly
 	}
-	sb.WriteString("\t})\n}\n\n")
+	if !uiSteps {
+		sb.WriteString("\tcaptureStdout(t, Run)\n}\n\n")
+	} else {
+		p.renderReplay(&sb)
+	}
+
 	fmt.Fprintf(&sb, "// TestNotebookOutputs is a golden test: each %%%% cell, run as its pipeline step, must print what\n// the cell printed when %s was last run.\n", p.Notebook)
 	sb.WriteString("func TestNotebookOutputs(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
 	if reason := p.goldenBlocker(); reason != "" {
@@ -707,4 +707,19 @@ func (p *Plan) RenderTests(out *Output) (map[string][]byte, error) {
 	}
 	p.Update(out, nil)
 	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[".decant/manifest.json"]}, nil
+}
+
+// renderReplay writes a TestRun body that runs every step except those using the notebook UI.
+func (p *Plan) renderReplay(sb *strings.Builder) {
+	sb.WriteString("\tcaptureStdout(t, func() {\n")
+	for _, st := range p.Steps {
+		switch {
+		case !st.Kept:
+		case st.NotebookOnly:
+			fmt.Fprintf(sb, "\t\t// %s uses the notebook UI (gonbui) and is not replayed.\n", st.Name)
+		default:
+			fmt.Fprintf(sb, "\t\t%s()\n", st.Name)
+		}
+	}
+	sb.WriteString("\t})\n}\n\n")
 }

@@ -3,6 +3,9 @@ package extract
 import (
 	"bytes"
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,5 +120,49 @@ func TestVerifyLocatesCell(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no build problem located in cell 9: %v", probs)
+	}
+}
+
+// TestSpansMatchSyntax checks the line-scanning spans against the declarations' real extents
+// in the demo's generated files.
+func TestSpansMatchSyntax(t *testing.T) {
+	_, out := buildDemo(t)
+	for name, src := range out.Files {
+		if !strings.HasSuffix(name, ".go") || !strings.HasPrefix(name, "churn/") {
+			continue
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := spans(src)
+		i := 0
+		for _, d := range f.Decls {
+			var doc *ast.CommentGroup
+			switch x := d.(type) {
+			case *ast.FuncDecl:
+				doc = x.Doc
+			case *ast.GenDecl:
+				doc = x.Doc
+			}
+			if doc == nil || !noteRE.MatchString(doc.Text()) {
+				continue
+			}
+			if i >= len(got) {
+				t.Fatalf("%s: %d spans, more declarations with notes", name, len(got))
+			}
+			start, end := fset.Position(d.Pos()).Line, fset.Position(d.End()).Line
+			if strings.Contains(doc.Text(), "%% body") {
+				start++
+			}
+			if got[i].Start != start || got[i].End != end {
+				t.Errorf("%s: span %d is lines %d-%d, the declaration is %d-%d", name, i, got[i].Start, got[i].End, start, end)
+			}
+			i++
+		}
+		if i != len(got) {
+			t.Errorf("%s: %d spans for %d declarations with notes", name, len(got), i)
+		}
 	}
 }

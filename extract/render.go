@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"go/ast"
 	"go/format"
-	"go/parser"
-	"go/token"
 	"path"
 	"regexp"
 	"sort"
@@ -439,42 +436,75 @@ func numbered(src []byte) string {
 	return sb.String()
 }
 
-// spans finds each top-level declaration's provenance note and maps its lines to the cell.
+// spans finds each top-level declaration's provenance note and maps its lines to the cell. It
+// reads the gofmt-formatted text line by line rather than parsing it again: a declaration
+// starts at the first line after its doc comment and ends before the next one's doc comment.
 func spans(src []byte) []Span {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "", src, parser.ParseComments)
-	if err != nil {
-		return nil
+	lines := strings.Split(string(src), "\n")
+	isComment := func(l string) bool { return strings.HasPrefix(l, "//") }
+	type decl struct {
+		docStart, start int // 0-based line indexes
+		cell, line      int
+		what            string
+		step            bool
 	}
-	var out []Span
-	for _, d := range f.Decls {
-		var doc *ast.CommentGroup
-		switch x := d.(type) {
-		case *ast.FuncDecl:
-			doc = x.Doc
-		case *ast.GenDecl:
-			doc = x.Doc
-		}
-		if doc == nil {
+	var decls []decl
+	for i := 0; i < len(lines); i++ {
+		if !isComment(lines[i]) {
 			continue
 		}
-		m := noteRE.FindStringSubmatch(doc.Text())
+		docStart := i
+		for i < len(lines) && isComment(lines[i]) {
+			i++
+		}
+		if i >= len(lines) || lines[i] == "" || strings.HasPrefix(lines[i], "package ") {
+			continue // a floating comment or the package doc
+		}
+		doc := strings.Join(lines[docStart:i], "\n")
+		m := noteRE.FindStringSubmatch(doc)
 		if m == nil {
 			continue
 		}
-		cell, _ := strconv.Atoi(m[1])
-		line, _ := strconv.Atoi(m[2])
-		start := fset.Position(d.Pos()).Line
-		end := fset.Position(d.End()).Line
-		what := ""
-		if fd, ok := d.(*ast.FuncDecl); ok {
-			what = "func " + fd.Name.Name
-			if strings.Contains(doc.Text(), "%% body") {
-				// A step: its body starts on the line after the func line.
-				start++
+		d := decl{docStart: docStart, start: i}
+		d.cell, _ = strconv.Atoi(m[1])
+		d.line, _ = strconv.Atoi(m[2])
+		if rest, ok := strings.CutPrefix(lines[i], "func "); ok {
+			if strings.HasPrefix(rest, "(") { // a method: skip the receiver
+				if j := strings.Index(rest, ") "); j >= 0 {
+					rest = rest[j+2:]
+				}
 			}
+			name, _, _ := strings.Cut(rest, "(")
+			name, _, _ = strings.Cut(name, "[")
+			d.what = "func " + name
+			d.step = strings.Contains(doc, "%% body")
 		}
-		out = append(out, Span{Start: start, End: end, Cell: cell, CellLine: line, What: what})
+		decls = append(decls, d)
+	}
+	// A declaration ends before the next line at column 0 that starts a comment block or a
+	// declaration; its own closing brace or parenthesis is at column 0 but starts neither.
+	var bounds []int
+	for i, l := range lines {
+		startsDecl := strings.HasPrefix(l, "func ") || strings.HasPrefix(l, "var ") || strings.HasPrefix(l, "type ") ||
+			strings.HasPrefix(l, "const ") || strings.HasPrefix(l, "import ")
+		if startsDecl || isComment(l) && (i == 0 || !isComment(lines[i-1])) {
+			bounds = append(bounds, i)
+		}
+	}
+	out := make([]Span, 0, len(decls))
+	for _, d := range decls {
+		end := len(lines) - 1
+		if k := sort.SearchInts(bounds, d.start+1); k < len(bounds) {
+			end = bounds[k] - 1
+		}
+		for end > d.start && strings.TrimSpace(lines[end]) == "" {
+			end--
+		}
+		start := d.start + 1 // 1-based
+		if d.step {
+			start++ // a step's body starts on the line after the func line
+		}
+		out = append(out, Span{Start: start, End: end + 1, Cell: d.cell, CellLine: d.line, What: d.what})
 	}
 	return out
 }

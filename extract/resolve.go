@@ -251,6 +251,7 @@ func (b *builder) nameSteps() {
 		}
 	}
 	used["Run"] = true
+	next := map[string]int{}
 	heading := map[int]string{}
 	last := ""
 	for _, c := range b.nb.Cells {
@@ -282,8 +283,9 @@ func (b *builder) nameSteps() {
 			name = fmt.Sprintf("cell%d", st.Cell)
 		}
 		base := name
-		for i := 2; used[name] || token.IsKeyword(name); i++ {
-			name = fmt.Sprintf("%s%d", base, i)
+		for used[name] || token.IsKeyword(name) {
+			next[base]++ // counting per base keeps naming linear in the number of steps
+			name = fmt.Sprintf("%s%d", base, next[base]+1)
 		}
 		used[name] = true
 		st.Name = name

@@ -61,10 +61,14 @@ type setting struct {
 }
 
 // configPass lifts hard-coded paths, DSNs, URLs and ports of library packages into a Config
-// struct in config.go, filled from flags (registered on flag.CommandLine, which the program's
-// main parses) and environment variables, with the literal as the default. Secrets get no
-// default: reading the configuration without them panics with a message naming the flag and
-// the variable.
+// struct in config.go with the literal as the default. The library registers no flags and
+// reads no command line: until a program calls SetConfig, the configuration is the defaults
+// overridden by the environment. The module's commands that import the package register the
+// Config's flags on their own flag set (flag.CommandLine before flag.Parse in main, or the
+// FlagSet a parse function makes) and call SetConfig after parsing, so flags override the
+// environment, which overrides the defaults. Secrets get no default: SetConfig reports a
+// missing one, and reading the configuration without it panics with a message naming the
+// flag and the variable.
 func (r *runner) configPass() ([]Change, []string, error) {
 	v, err := r.load(loadMode, true)
 	if err != nil {
@@ -241,7 +245,7 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 		return nil, append(notes, fmt.Sprintf("config: package main in %s hard-codes %d settings (%s); a command reads its own flags, so they were left for review",
 			dir, len(sets), settingNames(sets)))
 	}
-	for _, name := range []string{"Config", "DefaultConfig", "currentConfig", "configFlags"} {
+	for _, name := range []string{"Config", "DefaultConfig", "currentConfig", "CurrentConfig", "SetConfig", "configInEffect"} {
 		if p.Types.Scope().Lookup(name) != nil {
 			return nil, append(notes, fmt.Sprintf("config: %s already declares %s; not generating a Config", p.PkgPath, name))
 		}
@@ -251,7 +255,9 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 	if dir == "." {
 		cfgPath = configFile
 	}
-	c := &Change{Pass: PassConfig, edits: es, create: map[string][]byte{cfgPath: configSource(p.Name, sets)}}
+	c := &Change{Pass: PassConfig, edits: es, create: map[string][]byte{cfgPath: configSource(p.Name, sets)}, imports: map[string][]string{}}
+	wired, cmdNotes := v.wireCommands(p, c)
+	notes = append(notes, cmdNotes...)
 	c.Title = fmt.Sprintf("lift %d hard-coded settings of %s into Config (%s)", len(sets), p.Name, settingNames(sets))
 	var why []string
 	for _, s := range sets {
@@ -262,6 +268,9 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 		}
 	}
 	c.Why = "hard-coded paths, data sources, URLs and addresses differ between machines: " + strings.Join(why, "; ") + "."
+	if len(wired) > 0 {
+		c.Why += fmt.Sprintf(" The library registers no flags itself; %s now register the flags and call SetConfig after parsing.", joinAnd(wired))
+	}
 	return c, notes
 }
 
@@ -396,9 +405,10 @@ func configSource(pkg string, sets []*setting) []byte {
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("package %s\n\n", pkg)
-	w("import (\n\t\"flag\"\n\t\"fmt\"\n\t\"os\"\n\t\"sync\"\n)\n\n")
+	w("import (\n\t\"flag\"\n\t\"fmt\"\n\t\"os\"\n\t\"sync/atomic\"\n)\n\n")
 	w("// Config holds settings that used to be hard-coded. Each comes from its flag when the\n")
-	w("// flag is given, else from its environment variable, else from its default.\n")
+	w("// program registered the flags (RegisterFlags) and the flag is given, else from its\n")
+	w("// environment variable, else from its default.\n")
 	w("type Config struct {\n")
 	for _, s := range sets {
 		for _, d := range s.doc {
@@ -444,18 +454,19 @@ func configSource(pkg string, sets []*setting) []byte {
 		}
 	}
 	w("\treturn nil\n}\n\n")
-	w("// configFlags holds the flag values; the flags are registered on flag.CommandLine when the\n")
-	w("// package is initialized, so the program's flag.Parse fills them.\n")
-	w("var configFlags = func() *Config {\n\tc := DefaultConfig()\n\tc.RegisterFlags(flag.CommandLine)\n\treturn &c\n}()\n\n")
-	w("// currentConfig is the configuration in effect: defaults, then the environment, then the\n")
-	w("// flags that were set. A missing required setting is a panic with a message saying which.\n")
-	w("var currentConfig = sync.OnceValue(func() Config {\n")
-	w("\tc := DefaultConfig()\n\tc.FromEnv(os.Getenv)\n")
-	w("\tflag.CommandLine.Visit(func(f *flag.Flag) {\n\t\tswitch f.Name {\n")
-	for _, s := range sets {
-		w("\t\tcase %q:\n\t\t\tc.%s = configFlags.%s\n", s.flag, s.field, s.field)
-	}
-	w("\t\t}\n\t})\n")
-	w("\tif err := c.Validate(); err != nil {\n\t\tpanic(fmt.Errorf(\"%s configuration: %%w\", err))\n\t}\n\treturn c\n})\n", pkg)
+	w("// configInEffect is the configuration given to SetConfig; nil until a program sets one.\n")
+	w("var configInEffect atomic.Pointer[Config]\n\n")
+	w("// SetConfig makes c the configuration in effect. A program calls it after parsing its\n")
+	w("// flags (see RegisterFlags); it reports a missing required setting and then changes nothing.\n")
+	w("func SetConfig(c Config) error {\n\tif err := c.Validate(); err != nil {\n\t\treturn fmt.Errorf(\"%s configuration: %%w\", err)\n\t}\n", pkg)
+	w("\tconfigInEffect.Store(&c)\n\treturn nil\n}\n\n")
+	w("// CurrentConfig returns the configuration in effect: the one given to SetConfig, else the\n")
+	w("// defaults overridden by the environment.\n")
+	w("func CurrentConfig() Config {\n\tif c := configInEffect.Load(); c != nil {\n\t\treturn *c\n\t}\n")
+	w("\tc := DefaultConfig()\n\tc.FromEnv(os.Getenv)\n\treturn c\n}\n\n")
+	w("// currentConfig is CurrentConfig for the code that needs a setting; a missing required\n")
+	w("// setting is a panic with a message saying which (commands report it when they start).\n")
+	w("func currentConfig() Config {\n\tc := CurrentConfig()\n")
+	w("\tif err := c.Validate(); err != nil {\n\t\tpanic(fmt.Errorf(\"%s configuration: %%w\", err))\n\t}\n\treturn c\n}\n", pkg)
 	return b.Bytes()
 }

@@ -85,6 +85,8 @@ func (r *runner) runPass(name string) ([]Change, []string, error) {
 		return r.unifyPass()
 	case PassSQL:
 		return r.sqlPass()
+	case PassHoist:
+		return r.hoistPass()
 	case PassConfig:
 		return r.configPass()
 	case PassModernize:

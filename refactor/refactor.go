@@ -14,9 +14,15 @@
 //
 //   - unify: clone groups (see package clone) become one function. A whole function pasted
 //     with its locals renamed is removed and its callers call the original, under a name
-//     taken from what the copies have in common.
+//     taken from what the copies have in common. A run of statements repeated across
+//     functions becomes a new function whose parameters are what differs between the copies
+//     and whose results are what the copies use afterwards; every copy becomes a call.
+//     Repeated feature expressions are reported as training/serving skew candidates.
 //   - sql: `SELECT *` in a database/sql query becomes the list of columns the code reads,
 //     taken from the SQLite database file when its path is a literal the code opens.
+//   - hoist: the same sql.Open, http.Client literal or os.Open in two or more functions of a
+//     package becomes one accessor: a shared *sql.DB opened once (callers no longer close
+//     it), a shared client, or one function naming the file.
 //   - config: hard-coded paths, DSNs, URLs and ports become fields of a Config struct filled
 //     from flags and environment variables, with the literal as the default; secrets get no
 //     default.
@@ -38,12 +44,13 @@ import (
 const (
 	PassUnify     = "unify"
 	PassSQL       = "sql"
+	PassHoist     = "hoist"
 	PassConfig    = "config"
 	PassModernize = "modernize"
 )
 
 // AllPasses lists every pass in order.
-var AllPasses = []string{PassUnify, PassSQL, PassConfig, PassModernize}
+var AllPasses = []string{PassUnify, PassSQL, PassHoist, PassConfig, PassModernize}
 
 // ParsePasses turns a --refactor value ("all", "none", or a comma-separated list; "dupes" is
 // another name for unify) into pass names in Run's order.
@@ -110,6 +117,8 @@ type Change struct {
 	edits   edit.Set
 	create  map[string][]byte // new files
 	imports map[string][]string
+	// dropImports are imports, per file, to remove if the edited file no longer uses them.
+	dropImports map[string][]string
 }
 
 // Result is what Run produced.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/format"
 	"go/parser"
 	"go/token"
@@ -15,6 +16,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,6 +73,7 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 		// The changes of one pass were all computed on the same state: each is applied on
 		// top of that base together with the ones already kept, never on shifted offsets.
 		r.base, r.acc, r.accCreate = r.cur, edit.Set{}, map[string][]byte{}
+		r.accImports, r.accDrops = map[string][]string{}, map[string][]string{}
 		for _, c := range changes {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -108,6 +111,8 @@ type runner struct {
 	base      map[string][]byte
 	acc       edit.Set
 	accCreate map[string][]byte
+	// accImports and accDrops are the imports those changes add and may leave unused.
+	accImports, accDrops map[string][]string
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -151,6 +156,7 @@ func (r *runner) try(c *Change) bool {
 	for p := range c.imports {
 		touched[p] = true
 	}
+	imports, drops := mergeLists(r.accImports, c.imports), mergeLists(r.accDrops, c.dropImports)
 	c.Files = slices.Sorted(maps.Keys(touched))
 	for _, p := range c.Files {
 		c.LinesBefore += lines(r.cur[p])
@@ -169,7 +175,7 @@ func (r *runner) try(c *Change) bool {
 	}
 	allPaths := slices.Sorted(maps.Keys(all))
 	if err == nil {
-		err = tidyGo(next, allPaths, c.imports)
+		err = tidyGo(next, allPaths, imports, drops)
 	}
 	if err == nil {
 		for _, p := range c.Files {
@@ -195,6 +201,7 @@ func (r *runner) try(c *Change) bool {
 	r.cur = next
 	r.acc = merged
 	maps.Copy(r.accCreate, c.create)
+	r.accImports, r.accDrops = imports, drops
 	return true
 }
 
@@ -208,14 +215,30 @@ func (r *runner) restore(paths []string) {
 	_ = writeFiles(r.scratch, r.cur, paths)
 }
 
-// tidyGo adds imports and gofmts the given Go files of files, in place.
-func tidyGo(files map[string][]byte, paths []string, imports map[string][]string) error {
+// mergeLists returns a copy of a with the entries of b added, without duplicates.
+func mergeLists(a, b map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range []map[string][]string{a, b} {
+		for k, vs := range m {
+			for _, v := range vs {
+				if !slices.Contains(out[k], v) {
+					out[k] = append(out[k], v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// tidyGo adds imports, removes the listed imports the file no longer uses, and gofmts the
+// given Go files of files, in place.
+func tidyGo(files map[string][]byte, paths []string, imports, drops map[string][]string) error {
 	for _, p := range paths {
 		src, ok := files[p]
 		if !ok || !strings.HasSuffix(p, ".go") {
 			continue
 		}
-		if imps := imports[p]; len(imps) > 0 {
+		if imps, dps := imports[p], drops[p]; len(imps) > 0 || len(dps) > 0 {
 			fset := token.NewFileSet()
 			f, err := parser.ParseFile(fset, p, src, parser.ParseComments)
 			if err != nil {
@@ -223,6 +246,17 @@ func tidyGo(files map[string][]byte, paths []string, imports map[string][]string
 			}
 			for _, imp := range imps {
 				astutil.AddImport(fset, f, imp)
+			}
+			for _, imp := range dps {
+				if !usesImport(f, imp) {
+					astutil.DeleteImport(fset, f, imp)
+				}
+			}
+			// One import left needs no parentheses.
+			for _, d := range f.Decls {
+				if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT && len(gd.Specs) == 1 && len(dps) > 0 {
+					gd.Lparen, gd.Rparen = token.NoPos, token.NoPos
+				}
 			}
 			var buf bytes.Buffer
 			if err := format.Node(&buf, fset, f); err != nil {
@@ -233,6 +267,9 @@ func tidyGo(files map[string][]byte, paths []string, imports map[string][]string
 		out, err := format.Source(src)
 		if err != nil {
 			return fmt.Errorf("the edited %s does not parse: %w", p, err)
+		}
+		if len(imports[p]) > 0 {
+			out = groupImports(out)
 		}
 		files[p] = out
 	}
@@ -380,4 +417,80 @@ func WriteFiles(dir string, files map[string][]byte) error {
 		}
 	}
 	return nil
+}
+
+// usesImport reports whether f refers to the package it imports from path. The file was
+// parsed with object resolution, so a qualified identifier's package name is unresolved.
+func usesImport(f *ast.File, path string) bool {
+	name := ""
+	for _, imp := range f.Imports {
+		if ip, _ := strconv.Unquote(imp.Path.Value); ip == path {
+			if imp.Name != nil {
+				if imp.Name.Name == "_" || imp.Name.Name == "." {
+					return true
+				}
+				name = imp.Name.Name
+			} else {
+				name = path[strings.LastIndex(path, "/")+1:]
+			}
+		}
+	}
+	if name == "" {
+		return false
+	}
+	used := false
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok && id.Name == name && id.Obj == nil {
+				used = true
+			}
+		}
+		return !used
+	})
+	return used
+}
+
+// groupImports puts the standard library's imports before the others, separated by a blank
+// line, when an import block mixes them in one group (as adding an import can); blocks
+// with comments or several groups already are left as they are.
+func groupImports(src []byte) []byte {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.ImportsOnly|parser.ParseComments)
+	if err != nil {
+		return src
+	}
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.IMPORT || !gd.Lparen.IsValid() {
+			continue
+		}
+		start, end := fset.Position(gd.Lparen).Offset+1, fset.Position(gd.Rparen).Offset
+		block := string(src[start:end])
+		if strings.Contains(block, "//") || strings.Contains(block, "/*") || strings.Contains(strings.TrimSpace(block), "\n\n") {
+			continue
+		}
+		var std, other []string
+		for _, sp := range gd.Specs {
+			is := sp.(*ast.ImportSpec)
+			line := "\t" + string(src[fset.Position(is.Pos()).Offset:fset.Position(is.End()).Offset])
+			path, _ := strconv.Unquote(is.Path.Value)
+			if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
+				other = append(other, line)
+			} else {
+				std = append(std, line)
+			}
+		}
+		if len(std) == 0 || len(other) == 0 {
+			continue
+		}
+		text := "\n" + strings.Join(std, "\n") + "\n\n" + strings.Join(other, "\n") + "\n"
+		out := append([]byte{}, src[:start]...)
+		out = append(out, text...)
+		out = append(out, src[end:]...)
+		if formatted, err := format.Source(out); err == nil {
+			return formatted
+		}
+		return src
+	}
+	return src
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 
+	"golang.org/x/tools/go/packages"
+
 	"github.com/decant-go/decant/refactor/clone"
 	"github.com/decant-go/decant/refactor/edit"
 )
@@ -22,28 +24,52 @@ func (r *runner) unifyPass() ([]Change, []string, error) {
 	}
 	var changes []Change
 	var notes []string
+	taken := map[string]bool{} // names given to extracted functions by this pass
 	for _, p := range v.pkgs {
 		res := clone.Analyze(v.fset, p.Syntax, p.TypesInfo, r.opts.Clone)
 		for _, g := range res.Groups {
-			switch g.Kind {
-			case clone.Func:
-				c, note := v.unifyFuncs(p.Types, g)
-				if c != nil {
-					changes = append(changes, *c)
-				}
-				if note != "" {
-					notes = append(notes, note)
-				}
-			case clone.Stmts:
-				notes = append(notes, fmt.Sprintf("%s: %d copies of %d statements (%s) were found; unifying statement runs is left for review",
-					p.PkgPath, len(g.Members), g.Stmts, memberList(v, g.Members)))
+			if g.Kind != clone.Func {
+				continue
+			}
+			c, note := v.unifyFuncs(p.Types, g)
+			if c != nil {
+				changes = append(changes, *c)
+			}
+			if note != "" {
+				notes = append(notes, note)
 			}
 		}
 		for _, e := range res.Excluded {
 			notes = append(notes, fmt.Sprintf("not unified: %s: %s", memberList(v, e.Members), e.Reason))
 		}
+		// Statement runs are looked for in the package with its tests, so that runs repeated
+		// in test files are found too; the same variant's types describe them.
+		sp, sres := p, res
+		if tp := v.testVariant(p); tp != nil {
+			sp, sres = tp, clone.Analyze(v.fset, tp.Syntax, tp.TypesInfo, r.opts.Clone)
+		}
+		for _, g := range stmtGroups(sres.Groups) {
+			c, note := v.unifyStmts(sp, g, taken)
+			if c != nil {
+				changes = append(changes, *c)
+			}
+			if note != "" {
+				notes = append(notes, note)
+			}
+		}
+		notes = append(notes, v.skewNotes(p)...)
 	}
 	return changes, notes, nil
+}
+
+// testVariant returns the variant of p compiled with its in-package tests, or nil.
+func (v *view) testVariant(p *packages.Package) *packages.Package {
+	for _, q := range v.all {
+		if q.PkgPath == p.PkgPath && q.ID != p.ID && strings.HasPrefix(q.ID, p.PkgPath+" [") {
+			return q
+		}
+	}
+	return nil
 }
 
 func memberList(v *view, ms []clone.Member) string {

@@ -164,7 +164,10 @@ func (d *detector) keys(m Member) []string {
 		case isValue(obj):
 			fmt.Fprintf(&sb, "%c%d", keyOuter, canon(outer, obj))
 		default:
-			if l.Local {
+			if pn, ok := obj.(*types.PkgName); ok {
+				// Each file declares its own name for an import: the package is what counts.
+				fmt.Fprintf(&sb, "%cpkg %s", keyFixed, pn.Imported().Path())
+			} else if l.Local {
 				fmt.Fprintf(&sb, "%c%d", keyLocal, canon(local, obj))
 			} else {
 				fmt.Fprintf(&sb, "%c%d", keyFixed, d.objID(obj))

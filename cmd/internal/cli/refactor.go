@@ -23,7 +23,7 @@ import (
 // refactorCommands lists the refactor and dupes subcommands.
 func refactorCommands() []command {
 	return []command{
-		{"refactor", "unify duplicated code, narrow SELECT *, lift settings into config, modernize: verified edits", runRefactor},
+		{"refactor", "unify duplicated code, narrow SELECT *, share client setups, lift settings into config, modernize: verified edits", runRefactor},
 		{"dupes", "report duplicated code (type-1 and type-2 clones) in a Go module or a notebook", runDupes},
 	}
 }

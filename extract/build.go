@@ -104,11 +104,13 @@ type Decl struct {
 	code string // the declaration without its doc
 	// lazyInit is the initializer of a variable made lazy, for its reproducibility test.
 	lazyInit string
-	fn       *ast.FuncDecl // for funcs: the syntax, for routes
-	src      string        // the cell part the syntax points into
-	base     int           // offset of src inside the parsed file
-	order    int
-	isTest   bool
+	// notReproducible says why the reproducibility test was dropped, when it was.
+	notReproducible string
+	fn              *ast.FuncDecl // for funcs: the syntax, for routes
+	src             string        // the cell part the syntax points into
+	base            int           // offset of src inside the parsed file
+	order           int
+	isTest          bool
 }
 
 // Text is the declaration's source as it will be emitted.

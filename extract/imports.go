@@ -95,7 +95,7 @@ func assemble(name, header, body string, candidates []Import, forced []Import, l
 	sb.WriteString(header)
 	if len(list) == 1 {
 		imp := list[0]
-		if imp.Name != "" && imp.Name != importName(Import{Path: imp.Path}) || imp.Name == "_" || imp.Name == "." {
+		if needsAlias(imp) {
 			fmt.Fprintf(&sb, "import %s %q\n\n", imp.Name, imp.Path)
 		} else {
 			fmt.Fprintf(&sb, "import %q\n\n", imp.Path)
@@ -109,7 +109,7 @@ func assemble(name, header, body string, candidates []Import, forced []Import, l
 				sb.WriteString("\n") // standard library first, as goimports groups them
 			}
 			std = isStd
-			if imp.Name != "" && imp.Name != importName(Import{Path: imp.Path}) || imp.Name == "_" || imp.Name == "." {
+			if needsAlias(imp) {
 				fmt.Fprintf(&sb, "\t%s %q\n", imp.Name, imp.Path)
 			} else {
 				fmt.Fprintf(&sb, "\t%q\n", imp.Path)
@@ -187,3 +187,17 @@ func (p *Plan) fileImports(cells map[int]bool) (candidates, forced []Import) {
 }
 
 var _ = bytes.Equal
+
+// needsAlias reports whether an import must be written with its name. A name the notebook gave
+// is kept unless it is the standard library package's own name: for other packages the real
+// name is not known without loading them (github.com/ajstarks/svgo is package svg), so
+// dropping an alias could break the file.
+func needsAlias(imp Import) bool {
+	if imp.Name == "" {
+		return false
+	}
+	if std, ok := stdpkgs.Name(imp.Path); ok {
+		return imp.Name != std
+	}
+	return true
+}

@@ -238,7 +238,7 @@ func (p *Plan) renderPipelineTest() []byte {
 	}
 	lazies := 0
 	for _, d := range p.Decls {
-		if !d.Kept || d.lazyInit == "" {
+		if !d.Kept || d.lazyInit == "" || d.notReproducible != "" {
 			continue
 		}
 		lazies++

@@ -340,3 +340,29 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// CheckReproducible runs the emitted reproducibility tests in dir and, for each lazy value
+// whose two computations differ, leaves its test out with a warning: the notebook computes it
+// from randomness or outside state, so the service serves a different value in each process.
+// It reports whether any test was dropped; the caller renders the tests again.
+func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) (bool, error) {
+	out, err := opts.run(ctx, dir, "test", "-count=1", "-run", "Reproducible$", "-v", "./"+plan.Slug)
+	text := string(out)
+	if err != nil && !strings.Contains(text, "--- FAIL: Test") {
+		return false, nil // a build failure: Verify reports it against the cells
+	}
+	dropped := false
+	for _, d := range plan.Decls {
+		if !d.Kept || d.lazyInit == "" || d.notReproducible != "" {
+			continue
+		}
+		if !strings.Contains(text, "--- FAIL: Test"+exportName(d.Names[0])+"Reproducible ") {
+			continue
+		}
+		d.notReproducible = "two computations differ"
+		plan.Decisions = append(plan.Decisions, Decision{Cell: d.Cell, Line: d.Line, Subject: "var " + d.Key, Action: "warning",
+			Reason: "computing it twice gives different values (randomness or outside state): each process of the service will hold a different value; no reproducibility test was emitted"})
+		dropped = true
+	}
+	return dropped, nil
+}

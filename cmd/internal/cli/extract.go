@@ -164,6 +164,19 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 				return err
 			}
 		}
+		dropped, err := extract.CheckReproducible(ctx, stage, plan, vopts)
+		if err != nil {
+			return err
+		}
+		if dropped {
+			changed, err := plan.RenderTests(out)
+			if err != nil {
+				return err
+			}
+			if err := extract.WriteDir(stage, changed, nil); err != nil {
+				return err
+			}
+		}
 	}
 	// Verify the service as extracted, so failures point at cells; each refactoring after this
 	// is verified on its own and kept only if the service still passes.

@@ -26,19 +26,20 @@ step "the emitted service's own tests (go vet, go test)"
 (cd "$REPO" && go vet ./... && go test ./...)
 
 step "start the emitted server"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
+go build -o "$BIN/httpget" ./scripts/httpget
+port=$(( 20000 + RANDOM % 20000 ))
 (cd "$REPO" && go build -o bin/server ./cmd/server)
 (cd "$REPO/churn" && exec ../bin/server -addr "127.0.0.1:$port") &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
-	if curl -fsS "127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
+	if "$BIN/httpget" "127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
 	sleep 0.1
 done
 
 call() {
-	printf '\n$ curl %s\n' "$1"
-	curl -sS -w '\n(HTTP %{http_code})\n' "$1" || true
+	printf '\nGET %s\n' "$1"
+	"$BIN/httpget" "$1" || true
 }
 step "call /v1/probabilities with good and bad parameters"
 call "127.0.0.1:$port/v1/probabilities?age=34&plan=basic&monthly_spend=29.9&tenure_months=4&support_calls=3"

@@ -38,6 +38,13 @@ func (o *Output) Locate(file string, line int) (cell, cellLine int, what string,
 			return s.Cell, s.CellLine + line - s.Start, s.What, true
 		}
 	}
+	// A line in a doc comment (a //go:embed directive, say) belongs to the declaration that
+	// follows it: report the declaration's first line.
+	for _, s := range o.Spans[file] {
+		if s.Start > line && s.Start-line <= 12 {
+			return s.Cell, s.CellLine, s.What, true
+		}
+	}
 	return 0, 0, "", false
 }
 

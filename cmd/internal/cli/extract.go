@@ -79,28 +79,7 @@ func runExtract(ctx context.Context, args []string, env Env) error {
 
 // loadPlan reads a notebook and builds its plan.
 func loadPlan(path string, opts extract.Options, env Env) (*notebooks.Notebook, *extract.Plan, error) {
-	path = resolve(env, path)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading notebook: %w", err)
-	}
-	nb, err := notebooks.Parse(path, raw)
-	if err != nil {
-		return nil, nil, err
-	}
-	dir := filepath.Dir(path)
-	root, err := os.OpenRoot(dir)
-	if err == nil {
-		defer root.Close()
-		opts.ReadFile = func(name string) ([]byte, error) {
-			fi, err := root.Stat(name)
-			if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 {
-				return nil, fs.ErrNotExist
-			}
-			return root.ReadFile(name)
-		}
-	}
-	plan, err := extract.Build(nb, raw, opts)
+	nb, plan, err := extract.BuildFile(resolve(env, path), opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,40 @@
+package extract
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/decant-go/decant/notebooks"
+)
+
+// BuildFile reads the notebook at path and builds its plan. Data files the code names by
+// relative path are read from the notebook's folder, never outside it, and only regular files
+// up to 64 MiB. opts.ReadFile, if set, is replaced.
+func BuildFile(path string, opts Options) (*notebooks.Notebook, *Plan, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading notebook: %w", err)
+	}
+	nb, err := notebooks.Parse(path, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.ReadFile = nil
+	if root, err := os.OpenRoot(filepath.Dir(path)); err == nil {
+		defer root.Close()
+		opts.ReadFile = func(name string) ([]byte, error) {
+			fi, err := root.Stat(name)
+			if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 {
+				return nil, fs.ErrNotExist
+			}
+			return root.ReadFile(name)
+		}
+	}
+	plan, err := Build(nb, raw, opts)
+	if err != nil {
+		return nb, nil, err
+	}
+	return nb, plan, nil
+}

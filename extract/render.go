@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/parser"
+	"go/token"
 	"path"
 	"regexp"
 	"sort"
@@ -330,6 +333,7 @@ func (p *Plan) apiSpec() httpapi.Spec {
 		Title:   p.Slug + " API",
 		Version: "0.1.0",
 	}
+	spec.Types = p.typeDefs()
 	for _, r := range p.Routes {
 		hr := httpapi.Route{Func: r.Func, Method: r.Method, Path: r.Path, Doc: r.Doc}
 		for _, prm := range r.Params {
@@ -759,4 +763,30 @@ func (p *Plan) renderReplay(sb *strings.Builder) {
 		}
 	}
 	sb.WriteString("\t})\n}\n\n")
+}
+
+// typeDefs returns the underlying type expression of each kept, non-generic named type, for
+// the API document to describe JSON bodies field by field.
+func (p *Plan) typeDefs() map[string]string {
+	defs := map[string]string{}
+	for _, d := range p.Decls {
+		if !d.Kept || d.Kind != "type" {
+			continue
+		}
+		src := "package p\n" + d.code
+		f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+		if err != nil || len(f.Decls) != 1 {
+			continue
+		}
+		g, ok := f.Decls[0].(*ast.GenDecl)
+		if !ok || len(g.Specs) != 1 {
+			continue
+		}
+		ts := g.Specs[0].(*ast.TypeSpec)
+		if ts.TypeParams != nil || ts.Assign.IsValid() {
+			continue
+		}
+		defs[ts.Name.Name] = src[ts.Type.Pos()-f.FileStart : ts.Type.End()-f.FileStart]
+	}
+	return defs
 }

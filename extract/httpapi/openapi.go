@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"go/ast"
+	"go/parser"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -85,6 +87,7 @@ func ref(name string) obj { return obj{"$ref": "#/components/responses/" + name}
 
 // operation describes one route.
 func operation(m *model, rt *route) obj {
+	tt := m.typeTable()
 	summary := firstSentence(rt.doc)
 	if summary == "" {
 		summary = "Calls " + m.alias + "." + rt.fn + "."
@@ -101,7 +104,7 @@ func operation(m *model, rt *route) obj {
 				"in":          "query",
 				"required":    true,
 				"description": "Go parameter " + p.name + " (" + p.typ + ").",
-				"schema":      paramSchema(p),
+				"schema":      paramSchema(tt, p),
 				"example":     jsonValue(p.exJSON),
 			})
 		}
@@ -110,7 +113,7 @@ func operation(m *model, rt *route) obj {
 		props, example := obj{}, obj{}
 		required := []string{}
 		for _, p := range rt.params {
-			s := paramSchema(p)
+			s := paramSchema(tt, p)
 			s["description"] = "Go parameter " + p.name + " (" + p.typ + ")."
 			props[p.wire] = s
 			example[p.wire] = jsonValue(p.exJSON)
@@ -128,7 +131,7 @@ func operation(m *model, rt *route) obj {
 	props := obj{}
 	required := []string{}
 	for _, r := range rt.results {
-		props[r.key] = typeSchema(r.expr, r.typ)
+		props[r.key] = typeSchema(tt, r.expr, r.typ)
 		required = append(required, r.key)
 	}
 	okSchema := obj{"type": "object", "properties": props, "additionalProperties": false}
@@ -153,7 +156,7 @@ func operation(m *model, rt *route) obj {
 }
 
 // paramSchema is the schema of a parameter with its bounds and allowed values.
-func paramSchema(p *param) obj {
+func paramSchema(tt typeTable, p *param) obj {
 	var s obj
 	if p.kind.IsScalar() {
 		s = kindSchema(p.kind)
@@ -161,7 +164,7 @@ func paramSchema(p *param) obj {
 			s["x-go-type"] = p.typ
 		}
 	} else {
-		s = typeSchema(p.expr, p.typ)
+		s = typeSchema(tt, p.expr, p.typ)
 	}
 	if p.min != nil {
 		s["minimum"] = *p.min
@@ -201,24 +204,27 @@ func kindSchema(k Kind) obj {
 
 // typeSchema is the schema of a type expression. Library types are opaque: the document names
 // the Go type and leaves the shape to its JSON encoding.
-func typeSchema(e ast.Expr, typ string) obj {
+func typeSchema(tt typeTable, e ast.Expr, typ string) obj {
 	switch x := e.(type) {
 	case *ast.ParenExpr:
-		return typeSchema(x.X, typ)
+		return typeSchema(tt, x.X, typ)
 	case *ast.StarExpr:
-		s := typeSchema(x.X, typ)
+		s := typeSchema(tt, x.X, typ)
 		s["nullable"] = true
 		return s
 	case *ast.Ident:
 		if x.Name == "any" {
 			return obj{}
 		}
-		return kindSchema(KindOf(x.Name))
+		if k := KindOf(x.Name); k != JSON {
+			return kindSchema(k)
+		}
+		// A library type named inside another library type's definition.
 	case *ast.ArrayType:
 		if id, ok := x.Elt.(*ast.Ident); ok && x.Len == nil && KindOf(id.Name) == Uint8 {
 			return obj{"type": "string", "format": "byte"} // encoding/json writes []byte as base64
 		}
-		s := obj{"type": "array", "items": typeSchema(x.Elt, typ)}
+		s := obj{"type": "array", "items": typeSchema(tt, x.Elt, typ)}
 		if lit, ok := x.Len.(*ast.BasicLit); ok {
 			if n, err := strconv.Atoi(lit.Value); err == nil {
 				s["minItems"], s["maxItems"] = n, n
@@ -226,11 +232,90 @@ func typeSchema(e ast.Expr, typ string) obj {
 		}
 		return s
 	case *ast.MapType:
-		return obj{"type": "object", "additionalProperties": typeSchema(x.Value, typ)}
+		return obj{"type": "object", "additionalProperties": typeSchema(tt, x.Value, typ)}
 	case *ast.InterfaceType:
 		return obj{}
 	}
+	if s := tt.named(e); s != nil {
+		return s
+	}
 	return obj{"description": "JSON encoding of Go type " + exprString(e) + ".", "x-go-type": exprString(e)}
+}
+
+// typeTable holds the library's named types (Spec.Types), parsed, so that a JSON body of a
+// struct type is described field by field. seen guards against recursive types.
+type typeTable struct {
+	types map[string]ast.Expr
+	seen  map[string]bool
+}
+
+func (m *model) typeTable() typeTable {
+	tt := typeTable{types: map[string]ast.Expr{}, seen: map[string]bool{}}
+	for name, src := range m.spec.Types {
+		if e, err := parser.ParseExpr(src); err == nil {
+			tt.types[name] = e
+		}
+	}
+	return tt
+}
+
+// named describes a library type by its definition, or returns nil when it is unknown,
+// recursive or not a struct.
+func (tt typeTable) named(e ast.Expr) obj {
+	var name string
+	switch x := e.(type) {
+	case *ast.SelectorExpr:
+		name = x.Sel.Name
+	case *ast.Ident:
+		name = x.Name
+	default:
+		return nil
+	}
+	def, ok := tt.types[name]
+	if !ok || tt.seen[name] {
+		return nil
+	}
+	st, ok := def.(*ast.StructType)
+	if !ok {
+		tt.seen[name] = true
+		defer delete(tt.seen, name)
+		s := typeSchema(tt, def, name)
+		s["x-go-type"] = exprString(e)
+		return s
+	}
+	tt.seen[name] = true
+	defer delete(tt.seen, name)
+	props := obj{}
+	for _, f := range st.Fields.List {
+		if len(f.Names) == 0 {
+			continue // embedded: its fields are promoted, which this description leaves out
+		}
+		tag := ""
+		if f.Tag != nil {
+			if t, err := strconv.Unquote(f.Tag.Value); err == nil {
+				tag = reflect.StructTag(t).Get("json")
+			}
+		}
+		key, _, _ := strings.Cut(tag, ",")
+		if key == "-" && !strings.HasPrefix(tag, "-,") {
+			continue
+		}
+		for _, n := range f.Names {
+			if !n.IsExported() {
+				continue
+			}
+			k := key
+			if k == "" {
+				k = n.Name
+			}
+			fs := typeSchema(tt, f.Type, exprString(f.Type))
+			if kind := KindOf(exprString(f.Type)); kind != JSON {
+				fs = kindSchema(kind)
+			}
+			props[k] = fs
+		}
+	}
+	return obj{"type": "object", "properties": props, "x-go-type": exprString(e)}
 }
 
 // firstSentence returns the first sentence of a doc comment, on one line.

@@ -19,6 +19,10 @@ type Spec struct {
 	Title   string // API title (openapi info.title); "" means "<PkgName> API"
 	Version string // API version, e.g. "0.1.0"; "" means "0.1.0"
 	Routes  []Route
+	// Types holds the library's named types by name, each as its underlying type expression
+	// ("struct { ID int `json:\"id\"` }"), so that openapi.json can describe JSON bodies field
+	// by field. Optional: unknown types are described by their Go type name only.
+	Types map[string]string
 }
 
 // Route is one exported library function served over HTTP.

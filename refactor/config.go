@@ -70,20 +70,7 @@ type setting struct {
 // missing one, and reading the configuration without it panics with a message naming the
 // flag and the variable.
 func (r *runner) configPass() ([]Change, []string, error) {
-	v, err := r.load(loadMode, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	var changes []Change
-	var notes []string
-	for _, p := range v.pkgs {
-		c, pnotes := v.configPackage(p)
-		notes = append(notes, pnotes...)
-		if c != nil {
-			changes = append(changes, *c)
-		}
-	}
-	return changes, notes, nil
+	return r.perPackage((*view).configPackage)
 }
 
 func (v *view) configPackage(p *packages.Package) (*Change, []string) {

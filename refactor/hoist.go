@@ -47,20 +47,7 @@ type setup struct {
 // reuse); and one function per file opened by path, so that the path is named once (each
 // call still opens its own *os.File, which the caller closes).
 func (r *runner) hoistPass() ([]Change, []string, error) {
-	v, err := r.load(loadMode, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	var changes []Change
-	var notes []string
-	for _, p := range v.pkgs {
-		c, pnotes := v.hoistPackage(p)
-		notes = append(notes, pnotes...)
-		if c != nil {
-			changes = append(changes, *c)
-		}
-	}
-	return changes, notes, nil
+	return r.perPackage((*view).hoistPackage)
 }
 
 func (v *view) hoistPackage(p *packages.Package) (*Change, []string) {

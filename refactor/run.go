@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"golang.org/x/tools/go/ast/astutil"
+	"golang.org/x/tools/go/packages"
 
 	"github.com/decant-go/decant/refactor/edit"
 )
@@ -493,4 +494,23 @@ func groupImports(src []byte) []byte {
 		return src
 	}
 	return src
+}
+
+// perPackage runs a pass that makes at most one change per package, collecting the changes
+// and notes of every package of the module.
+func (r *runner) perPackage(pass func(*view, *packages.Package) (*Change, []string)) ([]Change, []string, error) {
+	v, err := r.load(loadMode, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	var changes []Change
+	var notes []string
+	for _, p := range v.pkgs {
+		c, pnotes := pass(v, p)
+		notes = append(notes, pnotes...)
+		if c != nil {
+			changes = append(changes, *c)
+		}
+	}
+	return changes, notes, nil
 }

@@ -233,11 +233,7 @@ func notesFlags(name string, args []string, env MagicEnv) (*notes.Notes, error) 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading notebook: %w", err)
-	}
-	nb, err := notebooks.Parse(path, raw)
+	nb, raw, err := readNotebook(path)
 	if err != nil {
 		return nil, err
 	}
@@ -283,11 +279,7 @@ func runPlan(_ context.Context, args []string, env MagicEnv) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading notebook: %w", err)
-	}
-	nb, err := notebooks.Parse(path, raw)
+	nb, raw, err := readNotebook(path)
 	if err != nil {
 		return nil, err
 	}
@@ -344,4 +336,17 @@ func placeString(p notes.Place) string {
 		s += " in " + p.Func
 	}
 	return s
+}
+
+// readNotebook reads and parses the notebook a magic works on.
+func readNotebook(path string) (*notebooks.Notebook, []byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading notebook: %w", err)
+	}
+	nb, err := notebooks.Parse(path, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nb, raw, nil
 }

@@ -37,7 +37,7 @@ func importName(imp Import) string {
 // assemble puts header, imports and body together as a formatted Go file. candidates are the
 // notebook's explicit imports; forced are blank and dot imports the file must keep; local names
 // the package-level identifiers declared anywhere in the package.
-func assemble(name, header, body string, candidates []Import, forced []Import, local map[string]bool, search bool) ([]byte, error) {
+func (p *Plan) assemble(name, header, body string, candidates []Import, forced []Import, local map[string]bool, search bool) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, name, header+body, parser.ParseComments|parser.AllErrors)
 	if err != nil {
@@ -125,6 +125,9 @@ func assemble(name, header, body string, candidates []Import, forced []Import, l
 		if err != nil {
 			return nil, fmt.Errorf("fixing imports of %s: %w\n%s", name, err, numbered(src))
 		}
+		sort.Strings(missing)
+		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
+			Reason: fmt.Sprintf("the notebook uses %s without importing it; goimports resolved it from the module cache, as GoNB did: check it is the package meant (R12)", strings.Join(missing, ", "))})
 		return out, nil
 	}
 	out, err := format.Source(src)

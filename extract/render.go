@@ -54,7 +54,8 @@ func (o *Output) Locate(file string, line int) (cell, cellLine int, what string,
 // GoVersion is the go directive of emitted modules.
 const GoVersion = "1.26"
 
-// Render produces the service repository's files. It is pure: nothing is written.
+// Render produces the service repository's files. Nothing is written; the one note it adds to
+// the plan's decisions is which names goimports had to resolve from the module cache.
 func (p *Plan) Render() (*Output, error) {
 	out := &Output{Files: map[string][]byte{}, Exec: map[string]bool{}, Spans: map[string][]Span{}}
 	pkg := p.Slug
@@ -180,7 +181,7 @@ func (p *Plan) renderDecls(name string, sec Section, decls []*Decl, test bool) (
 		body.WriteString("\n\n")
 	}
 	cands, forced := p.fileImports(cells)
-	return assemble(name, header, body.String(), cands, forced, p.localNames(), !p.noModuleSearch)
+	return p.assemble(name, header, body.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 
 func (p *Plan) renderPipeline() ([]byte, error) {
@@ -208,7 +209,7 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 	}
 	sb.WriteString("}\n")
 	cands, forced := p.fileImports(cells)
-	return assemble(p.Slug+"/pipeline.go", head.String(), sb.String(), cands, forced, p.localNames(), !p.noModuleSearch)
+	return p.assemble(p.Slug+"/pipeline.go", head.String(), sb.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 
 func (p *Plan) renderPipelineTest() []byte {

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // unit is a declaration or step placed in the combined program that is type-checked.
@@ -89,7 +89,7 @@ func (b *builder) resolve() error {
 	}
 	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
 	var undefined []types.Error
-	conf := types.Config{Importer: gosrc.StubImporter{}, Error: func(err error) {
+	conf := types.Config{Importer: gonbmem.StubImporter{}, Error: func(err error) {
 		if te, ok := err.(types.Error); ok && strings.HasPrefix(te.Msg, "undefined: ") {
 			undefined = append(undefined, te)
 		}

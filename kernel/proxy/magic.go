@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/decant-go/decant/extract"
-	"github.com/decant-go/decant/extract/notes"
 	"github.com/decant-go/decant/notebooks"
+	"github.com/decant-go/decant/notes"
 )
 
 // Result is what a magic shows as the cell's execute_result. Text is

@@ -471,12 +471,14 @@ func (b *builder) markSteps(units []*unit) {
 
 // DropGolden leaves a step out of the golden test, saying why (for example, its output
 // differed from the notebook's when the service was verified).
-func (p *Plan) DropGolden(cell int, why string) {
+func (p *Plan) DropGolden(cell int, why string) []Decision {
+	var ds []Decision
 	for _, st := range p.Steps {
 		if st.Cell == cell && st.Golden {
 			st.Golden, st.NoGolden = false, why
-			p.Decisions = append(p.Decisions, Decision{Cell: cell, Line: st.Line, Subject: "%% body", Action: "warning",
+			ds = append(ds, Decision{Cell: cell, Line: st.Line, Subject: "%% body", Action: "warning",
 				Reason: "left out of the golden test: " + why})
 		}
 	}
+	return ds
 }

@@ -7,11 +7,11 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
-	"go/types"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/decant-go/decant/internal/recognize"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/gonbcell"
 	"github.com/decant-go/decant/notebooks/gonbmem"
@@ -44,10 +44,9 @@ type analyzer struct {
 	nb    *notebooks.Notebook
 	n     *Notes
 	cells []*cellGo
-	seqs  []*stmtSeq
 
-	memory  []*unit
-	imports map[string]string // path -> name, as memorized
+	memory  gonbmem.Memory[*unit] // what GoNB remembers
+	imports map[string]string     // path -> name, as memorized
 
 	assigns map[string][]site       // package var -> assignment sites
 	readers map[string]map[int]bool // package var -> cells that use it
@@ -76,6 +75,7 @@ func (a *analyzer) smell(cell int, s Smell) {
 }
 
 func (a *analyzer) io(cell int, x IO) {
+	x.Target = recognize.Mask(x.Target) // the I/O listing is printed, served and written back
 	for _, o := range a.n.Cells[cell].IO {
 		if o == x {
 			return
@@ -115,7 +115,6 @@ func (a *analyzer) run() {
 	}
 	a.packageState()
 	a.redefinitions()
-	a.n.Duplicates = findDuplicates(a.seqs)
 	a.duplicateSmells()
 	for i, cg := range a.cells {
 		if cg != nil {
@@ -177,13 +176,9 @@ func (a *analyzer) parseCell(i int, c *notebooks.Cell) *cellGo {
 	if split.Main != nil {
 		head := filePrefix + "func _(){"
 		text := head + split.Main.Src + "\n}"
-		f, err := parser.ParseFile(fset, "main", text, parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil {
+		if _, err := parser.ParseFile(fset, "main", text, parser.ParseComments|parser.SkipObjectResolution); err != nil {
 			a.syntaxSmell(i, split.Main.FirstLine, err, " in the %% body")
 			cg.ok = false
-		} else {
-			body := f.Decls[len(f.Decls)-1].(*ast.FuncDecl).Body
-			a.statementSeqs(i, fset, f, text, split.Main.FirstLine, body, "", 0)
 		}
 	}
 	return cg
@@ -247,21 +242,7 @@ func (a *analyzer) command(i int, cmd gonbcell.Command) {
 
 // forget drops memorized declarations, as %rm does.
 func (a *analyzer) forget(names []string) {
-	drop := map[string]bool{}
-	for _, n := range names {
-		drop[n] = true
-	}
-	var out []*unit
-	for _, u := range a.memory {
-		gone := drop[u.key]
-		for _, n := range u.names {
-			gone = gone || drop[n]
-		}
-		if !gone {
-			out = append(out, u)
-		}
-	}
-	a.memory = out
+	a.memory.Forget(names...)
 }
 
 func shortCmd(s string) string {
@@ -277,81 +258,33 @@ func (a *analyzer) collect(i int, cg *cellGo, fset *token.FileSet, f *ast.File, 
 	tf := fset.File(f.Pos())
 	lineOf := func(p token.Pos) int { return first + tf.Line(p) - 1 }
 	slice := func(from, to token.Pos) string { return text[tf.Offset(from):tf.Offset(to)] }
-	add := func(u *unit) {
-		u.cell = i
+	decls, imports := gonbmem.Decls(f, i, lineOf)
+	for _, imp := range imports {
+		cg.imports = append(cg.imports, importSpec{imp.Name, imp.Path})
+	}
+	for _, d := range decls {
+		u := &unit{kind: d.Kind, key: d.Key, names: d.Names, cell: i}
+		switch n := d.Node().(type) {
+		case *ast.FuncDecl, *ast.GenDecl:
+			u.line, u.text = lineOf(n.Pos()), slice(n.Pos(), n.End())
+		case ast.Spec:
+			u.line, u.text = lineOf(n.Pos()), d.Gen.Tok.String()+" "+slice(n.Pos(), n.End())
+		}
 		cg.units = append(cg.units, u)
 		name := u.key
-		if strings.HasPrefix(name, "main~") {
+		if d.Main() {
 			name = "main"
 		}
 		a.n.Cells[i].Declares = append(a.n.Cells[i].Declares, Symbol{Kind: u.kind, Name: name, Line: u.line})
-	}
-	for _, d := range f.Decls {
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			u := &unit{kind: "func", key: d.Name.Name, names: []string{d.Name.Name}, line: lineOf(d.Pos()), text: slice(d.Pos(), d.End())}
-			if d.Recv != nil {
-				u.kind, u.key = "method", gonbmem.RecvName(d.Recv)+"~"+d.Name.Name
-				u.names = nil
-			}
-			if d.Recv == nil && d.Name.Name == "main" {
-				u.key = "main~cell" + strconv.Itoa(i) // runs for this cell only; never memorized
-			}
-			add(u)
-			if d.Body != nil {
-				a.statementSeqs(i, fset, f, text, first, d.Body, d.Name.Name, lineOf(d.Pos()))
-			}
-		case *ast.GenDecl:
-			switch d.Tok {
-			case token.IMPORT:
-				for _, s := range d.Specs {
-					is := s.(*ast.ImportSpec)
-					p, _ := strconv.Unquote(is.Path.Value)
-					name := ""
-					if is.Name != nil {
-						name = is.Name.Name
-					}
-					cg.imports = append(cg.imports, importSpec{name, p})
-				}
-			case token.CONST:
-				var names []string
-				for _, s := range d.Specs {
-					for _, n := range s.(*ast.ValueSpec).Names {
-						names = append(names, n.Name)
-					}
-				}
-				add(&unit{kind: "const", key: strings.Join(names, ","), names: names, line: lineOf(d.Pos()), text: slice(d.Pos(), d.End())})
-			case token.VAR, token.TYPE:
-				for _, s := range d.Specs {
-					var names []string
-					kind := "var"
-					switch sp := s.(type) {
-					case *ast.ValueSpec:
-						for _, n := range sp.Names {
-							names = append(names, n.Name)
-						}
-					case *ast.TypeSpec:
-						kind = "type"
-						names = []string{sp.Name.Name}
-					}
-					key := strings.Join(names, ",")
-					if key == "_" {
-						key = fmt.Sprintf("_~cell%d.%d", i, lineOf(s.Pos()))
-					}
-					add(&unit{kind: kind, key: key, names: names, line: lineOf(s.Pos()), text: d.Tok.String() + " " + slice(s.Pos(), s.End())})
-				}
-			}
-		}
 	}
 }
 
 // memorize adds a cell's declarations to the memory, last definition winning, as GoNB does
 // after a successful build.
 func (a *analyzer) memorize(cg *cellGo) {
-	a.memory = shadowed(a.memory, cg.units)
 	for _, u := range cg.units {
 		if !strings.HasPrefix(u.key, "main~") {
-			a.memory = append(a.memory, u)
+			a.memory.Add(u.key, u.names, u)
 		}
 	}
 	for _, im := range cg.imports {
@@ -359,25 +292,22 @@ func (a *analyzer) memorize(cg *cellGo) {
 	}
 }
 
-// shadowed drops from mem the units that the new units replace (same key, or a shared name).
-func shadowed(mem, units []*unit) []*unit {
-	keys, names := map[string]bool{}, map[string]bool{}
+// shadowed lists what mem holds that the new units do not replace (same key, or a shared
+// name), in memory order. A nil memory holds nothing.
+func shadowed(mem *gonbmem.Memory[*unit], units []*unit) []*unit {
+	if mem == nil {
+		return nil
+	}
+	gone := map[*unit]bool{}
 	for _, u := range units {
-		keys[u.key] = true
-		for _, n := range u.names {
-			if n != "_" {
-				names[n] = true
-			}
+		for _, r := range mem.Replaced(u.key, u.names) {
+			gone[r] = true
 		}
 	}
 	var out []*unit
-	for _, m := range mem {
-		drop := keys[m.key]
-		for _, n := range m.names {
-			drop = drop || names[n]
-		}
-		if !drop {
-			out = append(out, m)
+	for _, v := range mem.Values() {
+		if !gone[v] {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -396,7 +326,7 @@ type seg struct {
 // checkCell type-checks a cell the way GoNB builds it, against the declarations memorized so
 // far, and walks its syntax for uses, I/O and smells.
 func (a *analyzer) checkCell(i int, cg *cellGo) {
-	if a.checkWith(i, cg, a.memory, a.imports) {
+	if a.checkWith(i, cg, &a.memory, a.imports) {
 		return
 	}
 	// The memory does not combine with this cell (rare: a comment left open, clashing
@@ -404,7 +334,7 @@ func (a *analyzer) checkCell(i int, cg *cellGo) {
 	a.checkWith(i, cg, nil, nil)
 }
 
-func (a *analyzer) checkWith(i int, cg *cellGo, memory []*unit, imports map[string]string) bool {
+func (a *analyzer) checkWith(i int, cg *cellGo, memory *gonbmem.Memory[*unit], imports map[string]string) bool {
 	var sb strings.Builder
 	sb.WriteString("package p\n")
 	line := 2
@@ -442,13 +372,7 @@ func (a *analyzer) checkWith(i int, cg *cellGo, memory []*unit, imports map[stri
 	if err != nil {
 		return false
 	}
-	info := &types.Info{
-		Uses:  map[*ast.Ident]types.Object{},
-		Defs:  map[*ast.Ident]types.Object{},
-		Types: map[ast.Expr]types.TypeAndValue{},
-	}
-	conf := types.Config{Importer: gonbmem.StubImporter{}, Error: func(error) {}}
-	pkg, _ := conf.Check("p", fset, []*ast.File{f}, info)
+	pkg, info := gonbmem.Check(fset, "p", []*ast.File{f}, nil)
 	w := &walker{a: a, cell: i, info: info, pkg: pkg, tf: fset.File(f.Pos()), segs: segs,
 		uses: map[string]Use{}, pkgs: map[string]bool{}}
 	for _, d := range f.Decls {

@@ -14,6 +14,7 @@ import (
 	"github.com/decant-go/decant/extract"
 	"github.com/decant-go/decant/extract/pipeline"
 	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/internal/recognize"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/refactor"
 )
@@ -115,7 +116,7 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	var oerr *pipeline.OutputsError
 	switch {
 	case errors.As(err, &verr):
-		fmt.Fprintf(env.Stderr, "%v\n", err)
+		fmt.Fprintf(env.Stderr, "%s\n", recognize.Mask(err.Error()))
 		fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or pass --no-verify to commit anyway\n")
 		return silentError(ExitProblem)
 	case errors.As(err, &oerr):

@@ -270,7 +270,7 @@ func TestMagicsNeverReachGoNB(t *testing.T) {
 		t.Errorf("version: %s %+v", r.Status, r.Outputs)
 	}
 	r = h.exec("%decant help")
-	if text := dataText(r.Outputs[0], "text/plain"); !strings.Contains(text, "%decant plan") || !strings.Contains(text, "%decant extract") {
+	if text := dataText(r.Outputs[0], "text/plain"); !strings.Contains(text, "%decant version") || !strings.Contains(text, "%decant extract") {
 		t.Errorf("help: %q", text)
 	}
 	r = h.exec("// extract it\n%decant extract --no-verify 'a b'")
@@ -281,8 +281,6 @@ func TestMagicsNeverReachGoNB(t *testing.T) {
 		"%decant nope":         "unknown command",
 		"%decant boom":         "kaboom",
 		"%decant version\nx++": "cell of its own",
-		"%decant plan --notebook /nonexistent.ipynb": "no such file",
-		"%decant plan --bogus":                       "unknown flag",
 	} {
 		r := h.exec(code)
 		if r.Status != "error" || countType(r.Outputs, "error") != 1 || !strings.Contains(strings.Join(r.Error.Traceback, "\n"), want) {
@@ -297,29 +295,6 @@ func TestMagicsNeverReachGoNB(t *testing.T) {
 	// The kernel still works after all that.
 	if r := h.exec("still here"); r.Status != "ok" {
 		t.Errorf("after magics: %s", r.Status)
-	}
-}
-
-func TestPlanMagicOnTheDemo(t *testing.T) {
-	h := newHarness(t, echo, Options{Dir: "../../testdata/demo"})
-	r := h.exec("%decant plan")
-	if r.Status != "ok" {
-		t.Fatalf("plan: %s %+v", r.Status, r.Error)
-	}
-	text := dataText(r.Outputs[0], "text/plain")
-	html := dataText(r.Outputs[0], "text/html")
-	for _, want := range []string{"cells:", "files:", "duplicates:"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("plan text lacks %q:\n%s", want, text)
-		}
-	}
-	if !strings.Contains(html, "<table>") || !strings.Contains(html, "pipeline.go") {
-		t.Errorf("plan HTML:\n%s", html)
-	}
-	for _, code := range []string{"%decant doc", "%decant dupes"} {
-		if r := h.exec(code); r.Status != "ok" || r.Outputs[0].Type != "execute_result" {
-			t.Errorf("%s: %s %+v", code, r.Status, r.Error)
-		}
 	}
 }
 

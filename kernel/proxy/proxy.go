@@ -103,6 +103,10 @@ type Server struct {
 	hist       History
 	kernelInfo map[string]json.RawMessage
 	stop       bool
+	// The cells sent to the current GoNB, for mapping its cell counts and
+	// locating its errors.
+	sent      []sentCell
+	gonbCount int
 }
 
 type eventKind int
@@ -145,7 +149,8 @@ type execution struct {
 
 	reply, idle *wire.Message // held backend messages (forwarded cells)
 	hold        stderrHold
-	errDisplays []*wire.Message
+	report      []reportItem   // GoNB's error report for this cell, parsed
+	errorSent   map[string]any // the error content published for this cell
 }
 
 func (x *execution) id() string { return x.req.Header.MsgID }
@@ -527,22 +532,39 @@ func (s *Server) execIOPub(x *execution, m *wire.Message) {
 			Name string `json:"name"`
 			Text string `json:"text"`
 		}
-		if m.DecodeContent(&st) == nil && st.Name == "stderr" {
-			pass := x.hold.feed(st.Text)
-			if pass == "" {
-				return
+		if m.DecodeContent(&st) == nil {
+			text := mapCellRefs(st.Text, s.sent)
+			if st.Name == "stderr" {
+				text = x.hold.feed(text)
+				if text == "" {
+					return
+				}
 			}
-			if pass != st.Text {
-				m.Content = setFields(m.Content, map[string]any{"text": pass})
+			if text != st.Text {
+				m.Content = setFields(m.Content, map[string]any{"text": text})
 			}
 		}
 	case "display_data":
-		if isGoNBErrorDisplay(m.Content) {
-			x.errDisplays = append(x.errDisplays, m)
-			return
+		if report, ok := gonbErrorReport(m.Content); ok {
+			if items, ok := parseErrorReport(report); ok {
+				for i := range items {
+					locate(&items[i], s.sent)
+				}
+				x.report = items
+				m.Content = setHTML(m.Content, annotateReport(report, items, s.sent))
+			}
 		}
 	case "error":
-		x.errDisplays = nil
+		if x.report != nil {
+			var e struct {
+				EName  string `json:"ename"`
+				EValue string `json:"evalue"`
+			}
+			_ = m.DecodeContent(&e)
+			x.errorSent = compileErrorContent(x.report, e.EName, e.EValue)
+			delete(x.errorSent, "status")
+			m.Content = setFields(m.Content, x.errorSent)
+		}
 	}
 	s.publishMsg(m)
 }
@@ -571,11 +593,13 @@ func (s *Server) maybeFinish(x *execution) {
 	if release != "" {
 		s.publish(x.req, "stream", map[string]string{"name": "stderr", "text": release})
 	}
-	for _, d := range x.errDisplays {
-		s.publishMsg(d)
-	}
 	fields := map[string]any{"execution_count": x.count}
 	status := rep.Status
+	if status == "error" && x.errorSent != nil {
+		for k, v := range x.errorSent {
+			fields[k] = v
+		}
+	}
 	if info != nil && status == "ok" {
 		status = "error"
 		s.publish(x.req, "error", errorContent(info.EName, info.EValue, info.Traceback))
@@ -641,6 +665,12 @@ func (s *Server) start(x *execution) {
 	}
 	x.forwarded = true
 	s.active = x
+	gonb := 0
+	if c.StoreHistory {
+		s.gonbCount++
+		gonb = s.gonbCount
+	}
+	s.sent = append(s.sent, sentCell{gonb: gonb, count: x.count, code: c.Code})
 	s.be.send(wire.Shell, x.req)
 }
 
@@ -878,6 +908,7 @@ func (s *Server) startBackend() {
 		return
 	}
 	s.be, s.beErr = conn, nil
+	s.sent, s.gonbCount = nil, 0
 	if ki, err := b.KernelInfo(ctx); err == nil {
 		var m map[string]json.RawMessage
 		if json.Unmarshal(ki, &m) == nil {

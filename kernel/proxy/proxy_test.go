@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"strings"
@@ -237,20 +238,31 @@ func TestPanicBecomesOneError(t *testing.T) {
 
 const gonbErrorHTML = `<style>.gonb-err-location {}</style><span class="gonb-err-location">main.go:3:1</span><div class="gonb-err-context">x</div>`
 
-func TestCompileErrorReportDropped(t *testing.T) {
+// GoNB's HTML report is kept; the error it follows is rebuilt from it,
+// with the compiler's message at the notebook's cell and line.
+func TestCompileErrorCarriesTheCompilerMessage(t *testing.T) {
+	report := readReports(t)["main"]
 	h := newHarness(t, func(c *kerneltest.Call) {
-		c.Display(map[string]any{"text/html": gonbErrorHTML}, "")
-		if c.Code == "compile" {
-			c.Fail("ERROR", "undefined: x", "main.go:3: undefined: x")
+		if strings.Contains(c.Code, "undefinedThing") {
+			c.Display(map[string]any{"text/html": strings.ReplaceAll(report.HTML, "Cell[3]", fmt.Sprintf("Cell[%d]", c.ExecutionCount))}, "")
+			c.Fail("ERROR", report.EValue, report.EValue)
 		}
 	}, Options{})
-	r := h.exec("compile")
-	if r.Status != "error" || len(r.Outputs) != 1 || r.Outputs[0].Type != "error" {
-		t.Errorf("compile error: status %s outputs %+v", r.Status, r.Outputs)
+	h.exec("%decant version") // the kernel's count runs ahead of GoNB's
+	h.exec("x := 1")
+	r := h.exec(report.Code)
+	if r.Status != "error" || len(r.Outputs) != 2 || r.Outputs[0].Type != "display_data" || r.Outputs[1].Type != "error" {
+		t.Fatalf("compile error: status %s outputs %+v", r.Status, r.Outputs)
 	}
-	// Without an error after it, the report is an ordinary display.
+	if r.ExecutionCount != 3 || r.Error.EName != "CompileError" || r.Error.EValue != "Cell [3], line 2: declared and not used: y (and 2 more)" {
+		t.Errorf("count %d error %+v", r.ExecutionCount, r.Error)
+	}
+	if html := dataText(r.Outputs[0], "text/html"); !strings.Contains(html, "Cell[3]: Line 4") {
+		t.Errorf("the HTML report keeps GoNB's count:\n%s", html)
+	}
+	// Without an error after it, a report is an ordinary display.
 	r = h.exec("display only")
-	if r.Status != "ok" || len(r.Outputs) != 1 || r.Outputs[0].Type != "display_data" {
+	if r.Status != "ok" || len(r.Outputs) != 0 {
 		t.Errorf("display only: status %s outputs %+v", r.Status, r.Outputs)
 	}
 }

@@ -42,6 +42,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzTargets -fuzztime 30s ./service/loadtest
 	$(GO) test -run '^$$' -fuzz FuzzParseBaseline -fuzztime 30s ./service/loadtest
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 30s ./service/score
+	$(GO) test -run '^$$' -fuzz FuzzWrite -fuzztime 30s ./internal/safefile
+	$(GO) test -run '^$$' -fuzz FuzzReadFile -fuzztime 30s ./internal/safefile
 
 # The demo's /v1/probabilities served three ways under the same load, side by side: the
 # extracted server, a hand-written net/http server, Flask + gunicorn. Needs Debian's wrk,

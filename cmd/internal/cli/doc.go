@@ -15,6 +15,7 @@ import (
 	"github.com/decant-go/decant/extract/notes"
 	"github.com/decant-go/decant/extract/notes/live"
 	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/notebooks"
 )
 
@@ -166,27 +167,8 @@ func emitNotes(n *notes.Notes, jsonOut bool, out string, env Env) error {
 }
 
 func writeAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
+	if err := safefile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("writing notes: %w", err)
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing notes to %s: %w", path, err)
 	}
 	return nil
 }

@@ -345,4 +345,3 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
-

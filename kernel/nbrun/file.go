@@ -104,7 +104,7 @@ func runFile(ctx context.Context, n int, job Job, cfg Config) *Result {
 		r.Err = err
 		return r
 	}
-	nb, err := notebooks.ParseFile(job.Input)
+	nb, err := notebooks.ParseFileContext(ctx, job.Input)
 	if err != nil {
 		return fail(err)
 	}

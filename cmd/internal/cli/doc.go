@@ -60,12 +60,15 @@ func runDoc(ctx context.Context, args []string, env Env) error {
 		return usagef("--dry-run goes with --write")
 	}
 	path := resolve(env, fs.Arg(0))
-	nb, n, err := readNotes(path)
+	if err := notOutputOf(path, o.out, env); err != nil {
+		return err
+	}
+	nb, n, stamp, err := readNotes(ctx, path)
 	if err != nil {
 		return err
 	}
 	if o.write {
-		if n, err = docWrite(path, nb, n, o.dryRun, env); err != nil {
+		if n, err = docWrite(ctx, path, nb, n, stamp, o.dryRun, env); err != nil {
 			return err
 		}
 	}
@@ -95,26 +98,38 @@ func resolveOut(env Env, out string) string {
 	return resolve(env, out)
 }
 
-// readNotes reads a notebook file and analyzes it.
-func readNotes(path string) (*notebooks.Notebook, *notes.Notes, error) {
-	raw, err := os.ReadFile(path)
+// notOutputOf refuses an -o that names the notebook itself: the notes would replace it.
+func notOutputOf(notebook, out string, env Env) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	if safefile.Same(notebook, resolveOut(env, out)) {
+		return usagef("-o %s is the notebook itself; refusing to replace it with its notes", out)
+	}
+	return nil
+}
+
+// readNotes reads a notebook file and analyzes it. The stamp says what was read, so a write
+// back can refuse to replace another writer's later edit.
+func readNotes(ctx context.Context, path string) (*notebooks.Notebook, *notes.Notes, safefile.Stamp, error) {
+	raw, stamp, err := safefile.ReadFile(ctx, path, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading notebook: %w", err)
+		return nil, nil, stamp, fmt.Errorf("reading notebook: %w", err)
 	}
 	nb, err := notebooks.Parse(path, raw)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, stamp, err
 	}
 	n, err := notes.Analyze(nb, raw)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, stamp, err
 	}
-	return nb, n, nil
+	return nb, n, stamp, nil
 }
 
 // docWrite annotates the notebook and writes it back atomically, or prints the diff. It
 // returns the notes of the result.
-func docWrite(path string, nb *notebooks.Notebook, n *notes.Notes, dryRun bool, env Env) (*notes.Notes, error) {
+func docWrite(ctx context.Context, path string, nb *notebooks.Notebook, n *notes.Notes, stamp safefile.Stamp, dryRun bool, env Env) (*notes.Notes, error) {
 	before := map[*notebooks.Cell]string{}
 	for _, c := range nb.Cells {
 		before[c] = c.Source
@@ -139,11 +154,14 @@ func docWrite(path string, nb *notebooks.Notebook, n *notes.Notes, dryRun bool, 
 		fmt.Fprintf(env.Stderr, "--dry-run: %s not written (%d cells would change)\n", name, len(changed))
 		return n, nil
 	}
-	if err := notebooks.WriteFile(path, nb); err != nil {
+	if err := notebooks.WriteFileExpect(path, nb, &stamp); err != nil {
+		if errors.Is(err, safefile.ErrModified) {
+			return nil, fmt.Errorf("%s changed while its notes were made (an editor's autosave?); nothing was written, run decant doc --write again: %w", name, err)
+		}
 		return nil, err
 	}
 	fmt.Fprintf(env.Stderr, "annotated %s: %d cells changed (%v)\n", name, len(changed), changed)
-	_, n2, err := readNotes(path)
+	_, n2, _, err := readNotes(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("re-reading the annotated notebook: %w", err)
 	}
@@ -154,10 +172,11 @@ func docWrite(path string, nb *notebooks.Notebook, n *notes.Notes, dryRun bool, 
 func emitNotes(n *notes.Notes, jsonOut bool, out string, env Env) error {
 	data := n.Markdown()
 	if jsonOut {
-		var err error
-		if data, err = n.JSON(); err != nil {
+		js, err := n.JSON()
+		if err != nil {
 			return err
 		}
+		data = versionedJSON("notes", js)
 	}
 	if out == "" {
 		_, err := env.Stdout.Write(data)
@@ -196,6 +215,9 @@ func runWatch(ctx context.Context, args []string, env Env) error {
 	path := resolve(env, fs.Arg(0))
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("reading notebook: %w", err)
+	}
+	if err := notOutputOf(path, o.out, env); err != nil {
+		return err
 	}
 	out := resolveOut(env, o.out)
 	fmt.Fprintf(env.Stderr, "watching %s (Ctrl-C to stop)\n", fs.Arg(0))

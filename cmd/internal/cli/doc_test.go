@@ -21,7 +21,7 @@ func runDocCmd(t *testing.T, name string, args ...string) (code int, stdout, std
 	env := Env{Stdout: &out, Stderr: &errb, Now: func() time.Time { return time.Unix(0, 0) }}
 	for _, c := range docCommands() {
 		if c.name == name {
-			return exit(c.run(context.Background(), args, env), env, "decant "+name), out.String(), errb.String()
+			return runCommand(context.Background(), c.run, args, env, "decant "+name), out.String(), errb.String()
 		}
 	}
 	t.Fatalf("no command %s", name)

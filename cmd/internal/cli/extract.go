@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -173,17 +174,19 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		return err
 	}
 
-	if !o.quiet || o.dryRun {
-		if o.refactorReport != nil && !o.jsonOut {
+	// Under --json, standard output is one document: the plan and the result, printed at the end.
+	var doc *extractJSON
+	if o.jsonOut {
+		js, err := plan.JSON()
+		if err != nil {
+			return err
+		}
+		doc = &extractJSON{Plan: js, Repo: o.repo, Branch: o.branch}
+	} else if !o.quiet || o.dryRun {
+		if o.refactorReport != nil {
 			defer o.refactorReport.WriteText(env.Stdout)
 		}
-		if o.jsonOut {
-			js, err := plan.JSON()
-			if err != nil {
-				return err
-			}
-			env.Stdout.Write(js)
-		} else if err := plan.WriteReport(env.Stdout); err != nil {
+		if err := plan.WriteReport(env.Stdout); err != nil {
 			return err
 		}
 	}
@@ -191,6 +194,10 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		diff, err := dryRunDiff(repoDir, o.branch, out.Files)
 		if err != nil {
 			return err
+		}
+		if doc != nil {
+			doc.DryRun, doc.Diff, doc.UpToDate = true, diff, diff == ""
+			return doc.write(env)
 		}
 		if diff == "" {
 			fmt.Fprintf(env.Stdout, "\n%s is up to date with the notebook\n", o.branch)
@@ -233,6 +240,13 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		if err := handOff(repo, res.Commit); err != nil {
 			return err
 		}
+	}
+	if doc != nil {
+		doc.Commit, doc.UpToDate, doc.Created = res.Commit, res.UpToDate, created
+		for _, c := range res.Changed {
+			doc.Changed = append(doc.Changed, changeJSON{Path: c.Path, Kind: c.Kind})
+		}
+		return doc.write(env)
 	}
 	switch {
 	case res.UpToDate:
@@ -345,8 +359,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		_, err = env.Stdout.Write(js)
-		return err
+		return writeJSON(env, "plan", js)
 	}
 	return plan.WriteReport(env.Stdout)
 }
@@ -435,4 +448,30 @@ func reportOutputs(o *extractOptions, plan *extract.Plan, out *extract.Output, s
 		return extract.WriteDir(stage, changed, nil)
 	}
 	return nil
+}
+
+// extractJSON is extract's --json document.
+type extractJSON struct {
+	Plan     json.RawMessage `json:"plan"`
+	Repo     string          `json:"repo"`
+	Branch   string          `json:"branch"`
+	DryRun   bool            `json:"dry_run,omitempty"`
+	Diff     string          `json:"diff,omitempty"`
+	Commit   string          `json:"commit,omitempty"`
+	UpToDate bool            `json:"up_to_date"`
+	Created  bool            `json:"created_repository,omitempty"`
+	Changed  []changeJSON    `json:"changed,omitempty"`
+}
+
+type changeJSON struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+}
+
+func (d *extractJSON) write(env Env) error {
+	js, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeJSON(env, "extract", js)
 }

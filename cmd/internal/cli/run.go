@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/kernel/nbrun"
 )
 
@@ -107,6 +107,9 @@ func (o *runOptions) jobsFor(args []string, env Env) ([]nbrun.Job, error) {
 			j.Output = in
 		case o.output != "":
 			j.Output = resolve(env, o.output)
+			if safefile.Same(in, j.Output) {
+				return nil, usagef("-o %s is the notebook being run; use --inplace to replace it", o.output)
+			}
 		}
 		jobs = append(jobs, j)
 	}
@@ -135,7 +138,7 @@ func runNotebooks(ctx context.Context, o *runOptions, jobs []nbrun.Job, env Env)
 		defer f.Close()
 		cfg.KernelLog = f
 	}
-	if o.progress == "always" || (o.progress == "auto" && isTerminal(env.Stderr)) {
+	if o.progress == "always" || (o.progress == "auto" && progressAllowed(env.Stderr, env)) {
 		names := make([]string, len(jobs))
 		for i, j := range jobs {
 			names[i] = j.Input
@@ -218,16 +221,6 @@ func relTo(env Env, p string) string {
 		return rel
 	}
 	return p
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 type kernelSetupOptions struct {

@@ -145,6 +145,7 @@ func runNotebooks(ctx context.Context, o *runOptions, jobs []nbrun.Job, env Env)
 		}
 		width, _ := strconv.Atoi(env.getenv("COLUMNS"))
 		bar := nbrun.NewBar(env.Stderr, names, min(max(width, 0), 80))
+		bar.SetPlain(plainOutput(env))
 		cfg.Progress = bar.Update
 		cfg.Finished = func(job int, _ *nbrun.Result) { bar.Finish(job) }
 		results := nbrun.RunFiles(ctx, jobs, cfg)

@@ -15,6 +15,7 @@ import (
 	"github.com/decant-go/decant/extract/notes"
 	"github.com/decant-go/decant/extract/notes/live"
 	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/internal/loopback"
 	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/notebooks"
 )
@@ -283,7 +284,10 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ls := live.NewServer(path, live.WatchOptions{})
-	srv := &http.Server{Handler: ls, ReadHeaderTimeout: 10 * time.Second}
+	// Answer only requests addressed to the loopback address itself: a page elsewhere that
+	// rebinds its own name to 127.0.0.1 must not read the notes.
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	srv := &http.Server{Handler: loopback.Guard(ls, port), ReadHeaderTimeout: 10 * time.Second}
 	srv.RegisterOnShutdown(ls.Close)
 	watchDone := make(chan struct{})
 	go func() {

@@ -32,6 +32,10 @@ type Options struct {
 	Progress func(Progress)
 	// Now is the clock for timing metadata; nil means time.Now.
 	Now func() time.Time
+	// MaxStreamBytes bounds the text kept of each stream output (see
+	// kernel.ExecOptions.MaxStreamBytes): 0 is kernel.DefaultMaxStreamBytes,
+	// negative keeps everything.
+	MaxStreamBytes int
 }
 
 // Progress describes where a run is.
@@ -137,7 +141,7 @@ func Run(ctx context.Context, nb *notebooks.Notebook, ex Executor, opts Options)
 		if opts.Progress != nil {
 			opts.Progress(p)
 		}
-		res, err := ex.Execute(ctx, c.Source, kernel.ExecOptions{Timeout: opts.Timeout})
+		res, err := ex.Execute(ctx, c.Source, kernel.ExecOptions{Timeout: opts.Timeout, MaxStreamBytes: opts.MaxStreamBytes})
 		end := now()
 		rep.Executed++
 		if res == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/decant-go/decant/internal/safefile"
+	"github.com/decant-go/decant/kernel"
 	"github.com/decant-go/decant/kernel/nbrun"
 )
 
@@ -33,6 +34,7 @@ type runOptions struct {
 	quiet       bool
 	progress    string // auto, always, never
 	debugInfo   bool
+	maxOutput   int
 
 	// configure adjusts the run's configuration; tests use it to put a
 	// fake kernel in.
@@ -51,6 +53,7 @@ func bindRunFlags(o *runOptions, env Env) *pflag.FlagSet {
 	fs.StringVar(&o.kernelLog, "kernel-log", "", "append the kernels' own logs to this file")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only failures")
 	fs.StringVar(&o.progress, "progress", "auto", "progress line on stderr: auto (when it is a terminal), always or never")
+	fs.IntVar(&o.maxOutput, "max-output", kernel.DefaultMaxStreamBytes, "bytes of each cell's stdout or stderr kept in the notebook: the first and last half, with a note of what was left out (-1: keep all)")
 	fs.BoolVar(&o.debugInfo, "debug-info", false, "let GoNB build cells with debug information (slower; by default GOFLAGS gets -ldflags=-s -gcflags=-dwarf=false)")
 	return fs
 }
@@ -81,6 +84,9 @@ func (o *runOptions) jobsFor(args []string, env Env) ([]nbrun.Job, error) {
 	}
 	if o.jobs < 1 {
 		return nil, usagef("--jobs must be at least 1")
+	}
+	if o.maxOutput == 0 || o.maxOutput < -1 {
+		return nil, usagef("--max-output must be positive, or -1 to keep all output")
 	}
 	if o.timeout < 0 {
 		return nil, usagef("--timeout must not be negative")
@@ -118,7 +124,7 @@ func (o *runOptions) jobsFor(args []string, env Env) ([]nbrun.Job, error) {
 
 func runNotebooks(ctx context.Context, o *runOptions, jobs []nbrun.Job, env Env) error {
 	cfg := nbrun.Config{
-		Options: nbrun.Options{Timeout: o.timeout, AllowErrors: o.allowErrors, Now: env.Now},
+		Options: nbrun.Options{Timeout: o.timeout, AllowErrors: o.allowErrors, Now: env.Now, MaxStreamBytes: o.maxOutput},
 		Jobs:    o.jobs,
 		Finder:  nbrun.SpecFinder{Name: o.kernel},
 

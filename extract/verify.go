@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // This file is the edge of the package: it writes the rendered files to a directory and runs the
@@ -35,12 +37,8 @@ func WriteDir(dir string, files map[string][]byte, exec map[string]bool) error {
 		if exec[n] {
 			mode = 0o755
 		}
-		tmp := p + ".decant-tmp"
-		if err := os.WriteFile(tmp, files[n], mode); err != nil {
-			return fmt.Errorf("writing %s: %w", n, err)
-		}
-		if err := os.Rename(tmp, p); err != nil {
-			os.Remove(tmp)
+		// Generated files: the mode is the generator's, not what a previous run left.
+		if err := safefile.Write(p, files[n], safefile.Options{Perm: mode, ForcePerm: true}); err != nil {
 			return fmt.Errorf("writing %s: %w", n, err)
 		}
 	}

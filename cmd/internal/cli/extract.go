@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -129,8 +130,25 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 			fmt.Fprintf(env.Stderr, "skipped %s: %s\n", s.Stage, s.Reason)
 		}
 	}
+	// Under --json, standard output is one document: the plan and the result.
+	if o.jsonOut {
+		js, err := res.Report().JSON()
+		if err != nil {
+			return err
+		}
+		doc := &extractJSON{Plan: js, Repo: res.Repo, Branch: res.Branch, DryRun: o.dryRun}
+		if o.dryRun {
+			doc.Diff, doc.UpToDate = res.Diff, res.Diff == ""
+		} else {
+			doc.Commit, doc.UpToDate, doc.Created = res.Commit.Commit, res.Commit.UpToDate, res.Created
+			for _, c := range res.Commit.Changed {
+				doc.Changed = append(doc.Changed, changeJSON{Path: c.Path, Kind: c.Kind})
+			}
+		}
+		return doc.write(env)
+	}
 	if !o.quiet || o.dryRun {
-		if err := writeExtractReport(env.Stdout, o.jsonOut, res.Report()); err != nil {
+		if err := res.Report().WriteReport(env.Stdout); err != nil {
 			return err
 		}
 	}
@@ -156,18 +174,6 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		}
 	}
 	return nil
-}
-
-func writeExtractReport(w io.Writer, jsonOut bool, plan *extract.Plan) error {
-	if !jsonOut {
-		return plan.WriteReport(w)
-	}
-	js, err := plan.JSON()
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(js)
-	return err
 }
 
 // writeOutputChecks prints --verify-outputs' table: each %% cell's step against the
@@ -245,8 +251,33 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		_, err = env.Stdout.Write(js)
-		return err
+		return writeJSON(env, "plan", js)
 	}
 	return plan.WriteReport(env.Stdout)
+}
+
+// extractJSON is extract's --json document.
+type extractJSON struct {
+	Plan     json.RawMessage `json:"plan"`
+	Repo     string          `json:"repo"`
+	Branch   string          `json:"branch"`
+	DryRun   bool            `json:"dry_run,omitempty"`
+	Diff     string          `json:"diff,omitempty"`
+	Commit   string          `json:"commit,omitempty"`
+	UpToDate bool            `json:"up_to_date"`
+	Created  bool            `json:"created_repository,omitempty"`
+	Changed  []changeJSON    `json:"changed,omitempty"`
+}
+
+type changeJSON struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+}
+
+func (d *extractJSON) write(env Env) error {
+	js, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeJSON(env, "extract", js)
 }

@@ -36,6 +36,8 @@ type extractOptions struct {
 	quiet       bool
 	outputs     bool
 	refactor    string
+	pins        []string
+	replaces    []string
 
 	refactorReport interface{ WriteText(io.Writer) error }
 }
@@ -61,6 +63,8 @@ func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the result line")
 	fs.StringVar(&o.refactor, "refactor", "all", "refactorings to run on the result: all, none, or a list of unify,sql,hoist,config,modernize")
 	fs.BoolVar(&o.outputs, "verify-outputs", false, "run the extracted pipeline and compare what each %% cell prints with the notebook's saved outputs")
+	fs.StringArrayVar(&o.pins, "pin", nil, "require module@version, over the notebook's and the enclosing module's choice (repeatable)")
+	fs.StringArrayVar(&o.replaces, "replace", nil, "old=dir verifies against a local checkout of module old (the committed go.mod still requires a published version); old=module@version pins it (repeatable)")
 	return fs
 }
 
@@ -100,6 +104,11 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	if err != nil {
 		return err
 	}
+	mc, err := extract.DiscoverModules(resolve(env, nbPath), plan, extract.ModuleOptions{Pins: o.pins, Replaces: o.replaces})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	plan.UseModules(mc)
 	out, err := plan.Render()
 	if err != nil {
 		return err
@@ -122,13 +131,8 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		return err
 	}
 	vopts := extract.VerifyOptions{Short: o.short}
-	gomod, gosum, err := extract.Tidy(ctx, stage, vopts)
-	if err != nil {
-		return plan.ExplainTidy(err)
-	}
-	out.Files["go.mod"] = gomod
-	if len(gosum) > 0 {
-		out.Files["go.sum"] = gosum
+	if err := resolveModules(ctx, o, mc, stage, plan, out, vopts); err != nil {
+		return err
 	}
 	// Compare each %% cell's step with the notebook's saved output. With --verify-outputs a
 	// difference is fatal; otherwise the cell leaves the golden test, and the report says so.
@@ -433,6 +437,34 @@ func reportOutputs(o *extractOptions, plan *extract.Plan, out *extract.Output, s
 			return err
 		}
 		return extract.WriteDir(stage, changed, nil)
+	}
+	return nil
+}
+
+// resolveModules resolves the service's modules the way the notebook's author had them (see
+// extract.DiscoverModules) and writes go.mod and go.sum into out. A dry run without
+// verification does not run go mod tidy: go.mod comes from the module context alone.
+func resolveModules(ctx context.Context, o *extractOptions, mc *extract.ModuleContext, stage string, plan *extract.Plan, out *extract.Output, vopts extract.VerifyOptions) error {
+	verifyMod, commitMod, notes, err := mc.GoMods(out.Files["go.mod"], out.Imports())
+	if err != nil {
+		return err
+	}
+	plan.Decisions = append(plan.Decisions, mc.Notes...)
+	plan.Decisions = append(plan.Decisions, notes...)
+	if o.dryRun && o.noVerify {
+		out.Files["go.mod"] = commitMod
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(stage, "go.mod"), verifyMod, 0o644); err != nil {
+		return fmt.Errorf("writing the staged go.mod: %w", err)
+	}
+	gomod, gosum, err := extract.Tidy(ctx, stage, vopts)
+	if err != nil {
+		return plan.ExplainResolve(err, mc)
+	}
+	out.Files["go.mod"] = extract.WithoutLocal(gomod, mc)
+	if len(gosum) > 0 {
+		out.Files["go.sum"] = gosum
 	}
 	return nil
 }

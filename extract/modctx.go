@@ -237,6 +237,9 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 		case len(f) >= 3 && f[0] == "go" && f[1] == "get":
 			for _, a := range f[2:] {
 				if m, v, ok := strings.Cut(a, "@"); ok && !strings.HasPrefix(a, "-") {
+					if pv := mc.pseudoFor(m, v); pv != "" {
+						v = pv
+					}
 					mc.require(m, v, fmt.Sprintf("!*go get in cell %d, line %d", cell, line))
 				}
 			}
@@ -392,10 +395,37 @@ func (mc *ModuleContext) pinFor(m string) (string, string) {
 // service's non-standard imports. Only modules that provide an import are required: go mod
 // tidy adds the rest at the versions those modules ask for.
 func (mc *ModuleContext) GoMods(gomod []byte, imports []string) (verify, commit []byte, notes []Decision, err error) {
+	// Versions as the notebook wrote them (a commit hash from !*go get m@hash) are kept as
+	// written, for go mod tidy to turn into pseudo-versions; modfile accepts only semver.
+	gomod, rawReqs := splitNonSemver(gomod)
 	f, err := modfile.Parse("go.mod", gomod, nil)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reading the rendered go.mod: %w", err)
 	}
+	var raw []byte
+	for _, r := range rawReqs {
+		if v := mc.Requires[r[0]]; semver.IsValid(v) {
+			if err := f.AddRequire(r[0], v); err != nil {
+				return nil, nil, nil, err
+			}
+			continue
+		}
+		if vs := mc.cachedVersions(r[0]); len(vs) > 0 && !strings.HasPrefix(mc.From[r[0]], "--pin") {
+			// A commit the module cache does not hold: the proxy may not serve it either (it
+			// refuses some modules' commits). Use the cached release and say so.
+			if err := f.AddRequire(r[0], vs[0]); err != nil {
+				return nil, nil, nil, err
+			}
+			mc.Requires[r[0]] = vs[0]
+			notes = append(notes, Decision{Cell: -1, Subject: "module " + r[0], Action: "warning",
+				Reason: fmt.Sprintf("the notebook asks for %s@%s, which is not in the module cache; required %s, the cached release, instead: pass --pin %s@%s to fetch that commit", r[0], r[1], vs[0], r[0], r[1])})
+			continue
+		}
+		raw = append(raw, fmt.Sprintf("require %s %s\n", r[0], r[1])...)
+	}
+	defer func() {
+		verify, commit = append(verify, raw...), append(commit, raw...)
+	}()
 	have := map[string]bool{}
 	for _, r := range f.Require {
 		have[r.Mod.Path] = true
@@ -792,4 +822,78 @@ func (p *Plan) firstUse(ip string) ([2]int, bool) {
 		}
 	}
 	return best, found
+}
+
+var requireLineRE = regexp.MustCompile(`^\s*(?:require\s+)?(\S+)\s+(\S+)\s*$`)
+
+// splitNonSemver takes the require lines whose version is not semantic (a branch or commit)
+// out of gomod and returns them as standalone require lines.
+func splitNonSemver(gomod []byte) (rest []byte, raw [][2]string) {
+	var keep []string
+	inBlock := false
+	for _, l := range strings.Split(string(gomod), "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "require ("):
+			inBlock = true
+		case inBlock && t == ")":
+			inBlock = false
+		case inBlock || strings.HasPrefix(t, "require "):
+			if m := requireLineRE.FindStringSubmatch(t); m != nil && !semver.IsValid(m[2]) {
+				raw = append(raw, [2]string{m[1], m[2]})
+				continue
+			}
+		}
+		keep = append(keep, l)
+	}
+	return []byte(strings.Join(keep, "\n")), raw
+}
+
+// pseudoFor finds the pseudo-version of module m at commit rev among the versions the
+// enclosing module requires and the module cache holds, or "".
+func (mc *ModuleContext) pseudoFor(m, rev string) string {
+	if semver.IsValid(rev) || len(rev) < 7 {
+		return ""
+	}
+	for _, v := range append([]string{mc.Requires[m]}, mc.cachedVersions(m)...) {
+		if !module.IsPseudoVersion(v) {
+			continue
+		}
+		if r, err := module.PseudoVersionRev(v); err == nil && (strings.HasPrefix(rev, r) || strings.HasPrefix(r, rev)) {
+			return v
+		}
+	}
+	return ""
+}
+
+// LocateDependencyProblems points problems met in a dependency's source (a library in the
+// module cache that does not build here, for example for want of a C library) at the cell and
+// line that imports the library.
+func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
+	if mc == nil {
+		return
+	}
+	for i, pr := range probs {
+		if pr.Cell >= 0 || !filepath.IsAbs(pr.File) {
+			continue
+		}
+		m, v, _, ok := inModCache(mc.modCache, filepath.Dir(pr.File))
+		if !ok {
+			continue
+		}
+		best, found := [2]int{}, false
+		for ip, at := range p.importAt {
+			if ip != m && !strings.HasPrefix(ip, m+"/") {
+				continue
+			}
+			if !found || at[0] < best[0] || at[0] == best[0] && at[1] < best[1] {
+				best, found = at, true
+			}
+		}
+		if !found {
+			continue
+		}
+		probs[i].Cell, probs[i].CellLine = best[0], best[1]
+		probs[i].Msg = fmt.Sprintf("the library %s@%s does not build on this machine: %s (install what it needs, or --pin another version of %s)", m, v, pr.Msg, m)
+	}
 }

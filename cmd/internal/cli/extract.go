@@ -165,6 +165,7 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	if !o.noVerify && !o.dryRun {
 		fmt.Fprintf(env.Stderr, "verifying the service (gofmt, go build, go vet, go test)...\n")
 		if probs := extract.Verify(ctx, stage, out, vopts); len(probs) > 0 {
+			plan.LocateDependencyProblems(probs, mc)
 			fmt.Fprintf(env.Stderr, "the extracted service does not pass its checks:\n")
 			for _, p := range probs {
 				fmt.Fprintf(env.Stderr, "  %s\n", p)

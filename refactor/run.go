@@ -23,6 +23,7 @@ import (
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/packages"
 
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/refactor/edit"
 )
 
@@ -416,22 +417,7 @@ func WriteFiles(dir string, files map[string][]byte) error {
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return fmt.Errorf("writing %s: %w", p, err)
 		}
-		mode := fs.FileMode(0o644)
-		if fi, err := os.Stat(full); err == nil {
-			mode = fi.Mode().Perm()
-		}
-		tmp, err := os.CreateTemp(filepath.Dir(full), ".decant-*")
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", p, err)
-		}
-		_, werr := tmp.Write(files[p])
-		cerr := tmp.Close()
-		if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), mode)); err != nil {
-			os.Remove(tmp.Name())
-			return fmt.Errorf("writing %s: %w", p, err)
-		}
-		if err := os.Rename(tmp.Name(), full); err != nil {
-			os.Remove(tmp.Name())
+		if err := safefile.WriteFile(full, files[p], 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w", p, err)
 		}
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,8 @@ type extractOptions struct {
 	quiet       bool
 	outputs     bool
 	refactor    string
+	pins        []string
+	replaces    []string
 }
 
 func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
@@ -58,6 +61,8 @@ func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the result line")
 	fs.StringVar(&o.refactor, "refactor", "all", "refactorings to run on the result: all, none, or a list of unify,sql,hoist,config,modernize")
 	fs.BoolVar(&o.outputs, "verify-outputs", false, "run the extracted pipeline and compare what each %% cell prints with the notebook's saved outputs")
+	fs.StringArrayVar(&o.pins, "pin", nil, "require module@version, over the notebook's and the enclosing module's choice (repeatable)")
+	fs.StringArrayVar(&o.replaces, "replace", nil, "old=dir verifies against a local checkout of module old (the committed go.mod still requires a published version); old=module@version pins it (repeatable)")
 	return fs
 }
 
@@ -96,7 +101,8 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	}
 	popts := pipeline.Options{Build: o.Options, Dir: env.Dir, Repo: o.repo, Branch: o.branch,
 		DryRun: o.dryRun, NoVerify: o.noVerify, Short: o.short, VerifyOutputs: o.outputs,
-		Refactor: passes, Force: o.force, Message: o.message}
+		Refactor: passes, Force: o.force, Message: o.message,
+		Modules: extract.ModuleOptions{Pins: o.pins, Replaces: o.replaces}}
 	if !o.quiet {
 		popts.Progress = env.Stderr
 	}
@@ -130,8 +136,25 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 			fmt.Fprintf(env.Stderr, "skipped %s: %s\n", s.Stage, s.Reason)
 		}
 	}
+	// Under --json, standard output is one document: the plan and the result.
+	if o.jsonOut {
+		js, err := res.Report().JSON()
+		if err != nil {
+			return err
+		}
+		doc := &extractJSON{Plan: js, Repo: res.Repo, Branch: res.Branch, DryRun: o.dryRun}
+		if o.dryRun {
+			doc.Diff, doc.UpToDate = res.Diff, res.Diff == ""
+		} else {
+			doc.Commit, doc.UpToDate, doc.Created = res.Commit.Commit, res.Commit.UpToDate, res.Created
+			for _, c := range res.Commit.Changed {
+				doc.Changed = append(doc.Changed, changeJSON{Path: c.Path, Kind: c.Kind})
+			}
+		}
+		return doc.write(env)
+	}
 	if !o.quiet || o.dryRun {
-		if err := writeExtractReport(env.Stdout, o.jsonOut, res.Report()); err != nil {
+		if err := res.Report().WriteReport(env.Stdout); err != nil {
 			return err
 		}
 	}
@@ -157,18 +180,6 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		}
 	}
 	return nil
-}
-
-func writeExtractReport(w io.Writer, jsonOut bool, plan *extract.Plan) error {
-	if !jsonOut {
-		return plan.WriteReport(w)
-	}
-	js, err := plan.JSON()
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(js)
-	return err
 }
 
 // writeOutputChecks prints --verify-outputs' table: each %% cell's step against the
@@ -246,8 +257,33 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		_, err = env.Stdout.Write(js)
-		return err
+		return writeJSON(env, "plan", js)
 	}
 	return plan.WriteReport(env.Stdout)
+}
+
+// extractJSON is extract's --json document.
+type extractJSON struct {
+	Plan     json.RawMessage `json:"plan"`
+	Repo     string          `json:"repo"`
+	Branch   string          `json:"branch"`
+	DryRun   bool            `json:"dry_run,omitempty"`
+	Diff     string          `json:"diff,omitempty"`
+	Commit   string          `json:"commit,omitempty"`
+	UpToDate bool            `json:"up_to_date"`
+	Created  bool            `json:"created_repository,omitempty"`
+	Changed  []changeJSON    `json:"changed,omitempty"`
+}
+
+type changeJSON struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+}
+
+func (d *extractJSON) write(env Env) error {
+	js, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeJSON(env, "extract", js)
 }

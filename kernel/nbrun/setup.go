@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // Versions Setup installs when no module with tool directives is at hand;
@@ -318,25 +320,7 @@ func copyFile(dst, src string) error {
 // writeAtomic writes data to a temporary file next to path and renames it
 // over path, so a running kernel's program is never half-written.
 func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(mode)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return safefile.Write(path, data, safefile.Options{Perm: mode, ForcePerm: true})
 }
 
 func exe(name string) string {

@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/decant-go/decant/extract"
-	"github.com/decant-go/decant/extract/notes"
 	"github.com/decant-go/decant/kernel/proxy"
 	"github.com/decant-go/decant/notebooks"
+	"github.com/decant-go/decant/notes"
 )
 
 // All returns the magics of this package by name. The map is new on every

@@ -927,6 +927,13 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 func (s *Server) interruptActive() {
 	x := s.active
 	switch {
+	case x == nil && len(s.queue) > 0 && (s.starting || s.pin.id != ""):
+		// The next cell waits for GoNB (its start, or the pin): it is
+		// the one the user sees running, so it ends without running.
+		q := s.queue[0]
+		s.queue = s.queue[1:]
+		s.beginLocal(q)
+		s.endLocal(q, nil, errInterrupted)
 	case x == nil:
 	case x.cancel != nil:
 		x.interrupted = true

@@ -136,3 +136,49 @@ func TestDocFIFONotebook(t *testing.T) {
 		t.Fatal("decant doc hangs on a FIFO")
 	}
 }
+
+// cancelOn is a writer that cancels a context when a line containing text is written.
+type cancelOn struct {
+	syncBuffer
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.text) {
+		c.cancel()
+	}
+	return c.syncBuffer.Write(p)
+}
+
+// Interrupting extract while it verifies is reported as an interrupt, not as failed checks,
+// and leaves no go-build directory behind.
+func TestExtractInterruptedWhileVerifying(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	nb := demoCopy(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errb := &cancelOn{text: "verifying the service", cancel: cancel}
+	env := Env{Stdout: &bytes.Buffer{}, Stderr: errb, Getenv: os.Getenv, Dir: filepath.Dir(nb)}
+	code := runCommand(ctx, runExtract, []string{"--refactor=none", "--repo", "svc", nb}, env, "decant extract")
+	if code == ExitOK {
+		t.Fatal("interrupted extract exited 0")
+	}
+	if s := errb.String(); strings.Contains(s, "does not pass its checks") || !strings.Contains(s, "interrupted") {
+		t.Fatalf("stderr: %s", s)
+	}
+	time.Sleep(100 * time.Millisecond)
+	ents, _ := os.ReadDir(tmp)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "go-build") || strings.HasPrefix(e.Name(), "decant-") {
+			t.Errorf("left behind in TMPDIR: %s", e.Name())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(nb), "svc")); err == nil {
+		t.Error("the repository was created by an interrupted extract")
+	}
+}

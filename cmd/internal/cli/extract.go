@@ -161,7 +161,12 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	// is verified on its own and kept only if the service still passes.
 	if !o.noVerify && !o.dryRun {
 		fmt.Fprintf(env.Stderr, "verifying the service (gofmt, go build, go vet, go test)...\n")
-		if probs := extract.Verify(ctx, stage, out, vopts); len(probs) > 0 {
+		probs := extract.Verify(ctx, stage, out, vopts)
+		if err := ctx.Err(); err != nil {
+			// The checks were stopped, not failed: say so, and commit nothing.
+			return fmt.Errorf("interrupted while verifying the service; nothing was committed: %w", err)
+		}
+		if len(probs) > 0 {
 			fmt.Fprintf(env.Stderr, "the extracted service does not pass its checks:\n")
 			for _, p := range probs {
 				fmt.Fprintf(env.Stderr, "  %s\n", p)

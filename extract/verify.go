@@ -348,14 +348,14 @@ func lastLines(s string, n int) string {
 // CheckReproducible runs the emitted reproducibility tests in dir and, for each lazy value
 // whose two computations differ, leaves its test out with a warning: the notebook computes it
 // from randomness or outside state, so the service serves a different value in each process.
-// It reports whether any test was dropped; the caller renders the tests again.
-func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) (bool, error) {
+// It returns a decision per dropped test; the caller renders the tests again when there are any.
+func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) ([]Decision, error) {
 	out, err := opts.run(ctx, dir, "test", "-count=1", "-run", "Reproducible$", "-v", "./"+plan.Slug)
 	text := string(out)
 	if err != nil && !strings.Contains(text, "--- FAIL: Test") {
-		return false, nil // a build failure: Verify reports it against the cells
+		return nil, nil // a build failure: Verify reports it against the cells
 	}
-	dropped := false
+	var dropped []Decision
 	for _, d := range plan.Decls {
 		if !d.Kept || d.lazyInit == "" || d.notReproducible != "" {
 			continue
@@ -364,9 +364,8 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 			continue
 		}
 		d.notReproducible = "two computations differ"
-		plan.Decisions = append(plan.Decisions, Decision{Cell: d.Cell, Line: d.Line, Subject: "var " + d.Key, Action: "warning",
+		dropped = append(dropped, Decision{Cell: d.Cell, Line: d.Line, Subject: "var " + d.Key, Action: "warning",
 			Reason: "computing it twice gives different values (randomness or outside state): each process of the service will hold a different value; no reproducibility test was emitted"})
-		dropped = true
 	}
 	return dropped, nil
 }

@@ -3,6 +3,7 @@ package refactor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -85,6 +86,9 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 			} else {
 				res.Dropped = append(res.Dropped, c)
 			}
+			if r.broken != nil {
+				return nil, r.broken
+			}
 		}
 	}
 	res.Files, res.Old = map[string][]byte{}, map[string][]byte{}
@@ -115,6 +119,10 @@ type runner struct {
 	accCreate map[string][]byte
 	// accImports and accDrops are the imports those changes add and may leave unused.
 	accImports, accDrops map[string][]string
+	// views caches loads of the module as it is (cur); a kept change clears it.
+	views map[loadKey]*view
+	// broken is set when the scratch copy could not be restored; the run stops with it.
+	broken error
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -196,25 +204,36 @@ func (r *runner) try(c *Change) bool {
 		r.logf("verifying: %s", c.Title)
 		if prob := r.verify(); prob != "" {
 			c.Problem = prob
-			r.restore(allPaths)
+			if err := r.restore(allPaths); err != nil {
+				r.broken = err
+			}
 			return false
 		}
 	}
 	r.cur = next
+	r.views = nil
 	r.acc = merged
 	maps.Copy(r.accCreate, c.create)
 	r.accImports, r.accDrops = imports, drops
 	return true
 }
 
-// restore puts the scratch copy back to the current state after a dropped change.
-func (r *runner) restore(paths []string) {
+// restore puts the scratch copy back to the current state after a dropped change. When it
+// fails, the scratch copy no longer matches r.cur and no later check can be trusted.
+func (r *runner) restore(paths []string) error {
+	var errs []error
 	for _, p := range paths {
 		if _, ok := r.cur[p]; !ok {
-			os.Remove(filepath.Join(r.scratch, filepath.FromSlash(p)))
+			if err := os.Remove(filepath.Join(r.scratch, filepath.FromSlash(p))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
 		}
 	}
-	_ = writeFiles(r.scratch, r.cur, paths)
+	errs = append(errs, writeFiles(r.scratch, r.cur, paths))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("restoring the scratch copy after a dropped change: %w", err)
+	}
+	return nil
 }
 
 // mergeLists returns a copy of a with the entries of b added, without duplicates.

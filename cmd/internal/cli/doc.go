@@ -12,12 +12,12 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/decant-go/decant/extract/notes"
-	"github.com/decant-go/decant/extract/notes/live"
-	"github.com/decant-go/decant/extract/publish"
 	"github.com/decant-go/decant/internal/loopback"
 	"github.com/decant-go/decant/internal/safefile"
+	"github.com/decant-go/decant/internal/udiff"
 	"github.com/decant-go/decant/notebooks"
+	"github.com/decant-go/decant/notes"
+	"github.com/decant-go/decant/notes/live"
 )
 
 // docCommands lists doc, watch and serve: reading notes, on demand, on every save, and live in
@@ -142,7 +142,7 @@ func docWrite(ctx context.Context, path string, nb *notebooks.Notebook, n *notes
 		return n, nil
 	}
 	if dryRun {
-		old, cur := publish.Files{}, publish.Files{}
+		old, cur := map[string][]byte{}, map[string][]byte{}
 		for _, i := range changed {
 			c := nb.Cells[i]
 			key := fmt.Sprintf("%s/cell-%03d.%s", name, i, map[bool]string{true: "go", false: "md"}[c.Type == "code"])
@@ -151,7 +151,7 @@ func docWrite(ctx context.Context, path string, nb *notebooks.Notebook, n *notes
 			}
 			cur[key] = []byte(c.Source + "\n")
 		}
-		fmt.Fprint(env.Stdout, publish.UnifiedDiff(old, cur))
+		fmt.Fprint(env.Stdout, udiff.Files(old, cur))
 		fmt.Fprintf(env.Stderr, "--dry-run: %s not written (%d cells would change)\n", name, len(changed))
 		return n, nil
 	}

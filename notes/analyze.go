@@ -8,6 +8,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,35 @@ type unit struct {
 	names []string
 	line  int    // cell line where text starts
 	text  string // from the declaration keyword (doc comments left out)
+
+	seq  int             // order of memorization
+	live bool            // in GoNB's memory now
+	refs map[string]bool // identifiers the text mentions; see identRefs
+}
+
+// identRefs returns the identifiers u's text mentions, scanned once.
+func (u *unit) identRefs() map[string]bool {
+	if u.refs == nil {
+		u.refs = identsOf(u.text)
+	}
+	return u.refs
+}
+
+// identsOf lists the identifiers of Go source text, without parsing it.
+func identsOf(src string) map[string]bool {
+	out := map[string]bool{}
+	fset := token.NewFileSet()
+	var s scanner.Scanner
+	s.Init(fset.AddFile("", -1, len(src)), []byte(src), nil, 0)
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			return out
+		}
+		if tok == token.IDENT {
+			out[lit] = true
+		}
+	}
 }
 
 type importSpec struct{ name, path string }
@@ -46,8 +76,13 @@ type analyzer struct {
 	cells []*cellGo
 	seqs  []*stmtSeq
 
+	// memory is GoNB's memory of declarations: every unit ever memorized, in order, with the
+	// live ones marked; byName and byRecv index them, so a cell is checked against the
+	// declarations it can reach instead of all of them (which made doc quadratic in cells).
 	memory  []*unit
-	imports map[string]string // path -> name, as memorized
+	byName  map[string][]*unit // declared name (or key) -> units
+	byRecv  map[string][]*unit // receiver type name -> method units
+	imports map[string]string  // path -> name, as memorized
 
 	assigns map[string][]site       // package var -> assignment sites
 	readers map[string]map[int]bool // package var -> cells that use it
@@ -59,6 +94,8 @@ func newAnalyzer(nb *notebooks.Notebook, n *Notes) *analyzer {
 		nb: nb, n: n,
 		cells:   make([]*cellGo, len(nb.Cells)),
 		imports: map[string]string{},
+		byName:  map[string][]*unit{},
+		byRecv:  map[string][]*unit{},
 		assigns: map[string][]site{},
 		readers: map[string]map[int]bool{},
 		varCell: map[string]int{},
@@ -251,17 +288,22 @@ func (a *analyzer) forget(names []string) {
 	for _, n := range names {
 		drop[n] = true
 	}
+	for n := range drop {
+		for _, u := range a.byName[n] {
+			u.live = false
+		}
+	}
+}
+
+// liveMemory returns the memorized units GoNB still holds, in memorization order.
+func (a *analyzer) liveMemory() []*unit {
 	var out []*unit
 	for _, u := range a.memory {
-		gone := drop[u.key]
-		for _, n := range u.names {
-			gone = gone || drop[n]
-		}
-		if !gone {
+		if u.live {
 			out = append(out, u)
 		}
 	}
-	a.memory = out
+	return out
 }
 
 func shortCmd(s string) string {
@@ -348,10 +390,38 @@ func (a *analyzer) collect(i int, cg *cellGo, fset *token.FileSet, f *ast.File, 
 // memorize adds a cell's declarations to the memory, last definition winning, as GoNB does
 // after a successful build.
 func (a *analyzer) memorize(cg *cellGo) {
-	a.memory = shadowed(a.memory, cg.units)
+	// The new units replace those with the same key or a shared name.
 	for _, u := range cg.units {
-		if !strings.HasPrefix(u.key, "main~") {
-			a.memory = append(a.memory, u)
+		for _, old := range a.byName[u.key] {
+			if old.key == u.key {
+				old.live = false
+			}
+		}
+		for _, n := range u.names {
+			if n == "_" {
+				continue
+			}
+			for _, old := range a.byName[n] {
+				if slices.Contains(old.names, n) {
+					old.live = false
+				}
+			}
+		}
+	}
+	for _, u := range cg.units {
+		if strings.HasPrefix(u.key, "main~") {
+			continue
+		}
+		u.seq, u.live = len(a.memory), true
+		a.memory = append(a.memory, u)
+		a.byName[u.key] = append(a.byName[u.key], u)
+		for _, n := range u.names {
+			if n != u.key {
+				a.byName[n] = append(a.byName[n], u)
+			}
+		}
+		if recv, _, ok := strings.Cut(u.key, "~"); ok {
+			a.byRecv[strings.TrimPrefix(recv, "*")] = append(a.byRecv[strings.TrimPrefix(recv, "*")], u)
 		}
 	}
 	for _, im := range cg.imports {
@@ -383,6 +453,46 @@ func shadowed(mem, units []*unit) []*unit {
 	return out
 }
 
+// reachable returns the live memorized units the cell can reach: those declaring a name the
+// cell mentions, what those mention in turn, and the methods of every type included. Type
+// checking the cell needs nothing else, and this keeps each cell's check proportional to what
+// it uses rather than to the whole notebook before it.
+func (a *analyzer) reachable(cg *cellGo) []*unit {
+	var queue []map[string]bool
+	for _, u := range cg.units {
+		queue = append(queue, u.identRefs())
+	}
+	if m := cg.split.Main; m != nil {
+		queue = append(queue, identsOf(m.Src))
+	}
+	seen := map[string]bool{}
+	kept := map[*unit]bool{}
+	for len(queue) > 0 {
+		refs := queue[0]
+		queue = queue[1:]
+		for id := range refs {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			for _, list := range [][]*unit{a.byName[id], a.byRecv[id]} {
+				for _, u := range list {
+					if u.live && !kept[u] {
+						kept[u] = true
+						queue = append(queue, u.identRefs())
+					}
+				}
+			}
+		}
+	}
+	out := make([]*unit, 0, len(kept))
+	for u := range kept {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(x, y *unit) int { return x.seq - y.seq })
+	return out
+}
+
 // seg is a stretch of the combined program that came from a cell.
 type seg struct {
 	start, end int // byte offsets
@@ -396,7 +506,7 @@ type seg struct {
 // checkCell type-checks a cell the way GoNB builds it, against the declarations memorized so
 // far, and walks its syntax for uses, I/O and smells.
 func (a *analyzer) checkCell(i int, cg *cellGo) {
-	if a.checkWith(i, cg, a.memory, a.imports) {
+	if a.checkWith(i, cg, a.reachable(cg), a.imports) {
 		return
 	}
 	// The memory does not combine with this cell (rare: a comment left open, clashing

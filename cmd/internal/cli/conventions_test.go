@@ -182,3 +182,23 @@ func TestExtractInterruptedWhileVerifying(t *testing.T) {
 		t.Error("the repository was created by an interrupted extract")
 	}
 }
+
+// doc --write must not rewrite bytes of cells it does not change: a notebook that is not valid
+// UTF-8 is refused (decoding would replace the bytes everywhere), and left as it was.
+func TestDocWriteRefusesInvalidUTF8(t *testing.T) {
+	nb := demoCopy(t)
+	data, _ := os.ReadFile(nb)
+	i := bytes.Index(data, []byte(`"# `))
+	if i < 0 {
+		t.Skip("no markdown heading in the demo")
+	}
+	bad := append(append(bytes.Clone(data[:i+3]), 0xff, 0xfe), data[i+3:]...)
+	os.WriteFile(nb, bad, 0o644)
+	code, _, stderr := runDocCmd(t, "doc", "--write", nb)
+	if code == ExitOK || !strings.Contains(stderr, "not valid UTF-8") {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(nb); !bytes.Equal(got, bad) {
+		t.Fatal("the notebook was rewritten")
+	}
+}

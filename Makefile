@@ -77,3 +77,10 @@ demo: build
 
 clean:
 	rm -rf $(BIN) out
+
+# The development corpus: real third-party notebooks pinned in testdata/corpus/manifest.json,
+# fetched into the module cache with go mod download, each extracted with --auto-label and full
+# verification, then built. Needs the Go module proxy; not part of make test.
+.PHONY: corpus
+corpus: build
+	$(GO) run ./scripts/corpus -decant $(BIN)/decant $(if $(RUN),-run '$(RUN)')

@@ -68,8 +68,10 @@ type Plan struct {
 	Decisions    []Decision  `json:"decisions"`
 	AutoLabeled  bool        `json:"auto_labeled"`
 
-	cellImports    map[int][]Import // explicit imports by cell
+	cellImports    map[int][]Import  // explicit imports by cell
+	importAt       map[string][2]int // import path → cell and line of its first import
 	noModuleSearch bool
+	modules        *ModuleContext // where names the notebook did not import are looked up first
 }
 
 // CellPlan records how one cell was read.
@@ -708,6 +710,12 @@ func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *go
 						b.plan.cellImports = map[int][]Import{}
 					}
 					b.plan.cellImports[c.Index] = append(b.plan.cellImports[c.Index], imp)
+					if _, ok := b.plan.importAt[p]; !ok {
+						if b.plan.importAt == nil {
+							b.plan.importAt = map[string][2]int{}
+						}
+						b.plan.importAt[p] = [2]int{c.Index, lineOf(is.Pos())}
+					}
 				}
 			case token.CONST:
 				// Whole blocks, so iota keeps its meaning (R9).

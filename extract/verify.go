@@ -103,20 +103,32 @@ func (o VerifyOptions) run(ctx context.Context, dir string, args ...string) ([]b
 // Tidy resolves the module's dependencies in dir with `go mod tidy` and returns go.mod and go.sum.
 // GoNB resolved modules at whatever version was newest; pins from the notebook are kept.
 //
-// When the module proxy refuses a version list (some proxies answer 403 for modules such as
-// GoNB's own), Tidy tries again with the local module cache in front of the proxy, as GoNB users
-// are advised to: versions already downloaded are then enough.
+// It resolves from the module cache first, offline; only when that fails does it ask the proxy,
+// with the cache still in front of it (some proxies answer 403 for version lists, for modules
+// such as GoNB's own, that the cache can answer).
 func Tidy(ctx context.Context, dir string, opts VerifyOptions) (gomod, gosum []byte, err error) {
-	out, err := opts.run(ctx, dir, "mod", "tidy")
-	if err != nil {
-		if cache := modCache(ctx, opts); cache != "" {
-			retry := opts
-			retry.Env = append(append([]string(nil), opts.Env...), "GOPROXY=file://"+filepath.ToSlash(filepath.Join(cache, "cache", "download"))+","+goEnv(ctx, opts, "GOPROXY"))
-			var out2 []byte
-			if out2, err = retry.run(ctx, dir, "mod", "tidy"); err != nil {
-				out = out2
-			}
+	// The module cache first, offline: what the author's machine (and GoNB) had is there, and
+	// asking the proxy for every module costs seconds. Modules in the cache were checked against
+	// the checksum database when they were downloaded.
+	var out []byte
+	err = errors.New("no module cache")
+	cache := os.Getenv("GOMODCACHE")
+	if cache == "" {
+		cache = modCache(ctx, opts)
+	}
+	if cache != "" {
+		offline := opts
+		offline.Env = append([]string{"GOPROXY=" + cacheProxy(cache), "GOSUMDB=off", "GOTOOLCHAIN=local"}, opts.Env...)
+		out, err = offline.run(ctx, dir, "mod", "tidy")
+		if err != nil {
+			// Only what is missing comes from the proxy, with the cache still in front of it
+			// (some proxies refuse version lists that the cache can answer).
+			online := opts
+			online.Env = append([]string{"GOPROXY=" + cacheProxy(cache) + "," + goEnv(ctx, opts, "GOPROXY")}, opts.Env...)
+			out, err = online.run(ctx, dir, "mod", "tidy")
 		}
+	} else {
+		out, err = opts.run(ctx, dir, "mod", "tidy")
 	}
 	if err != nil {
 		return nil, nil, &TidyError{Output: strings.TrimSpace(string(out)), Err: err}
@@ -234,6 +246,10 @@ func goEnv(ctx context.Context, opts VerifyOptions, key string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+func cacheProxy(cache string) string {
+	return "file://" + filepath.ToSlash(filepath.Join(cache, "cache", "download"))
 }
 
 func modCache(ctx context.Context, opts VerifyOptions) string {

@@ -96,6 +96,8 @@ type Options struct {
 	// Budgets bounds the optional stages (StageOutputs, StageRefactor); a stage without an
 	// entry runs to the end of the context.
 	Budgets map[Stage]time.Duration
+	// Modules pins and replaces modules over the notebook's and the enclosing module's choice.
+	Modules extract.ModuleOptions
 }
 
 // Result is what a run produced. Run returns it, partly filled, with most errors, so callers
@@ -175,6 +177,8 @@ type run struct {
 	repoDir string
 	stage   string
 	vopts   extract.VerifyOptions
+	// modules is the module context the notebook's author ran it in.
+	modules *extract.ModuleContext
 }
 
 func (r *run) abs(p string) string {
@@ -246,6 +250,12 @@ func (r *run) build(nbPath string) error {
 		return err
 	}
 	r.res.Notebook, r.res.Plan = nb, plan
+	mc, err := extract.DiscoverModules(nbPath, plan, r.opts.Modules)
+	if err != nil {
+		return err
+	}
+	plan.UseModules(mc)
+	r.modules = mc
 	return nil
 }
 
@@ -301,12 +311,28 @@ func (r *run) tidy() error {
 	if err := extract.WriteDir(r.stage, out.Files, out.Exec); err != nil {
 		return err
 	}
+	// Resolve the service's modules the way the notebook's author had them. A dry run without
+	// verification does not run go mod tidy: go.mod comes from the module context alone.
+	mc := r.modules
+	verifyMod, commitMod, notes, err := mc.GoMods(out.Files["go.mod"], out.Imports())
+	if err != nil {
+		return err
+	}
+	r.res.Decisions = append(r.res.Decisions, mc.Notes...)
+	r.res.Decisions = append(r.res.Decisions, notes...)
+	if r.opts.DryRun && r.opts.NoVerify {
+		out.Files["go.mod"] = commitMod
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
+		return fmt.Errorf("writing the staged go.mod: %w", err)
+	}
 	r.progress("resolving module versions (go mod tidy)...")
 	gomod, gosum, err := extract.Tidy(r.ctx, r.stage, r.vopts)
 	if err != nil {
-		return r.res.Plan.ExplainTidy(err)
+		return r.res.Plan.ExplainResolve(err, mc)
 	}
-	out.Files["go.mod"] = gomod
+	out.Files["go.mod"] = extract.WithoutLocal(gomod, mc)
 	if len(gosum) > 0 {
 		out.Files["go.sum"] = gosum
 	}
@@ -406,6 +432,7 @@ func (r *run) dropGoldens(checks []extract.OutputCheck) error {
 func (r *run) verify() error {
 	r.progress("verifying the service (gofmt, go build, go vet, go test)...")
 	if probs := extract.Verify(r.ctx, r.stage, r.res.Output, r.vopts); len(probs) > 0 {
+		r.res.Plan.LocateDependencyProblems(probs, r.modules)
 		r.res.Problems = probs
 		return &VerifyError{Problems: probs}
 	}

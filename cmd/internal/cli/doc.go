@@ -56,6 +56,16 @@ func runDoc(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if o.check && fs.NArg() > 1 && !o.write && o.out == "" && !o.jsonOut {
+		// Pre-commit passes every staged notebook at once: check each.
+		var failed error
+		for _, nb := range fs.Args() {
+			if err := runDoc(ctx, []string{"--check", nb}, env); err != nil {
+				failed = err
+			}
+		}
+		return failed
+	}
 	if fs.NArg() != 1 {
 		return usagef("want exactly one notebook, got %d arguments", fs.NArg())
 	}

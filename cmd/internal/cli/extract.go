@@ -35,6 +35,8 @@ type extractOptions struct {
 	quiet       bool
 	outputs     bool
 	refactor    string
+	pins        []string
+	replaces    []string
 }
 
 func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
@@ -58,6 +60,8 @@ func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the result line")
 	fs.StringVar(&o.refactor, "refactor", "all", "refactorings to run on the result: all, none, or a list of unify,sql,hoist,config,modernize")
 	fs.BoolVar(&o.outputs, "verify-outputs", false, "run the extracted pipeline and compare what each %% cell prints with the notebook's saved outputs")
+	fs.StringArrayVar(&o.pins, "pin", nil, "require module@version, over the notebook's and the enclosing module's choice (repeatable)")
+	fs.StringArrayVar(&o.replaces, "replace", nil, "old=dir verifies against a local checkout of module old (the committed go.mod still requires a published version); old=module@version pins it (repeatable)")
 	return fs
 }
 
@@ -96,7 +100,8 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	}
 	popts := pipeline.Options{Build: o.Options, Dir: env.Dir, Repo: o.repo, Branch: o.branch,
 		DryRun: o.dryRun, NoVerify: o.noVerify, Short: o.short, VerifyOutputs: o.outputs,
-		Refactor: passes, Force: o.force, Message: o.message}
+		Refactor: passes, Force: o.force, Message: o.message,
+		Modules: extract.ModuleOptions{Pins: o.pins, Replaces: o.replaces}}
 	if !o.quiet {
 		popts.Progress = env.Stderr
 	}

@@ -181,15 +181,15 @@ type Decision struct {
 type builder struct {
 	translated map[int]string // gophernotes and lgo cells in GoNB's shape, by cell index
 	lineShift  map[int]int    // how far translation moved each cell's statements
-	nb      *notebooks.Notebook
-	opts    Options
-	plan    *Plan
-	file    string
-	decls   map[string]*Decl // by key, last wins
-	all     []*Decl          // every declaration seen, including replaced ones
-	nameKey map[string]string
-	imports map[string]Import // by path
-	order   int
+	nb         *notebooks.Notebook
+	opts       Options
+	plan       *Plan
+	file       string
+	decls      map[string]*Decl // by key, last wins
+	all        []*Decl          // every declaration seen, including replaced ones
+	nameKey    map[string]string
+	imports    map[string]Import // by path
+	order      int
 }
 
 // Build reads the notebook and decides what becomes the service. It does no I/O except through

@@ -17,9 +17,9 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/gonbcell"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // Options configures Build. The zero value works: the slug comes from the notebook's name.
@@ -697,7 +697,7 @@ func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *go
 			dd := &Decl{Kind: "func", Names: []string{name}, Key: name, Line: lineOf(d.Pos()), EndLine: lineOf(d.End()), fn: d, src: src, Exported: ast.IsExported(name)}
 			t := text(start, d.End())
 			if d.Recv != nil {
-				recv := gosrc.RecvName(d.Recv)
+				recv := gonbmem.RecvName(d.Recv)
 				dd.Kind, dd.Key = "method", recv+"~"+name
 				dd.Exported = false
 			} else if strings.HasPrefix(name, "init_") {

@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/tools/imports"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/extract/internal/stdpkgs"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // GoNB ran goimports on every cell, so notebooks lean on it: fmt is rarely imported by hand.
@@ -31,7 +31,7 @@ func importName(imp Import) string {
 	if n, ok := stdpkgs.Name(imp.Path); ok {
 		return n
 	}
-	return gosrc.PackageName(imp.Path)
+	return gonbmem.PackageName(imp.Path)
 }
 
 // assemble puts header, imports and body together as a formatted Go file. candidates are the

@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -13,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/extract/manifest"
 
 	"github.com/decant-go/decant/extract/httpapi"
 )
@@ -124,7 +124,7 @@ func (p *Plan) Render() (*Output, error) {
 	out.Files["go.mod"] = p.renderGoMod()
 	out.Files["Makefile"] = p.renderMakefile()
 	out.Files[".gitignore"] = []byte("/bin/\n*.test\n*.out\n")
-	out.Files[".decant/manifest.json"] = p.renderManifest(out)
+	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 	return out, nil
 }
@@ -521,33 +521,6 @@ func spans(src []byte) []Span {
 	return out
 }
 
-// manifest is .decant/manifest.json: provenance of every generated declaration.
-type manifest struct {
-	Decant   int             `json:"decant_manifest"`
-	Notebook string          `json:"notebook"`
-	SHA256   string          `json:"notebook_sha256"`
-	Module   string          `json:"module"`
-	Package  string          `json:"package"`
-	Cells    []manifestCell  `json:"cells"`
-	Routes   []manifestRoute `json:"routes"`
-	Files    []string        `json:"files"`
-}
-
-type manifestCell struct {
-	Index   int      `json:"index"`
-	ID      string   `json:"id,omitempty"`
-	Section string   `json:"section"`
-	Label   string   `json:"label,omitempty"`
-	Skipped string   `json:"skipped,omitempty"`
-	Places  []string `json:"places,omitempty"` // file:line
-}
-
-type manifestRoute struct {
-	Func   string `json:"func"`
-	Method string `json:"method"`
-	Path   string `json:"path"`
-}
-
 func (p *Plan) places(o *Output) map[int][]string {
 	places := map[int][]string{}
 	files := make([]string, 0, len(o.Spans))
@@ -564,28 +537,27 @@ func (p *Plan) places(o *Output) map[int][]string {
 }
 
 func (p *Plan) renderManifest(o *Output) []byte {
-	m := manifest{Decant: 1, Notebook: p.Notebook, SHA256: p.NotebookHash, Module: p.Module, Package: p.Slug}
+	m := manifest.Manifest{Notebook: p.Notebook, SHA256: p.NotebookHash, Module: p.Module, Package: p.Slug}
 	places := p.places(o)
 	for _, c := range p.Cells {
 		if c.Type != "code" {
 			continue
 		}
-		m.Cells = append(m.Cells, manifestCell{Index: c.Index, ID: c.ID, Section: c.Section.String(), Label: c.Label, Skipped: c.Skipped, Places: places[c.Index]})
+		m.Cells = append(m.Cells, manifest.Cell{Index: c.Index, ID: c.ID, Section: c.Section.String(), Label: c.Label, Skipped: c.Skipped, Places: places[c.Index]})
 	}
 	for _, r := range p.Routes {
-		m.Routes = append(m.Routes, manifestRoute{Func: r.Func, Method: routeMethod(r), Path: routePath(r)})
+		m.Routes = append(m.Routes, manifest.Route{Func: r.Func, Method: routeMethod(r), Path: routePath(r)})
 	}
 	for f := range o.Files {
 		m.Files = append(m.Files, f)
 	}
-	m.Files = append(m.Files, ".decant/manifest.json", "README.md")
+	m.Files = append(m.Files, manifest.Path, "README.md")
 	sort.Strings(m.Files)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(m)
-	return buf.Bytes()
+	b, err := manifest.Encode(&m)
+	if err != nil {
+		panic(err) // the manifest holds only strings, ints and slices of them: encoding cannot fail
+	}
+	return b
 }
 
 func routeMethod(r Route) string {
@@ -729,7 +701,7 @@ func (p *Plan) Update(out *Output, changed map[string][]byte) {
 			out.Files[name] = data
 		}
 	}
-	out.Files[".decant/manifest.json"] = p.renderManifest(out)
+	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 }
 
@@ -748,7 +720,7 @@ func (p *Plan) RenderTests(out *Output) (map[string][]byte, error) {
 		return nil, err
 	}
 	p.Update(out, nil)
-	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[".decant/manifest.json"]}, nil
+	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[manifest.Path]}, nil
 }
 
 // renderReplay writes a TestRun body that runs every step except those using the notebook UI.

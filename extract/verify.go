@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // This file is the edge of the package: it writes the rendered files to a directory and runs the
@@ -35,12 +37,8 @@ func WriteDir(dir string, files map[string][]byte, exec map[string]bool) error {
 		if exec[n] {
 			mode = 0o755
 		}
-		tmp := p + ".decant-tmp"
-		if err := os.WriteFile(tmp, files[n], mode); err != nil {
-			return fmt.Errorf("writing %s: %w", n, err)
-		}
-		if err := os.Rename(tmp, p); err != nil {
-			os.Remove(tmp)
+		// Generated files: the mode is the generator's, not what a previous run left.
+		if err := safefile.Write(p, files[n], safefile.Options{Perm: mode, ForcePerm: true}); err != nil {
 			return fmt.Errorf("writing %s: %w", n, err)
 		}
 	}
@@ -360,14 +358,14 @@ func lastLines(s string, n int) string {
 // CheckReproducible runs the emitted reproducibility tests in dir and, for each lazy value
 // whose two computations differ, leaves its test out with a warning: the notebook computes it
 // from randomness or outside state, so the service serves a different value in each process.
-// It reports whether any test was dropped; the caller renders the tests again.
-func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) (bool, error) {
+// It returns a decision per dropped test; the caller renders the tests again when there are any.
+func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) ([]Decision, error) {
 	out, err := opts.run(ctx, dir, "test", "-count=1", "-run", "Reproducible$", "-v", "./"+plan.Slug)
 	text := string(out)
 	if err != nil && !strings.Contains(text, "--- FAIL: Test") {
-		return false, nil // a build failure: Verify reports it against the cells
+		return nil, nil // a build failure: Verify reports it against the cells
 	}
-	dropped := false
+	var dropped []Decision
 	for _, d := range plan.Decls {
 		if !d.Kept || d.lazyInit == "" || d.notReproducible != "" {
 			continue
@@ -376,9 +374,8 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 			continue
 		}
 		d.notReproducible = "two computations differ"
-		plan.Decisions = append(plan.Decisions, Decision{Cell: d.Cell, Line: d.Line, Subject: "var " + d.Key, Action: "warning",
+		dropped = append(dropped, Decision{Cell: d.Cell, Line: d.Line, Subject: "var " + d.Key, Action: "warning",
 			Reason: "computing it twice gives different values (randomness or outside state): each process of the service will hold a different value; no reproducibility test was emitted"})
-		dropped = true
 	}
 	return dropped, nil
 }

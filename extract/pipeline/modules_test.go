@@ -127,3 +127,23 @@ func TestEnclosingModuleVersion(t *testing.T) {
 }
 
 func extractModules(pins ...string) extract.ModuleOptions { return extract.ModuleOptions{Pins: pins} }
+
+// Notebooks written for gophernotes and lgo extract, verify (build, vet, test) and commit like
+// GoNB notebooks.
+func TestOtherKernelsExtractAndBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the services")
+	}
+	for _, nb := range []string{"../testdata/kernels/gophernotes.ipynb", "../testdata/kernels/lgo.ipynb"} {
+		t.Run(filepath.Base(nb), func(t *testing.T) {
+			res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(t.TempDir(), "svc"), Author: author, Short: true,
+				Build: extract.Options{AutoLabel: true}})
+			if err != nil {
+				t.Fatalf("extract: %v", err)
+			}
+			if res.Commit == nil {
+				t.Fatal("nothing was committed")
+			}
+		})
+	}
+}

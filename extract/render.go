@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/decant-go/decant/extract/declspan"
 	"github.com/decant-go/decant/extract/httpapi"
 )
 
@@ -531,6 +532,21 @@ type manifest struct {
 	Cells    []manifestCell  `json:"cells"`
 	Routes   []manifestRoute `json:"routes"`
 	Files    []string        `json:"files"`
+	// Decls maps every library declaration to the cell declaration it came from, with a hash of
+	// that declaration's text as extracted: decant sync's merge base on the notebook's side.
+	Decls []manifestDecl `json:"decls,omitempty"`
+}
+
+type manifestDecl struct {
+	File      string `json:"file"`
+	Key       string `json:"key"` // as declared in the service
+	Line      int    `json:"line"`
+	EndLine   int    `json:"end_line"`
+	Cell      int    `json:"cell"`
+	CellID    string `json:"cell_id,omitempty"`
+	CellLine  int    `json:"cell_line"`
+	SourceKey string `json:"source_key"` // as declared in the cell; differs when a refactoring renamed it
+	SourceSHA string `json:"source_sha256"`
 }
 
 type manifestCell struct {
@@ -580,12 +596,69 @@ func (p *Plan) renderManifest(o *Output) []byte {
 	}
 	m.Files = append(m.Files, ".decant/manifest.json", "README.md")
 	sort.Strings(m.Files)
+	m.Decls = p.manifestDecls(o)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(m)
 	return buf.Bytes()
+}
+
+// manifestDecls lists the declarations of the library files that carry a provenance note, as
+// the files are now (after any refactoring), each with the cell declaration it came from.
+func (p *Plan) manifestDecls(o *Output) []manifestDecl {
+	var out []manifestDecl
+	files := make([]string, 0, len(o.Files))
+	for f := range o.Files {
+		if strings.HasPrefix(f, p.Slug+"/") && strings.HasSuffix(f, ".go") && !strings.Contains(f[len(p.Slug)+1:], "/") {
+			files = append(files, f)
+		}
+	}
+	sort.Strings(files)
+	cellDecls := map[int][]declspan.Decl{}
+	cellOf := map[int]*CellPlan{}
+	for i := range p.Cells {
+		c := &p.Cells[i]
+		cellOf[c.Index] = c
+		if c.Type == "code" {
+			cellDecls[c.Index], _ = declspan.Cell(c.src, c.label)
+		}
+	}
+	for _, f := range files {
+		src := o.Files[f]
+		decls, err := declspan.File(src)
+		if err != nil {
+			continue
+		}
+		for _, d := range decls {
+			m := noteRE.FindSubmatch(src[d.Start:d.DeclStart]) // the note is in the doc comment
+			if m == nil {
+				continue
+			}
+			cell, _ := strconv.Atoi(string(m[1]))
+			line, _ := strconv.Atoi(string(m[2]))
+			var from *Decl
+			for _, pd := range p.Decls {
+				if pd.Kept && pd.Cell == cell && pd.Line == line {
+					from = pd
+				}
+			}
+			c := cellOf[cell]
+			if from == nil || c == nil {
+				continue // a pipeline step, not a declaration
+			}
+			md := manifestDecl{File: f, Key: d.Key, Line: d.DocLine, EndLine: bytes.Count(src[:d.End], []byte("\n")) + 1,
+				Cell: cell, CellID: c.ID, CellLine: line, SourceKey: from.Key}
+			for _, cd := range cellDecls[cell] {
+				if cd.Line == line {
+					md.SourceSHA = declspan.Hash(c.src[cd.Start:cd.End])
+				}
+			}
+			out = append(out, md)
+		}
+	}
+	return out
 }
 
 func routeMethod(r Route) string {

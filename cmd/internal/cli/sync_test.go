@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/decant-go/decant/internal/nbcheck"
+	"github.com/decant-go/decant/notebooks"
 )
 
 var syncClock = time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
@@ -305,4 +306,85 @@ func TestSyncRoundTripGoNB(t *testing.T) {
 			want: []string{`float32(2.5)`},
 		})
 	})
+}
+
+// editCell changes a cell's source in the notebook file, as its author would in Jupyter.
+func editCell(t *testing.T, nbPath, old, new string) {
+	t.Helper()
+	nb, err := notebooks.ParseFile(nbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range nb.Cells {
+		if strings.Contains(c.Source, old) {
+			c.Source = strings.Replace(c.Source, old, new, 1)
+			if err := notebooks.WriteFile(nbPath, nb); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no cell contains %q", old)
+}
+
+func TestSyncConflictAndNewDeclaration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts a notebook")
+	}
+	nbPath := copyNotebook(t, gonbExample(t, "tests/functions.ipynb"))
+	repo := filepath.Join(filepath.Dir(nbPath), "svc")
+	extract := []string{"extract", "-q", "--no-verify", "--auto-label", "--repo", repo, "--date", "2026-02-03T04:05:06Z", nbPath}
+	if code, out, errs := runCmd(t, extract...); code != 0 {
+		t.Fatalf("extract: exit %d\n%s\n%s", code, out, errs)
+	}
+	// Both sides change incr, differently; the service also gains a library function.
+	editOnMain(t, repo, map[string][2]string{
+		"functions/preprocessing.go": {"\treturn x + T(1)\n", "\treturn x + T(1) + 0\n"},
+	})
+	editOnMain(t, repo, map[string][2]string{
+		"functions/preprocessing.go": {"", "\n// decr is the inverse of incr.\nfunc decr[T constraints.Float | constraints.Integer](x T) T {\n\treturn x - T(1)\n}\n"},
+	})
+	editCell(t, nbPath, "x+T(1)", "x+T(3)")
+	before, _ := os.ReadFile(nbPath)
+	serviceBefore := treeFiles(t, repo, "main")
+
+	code, out, errs := runCmd(t, "sync", "--repo", repo, nbPath)
+	if code != 1 {
+		t.Fatalf("sync with a conflict: exit %d, want 1\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"conflict: incr changed in both the notebook (cell 1) and the service", "-    return x+T(3)", "+\treturn x + T(1) + 0", "cell 1 is left unchanged"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("the conflict report lacks %q:\n%s", want, errs)
+		}
+	}
+	after, _ := os.ReadFile(nbPath)
+	if !bytes.Contains(after, []byte("x+T(3)")) {
+		t.Error("the notebook's side of the conflict was lost")
+	}
+	if got := treeFiles(t, repo, "main"); got["functions/preprocessing.go"] != serviceBefore["functions/preprocessing.go"] {
+		t.Error("sync changed the service")
+	}
+	// The new declaration went into a new cell all the same, labeled with its section.
+	if !bytes.Contains(after, []byte(`"// 2. Pre/Post processing (added by decant sync from functions/preprocessing.go)\n"`)) ||
+		!bytes.Contains(after, []byte(`"func decr[T constraints.Float | constraints.Integer](x T) T {\n"`)) {
+		t.Errorf("no new cell for decr:\n%s", out)
+	}
+	// Every cell of the original notebook is still there, byte for byte, except the
+	// conflicting one, which the author changed and sync left alone.
+	var orig struct{ Cells []json.RawMessage }
+	json.Unmarshal(before, &orig)
+	for i, c := range orig.Cells {
+		if !bytes.Contains(after, c) {
+			t.Errorf("cell %d changed", i)
+		}
+	}
+	nbcheck.Check(t, nbPath)
+
+	// Extracting again puts decr in the library file it came from.
+	if code, out, errs := runCmd(t, extract...); code != 0 {
+		t.Fatalf("extract again: exit %d\n%s\n%s", code, out, errs)
+	}
+	if f := treeFiles(t, repo, "decant/functions")["functions/preprocessing.go"]; !strings.Contains(f, "func decr[") {
+		t.Errorf("decr is not in preprocessing.go after extracting again:\n%s", f)
+	}
 }

@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 DEMO    := testdata/demo/churn.ipynb
 DEMOOUT := $(CURDIR)/out/demo
 
-.PHONY: all build test test-short vet fmt-check bench bench-api bench-api-soak bench-run demo gonb clean fuzz
+.PHONY: all build test test-short vet fmt-check bench bench-output bench-api bench-api-soak bench-run demo gonb clean fuzz
 
 all: vet test build
 
@@ -42,6 +42,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzTargets -fuzztime 30s ./service/loadtest
 	$(GO) test -run '^$$' -fuzz FuzzParseBaseline -fuzztime 30s ./service/loadtest
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 30s ./service/score
+	$(GO) test -run '^$$' -fuzz FuzzWrite -fuzztime 30s ./internal/safefile
+	$(GO) test -run '^$$' -fuzz FuzzReadFile -fuzztime 30s ./internal/safefile
 
 # The demo's /v1/probabilities served three ways under the same load, side by side: the
 # extracted server, a hand-written net/http server, Flask + gunicorn. Needs Debian's wrk,
@@ -58,6 +60,11 @@ bench-api-soak: build
 bench-run: build gonb
 	PATH=$(BIN):$$PATH DECANT=$(BIN)/decant ./bench/run/run.sh
 
+# decant run's output collection: one cell printing 200 MB against ten printing 20 MB, through a
+# real client and a fake kernel over ZeroMQ; reports the time ratio (linear: about 1).
+bench-output:
+	$(GO) test -run '^$$' -bench StreamOutput -benchtime 1x -timeout 20m ./kernel
+
 # The main job on the bundled demo notebook: extract it into a fresh repository, run the emitted
 # service's tests, start its server, call it with good and bad parameters, stop it.
 demo: build
@@ -65,3 +72,10 @@ demo: build
 
 clean:
 	rm -rf $(BIN) out
+
+# The development corpus: real third-party notebooks pinned in testdata/corpus/manifest.json,
+# fetched into the module cache with go mod download, each extracted with --auto-label and full
+# verification, then built. Needs the Go module proxy; not part of make test.
+.PHONY: corpus
+corpus: build
+	$(GO) run ./scripts/corpus -decant $(BIN)/decant $(if $(RUN),-run '$(RUN)')

@@ -17,9 +17,9 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/gonbcell"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // Options configures Build. The zero value works: the slug comes from the notebook's name.
@@ -68,8 +68,10 @@ type Plan struct {
 	Decisions    []Decision  `json:"decisions"`
 	AutoLabeled  bool        `json:"auto_labeled"`
 
-	cellImports    map[int][]Import // explicit imports by cell
+	cellImports    map[int][]Import  // explicit imports by cell
+	importAt       map[string][2]int // import path → cell and line of its first import
 	noModuleSearch bool
+	modules        *ModuleContext // where names the notebook did not import are looked up first
 }
 
 // CellPlan records how one cell was read.
@@ -679,7 +681,7 @@ func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *go
 			dd := &Decl{Kind: "func", Names: []string{name}, Key: name, Line: lineOf(d.Pos()), EndLine: lineOf(d.End()), fn: d, src: src, Exported: ast.IsExported(name)}
 			t := text(start, d.End())
 			if d.Recv != nil {
-				recv := gosrc.RecvName(d.Recv)
+				recv := gonbmem.RecvName(d.Recv)
 				dd.Kind, dd.Key = "method", recv+"~"+name
 				dd.Exported = false
 			} else if strings.HasPrefix(name, "init_") {
@@ -715,6 +717,12 @@ func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *go
 						b.plan.cellImports = map[int][]Import{}
 					}
 					b.plan.cellImports[c.Index] = append(b.plan.cellImports[c.Index], imp)
+					if _, ok := b.plan.importAt[p]; !ok {
+						if b.plan.importAt == nil {
+							b.plan.importAt = map[string][2]int{}
+						}
+						b.plan.importAt[p] = [2]int{c.Index, lineOf(is.Pos())}
+					}
 				}
 			case token.CONST:
 				// Whole blocks, so iota keeps its meaning (R9).

@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -15,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/decant-go/decant/extract/declspan"
+	"github.com/decant-go/decant/extract/manifest"
+
 	"github.com/decant-go/decant/extract/httpapi"
 )
 
@@ -125,7 +125,7 @@ func (p *Plan) Render() (*Output, error) {
 	out.Files["go.mod"] = p.renderGoMod()
 	out.Files["Makefile"] = p.renderMakefile()
 	out.Files[".gitignore"] = []byte("/bin/\n*.test\n*.out\n")
-	out.Files[".decant/manifest.json"] = p.renderManifest(out)
+	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 	return out, nil
 }
@@ -522,48 +522,6 @@ func spans(src []byte) []Span {
 	return out
 }
 
-// manifest is .decant/manifest.json: provenance of every generated declaration.
-type manifest struct {
-	Decant   int             `json:"decant_manifest"`
-	Notebook string          `json:"notebook"`
-	SHA256   string          `json:"notebook_sha256"`
-	Module   string          `json:"module"`
-	Package  string          `json:"package"`
-	Cells    []manifestCell  `json:"cells"`
-	Routes   []manifestRoute `json:"routes"`
-	Files    []string        `json:"files"`
-	// Decls maps every library declaration to the cell declaration it came from, with a hash of
-	// that declaration's text as extracted: decant sync's merge base on the notebook's side.
-	Decls []manifestDecl `json:"decls,omitempty"`
-}
-
-type manifestDecl struct {
-	File      string `json:"file"`
-	Key       string `json:"key"` // as declared in the service
-	Line      int    `json:"line"`
-	EndLine   int    `json:"end_line"`
-	Cell      int    `json:"cell"`
-	CellID    string `json:"cell_id,omitempty"`
-	CellLine  int    `json:"cell_line"`
-	SourceKey string `json:"source_key"` // as declared in the cell; differs when a refactoring renamed it
-	SourceSHA string `json:"source_sha256"`
-}
-
-type manifestCell struct {
-	Index   int      `json:"index"`
-	ID      string   `json:"id,omitempty"`
-	Section string   `json:"section"`
-	Label   string   `json:"label,omitempty"`
-	Skipped string   `json:"skipped,omitempty"`
-	Places  []string `json:"places,omitempty"` // file:line
-}
-
-type manifestRoute struct {
-	Func   string `json:"func"`
-	Method string `json:"method"`
-	Path   string `json:"path"`
-}
-
 func (p *Plan) places(o *Output) map[int][]string {
 	places := map[int][]string{}
 	files := make([]string, 0, len(o.Spans))
@@ -580,35 +538,34 @@ func (p *Plan) places(o *Output) map[int][]string {
 }
 
 func (p *Plan) renderManifest(o *Output) []byte {
-	m := manifest{Decant: 1, Notebook: p.Notebook, SHA256: p.NotebookHash, Module: p.Module, Package: p.Slug}
+	m := manifest.Manifest{Notebook: p.Notebook, SHA256: p.NotebookHash, Module: p.Module, Package: p.Slug}
 	places := p.places(o)
 	for _, c := range p.Cells {
 		if c.Type != "code" {
 			continue
 		}
-		m.Cells = append(m.Cells, manifestCell{Index: c.Index, ID: c.ID, Section: c.Section.String(), Label: c.Label, Skipped: c.Skipped, Places: places[c.Index]})
+		m.Cells = append(m.Cells, manifest.Cell{Index: c.Index, ID: c.ID, Section: c.Section.String(), Label: c.Label, Skipped: c.Skipped, Places: places[c.Index]})
 	}
 	for _, r := range p.Routes {
-		m.Routes = append(m.Routes, manifestRoute{Func: r.Func, Method: routeMethod(r), Path: routePath(r)})
+		m.Routes = append(m.Routes, manifest.Route{Func: r.Func, Method: routeMethod(r), Path: routePath(r)})
 	}
 	for f := range o.Files {
 		m.Files = append(m.Files, f)
 	}
-	m.Files = append(m.Files, ".decant/manifest.json", "README.md")
+	m.Files = append(m.Files, manifest.Path, "README.md")
 	sort.Strings(m.Files)
 	m.Decls = p.manifestDecls(o)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(m)
-	return buf.Bytes()
+	b, err := manifest.Encode(&m)
+	if err != nil {
+		panic(err) // the manifest holds only strings, ints and slices of them: encoding cannot fail
+	}
+	return b
 }
 
 // manifestDecls lists the declarations of the library files that carry a provenance note, as
 // the files are now (after any refactoring), each with the cell declaration it came from.
-func (p *Plan) manifestDecls(o *Output) []manifestDecl {
-	var out []manifestDecl
+func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
+	var out []manifest.Decl
 	files := make([]string, 0, len(o.Files))
 	for f := range o.Files {
 		if strings.HasPrefix(f, p.Slug+"/") && strings.HasSuffix(f, ".go") && !strings.Contains(f[len(p.Slug)+1:], "/") {
@@ -648,11 +605,11 @@ func (p *Plan) manifestDecls(o *Output) []manifestDecl {
 			if from == nil || c == nil {
 				continue // a pipeline step, not a declaration
 			}
-			md := manifestDecl{File: f, Key: d.Key, Line: d.DocLine, EndLine: bytes.Count(src[:d.End], []byte("\n")) + 1,
+			md := manifest.Decl{File: f, Key: d.Key, Line: d.DocLine, EndLine: strings.Count(string(src[:d.End]), "\n") + 1,
 				Cell: cell, CellID: c.ID, CellLine: line, SourceKey: from.Key}
 			for _, cd := range cellDecls[cell] {
 				if cd.Line == line {
-					md.SourceSHA = declspan.Hash(c.src[cd.Start:cd.End])
+					md.SourceSHA256 = declspan.Hash(c.src[cd.Start:cd.End])
 				}
 			}
 			out = append(out, md)
@@ -802,7 +759,7 @@ func (p *Plan) Update(out *Output, changed map[string][]byte) {
 			out.Files[name] = data
 		}
 	}
-	out.Files[".decant/manifest.json"] = p.renderManifest(out)
+	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 }
 
@@ -821,7 +778,7 @@ func (p *Plan) RenderTests(out *Output) (map[string][]byte, error) {
 		return nil, err
 	}
 	p.Update(out, nil)
-	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[".decant/manifest.json"]}, nil
+	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[manifest.Path]}, nil
 }
 
 // renderReplay writes a TestRun body that runs every step except those using the notebook UI.

@@ -5,9 +5,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
+
+// WithDecisions returns a shallow copy of p whose Decisions are p's followed by more: the
+// plan as reported once later stages (verification, refactoring) have decided more. The copy
+// shares p's cells, declarations and steps.
+func (p *Plan) WithDecisions(more []Decision) *Plan {
+	if len(more) == 0 {
+		return p
+	}
+	c := *p
+	c.Decisions = append(slices.Clip(p.Decisions), more...)
+	return &c
+}
 
 // WriteReport writes the plan as text: cells → sections → files, what was left out and why, and
 // every other decision.

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // unit is a declaration or step placed in the combined program that is type-checked.
@@ -89,7 +89,7 @@ func (b *builder) resolve() error {
 	}
 	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
 	var undefined []types.Error
-	conf := types.Config{Importer: gosrc.StubImporter{}, Error: func(err error) {
+	conf := types.Config{Importer: gonbmem.StubImporter{}, Error: func(err error) {
 		if te, ok := err.(types.Error); ok && strings.HasPrefix(te.Msg, "undefined: ") {
 			undefined = append(undefined, te)
 		}
@@ -471,12 +471,14 @@ func (b *builder) markSteps(units []*unit) {
 
 // DropGolden leaves a step out of the golden test, saying why (for example, its output
 // differed from the notebook's when the service was verified).
-func (p *Plan) DropGolden(cell int, why string) {
+func (p *Plan) DropGolden(cell int, why string) []Decision {
+	var ds []Decision
 	for _, st := range p.Steps {
 		if st.Cell == cell && st.Golden {
 			st.Golden, st.NoGolden = false, why
-			p.Decisions = append(p.Decisions, Decision{Cell: cell, Line: st.Line, Subject: "%% body", Action: "warning",
+			ds = append(ds, Decision{Cell: cell, Line: st.Line, Subject: "%% body", Action: "warning",
 				Reason: "left out of the golden test: " + why})
 		}
 	}
+	return ds
 }

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // This file is the edge of the package: it writes the rendered files to a directory and runs the
@@ -35,12 +37,8 @@ func WriteDir(dir string, files map[string][]byte, exec map[string]bool) error {
 		if exec[n] {
 			mode = 0o755
 		}
-		tmp := p + ".decant-tmp"
-		if err := os.WriteFile(tmp, files[n], mode); err != nil {
-			return fmt.Errorf("writing %s: %w", n, err)
-		}
-		if err := os.Rename(tmp, p); err != nil {
-			os.Remove(tmp)
+		// Generated files: the mode is the generator's, not what a previous run left.
+		if err := safefile.Write(p, files[n], safefile.Options{Perm: mode, ForcePerm: true}); err != nil {
 			return fmt.Errorf("writing %s: %w", n, err)
 		}
 	}
@@ -99,20 +97,32 @@ func (o VerifyOptions) run(ctx context.Context, dir string, args ...string) ([]b
 // Tidy resolves the module's dependencies in dir with `go mod tidy` and returns go.mod and go.sum.
 // GoNB resolved modules at whatever version was newest; pins from the notebook are kept.
 //
-// When the module proxy refuses a version list (some proxies answer 403 for modules such as
-// GoNB's own), Tidy tries again with the local module cache in front of the proxy, as GoNB users
-// are advised to: versions already downloaded are then enough.
+// It resolves from the module cache first, offline; only when that fails does it ask the proxy,
+// with the cache still in front of it (some proxies answer 403 for version lists, for modules
+// such as GoNB's own, that the cache can answer).
 func Tidy(ctx context.Context, dir string, opts VerifyOptions) (gomod, gosum []byte, err error) {
-	out, err := opts.run(ctx, dir, "mod", "tidy")
-	if err != nil {
-		if cache := modCache(ctx, opts); cache != "" {
-			retry := opts
-			retry.Env = append(append([]string(nil), opts.Env...), "GOPROXY=file://"+filepath.ToSlash(filepath.Join(cache, "cache", "download"))+","+goEnv(ctx, opts, "GOPROXY"))
-			var out2 []byte
-			if out2, err = retry.run(ctx, dir, "mod", "tidy"); err != nil {
-				out = out2
-			}
+	// The module cache first, offline: what the author's machine (and GoNB) had is there, and
+	// asking the proxy for every module costs seconds. Modules in the cache were checked against
+	// the checksum database when they were downloaded.
+	var out []byte
+	err = errors.New("no module cache")
+	cache := os.Getenv("GOMODCACHE")
+	if cache == "" {
+		cache = modCache(ctx, opts)
+	}
+	if cache != "" {
+		offline := opts
+		offline.Env = append([]string{"GOPROXY=" + cacheProxy(cache), "GOSUMDB=off", "GOTOOLCHAIN=local"}, opts.Env...)
+		out, err = offline.run(ctx, dir, "mod", "tidy")
+		if err != nil {
+			// Only what is missing comes from the proxy, with the cache still in front of it
+			// (some proxies refuse version lists that the cache can answer).
+			online := opts
+			online.Env = append([]string{"GOPROXY=" + cacheProxy(cache) + "," + goEnv(ctx, opts, "GOPROXY")}, opts.Env...)
+			out, err = online.run(ctx, dir, "mod", "tidy")
 		}
+	} else {
+		out, err = opts.run(ctx, dir, "mod", "tidy")
 	}
 	if err != nil {
 		return nil, nil, &TidyError{Output: strings.TrimSpace(string(out)), Err: err}
@@ -232,6 +242,10 @@ func goEnv(ctx context.Context, opts VerifyOptions, key string) string {
 	return strings.TrimSpace(string(out))
 }
 
+func cacheProxy(cache string) string {
+	return "file://" + filepath.ToSlash(filepath.Join(cache, "cache", "download"))
+}
+
 func modCache(ctx context.Context, opts VerifyOptions) string {
 	return goEnv(ctx, opts, "GOMODCACHE")
 }
@@ -344,14 +358,14 @@ func lastLines(s string, n int) string {
 // CheckReproducible runs the emitted reproducibility tests in dir and, for each lazy value
 // whose two computations differ, leaves its test out with a warning: the notebook computes it
 // from randomness or outside state, so the service serves a different value in each process.
-// It reports whether any test was dropped; the caller renders the tests again.
-func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) (bool, error) {
+// It returns a decision per dropped test; the caller renders the tests again when there are any.
+func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) ([]Decision, error) {
 	out, err := opts.run(ctx, dir, "test", "-count=1", "-run", "Reproducible$", "-v", "./"+plan.Slug)
 	text := string(out)
 	if err != nil && !strings.Contains(text, "--- FAIL: Test") {
-		return false, nil // a build failure: Verify reports it against the cells
+		return nil, nil // a build failure: Verify reports it against the cells
 	}
-	dropped := false
+	var dropped []Decision
 	for _, d := range plan.Decls {
 		if !d.Kept || d.lazyInit == "" || d.notReproducible != "" {
 			continue
@@ -360,9 +374,8 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 			continue
 		}
 		d.notReproducible = "two computations differ"
-		plan.Decisions = append(plan.Decisions, Decision{Cell: d.Cell, Line: d.Line, Subject: "var " + d.Key, Action: "warning",
+		dropped = append(dropped, Decision{Cell: d.Cell, Line: d.Line, Subject: "var " + d.Key, Action: "warning",
 			Reason: "computing it twice gives different values (randomness or outside state): each process of the service will hold a different value; no reproducibility test was emitted"})
-		dropped = true
 	}
 	return dropped, nil
 }

@@ -20,7 +20,6 @@
 package roundtrip
 
 import (
-	"encoding/json"
 	"fmt"
 	"go/format"
 	"path"
@@ -31,51 +30,14 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 
 	"github.com/decant-go/decant/extract/declspan"
+	"github.com/decant-go/decant/extract/manifest"
 	"github.com/decant-go/decant/notebooks"
 )
-
-// Manifest is the part of .decant/manifest.json that Sync reads.
-type Manifest struct {
-	Notebook string         `json:"notebook"`
-	Package  string         `json:"package"`
-	Cells    []ManifestCell `json:"cells"`
-	Decls    []ManifestDecl `json:"decls"`
-}
-
-// ManifestCell is a code cell as extraction saw it.
-type ManifestCell struct {
-	Index   int    `json:"index"`
-	ID      string `json:"id"`
-	Section string `json:"section"`
-}
-
-// ManifestDecl maps a library declaration to the cell declaration it came from.
-type ManifestDecl struct {
-	File      string `json:"file"`
-	Key       string `json:"key"`
-	Cell      int    `json:"cell"`
-	CellID    string `json:"cell_id"`
-	CellLine  int    `json:"cell_line"`
-	SourceKey string `json:"source_key"`
-	SourceSHA string `json:"source_sha256"`
-}
-
-// ParseManifest decodes .decant/manifest.json.
-func ParseManifest(data []byte) (*Manifest, error) {
-	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("reading .decant/manifest.json: %w", err)
-	}
-	if m.Package == "" {
-		return nil, fmt.Errorf("reading .decant/manifest.json: no package")
-	}
-	return &m, nil
-}
 
 // Input is what Sync merges.
 type Input struct {
 	Notebook *notebooks.Notebook // edited in place
-	Manifest *Manifest           // as extraction wrote it at Base
+	Manifest *manifest.Manifest  // as extraction wrote it at Base
 	// Base and Theirs hold the service's files (slash paths) at the extraction and now. Only the
 	// library package's non-test Go files are read.
 	Base, Theirs map[string][]byte
@@ -90,7 +52,7 @@ type Input struct {
 
 // Snapshot is one extraction: its manifest and files.
 type Snapshot struct {
-	Manifest *Manifest
+	Manifest *manifest.Manifest
 	Files    map[string][]byte
 }
 
@@ -247,7 +209,7 @@ func Sync(in Input) (*Result, error) {
 	}
 	edits := map[*notebooks.Cell][]edit{}
 	conflicted := map[*notebooks.Cell]bool{}
-	conflict := func(c *notebooks.Cell, md ManifestDecl, reason, ours, svc string) {
+	conflict := func(c *notebooks.Cell, md manifest.Decl, reason, ours, svc string) {
 		cf := Conflict{Cell: md.Cell, CellID: md.CellID, Key: md.Key, File: md.File, Reason: reason, Notebook: ours, Service: svc}
 		if c != nil {
 			cf.Cell, cf.CellID = c.Index, c.ID
@@ -287,8 +249,8 @@ func Sync(in Input) (*Result, error) {
 		}
 		o := c.Source[ours.Start:ours.End]
 		nbChanged := o != b.text
-		if md.SourceSHA != "" {
-			nbChanged = declspan.Hash(o) != md.SourceSHA
+		if md.SourceSHA256 != "" {
+			nbChanged = declspan.Hash(o) != md.SourceSHA256
 		}
 		if nbChanged {
 			if sameGo(o, t.text) || latestAgrees(latest, md, o, t.text) {
@@ -336,7 +298,7 @@ func Sync(in Input) (*Result, error) {
 		}
 		if _, err := declspan.Cell(src, isLabel(src)); err != nil || overlap {
 			for _, e := range es {
-				conflict(c, ManifestDecl{Key: e.change.Key, File: e.change.File}, fmt.Sprintf("writing the service's %s back would break cell %d: %v", e.change.Key, c.Index, err), e.change.Before, e.change.After)
+				conflict(c, manifest.Decl{Key: e.change.Key, File: e.change.File}, fmt.Sprintf("writing the service's %s back would break cell %d: %v", e.change.Key, c.Index, err), e.change.Before, e.change.After)
 			}
 			continue
 		}
@@ -355,7 +317,7 @@ func Sync(in Input) (*Result, error) {
 
 // cellDecl finds the cell's declaration the manifest entry came from: by its key in the cell,
 // else by the line extraction noted (a declaration the extraction renamed).
-func cellDecl(decls []declspan.Decl, md ManifestDecl) (declspan.Decl, bool) {
+func cellDecl(decls []declspan.Decl, md manifest.Decl) (declspan.Decl, bool) {
 	key := md.SourceKey
 	if key == "" {
 		key = md.Key
@@ -379,7 +341,7 @@ func cellDecl(decls []declspan.Decl, md ManifestDecl) (declspan.Decl, bool) {
 }
 
 // addNew puts declarations the service added to its section files into new cells.
-func addNew(nb *notebooks.Notebook, man *Manifest, base, theirs map[string][]serviceDecl, cellFor func(int, string) *notebooks.Cell, res *Result) {
+func addNew(nb *notebooks.Notebook, man *manifest.Manifest, base, theirs map[string][]serviceDecl, cellFor func(int, string) *notebooks.Cell, res *Result) {
 	byFile := map[string][]serviceDecl{}
 	for key, ds := range theirs {
 		if _, ok := base[key]; ok {
@@ -437,18 +399,18 @@ func addNew(nb *notebooks.Notebook, man *Manifest, base, theirs map[string][]ser
 }
 
 type latestState struct {
-	man   *Manifest
+	man   *manifest.Manifest
 	decls map[string][]serviceDecl
 }
 
 // latestAgrees reports whether the newest extraction made the service's version t from the
 // cell's version o: the notebook's change was extracted and merged.
-func latestAgrees(l *latestState, md ManifestDecl, o, t string) bool {
+func latestAgrees(l *latestState, md manifest.Decl, o, t string) bool {
 	if l == nil {
 		return false
 	}
 	for _, ld := range l.man.Decls {
-		if ld.Key != md.Key || ld.SourceSHA != declspan.Hash(o) {
+		if ld.Key != md.Key || ld.SourceSHA256 != declspan.Hash(o) {
 			continue
 		}
 		if d, ok := find(l.decls, ld.Key, ld.File); ok && d.text == t {

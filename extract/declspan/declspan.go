@@ -14,8 +14,8 @@ import (
 	"go/token"
 	"strings"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/notebooks/gonbcell"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // Decl is one top-level declaration.
@@ -128,7 +128,7 @@ func locate(f *ast.File, at func(token.Pos) (int, int)) []Decl {
 			}
 			d := Decl{Kind: "func", Key: name, Names: []string{name}}
 			if g.Recv != nil {
-				d.Kind, d.Key = "method", gosrc.RecvName(g.Recv)+"~"+name
+				d.Kind, d.Key = "method", gonbmem.RecvName(g.Recv)+"~"+name
 			}
 			_, d.Line = at(g.Pos())
 			span(&d, g.Doc, g.Pos(), g.End())

@@ -8,12 +8,12 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/gonbcell"
 	"github.com/decant-go/decant/refactor"
@@ -84,7 +84,9 @@ func runRefactor(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		env.Stdout.Write(b)
+		if err := writeJSON(env, "refactor", b); err != nil {
+			return err
+		}
 	case o.quiet:
 		fmt.Fprintf(env.Stdout, "%d applied, %d dropped; Go lines %d -> %d\n", len(rep.Applied), len(rep.Dropped), rep.GoLinesBefore, rep.GoLinesAfter)
 	default:
@@ -142,8 +144,7 @@ func runDupes(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		_, err = env.Stdout.Write(b)
-		return err
+		return writeJSON(env, "dupes", b)
 	}
 	if !res.Typed {
 		fmt.Fprintf(env.Stdout, "(no type information: identifiers compared by name only)\n")
@@ -156,7 +157,7 @@ func runDupes(ctx context.Context, args []string, env Env) error {
 // declarations are one file and its %% body the body of a function, so copies across cells
 // are found like copies across files. Locations are notebook.ipynb:cellN:line.
 func notebookDupes(path string, opts clone.Options) (*refactor.DupesResult, error) {
-	raw, err := os.ReadFile(path)
+	raw, _, err := safefile.ReadFile(context.Background(), path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading notebook: %w", err)
 	}

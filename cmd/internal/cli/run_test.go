@@ -141,7 +141,7 @@ func TestRunCommand(t *testing.T) {
 	}
 
 	stdout, stderr, err = run("-j", "2", "bad.ipynb", "good.ipynb", "plain.ipynb")
-	if code := exit(err, Env{Stderr: &bytes.Buffer{}}, "decant run"); code != ExitProblem {
+	if code := exitWith(err, Env{Stderr: &bytes.Buffer{}}, "decant run"); code != ExitProblem {
 		t.Errorf("exit code %d, want %d", code, ExitProblem)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")

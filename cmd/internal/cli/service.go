@@ -148,7 +148,9 @@ func runLoad(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		env.Stdout.Write(append(js, '\n'))
+		if err := writeJSON(env, "load", js); err != nil {
+			return err
+		}
 	} else if err := rep.WriteText(env.Stdout); err != nil {
 		return err
 	}
@@ -241,8 +243,7 @@ func runScore(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		_, err = env.Stdout.Write(js)
-		return err
+		return writeJSON(env, "score", js)
 	}
 	return res.WriteText(env.Stdout)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/decant-go/decant/extract"
+	"github.com/decant-go/decant/extract/manifest"
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/roundtrip"
 )
@@ -44,7 +46,11 @@ func runSync(ctx context.Context, args []string, env Env) error {
 		return usagef("want exactly one notebook, got %d arguments", fs.NArg())
 	}
 	nbPath := resolve(env, fs.Arg(0))
-	nb, err := notebooks.ParseFile(nbPath)
+	raw, stamp, err := safefile.ReadFile(ctx, nbPath, 0)
+	if err != nil {
+		return fmt.Errorf("reading notebook: %w", err)
+	}
+	nb, err := notebooks.Parse(fs.Arg(0), raw)
 	if err != nil {
 		return err
 	}
@@ -73,11 +79,11 @@ func runSync(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	raw, ok := baseFiles[".decant/manifest.json"]
+	manRaw, ok := baseFiles[manifest.Path]
 	if !ok {
 		return fmt.Errorf("commit %s, where %s was merged into %s, has no .decant/manifest.json: it was not made by decant extract", shortHash(base.Hash.String()), o.branch, fromName)
 	}
-	man, err := roundtrip.ParseManifest(raw)
+	man, err := manifest.Decode(manRaw)
 	if err != nil {
 		return err
 	}
@@ -87,7 +93,7 @@ func runSync(ctx context.Context, args []string, env Env) error {
 	in := roundtrip.Input{Notebook: nb, Manifest: man, Base: baseFiles, Theirs: theirFiles, IsLabel: extract.LabelLine}
 	if tip.Hash != base.Hash {
 		if files, err := commitFiles(tip); err == nil {
-			if m, err := roundtrip.ParseManifest(files[".decant/manifest.json"]); err == nil {
+			if m, err := manifest.Decode(files[manifest.Path]); err == nil {
 				in.Latest = &roundtrip.Snapshot{Manifest: m, Files: files}
 			}
 		}
@@ -123,7 +129,7 @@ func runSync(ctx context.Context, args []string, env Env) error {
 	case o.dryRun:
 		fmt.Fprintf(w, "dry run: %s not written\n", fs.Arg(0))
 	default:
-		if err := notebooks.WriteFile(nbPath, nb); err != nil {
+		if err := notebooks.WriteFileExpect(nbPath, nb, &stamp); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "wrote %s (%d declarations updated, %d cells added)\n", fs.Arg(0), len(res.Updated), len(res.Added))
@@ -187,7 +193,7 @@ func commitFiles(c *object.Commit) (map[string][]byte, error) {
 	}
 	files := map[string][]byte{}
 	err = tree.Files().ForEach(func(f *object.File) error {
-		if f.Name != ".decant/manifest.json" && path.Ext(f.Name) != ".go" {
+		if f.Name != manifest.Path && path.Ext(f.Name) != ".go" {
 			return nil
 		}
 		s, err := f.Contents()

@@ -75,7 +75,7 @@ class DecantKernelTests(jupyter_kernel_test.KernelTests):
 
     def test_failing_magic_is_a_notebook_error(self):
         self.flush_channels()
-        reply, outputs = self.execute_helper(code="%decant plan --notebook /nonexistent.ipynb")
+        reply, outputs = self.execute_helper(code="%decant version --bogus")
         self.assertEqual(reply["content"]["status"], "error")
         self.assertEqual([m["msg_type"] for m in outputs], ["error"])
         # The kernel is still there.

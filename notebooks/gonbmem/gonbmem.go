@@ -1,8 +1,8 @@
-// Package gosrc holds the small pieces of Go-source knowledge that extraction and the reading
+// Package gonbmem holds the small pieces of Go-source knowledge that extraction and the reading
 // notes share: how GoNB keys a method's receiver, the conventional name of an import path,
 // and an importer that lets go/types resolve a notebook's own names without loading its
 // dependencies.
-package gosrc
+package gonbmem
 
 import (
 	"go/ast"

@@ -1,4 +1,4 @@
-package gosrc
+package gonbmem
 
 import (
 	"go/ast"

@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/gonbcell"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // unit is one top-level declaration as GoNB memorizes it.
@@ -291,7 +291,7 @@ func (a *analyzer) collect(i int, cg *cellGo, fset *token.FileSet, f *ast.File, 
 		case *ast.FuncDecl:
 			u := &unit{kind: "func", key: d.Name.Name, names: []string{d.Name.Name}, line: lineOf(d.Pos()), text: slice(d.Pos(), d.End())}
 			if d.Recv != nil {
-				u.kind, u.key = "method", gosrc.RecvName(d.Recv)+"~"+d.Name.Name
+				u.kind, u.key = "method", gonbmem.RecvName(d.Recv)+"~"+d.Name.Name
 				u.names = nil
 			}
 			if d.Recv == nil && d.Name.Name == "main" {
@@ -447,7 +447,7 @@ func (a *analyzer) checkWith(i int, cg *cellGo, memory []*unit, imports map[stri
 		Defs:  map[*ast.Ident]types.Object{},
 		Types: map[ast.Expr]types.TypeAndValue{},
 	}
-	conf := types.Config{Importer: gosrc.StubImporter{}, Error: func(error) {}}
+	conf := types.Config{Importer: gonbmem.StubImporter{}, Error: func(error) {}}
 	pkg, _ := conf.Check("p", fset, []*ast.File{f}, info)
 	w := &walker{a: a, cell: i, info: info, pkg: pkg, tf: fset.File(f.Pos()), segs: segs,
 		uses: map[string]Use{}, pkgs: map[string]bool{}}

@@ -1,4 +1,4 @@
-package proxy
+package magics
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/decant-go/decant/extract"
-	"github.com/decant-go/decant/extract/notes"
+	"github.com/decant-go/decant/notes"
 )
 
 // planHTML renders a plan for a notebook output: a table of code cells

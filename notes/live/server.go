@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/decant-go/decant/extract/notes"
 	"github.com/decant-go/decant/notebooks"
+	"github.com/decant-go/decant/notes"
 )
 
 // Server serves the live notes of one notebook:

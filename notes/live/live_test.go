@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-const demoPath = "../../../testdata/demo/churn.ipynb"
+const demoPath = "../../testdata/demo/churn.ipynb"
 
 // wait is the longest a test waits for something that should happen at once; it is a guard
 // against hangs, not a timing assertion.

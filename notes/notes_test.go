@@ -16,7 +16,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.md golden files")
 
-const demoPath = "../../testdata/demo/churn.ipynb"
+const demoPath = "../testdata/demo/churn.ipynb"
 
 // tutorialPath is GoNB's tutorial in the module cache (go.mod pins GoNB as a tool).
 var tutorialPath = func() string {

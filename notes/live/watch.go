@@ -14,6 +14,8 @@ import (
 	"crypto/sha256"
 	"os"
 	"time"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // WatchOptions configures Watch. The zero value polls every 200 ms and waits for the file to
@@ -60,7 +62,7 @@ const hashEvery = 5
 // Content equal to what was last reported is not reported again. Watch returns ctx.Err() when
 // ctx is done; onChange is never called concurrently.
 func Watch(ctx context.Context, path string, opts WatchOptions, onChange func(data []byte, err error)) error {
-	data, err := os.ReadFile(path)
+	data, err := readNotebook(ctx, path)
 	delivered := fingerprintOf(path, data, err)
 	onChange(data, err)
 
@@ -83,7 +85,7 @@ func Watch(ctx context.Context, path string, opts WatchOptions, onChange func(da
 		case fi.Size() == seen.size && fi.ModTime().Equal(seen.modTime) && !seen.missing && n%hashEvery != 0:
 			fp, d, rerr = seen, seenData, seenErr
 		default:
-			d, rerr = os.ReadFile(path)
+			d, rerr = readNotebook(ctx, path)
 			fp = fingerprintOf(path, d, rerr)
 		}
 		if fp != seen {
@@ -108,4 +110,11 @@ func fingerprintOf(path string, data []byte, err error) fingerprint {
 		fp.modTime = fi.ModTime()
 	}
 	return fp
+}
+
+// readNotebook reads only a regular file, capped, so a FIFO or device put at the path does not
+// hang the watcher.
+func readNotebook(ctx context.Context, path string) ([]byte, error) {
+	data, _, err := safefile.ReadFile(ctx, path, 0)
+	return data, err
 }

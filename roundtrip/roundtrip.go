@@ -217,8 +217,7 @@ func Sync(in Input) (*Result, error) {
 		}
 		res.Conflicts = append(res.Conflicts, cf)
 	}
-	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = 0
+	dmp := strictPatcher()
 	for _, md := range man.Decls {
 		b, ok := find(base, md.Key, md.File)
 		if !ok {
@@ -253,7 +252,7 @@ func Sync(in Input) (*Result, error) {
 			nbChanged = declspan.Hash(o) != md.SourceSHA256
 		}
 		if nbChanged {
-			if sameGo(o, t.text) || latestAgrees(latest, md, o, t.text) {
+			if sameGo(o, t.text) || latestAgrees(latest, md, o, t.text) || sameChange(dmp, b.text, t.text, o, md.SourceSHA256) {
 				continue // both sides made the same change
 			}
 			conflict(c, md, fmt.Sprintf("%s changed in both the notebook (cell %d) and the service (%s)", md.Key, c.Index, md.File), o, t.text)
@@ -266,7 +265,11 @@ func Sync(in Input) (*Result, error) {
 			patched, applied := dmp.PatchApply(dmp.PatchMake(b.text, t.text), o)
 			for _, ok := range applied {
 				if !ok {
-					conflict(c, md, fmt.Sprintf("the service changed %s, which extraction had rewritten (refactoring or rename to %s); the change does not apply to cell %d's version", md.SourceKey, md.Key, c.Index), o, t.text)
+					why := fmt.Sprintf("the service changed %s, which extraction had rewritten (a refactoring, a rename, gofmt); the change does not apply to cell %d's version: merge it by hand", md.Key, c.Index)
+					if ours.Grouped {
+						why = fmt.Sprintf("the service changed %s, which is part of a declaration block in cell %d and laid out differently there; merge the change by hand", md.Key, c.Index)
+					}
+					conflict(c, md, why, o, t.text)
 					merged = ""
 					break
 				}
@@ -418,6 +421,34 @@ func latestAgrees(l *latestState, md manifest.Decl, o, t string) bool {
 		}
 	}
 	return false
+}
+
+// strictPatcher makes patches that apply only where their context and deleted text are found
+// exactly (anywhere in the text): a fuzzy match could put a change in the wrong place.
+func strictPatcher() *diffmatchpatch.DiffMatchPatch {
+	dmp := diffmatchpatch.New()
+	dmp.DiffTimeout = 0
+	dmp.MatchThreshold = 0.01 // one wrong byte in a 32-byte pattern scores 0.03
+	dmp.MatchDistance = 1 << 20
+	dmp.PatchDeleteThreshold = 0
+	return dmp
+}
+
+// sameChange reports whether the cell's version o is its version as extracted with the
+// service's change (base to theirs) applied: undoing that change gives back the extracted text,
+// as its hash proves. It recognizes the same edit made on both sides of a declaration that
+// extraction had transformed.
+func sameChange(dmp *diffmatchpatch.DiffMatchPatch, base, theirs, o, sha string) bool {
+	if sha == "" {
+		return false
+	}
+	undone, applied := dmp.PatchApply(dmp.PatchMake(theirs, base), o)
+	for _, ok := range applied {
+		if !ok {
+			return false
+		}
+	}
+	return declspan.Hash(undone) == sha
 }
 
 // sameGo compares two declarations ignoring formatting differences gofmt would remove.

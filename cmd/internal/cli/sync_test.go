@@ -388,3 +388,47 @@ func TestSyncConflictAndNewDeclaration(t *testing.T) {
 		t.Errorf("decr is not in preprocessing.go after extracting again:\n%s", f)
 	}
 }
+
+// An edit that changes a declaration's length moves the cell lines of the declarations after it
+// in the same cell. Extracting again then differs from main only in those provenance notes,
+// which name the new lines: the code is a fixed point.
+func TestSyncLineShiftMovesOnlyNotes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts a notebook")
+	}
+	nb := notebooks.New("shift.ipynb")
+	if err := nb.SetMetadata("kernelspec", map[string]string{"name": "gonb", "display_name": "Go (gonb)", "language": "go"}); err != nil {
+		t.Fatal(err)
+	}
+	nb.InsertCell(0, nb.NewMarkdownCell("## 2. Pre/Post processing"))
+	nb.InsertCell(1, nb.NewCodeCell("// double doubles.\nfunc double(x int) int {\n\treturn 2 * x\n}\n\n// triple triples.\nfunc triple(x int) int {\n\treturn 3 * x\n}"))
+	nbPath := filepath.Join(t.TempDir(), "shift.ipynb")
+	if err := notebooks.WriteFile(nbPath, nb); err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(filepath.Dir(nbPath), "svc")
+	extract := []string{"extract", "-q", "--no-verify", "--repo", repo, "--date", "2026-02-03T04:05:06Z", nbPath}
+	if code, out, errs := runCmd(t, extract...); code != 0 {
+		t.Fatalf("extract: exit %d\n%s\n%s", code, out, errs)
+	}
+	editOnMain(t, repo, map[string][2]string{"shift/preprocessing.go": {"\treturn 2 * x\n", "\ty := 2 * x\n\treturn y\n"}})
+	if code, out, errs := runCmd(t, "sync", "--repo", repo, nbPath); code != 0 {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := runCmd(t, extract...); code != 0 {
+		t.Fatalf("extract again: exit %d\n%s\n%s", code, out, errs)
+	}
+	main, br := treeFiles(t, repo, "main"), treeFiles(t, repo, "decant/shift")
+	for name, m := range main {
+		if !notebookDerived(name) || m == br[name] {
+			continue
+		}
+		if name != "shift/preprocessing.go" {
+			t.Errorf("%s differs:\n%s", name, lineDiffText(m, br[name]))
+			continue
+		}
+		if d := lineDiffText(m, br[name]); d != "  -// From shift.ipynb, cell 1, line 7.\n  +// From shift.ipynb, cell 1, line 8.\n" {
+			t.Errorf("preprocessing.go differs in more than triple's note:\n%s", d)
+		}
+	}
+}

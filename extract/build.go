@@ -85,6 +85,9 @@ type CellPlan struct {
 	Skipped string   `json:"skipped,omitempty"`
 	Decls   []string `json:"decls,omitempty"`
 	Step    string   `json:"step,omitempty"`
+
+	src   string // the cell's source, for the manifest's declaration hashes
+	label bool   // its first line is a section label, blanked before parsing
 }
 
 // Decl is one top-level declaration as GoNB would memorize it.
@@ -293,7 +296,11 @@ func (b *builder) label() error {
 	labeled := false
 	var headings []string
 	for _, c := range b.nb.Cells {
-		cp := CellPlan{Index: c.Index, ID: c.ID, Type: c.Type}
+		cp := CellPlan{Index: c.Index, ID: c.ID, Type: c.Type, src: c.Source}
+		if c.Type == "code" {
+			_, ok, strip := commentLabel(c.Source)
+			cp.label = ok && strip
+		}
 		switch c.Type {
 		case "markdown":
 			if sec, ok, h, hs := headingLabel(c.Source); ok {

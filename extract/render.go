@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/decant-go/decant/extract/declspan"
 	"github.com/decant-go/decant/extract/manifest"
 
 	"github.com/decant-go/decant/extract/httpapi"
@@ -553,11 +554,68 @@ func (p *Plan) renderManifest(o *Output) []byte {
 	}
 	m.Files = append(m.Files, manifest.Path, "README.md")
 	sort.Strings(m.Files)
+	m.Decls = p.manifestDecls(o)
 	b, err := manifest.Encode(&m)
 	if err != nil {
 		panic(err) // the manifest holds only strings, ints and slices of them: encoding cannot fail
 	}
 	return b
+}
+
+// manifestDecls lists the declarations of the library files that carry a provenance note, as
+// the files are now (after any refactoring), each with the cell declaration it came from.
+func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
+	var out []manifest.Decl
+	files := make([]string, 0, len(o.Files))
+	for f := range o.Files {
+		if strings.HasPrefix(f, p.Slug+"/") && strings.HasSuffix(f, ".go") && !strings.Contains(f[len(p.Slug)+1:], "/") {
+			files = append(files, f)
+		}
+	}
+	sort.Strings(files)
+	cellDecls := map[int][]declspan.Decl{}
+	cellOf := map[int]*CellPlan{}
+	for i := range p.Cells {
+		c := &p.Cells[i]
+		cellOf[c.Index] = c
+		if c.Type == "code" {
+			cellDecls[c.Index], _ = declspan.Cell(c.src, c.label)
+		}
+	}
+	for _, f := range files {
+		src := o.Files[f]
+		decls, err := declspan.File(src)
+		if err != nil {
+			continue
+		}
+		for _, d := range decls {
+			m := noteRE.FindSubmatch(src[d.Start:d.DeclStart]) // the note is in the doc comment
+			if m == nil {
+				continue
+			}
+			cell, _ := strconv.Atoi(string(m[1]))
+			line, _ := strconv.Atoi(string(m[2]))
+			var from *Decl
+			for _, pd := range p.Decls {
+				if pd.Kept && pd.Cell == cell && pd.Line == line {
+					from = pd
+				}
+			}
+			c := cellOf[cell]
+			if from == nil || c == nil {
+				continue // a pipeline step, not a declaration
+			}
+			md := manifest.Decl{File: f, Key: d.Key, Line: d.DocLine, EndLine: strings.Count(string(src[:d.End]), "\n") + 1,
+				Cell: cell, CellID: c.ID, CellLine: line, SourceKey: from.Key}
+			for _, cd := range cellDecls[cell] {
+				if cd.Line == line {
+					md.SourceSHA256 = declspan.Hash(c.src[cd.Start:cd.End])
+				}
+			}
+			out = append(out, md)
+		}
+	}
+	return out
 }
 
 func routeMethod(r Route) string {

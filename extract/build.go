@@ -66,10 +66,20 @@ type Plan struct {
 	Routes       []Route     `json:"routes"`
 	Assets       []Asset     `json:"assets,omitempty"`
 	Decisions    []Decision  `json:"decisions"`
-	AutoLabeled  bool        `json:"auto_labeled"`
+	// Trained are the values the batch command's train saves in the artifact, in notebook order.
+	Trained     []TrainedValue `json:"trained,omitempty"`
+	AutoLabeled bool           `json:"auto_labeled"`
 
 	cellImports    map[int][]Import // explicit imports by cell
 	noModuleSearch bool
+}
+
+// TrainedValue is a package variable whose initializer trains or loads: the artifact holds it.
+type TrainedValue struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // as written in the library package
+	Cell int    `json:"cell"`
+	Line int    `json:"line"`
 }
 
 // CellPlan records how one cell was read.

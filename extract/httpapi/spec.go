@@ -23,6 +23,16 @@ type Spec struct {
 	// ("struct { ID int `json:\"id\"` }"), so that openapi.json can describe JSON bodies field
 	// by field. Optional: unknown types are described by their Go type name only.
 	Types map[string]string
+	// Artifact, when set, makes the server load the library's trained values from a versioned
+	// artifact before it listens (flags -model-url and -model-version), and refuse to start
+	// without one. The library must export LoadTrained(map[string][]byte) error.
+	Artifact *Artifact
+}
+
+// Artifact names what the server needs to load trained values.
+type Artifact struct {
+	Pkg   string // import path of the artifact package (OpenBucket, Load, DefaultURL, NotebookSHA256)
+	Batch string // the batch command that trains, for the start-up error: "churn"
 }
 
 // Route is one exported library function served over HTTP.

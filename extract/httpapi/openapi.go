@@ -82,7 +82,7 @@ func renderOpenAPI(m *model) ([]byte, error) {
 		// The service checks no credentials itself: it is meant to run behind a gateway or
 		// mesh that authenticates. The scheme says so, and makes the token optional.
 		"security": []obj{{}, {"bearerAuth": []string{}}},
-		"paths":   paths,
+		"paths":    paths,
 		"components": obj{
 			"securitySchemes": obj{"bearerAuth": obj{
 				"type":   "http",

@@ -8,8 +8,9 @@ import (
 )
 
 // MinGoVersion is the lowest go directive the generated repository's go.mod may declare: the
-// server registers method patterns ("GET /v1/x"), which ServeMux honours only from Go 1.22 on.
-const MinGoVersion = "1.22"
+// server registers method patterns ("GET /v1/x"), which ServeMux honours from Go 1.22 on, and
+// reads Request.Pattern (1.23) and uses sync.WaitGroup.Go (1.25).
+const MinGoVersion = "1.25"
 
 // Spec describes the API of one library package.
 type Spec struct {

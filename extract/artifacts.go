@@ -731,8 +731,8 @@ func TestSaveLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if _, _, err := Load(ctx, b, ""); err == nil || !strings.Contains(err.Error(), "train") {
-		t.Fatalf("loading from an empty bucket: got %v, want an error saying to train first", err)
+	if _, _, err := Load(ctx, b, ""); err == nil || !strings.Contains(err.Error(), "no artifact") {
+		t.Fatalf("loading from an empty bucket: got %v, want an error saying there is no artifact", err)
 	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	values := map[string][]byte{"a": []byte("[1, 2]"), "b": []byte(` + "`" + `{"x": 1.5}` + "`" + `)}

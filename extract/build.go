@@ -65,7 +65,9 @@ type Plan struct {
 	Routes       []Route     `json:"routes"`
 	Assets       []Asset     `json:"assets,omitempty"`
 	Decisions    []Decision  `json:"decisions"`
-	AutoLabeled  bool        `json:"auto_labeled"`
+	// Trained are the values the batch command's train saves in the artifact, in notebook order.
+	Trained     []TrainedValue `json:"trained,omitempty"`
+	AutoLabeled bool           `json:"auto_labeled"`
 	// Kernel is the Go kernel whose semantics were applied: gonb, gophernotes or lgo.
 	Kernel string `json:"kernel"`
 
@@ -73,6 +75,14 @@ type Plan struct {
 	importAt       map[string][2]int // import path → cell and line of its first import
 	noModuleSearch bool
 	modules        *ModuleContext // where names the notebook did not import are looked up first
+}
+
+// TrainedValue is a package variable whose initializer trains or loads: the artifact holds it.
+type TrainedValue struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // as written in the library package
+	Cell int    `json:"cell"`
+	Line int    `json:"line"`
 }
 
 // CellPlan records how one cell was read.

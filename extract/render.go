@@ -96,8 +96,28 @@ func (p *Plan) Render() (*Output, error) {
 	if err := out.addGo(pkg+"/pipeline_test.go", p.renderPipelineTest()); err != nil {
 		return nil, err
 	}
-	if err := out.addGo("cmd/"+pkg+"/main.go", p.renderBatch()); err != nil {
-		return nil, err
+	if len(p.Trained) == 0 {
+		if err := out.addGo("cmd/"+pkg+"/main.go", p.renderBatch()); err != nil {
+			return nil, err
+		}
+	} else {
+		for name, src := range map[string][]byte{
+			"cmd/" + pkg + "/main.go":            p.renderBatchTrain(),
+			"cmd/" + pkg + "/drivers.go":         renderDrivers(),
+			pkg + "/trained.go":                  p.renderTrained(),
+			pkg + "/trained_test.go":             p.renderTrainedTest(),
+			"internal/artifact/artifact.go":      p.renderArtifactPkg(),
+			"internal/artifact/artifact_test.go": []byte(artifactTestSrc),
+		} {
+			if err := out.addGo(name, src); err != nil {
+				return nil, err
+			}
+		}
+		if len(p.Routes) > 0 {
+			if err := out.addGo("cmd/server/drivers.go", renderDrivers()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if len(p.Routes) > 0 {
 		api, err := httpapi.Render(p.apiSpec())
@@ -233,6 +253,9 @@ func (p *Plan) renderPipelineTest() []byte {
 	if reason := p.goldenBlocker(); reason != "" {
 		fmt.Fprintf(&sb, "\tt.Skip(%q)\n}\n\n", reason)
 	} else {
+		sb.WriteString("\tcheckNotebookOutputs(t)\n}\n\n")
+		sb.WriteString("// checkNotebookOutputs runs each %% cell that has saved output as its pipeline step and compares.\n")
+		sb.WriteString("func checkNotebookOutputs(t *testing.T) {\n\tt.Helper()\n")
 		sb.WriteString("\tfor _, c := range []struct {\n\t\tname string\n\t\tcell int\n\t\trun  func()\n\t\twant string\n\t}{\n")
 		n := 0
 		for _, st := range p.Steps {
@@ -336,6 +359,9 @@ func (p *Plan) apiSpec() httpapi.Spec {
 		Version: "0.1.0",
 	}
 	spec.Types = p.typeDefs()
+	if len(p.Trained) > 0 {
+		spec.Artifact = &httpapi.Artifact{Pkg: p.Module + "/internal/artifact", Batch: p.Slug}
+	}
 	for _, r := range p.Routes {
 		hr := httpapi.Route{Func: r.Func, Method: r.Method, Path: r.Path, Doc: r.Doc}
 		for _, prm := range r.Params {

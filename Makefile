@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 DEMO    := testdata/demo/churn.ipynb
 DEMOOUT := $(CURDIR)/out/demo
 
-.PHONY: all build test test-short vet fmt-check depcheck tidy-check bench bench-dupes bench-output bench-api bench-api-soak bench-run demo gonb clean fuzz
+.PHONY: all build test test-short vet fmt-check depcheck tidy-check bench bench-dupes bench-output bench-doc bench-api bench-api-soak bench-run demo gonb clean fuzz sweep
 
 all: vet test build
 
@@ -69,6 +69,11 @@ bench-run: build gonb
 # real client and a fake kernel over ZeroMQ; reports the time ratio (linear: about 1).
 bench-output:
 	$(GO) test -run '^$$' -bench StreamOutput -benchtime 1x -timeout 20m ./kernel
+
+# decant doc against decant plan on the same generated 1,000- and 3,000-cell notebooks, side by
+# side, as the commands run; reports doc/plan (target: at most 2 at 3,000 cells).
+bench-doc:
+	$(GO) test -run '^$$' -bench DocVsPlan -benchtime 3x ./cmd/internal/cli
 
 # The main job on the bundled demo notebook: extract it into a fresh repository, run the emitted
 # service's tests, start its server, call it with good and bad parameters, stop it.

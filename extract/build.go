@@ -65,12 +65,24 @@ type Plan struct {
 	Routes       []Route     `json:"routes"`
 	Assets       []Asset     `json:"assets,omitempty"`
 	Decisions    []Decision  `json:"decisions"`
-	AutoLabeled  bool        `json:"auto_labeled"`
+	// Trained are the values the batch command's train saves in the artifact, in notebook order.
+	Trained     []TrainedValue `json:"trained,omitempty"`
+	AutoLabeled bool           `json:"auto_labeled"`
+	// Kernel is the Go kernel whose semantics were applied: gonb, gophernotes or lgo.
+	Kernel string `json:"kernel"`
 
 	cellImports    map[int][]Import  // explicit imports by cell
 	importAt       map[string][2]int // import path → cell and line of its first import
 	noModuleSearch bool
 	modules        *ModuleContext // where names the notebook did not import are looked up first
+}
+
+// TrainedValue is a package variable whose initializer trains or loads: the artifact holds it.
+type TrainedValue struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // as written in the library package
+	Cell int    `json:"cell"`
+	Line int    `json:"line"`
 }
 
 // CellPlan records how one cell was read.
@@ -83,6 +95,9 @@ type CellPlan struct {
 	Skipped string   `json:"skipped,omitempty"`
 	Decls   []string `json:"decls,omitempty"`
 	Step    string   `json:"step,omitempty"`
+
+	src   string // the cell's source, for the manifest's declaration hashes
+	label bool   // its first line is a section label, blanked before parsing
 }
 
 // Decl is one top-level declaration as GoNB would memorize it.
@@ -176,14 +191,16 @@ type Decision struct {
 }
 
 type builder struct {
-	nb      *notebooks.Notebook
-	opts    Options
-	plan    *Plan
-	file    string
-	mem     gonbmem.Memory[*Decl] // what GoNB remembers: by key, last wins
-	all     []*Decl               // every declaration seen, including replaced ones
-	imports map[string]Import     // by path
-	order   int
+	translated map[int]string // gophernotes and lgo cells in GoNB's shape, by cell index
+	lineShift  map[int]int    // how far translation moved each cell's statements
+	nb         *notebooks.Notebook
+	opts       Options
+	plan       *Plan
+	file       string
+	mem        gonbmem.Memory[*Decl] // what GoNB remembers: by key, last wins
+	all        []*Decl               // every declaration seen, including replaced ones
+	imports    map[string]Import     // by path
+	order      int
 }
 
 // Build reads the notebook and decides what becomes the service. It does no I/O except through
@@ -218,8 +235,20 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 
 		noModuleSearch: opts.NoModuleSearch,
 	}
+	b.plan.Kernel = kernelOf(nb.KernelName())
 	if err := b.label(); err != nil {
 		return nil, err
+	}
+	if b.plan.Kernel != KernelGoNB {
+		var srcs []cellSource
+		for _, c := range b.nb.Cells {
+			if c.Type == "code" {
+				srcs = append(srcs, cellSource{c.Index, c.Source})
+			}
+		}
+		var notes []Decision
+		b.translated, b.lineShift, notes = translateCells(b.plan.Kernel, srcs)
+		b.plan.Decisions = append(b.plan.Decisions, notes...)
 	}
 	if err := b.readCells(); err != nil {
 		return nil, err
@@ -236,7 +265,8 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 func (b *builder) checkKernel() error {
 	lang := strings.ToLower(b.nb.Language())
 	kern := strings.ToLower(b.nb.KernelName())
-	if lang == "go" || lang == "golang" || strings.Contains(kern, "gonb") || strings.Contains(kern, "decant") {
+	if lang == "go" || lang == "golang" || strings.Contains(kern, "gonb") || strings.Contains(kern, "decant") ||
+		strings.Contains(kern, "gophernotes") || strings.Contains(kern, "lgo") {
 		return nil
 	}
 	if lang == "" && kern == "" {
@@ -276,7 +306,11 @@ func (b *builder) label() error {
 	labeled := false
 	var headings []string
 	for _, c := range b.nb.Cells {
-		cp := CellPlan{Index: c.Index, ID: c.ID, Type: c.Type}
+		cp := CellPlan{Index: c.Index, ID: c.ID, Type: c.Type, src: c.Source}
+		if c.Type == "code" {
+			_, ok, strip := commentLabel(c.Source)
+			cp.label = ok && strip
+		}
 		switch c.Type {
 		case "markdown":
 			if sec, ok, h, hs := headingLabel(c.Source); ok {
@@ -368,6 +402,9 @@ func (b *builder) readCells() error {
 			continue
 		}
 		src := c.Source
+		if t, ok := b.translated[c.Index]; ok {
+			src = t
+		}
 		if _, ok, strip := commentLabel(src); ok && strip {
 			// "# 1. Preparation" is a label, not Go: blank it, keeping line numbers.
 			_, rest, _ := strings.Cut(src, "\n")
@@ -583,6 +620,9 @@ func (b *builder) addStep(c *notebooks.Cell, cp *CellPlan, sec Section, body str
 		line++
 	}
 	body = strings.TrimRight(body, " \t\r\n")
+	if sh := b.lineShift[c.Index]; sh != 0 && line-sh > 0 {
+		line -= sh // the line in the cell as the notebook wrote it, before translation
+	}
 	st := &Step{Cell: c.Index, CellID: c.ID, Line: line, Section: sec, Body: body, Args: args, order: b.order}
 	st.Saved, st.HasSaved = savedStdout(c)
 	b.plan.Steps = append(b.plan.Steps, st)

@@ -304,7 +304,13 @@ func firstComment(body string) string {
 			continue
 		}
 		if strings.HasPrefix(l, "//") {
-			return strings.TrimSpace(strings.TrimPrefix(l, "//"))
+			c := strings.TrimSpace(strings.TrimPrefix(l, "//"))
+			// A TODO or FIXME is a note about the code, not its name: adding one (as doc
+			// --write does) must not rename the step.
+			if up := strings.ToUpper(c); strings.HasPrefix(up, "TODO") || strings.HasPrefix(up, "FIXME") || strings.HasPrefix(up, "XXX") {
+				continue
+			}
+			return c
 		}
 		return ""
 	}
@@ -365,8 +371,8 @@ func (b *builder) report(units []*unit) {
 			continue
 		}
 		t := d.code
-		if strings.Contains(t, "sync.OnceValue(") {
-			continue
+		if d.lazyInit != "" || strings.Contains(t, "sync.OnceValue(") {
+			continue // made lazy or a trained value: it no longer runs when the package loads
 		}
 		if i := strings.Index(t, "="); i >= 0 && strings.Contains(t[i:], "(") {
 			if strings.Contains(t[i:], "flag.") {

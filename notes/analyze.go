@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,34 @@ type unit struct {
 	names []string
 	line  int    // cell line where text starts
 	text  string // from the declaration keyword (doc comments left out)
+
+	seq  int             // order of memorization
+	refs map[string]bool // identifiers the text mentions; see identRefs
+}
+
+// identRefs returns the identifiers u's text mentions, scanned once.
+func (u *unit) identRefs() map[string]bool {
+	if u.refs == nil {
+		u.refs = identsOf(u.text)
+	}
+	return u.refs
+}
+
+// identsOf lists the identifiers of Go source text, without parsing it.
+func identsOf(src string) map[string]bool {
+	out := map[string]bool{}
+	fset := token.NewFileSet()
+	var s scanner.Scanner
+	s.Init(fset.AddFile("", -1, len(src)), []byte(src), nil, 0)
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			return out
+		}
+		if tok == token.IDENT {
+			out[lit] = true
+		}
+	}
 }
 
 type importSpec struct{ name, path string }
@@ -47,6 +76,11 @@ type analyzer struct {
 
 	memory  gonbmem.Memory[*unit] // what GoNB remembers
 	imports map[string]string     // path -> name, as memorized
+	// byRecv indexes memorized methods by receiver type name, and seq numbers memorizations,
+	// so a cell is checked against the declarations it can reach instead of all of them
+	// (which made doc quadratic in cells).
+	byRecv map[string][]*unit
+	seq    int
 
 	assigns map[string][]site       // package var -> assignment sites
 	readers map[string]map[int]bool // package var -> cells that use it
@@ -58,6 +92,7 @@ func newAnalyzer(nb *notebooks.Notebook, n *Notes) *analyzer {
 		nb: nb, n: n,
 		cells:   make([]*cellGo, len(nb.Cells)),
 		imports: map[string]string{},
+		byRecv:  map[string][]*unit{},
 		assigns: map[string][]site{},
 		readers: map[string]map[int]bool{},
 		varCell: map[string]int{},
@@ -284,7 +319,13 @@ func (a *analyzer) collect(i int, cg *cellGo, fset *token.FileSet, f *ast.File, 
 func (a *analyzer) memorize(cg *cellGo) {
 	for _, u := range cg.units {
 		if !strings.HasPrefix(u.key, "main~") {
+			a.seq++
+			u.seq = a.seq
 			a.memory.Add(u.key, u.names, u)
+			if recv, _, ok := strings.Cut(u.key, "~"); ok {
+				recv = strings.TrimPrefix(recv, "*")
+				a.byRecv[recv] = append(a.byRecv[recv], u)
+			}
 		}
 	}
 	for _, im := range cg.imports {
@@ -292,24 +333,57 @@ func (a *analyzer) memorize(cg *cellGo) {
 	}
 }
 
-// shadowed lists what mem holds that the new units do not replace (same key, or a shared
-// name), in memory order. A nil memory holds nothing.
-func shadowed(mem *gonbmem.Memory[*unit], units []*unit) []*unit {
-	if mem == nil {
-		return nil
-	}
+// reachable returns the memorized units the cell can reach and does not replace (same key,
+// or a shared name), in memory order: those declaring a name the cell mentions, the methods
+// of such types, and, transitively, what those mention.
+func (a *analyzer) reachable(cg *cellGo) []*unit {
 	gone := map[*unit]bool{}
-	for _, u := range units {
-		for _, r := range mem.Replaced(u.key, u.names) {
+	for _, u := range cg.units {
+		for _, r := range a.memory.Replaced(u.key, u.names) {
 			gone[r] = true
 		}
 	}
-	var out []*unit
-	for _, v := range mem.Values() {
-		if !gone[v] {
-			out = append(out, v)
+	var queue []map[string]bool
+	for _, u := range cg.units {
+		queue = append(queue, u.identRefs())
+	}
+	if m := cg.split.Main; m != nil {
+		queue = append(queue, identsOf(m.Src))
+	}
+	seen := map[string]bool{}
+	kept := map[*unit]bool{}
+	keep := func(u *unit) {
+		if !kept[u] && !gone[u] {
+			kept[u] = true
+			queue = append(queue, u.identRefs())
 		}
 	}
+	for len(queue) > 0 {
+		refs := queue[0]
+		queue = queue[1:]
+		for id := range refs {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if _, u, ok := a.memory.Owner(id); ok {
+				keep(u)
+			}
+			if u, ok := a.memory.Get(id); ok {
+				keep(u)
+			}
+			for _, m := range a.byRecv[id] {
+				if u, ok := a.memory.Get(m.key); ok && u == m {
+					keep(u)
+				}
+			}
+		}
+	}
+	out := make([]*unit, 0, len(kept))
+	for u := range kept {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(x, y *unit) int { return x.seq - y.seq })
 	return out
 }
 
@@ -326,7 +400,7 @@ type seg struct {
 // checkCell type-checks a cell the way GoNB builds it, against the declarations memorized so
 // far, and walks its syntax for uses, I/O and smells.
 func (a *analyzer) checkCell(i int, cg *cellGo) {
-	if a.checkWith(i, cg, &a.memory, a.imports) {
+	if a.checkWith(i, cg, a.reachable(cg), a.imports) {
 		return
 	}
 	// The memory does not combine with this cell (rare: a comment left open, clashing
@@ -334,7 +408,7 @@ func (a *analyzer) checkCell(i int, cg *cellGo) {
 	a.checkWith(i, cg, nil, nil)
 }
 
-func (a *analyzer) checkWith(i int, cg *cellGo, memory *gonbmem.Memory[*unit], imports map[string]string) bool {
+func (a *analyzer) checkWith(i int, cg *cellGo, memory []*unit, imports map[string]string) bool {
 	var sb strings.Builder
 	sb.WriteString("package p\n")
 	line := 2
@@ -358,7 +432,7 @@ func (a *analyzer) checkWith(i int, cg *cellGo, memory *gonbmem.Memory[*unit], i
 		line += strings.Count(text, "\n") + 1
 		segs = append(segs, s)
 	}
-	for _, u := range shadowed(memory, cg.units) {
+	for _, u := range memory {
 		addSeg(u.text, u.cell, u.line, u, false)
 	}
 	for _, u := range cg.units {

@@ -128,6 +128,10 @@ func runCommand(ctx context.Context, run func(context.Context, []string, Env) er
 		env.Stdout = out
 	}
 	err := run(ctx, args, env)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// Whatever failed after an interrupt failed because of it.
+		err = fmt.Errorf("interrupted: %w", err)
+	}
 	code := exitWith(err, env, prog)
 	if out != nil && code != ExitOK && out.n == 0 {
 		msg := err.Error()

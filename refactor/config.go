@@ -177,19 +177,18 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 				}
 				s := add(exportName(vs.Names[0].Name), val, secret, where, doc)
 				// Remove the declaration (the whole decl when it declares only this).
-				var from, to ast.Node = vs, vs
+				var to ast.Node = vs
 				start := vs.Pos()
 				if vs.Doc != nil {
 					start = vs.Doc.Pos()
 				}
 				if len(gd.Specs) == 1 {
-					from, to = gd, gd
+					to = gd
 					start = gd.Pos()
 					if gd.Doc != nil {
 						start = gd.Doc.Pos()
 					}
 				}
-				_ = from
 				fpath, so := v.off(start)
 				_, eo := v.off(to.End())
 				src := v.r.cur[fpath]

@@ -723,20 +723,8 @@ func (b *builder) funcDecl(c *notebooks.Cell, gd *gonbmem.Decl, src string, text
 // specDecl makes the plan's declaration of one var or type spec.
 func (b *builder) specDecl(c *notebooks.Cell, gd *gonbmem.Decl, text func(token.Pos, token.Pos) string, docOf func(*ast.CommentGroup) string, lineOf func(token.Pos) int) *Decl {
 	d, s := gd.Gen, gd.Spec
-	start, end := s.Pos(), s.End()
-	var doc *ast.CommentGroup
-	switch sp := s.(type) {
-	case *ast.ValueSpec:
-		doc = sp.Doc
-		if sp.Comment != nil {
-			end = sp.Comment.End()
-		}
-	case *ast.TypeSpec:
-		doc = sp.Doc
-		if sp.Comment != nil {
-			end = sp.Comment.End()
-		}
-	}
+	start := s.Pos()
+	doc, end := gd.SpecExtent()
 	if doc == nil && len(d.Specs) > 0 && d.Specs[0] == s && d.Doc != nil {
 		doc = d.Doc
 	}

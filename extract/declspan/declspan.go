@@ -138,20 +138,7 @@ func locate(f *ast.File, at func(token.Pos) (int, int)) []Decl {
 		default:
 			g, s := gd.Gen, gd.Spec
 			d.Grouped = g.Lparen.IsValid()
-			var doc *ast.CommentGroup
-			end := s.End()
-			switch sp := s.(type) {
-			case *ast.ValueSpec:
-				doc = sp.Doc
-				if sp.Comment != nil {
-					end = sp.Comment.End()
-				}
-			case *ast.TypeSpec:
-				doc = sp.Doc
-				if sp.Comment != nil {
-					end = sp.Comment.End()
-				}
-			}
+			doc, end := gd.SpecExtent()
 			if !d.Grouped {
 				doc = g.Doc // the doc of a block stays outside its specs' spans
 			}

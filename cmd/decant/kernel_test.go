@@ -432,3 +432,45 @@ func processesIn(dir string) []string {
 	}
 	return pids
 }
+
+// TestKernelSetupOnADefaultGoInstall runs `decant kernel-setup` as a new
+// user would: a fresh HOME, GOBIN unset, GOPATH at its default ($HOME/go).
+// Only the module and build caches are shared, to stay offline and fast.
+func TestKernelSetupOnADefaultGoInstall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds GoNB")
+	}
+	home := t.TempDir()
+	root, _ := filepath.Abs("../..")
+	goEnv := func(name string) string {
+		out, err := exec.Command("go", "env", name).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "GOBIN", "GOPATH", "HOME", "GOENV", "JUPYTER_DATA_DIR", "JUPYTER_PATH", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME":
+		default:
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "HOME="+home, "GOMODCACHE="+goEnv("GOMODCACHE"), "GOCACHE="+goEnv("GOCACHE"))
+	cmd := exec.Command(decantExe(t), "kernel-setup", "--module", root)
+	cmd.Env, cmd.Dir = env, home
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("decant kernel-setup: %v\n%s", err, out)
+	}
+	for _, p := range []string{
+		filepath.Join(home, "go", "bin", "gonb"),
+		filepath.Join(home, "go", "bin", "goimports"),
+		filepath.Join(home, ".local", "share", "jupyter", "kernels", "gonb", "kernel.json"),
+	} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was not installed: %v\n%s", p, err, out)
+		}
+	}
+}

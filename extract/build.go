@@ -65,7 +65,9 @@ type Plan struct {
 	Routes       []Route     `json:"routes"`
 	Assets       []Asset     `json:"assets,omitempty"`
 	Decisions    []Decision  `json:"decisions"`
-	AutoLabeled  bool        `json:"auto_labeled"`
+	// Trained are the values the batch command's train saves in the artifact, in notebook order.
+	Trained     []TrainedValue `json:"trained,omitempty"`
+	AutoLabeled bool           `json:"auto_labeled"`
 	// Kernel is the Go kernel whose semantics were applied: gonb, gophernotes or lgo.
 	Kernel string `json:"kernel"`
 
@@ -73,6 +75,14 @@ type Plan struct {
 	importAt       map[string][2]int // import path → cell and line of its first import
 	noModuleSearch bool
 	modules        *ModuleContext // where names the notebook did not import are looked up first
+}
+
+// TrainedValue is a package variable whose initializer trains or loads: the artifact holds it.
+type TrainedValue struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // as written in the library package
+	Cell int    `json:"cell"`
+	Line int    `json:"line"`
 }
 
 // CellPlan records how one cell was read.
@@ -85,6 +95,9 @@ type CellPlan struct {
 	Skipped string   `json:"skipped,omitempty"`
 	Decls   []string `json:"decls,omitempty"`
 	Step    string   `json:"step,omitempty"`
+
+	src   string // the cell's source, for the manifest's declaration hashes
+	label bool   // its first line is a section label, blanked before parsing
 }
 
 // Decl is one top-level declaration as GoNB would memorize it.
@@ -293,7 +306,11 @@ func (b *builder) label() error {
 	labeled := false
 	var headings []string
 	for _, c := range b.nb.Cells {
-		cp := CellPlan{Index: c.Index, ID: c.ID, Type: c.Type}
+		cp := CellPlan{Index: c.Index, ID: c.ID, Type: c.Type, src: c.Source}
+		if c.Type == "code" {
+			_, ok, strip := commentLabel(c.Source)
+			cp.label = ok && strip
+		}
 		switch c.Type {
 		case "markdown":
 			if sec, ok, h, hs := headingLabel(c.Source); ok {

@@ -371,8 +371,8 @@ func (b *builder) report(units []*unit) {
 			continue
 		}
 		t := d.code
-		if strings.Contains(t, "sync.OnceValue(") {
-			continue
+		if d.lazyInit != "" || strings.Contains(t, "sync.OnceValue(") {
+			continue // made lazy or a trained value: it no longer runs when the package loads
 		}
 		if i := strings.Index(t, "="); i >= 0 && strings.Contains(t[i:], "(") {
 			if strings.Contains(t[i:], "flag.") {

@@ -68,6 +68,20 @@ func TestCompileErrorFromReport(t *testing.T) {
 	}
 }
 
+// GoNB's report of a failed go get has no compiler messages: the
+// evalue is go's complaint, not GoNB's "failed to run".
+func TestGoGetReport(t *testing.T) {
+	r := readReports(t)["goget"]
+	items, ok := parseErrorReport(r.HTML)
+	if !ok {
+		t.Fatal("not parsed")
+	}
+	c := compileErrorContent(items, "ERROR", r.EValue)
+	if c["ename"] != "GoGetError" || !strings.HasPrefix(c["evalue"].(string), "go: module github.com/janpfeifer/gonb/gonbui: reading") {
+		t.Errorf("%v", c)
+	}
+}
+
 func TestMapCellRefs(t *testing.T) {
 	sent := []sentCell{{gonb: 3, count: 5}}
 	got := mapCellRefs("main.main()\n\t \x1b[7m[[ Cell [3] Line 2 ]]\x1b[0m /tmp/gonb_x/main.go:10\nCell[3]: Line 4 Cell [9]", sent)

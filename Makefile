@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 DEMO    := testdata/demo/churn.ipynb
 DEMOOUT := $(CURDIR)/out/demo
 
-.PHONY: all build test test-short vet fmt-check bench bench-output bench-doc bench-api bench-api-soak bench-run demo gonb clean fuzz
+.PHONY: all build test test-short vet fmt-check bench bench-output bench-doc sweep bench-api bench-api-soak bench-run demo gonb clean fuzz
 
 all: vet test build
 
@@ -69,6 +69,11 @@ bench-output:
 # side, as the commands run; reports doc/plan (target: at most 2 at 3,000 cells).
 bench-doc:
 	$(GO) test -run '^$$' -bench DocVsPlan -benchtime 3x ./cmd/internal/cli
+
+# The hostile-input and fault sweep, end to end on a fresh temporary directory: prints each
+# case and "N passed, M failed". Not part of make test (real processes, signals, minutes).
+sweep:
+	$(GO) run ./scripts/sweep
 
 # The main job on the bundled demo notebook: extract it into a fresh repository, run the emitted
 # service's tests, start its server, call it with good and bad parameters, stop it.

@@ -44,6 +44,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 30s ./service/score
 	$(GO) test -run '^$$' -fuzz FuzzWrite -fuzztime 30s ./internal/safefile
 	$(GO) test -run '^$$' -fuzz FuzzReadFile -fuzztime 30s ./internal/safefile
+	$(GO) test -run '^$$' -fuzz FuzzJSONNumber -fuzztime 30s ./extract/httpapi
+	$(GO) test -run '^$$' -fuzz FuzzCheckKeys -fuzztime 30s ./extract/httpapi
 
 # The demo's /v1/probabilities served three ways under the same load, side by side: the
 # extracted server, a hand-written net/http server, Flask + gunicorn. Needs Debian's wrk,

@@ -209,6 +209,22 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 	if !token.IsIdentifier(slug) || token.IsKeyword(slug) {
 		return nil, fmt.Errorf("slug %q is not a valid Go package name", slug)
 	}
+	for _, r := range slug {
+		if r >= 0x80 || unicode.IsUpper(r) {
+			return nil, fmt.Errorf("slug %q: a package name and directory must be lower-case ASCII (letters, digits)", slug)
+		}
+	}
+	if reservedSlug(slug) || strings.HasPrefix(slug, "_") {
+		return nil, fmt.Errorf("slug %q is a name the go command treats specially (main, init, vendor, testdata, cmd, or a leading _); choose another with --slug", slug)
+	}
+	for _, i := range opts.Skip {
+		switch {
+		case i < 0 || i >= len(nb.Cells):
+			return nil, fmt.Errorf("%s: --skip %d: no such cell (the notebook has cells 0 to %d)", nb.Name, i, len(nb.Cells)-1)
+		case nb.Cells[i].Type != "code":
+			return nil, fmt.Errorf("%s: --skip %d: cell %d is a %s cell; only code cells are extracted, so only they can be skipped", nb.Name, i, i, nb.Cells[i].Type)
+		}
+	}
 	mod := opts.Module
 	if mod == "" {
 		mod = "example.com/" + slug
@@ -263,10 +279,21 @@ func SlugFor(name string) string {
 	if s == "" || !unicode.IsLetter(rune(s[0])) {
 		s = "nb" + s
 	}
-	if token.IsKeyword(s) || s == "init" || s == "main" {
-		s += "pkg" // not valid names for an importable package
+	if reservedSlug(s) {
+		s += "pkg"
 	}
 	return s
+}
+
+// reservedSlug reports names a service package cannot have: Go keywords, init and main (not
+// importable), and directory names the go command treats specially (vendor and testdata are
+// skipped by ./..., cmd holds the service's commands).
+func reservedSlug(s string) bool {
+	switch s {
+	case "init", "main", "vendor", "testdata", "cmd":
+		return true
+	}
+	return token.IsKeyword(s)
 }
 
 func (b *builder) decide(cell, line int, subject, action, reason string) {

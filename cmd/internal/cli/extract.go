@@ -209,6 +209,9 @@ func commitTime(flag string, env Env) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, usagef("--date: %v", err)
 		}
+		if err := publish.CheckDate(t); err != nil {
+			return time.Time{}, usagef("--date: %v", err)
+		}
 		return t, nil
 	}
 	if s := env.getenv("SOURCE_DATE_EPOCH"); s != "" {
@@ -216,7 +219,11 @@ func commitTime(flag string, env Env) (time.Time, error) {
 		if _, err := fmt.Sscan(s, &sec); err != nil {
 			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", s)
 		}
-		return time.Unix(sec, 0).UTC(), nil
+		t := time.Unix(sec, 0).UTC()
+		if err := publish.CheckDate(t); err != nil {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%s: %w", s, err)
+		}
+		return t, nil
 	}
 	return env.now().UTC().Truncate(time.Second), nil
 }

@@ -116,6 +116,10 @@ func (b *builder) routes() {
 			b.decide(d.Cell, d.Line, "func "+d.Key, "left out", "returns no value: not exposed by the API")
 			continue
 		}
+		if why := b.routeClash(r); why != "" {
+			b.decide(d.Cell, d.Line, "func "+d.Key, "left out", why)
+			continue
+		}
 		b.inferEnums(&r, d)
 		b.examples(&r)
 		b.plan.Routes = append(b.plan.Routes, r)
@@ -625,4 +629,34 @@ func (b *builder) embeds(d *Decl, have map[string]bool) {
 			b.plan.Assets = append(b.plan.Assets, Asset{Path: pat, Cell: d.Cell, Size: len(data), Data: data})
 		}
 	}
+}
+
+// routeClash says why r cannot be served next to the routes already planned: its path is
+// empty once the letters outside ASCII are dropped, or another route (with any method: the
+// server answers 405 for the others) or the server's own /healthz, /readyz or /metrics has
+// it. The plan shows it, so extract never fails later on what plan accepted.
+func (b *builder) routeClash(r Route) string {
+	p := routePath(r)
+	fix := "; name its path with //decant:endpoint METHOD /v1/noun"
+	if p == "/v1/" || p == "/v1" {
+		return "its name has no ASCII letters or digits to make a path from" + fix
+	}
+	if r.Path == "" {
+		for _, c := range r.Func {
+			if c >= 0x80 {
+				b.decide(r.Cell, r.Line, "func "+r.Func, "warning", "paths are ASCII, so the letters outside ASCII in its name are dropped: "+p+fix)
+				break
+			}
+		}
+	}
+	switch p {
+	case "/healthz", "/readyz", "/metrics", "/":
+		return "its path " + p + " is the server's own" + fix
+	}
+	for _, o := range b.plan.Routes {
+		if routePath(o) == p {
+			return fmt.Sprintf("its path %s is already served by %s (cell %d)%s", p, o.Func, o.Cell, fix)
+		}
+	}
+	return ""
 }

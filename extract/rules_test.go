@@ -65,3 +65,74 @@ func TestExplicitSlugAndSkipChecked(t *testing.T) {
 		t.Errorf("a real code cell refused: %v", err)
 	}
 }
+
+// Route paths the server could not serve side by side are refused by the plan itself, with a
+// reason, so extract never fails later on what plan showed.
+func TestPlanShowsRouteClashes(t *testing.T) {
+	src := `// 3. Calculation
+// CalcProbabilities scores.
+func CalcProbabilities(x float64) float64 { return x }
+
+// GetProbs scores again.
+func GetProbs(x float64) float64 { return x }
+
+// Größe is only partly ASCII.
+func Größe(x float64) float64 { return x }
+
+// Ä has no ASCII letters.
+func Ä(x float64) float64 { return x }
+
+// Healthz would take the server's own path.
+//
+//decant:endpoint GET /healthz
+func Healthz(x float64) float64 { return x }`
+	raw := `{"cells": [{"cell_type": "code", "id": "a", "metadata": {}, "source": ` + jsonString(src) + `, "outputs": [], "execution_count": null}],
+ "metadata": {"kernelspec": {"name": "gonb", "display_name": "Go (gonb)", "language": "go"}}, "nbformat": 4, "nbformat_minor": 5}`
+	nb, err := notebooks.Parse("nb.ipynb", []byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Build(nb, []byte(raw), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routes []string
+	for _, r := range plan.Routes {
+		routes = append(routes, r.Func+" "+routePath(r))
+	}
+	if got := strings.Join(routes, ", "); got != "CalcProbabilities /v1/probabilities, Größe /v1/gr-e" && got != "CalcProbabilities /v1/probabilities, Größe /v1/gre" {
+		t.Errorf("routes: %s", got)
+	}
+	want := map[string]string{"GetProbs": "already served by CalcProbabilities", "Ä": "no ASCII letters", "Healthz": "the server's own"}
+	for _, d := range plan.Decisions {
+		for fn, w := range want {
+			if d.Subject == "func "+fn && d.Action == "left out" && strings.Contains(d.Reason, w) {
+				delete(want, fn)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no decision for %v: %+v", want, plan.Decisions)
+	}
+	if _, err := plan.Render(); err != nil {
+		t.Errorf("extract fails on what plan accepted: %v", err)
+	}
+}
+
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

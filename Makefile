@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 DEMO    := testdata/demo/churn.ipynb
 DEMOOUT := $(CURDIR)/out/demo
 
-.PHONY: all build test test-short vet fmt-check bench bench-output bench-doc sweep bench-api bench-api-soak bench-run demo gonb clean fuzz
+.PHONY: all build test test-short vet fmt-check depcheck tidy-check bench bench-output bench-doc bench-api bench-api-soak bench-run demo gonb clean fuzz sweep
 
 all: vet test build
 
@@ -16,8 +16,16 @@ build:
 gonb:
 	GOBIN=$(BIN) $(GO) install tool
 
-vet: fmt-check
+vet: fmt-check depcheck tidy-check
 	$(GO) vet ./...
+
+# The layering: kernel/... imports nothing of the product, refactor links no go-git, leaves
+# import nothing of ours, nothing imports cmd/... (rules in internal/depcheck).
+depcheck:
+	$(GO) run ./internal/depcheck
+
+tidy-check:
+	$(GO) mod tidy -diff
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v /testdata/)); \
@@ -34,18 +42,9 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
+# Every fuzzer in the repository (each func FuzzXxx), FUZZTIME each.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./notebooks
-	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 30s ./notebooks/gonbcell
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./kernel/wire
-	$(GO) test -run '^$$' -fuzz FuzzBuild -fuzztime 30s ./extract
-	$(GO) test -run '^$$' -fuzz FuzzTargets -fuzztime 30s ./service/loadtest
-	$(GO) test -run '^$$' -fuzz FuzzParseBaseline -fuzztime 30s ./service/loadtest
-	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 30s ./service/score
-	$(GO) test -run '^$$' -fuzz FuzzWrite -fuzztime 30s ./internal/safefile
-	$(GO) test -run '^$$' -fuzz FuzzReadFile -fuzztime 30s ./internal/safefile
-	$(GO) test -run '^$$' -fuzz FuzzJSONNumber -fuzztime 30s ./extract/httpapi
-	$(GO) test -run '^$$' -fuzz FuzzCheckKeys -fuzztime 30s ./extract/httpapi
+	GO=$(GO) FUZZTIME=$${FUZZTIME:-30s} ./scripts/fuzz.sh
 
 # The demo's /v1/probabilities served three ways under the same load, side by side: the
 # extracted server, a hand-written net/http server, Flask + gunicorn. Needs Debian's wrk,

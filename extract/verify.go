@@ -8,6 +8,7 @@ import (
 	"go/format"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -151,46 +152,59 @@ var stackRE = regexp.MustCompile(`(?m)^\t(/\S+\.go):(\d+)`)
 
 // Verify checks the written repository: gofmt, go build, go vet and go test. Failures are
 // returned as problems located in the notebook through out's spans.
+// Locate reads the go command's output of a step run in dir (build, vet, test, or a
+// refactoring's package loading) and returns its problems located in the notebook through
+// out's spans: file:line diagnostics, else the first frame of a panic inside the service.
+func Locate(dir string, out *Output, step string, text []byte) []Problem {
+	var probs []Problem
+	found := false
+	for _, m := range diagRE.FindAllSubmatch(text, -1) {
+		file := filepath.ToSlash(string(m[1]))
+		if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
+			file = filepath.ToSlash(rel)
+		}
+		if _, ok := out.Files[file]; !ok && !strings.Contains(file, "/") {
+			// Package loaders name a file relative to its package directory.
+			file = out.uniqueFile(file)
+		}
+		line, _ := strconv.Atoi(string(m[2]))
+		p := Problem{Step: step, File: file, Line: line, Cell: -1, Msg: string(m[3])}
+		if c, cl, _, ok := out.Locate(file, line); ok {
+			p.Cell, p.CellLine = c, cl
+		}
+		probs = append(probs, p)
+		found = true
+	}
+	if !found {
+		// A panic: point at the first frame inside the service that maps to a cell.
+		msg := strings.TrimSpace(string(text))
+		if i := strings.Index(msg, "panic: "); i >= 0 {
+			msg = msg[i:]
+			if nl := strings.Index(msg, "\n"); nl >= 0 {
+				msg = msg[:nl]
+			}
+		}
+		p := Problem{Step: step, Cell: -1, Msg: msg}
+		for _, m := range stackRE.FindAllSubmatch(text, -1) {
+			rel, err := filepath.Rel(dir, string(m[1]))
+			if err != nil || strings.HasPrefix(rel, "..") {
+				continue
+			}
+			line, _ := strconv.Atoi(string(m[2]))
+			if c, cl, _, ok := out.Locate(filepath.ToSlash(rel), line); ok {
+				p.File, p.Line, p.Cell, p.CellLine = filepath.ToSlash(rel), line, c, cl
+				break
+			}
+		}
+		probs = append(probs, p)
+	}
+	return probs
+}
+
 func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []Problem {
 	var probs []Problem
 	locate := func(step string, text []byte) {
-		found := false
-		for _, m := range diagRE.FindAllSubmatch(text, -1) {
-			file := filepath.ToSlash(string(m[1]))
-			if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
-				file = filepath.ToSlash(rel)
-			}
-			line, _ := strconv.Atoi(string(m[2]))
-			p := Problem{Step: step, File: file, Line: line, Cell: -1, Msg: string(m[3])}
-			if c, cl, _, ok := out.Locate(file, line); ok {
-				p.Cell, p.CellLine = c, cl
-			}
-			probs = append(probs, p)
-			found = true
-		}
-		if !found {
-			// A panic: point at the first frame inside the service that maps to a cell.
-			msg := strings.TrimSpace(string(text))
-			if i := strings.Index(msg, "panic: "); i >= 0 {
-				msg = msg[i:]
-				if nl := strings.Index(msg, "\n"); nl >= 0 {
-					msg = msg[:nl]
-				}
-			}
-			p := Problem{Step: step, Cell: -1, Msg: msg}
-			for _, m := range stackRE.FindAllSubmatch(text, -1) {
-				rel, err := filepath.Rel(dir, string(m[1]))
-				if err != nil || strings.HasPrefix(rel, "..") {
-					continue
-				}
-				line, _ := strconv.Atoi(string(m[2]))
-				if c, cl, _, ok := out.Locate(filepath.ToSlash(rel), line); ok {
-					p.File, p.Line, p.Cell, p.CellLine = filepath.ToSlash(rel), line, c, cl
-					break
-				}
-			}
-			probs = append(probs, p)
-		}
+		probs = append(probs, Locate(dir, out, step, text)...)
 	}
 	var unformatted []string
 	for name, data := range out.Files {
@@ -384,4 +398,21 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 			Reason: "computing it twice gives different values (randomness or outside state): each process of the service will hold a different value; no reproducibility test was emitted"})
 	}
 	return dropped, nil
+}
+
+// uniqueFile returns the one generated file named base, or base when none or several are.
+func (o *Output) uniqueFile(base string) string {
+	found := ""
+	for name := range o.Files {
+		if path.Base(name) == base {
+			if found != "" {
+				return base
+			}
+			found = name
+		}
+	}
+	if found == "" {
+		return base
+	}
+	return found
 }

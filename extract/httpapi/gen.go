@@ -196,7 +196,7 @@ func renderAPI(m *model) []byte {
 	g.p("// newHandler returns the API: the routes, /healthz, JSON errors for unknown paths (404) and")
 	g.p("// wrong methods (405 with Allow), and recovery from panics (500).")
 	g.p("func newHandler(fns routes, cfg handlerConfig) http.Handler {")
-	g.p("s := &server{fns: fns, maxBodyBytes: cfg.MaxBodyBytes, log: cfg.Logger}")
+	g.p("s := &server{fns: fns, maxBodyBytes: cfg.MaxBodyBytes, log: cfg.Logger, ready: cfg.Ready}")
 	g.p("if s.maxBodyBytes <= 0 {")
 	g.p("s.maxBodyBytes = defaultMaxBodyBytes")
 	g.p("}")
@@ -212,6 +212,12 @@ func renderAPI(m *model) []byte {
 	}
 	g.p(`mux.HandleFunc("GET /healthz", healthz)`)
 	g.p(`mux.HandleFunc("/healthz", methodNotAllowed("GET, HEAD"))`)
+	g.p(`mux.HandleFunc("GET /readyz", s.readyz)`)
+	g.p(`mux.HandleFunc("/readyz", methodNotAllowed("GET, HEAD"))`)
+	g.p(`if cfg.Metrics != nil {`)
+	g.p(`mux.Handle("GET /metrics", cfg.Metrics)`)
+	g.p(`mux.HandleFunc("/metrics", methodNotAllowed("GET, HEAD"))`)
+	g.p(`}`)
 	g.p(`mux.HandleFunc("/", notFound)`)
 	g.p("s.mux = mux")
 	g.p("return s")
@@ -484,6 +490,11 @@ const defaultMaxBodyBytes = 1 << 20
 type handlerConfig struct {
 	MaxBodyBytes int64        // request body limit in bytes; 0 means defaultMaxBodyBytes
 	Logger       *slog.Logger // receives the details of 500 responses; nil means slog.Default()
+	// Ready says whether the server can answer: GET /readyz is 200 when it does, else 503.
+	// nil means always ready.
+	Ready func() bool
+	// Metrics serves GET /metrics; nil means no /metrics route.
+	Metrics http.Handler
 }
 
 // server is the API's http.Handler.
@@ -491,6 +502,7 @@ type server struct {
 	fns          routes
 	maxBodyBytes int64
 	log          *slog.Logger
+	ready        func() bool
 	mux          *http.ServeMux
 }
 
@@ -652,6 +664,19 @@ func healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Content-Type"] = contentTypeJSON
 	io.WriteString(w, healthzBody)
 }
+
+// readyz serves GET /readyz: 200 when the server can answer, 503 before and while it shuts down.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil && !s.ready() {
+		writeError(w, http.StatusServiceUnavailable, "not ready")
+		return
+	}
+	w.Header()["Content-Type"] = contentTypeJSON
+	io.WriteString(w, readyzBody)
+}
+
+// readyzBody is the answer of /readyz when the server is ready.
+const readyzBody = ` + "`" + `{"status":"ready"}` + "`" + `
 
 // quoteValue quotes a client's value for an error message, cut to 64 bytes.
 func quoteValue(s string) string {

@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/decant-go/decant/internal/safefile"
 	"github.com/go-git/go-git/v5"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // FilterName names the git filter and diff driver Install sets up.
@@ -78,8 +79,8 @@ func Install(dir, command string) (Installed, error) {
 		data = append(data, '\n')
 	}
 	data = append(data, AttributesLine+"\n"...)
-	if err := writeAtomic(res.AttrFile, data); err != nil {
-		return res, err
+	if err := safefile.WriteFile(res.AttrFile, data, 0o644); err != nil {
+		return res, fmt.Errorf("writing .gitattributes: %w", err)
 	}
 	res.Attributes = true
 	return res, nil
@@ -91,13 +92,4 @@ func ShellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// writeAtomic writes data by safefile's rules (temporary file, sync, rename; the mode, a
-// symbolic link and git's config file kind are kept).
-func writeAtomic(path string, data []byte) error {
-	if err := safefile.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

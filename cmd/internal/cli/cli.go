@@ -16,6 +16,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/decant-go/decant/internal/recognize"
 	"github.com/spf13/pflag"
 )
 
@@ -164,7 +165,7 @@ func exitWith(err error, env Env, prog string) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+		fmt.Fprintf(env.Stderr, "%s: %s\n", prog, recognize.Mask(err.Error()))
 		fmt.Fprintf(env.Stderr, "run '%s --help' for usage\n", prog)
 		return ExitUsage
 	}
@@ -172,7 +173,8 @@ func exitWith(err error, env Env, prog string) int {
 	if errors.As(err, &silent) {
 		return int(silent)
 	}
-	fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+	// Errors can quote what the user wrote (a cell's line, a DSN): passwords never reach the terminal.
+	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, recognize.Mask(err.Error()))
 	return ExitProblem
 }
 

@@ -605,13 +605,30 @@ func (b *builder) cellErr(c *notebooks.Cell, part gonbcell.Part, err error, what
 	return &CellError{File: b.file, Cell: c.Index, Line: line, Msg: what + ": " + msg}
 }
 
+// unparsable handles a cell that is not valid Go: a cell the user skipped (//decant:skip or
+// --skip) is left out whole, with the reason in the plan, since skipping is how a user sets
+// aside a broken cell; any other such cell stops the extraction with err.
+func (b *builder) unparsable(c *notebooks.Cell, cp *CellPlan, err error) error {
+	if !hasSkipMarker(c.Source) && !slices.Contains(b.opts.Skip, c.Index) {
+		return err
+	}
+	var ce *CellError
+	line := 0
+	if errors.As(err, &ce) {
+		line = ce.Line
+	}
+	cp.Skipped = "not valid Go, and skipped"
+	b.decide(c.Index, line, "cell", "left out", "skipped, and not valid Go ("+err.Error()+"): nothing of it is used")
+	return nil
+}
+
 func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) error {
 	sec := cp.Section
 	fset := token.NewFileSet()
 	if !cell.Decls.Empty() {
 		f, err := parsePart(fset, "decls", cell.Decls.Src)
 		if err != nil {
-			return b.cellErr(c, cell.Decls, err, "Go syntax error")
+			return b.unparsable(c, cp, b.cellErr(c, cell.Decls, err, "Go syntax error"))
 		}
 		if err := b.collect(c, cp, sec, cell, fset, f); err != nil {
 			return err
@@ -623,7 +640,7 @@ func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) e
 		f, err := parser.ParseFile(fset, "main", filePrefix+"func _(){"+body+"\n}", parser.ParseComments|parser.SkipObjectResolution)
 		// The body starts on the func line, line 2 of the file, as partLine expects.
 		if err != nil {
-			return b.cellErr(c, *cell.Main, err, "Go syntax error in the %% body")
+			return b.unparsable(c, cp, b.cellErr(c, *cell.Main, err, "Go syntax error in the %% body"))
 		}
 		_ = f
 		b.addStep(c, cp, sec, body, cell.Main.FirstLine, cell.Args)

@@ -136,3 +136,34 @@ func jsonString(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// A cell that is not valid Go stops the plan, naming cell and line; skipping it (as the error
+// suggests a user would) leaves it out instead of failing for the same reason.
+func TestSkippedCellThatDoesNotParse(t *testing.T) {
+	raw := `{"cells": [
+ {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "## 3. Calculation"},
+ {"cell_type": "code", "id": "b", "metadata": {}, "source": "func Score(x float64) float64 { return x }", "outputs": [], "execution_count": null},
+ {"cell_type": "code", "id": "c", "metadata": {}, "source": "func broken() int {\n\treturn 1 +\n}", "outputs": [], "execution_count": null}
+], "metadata": {"kernelspec": {"name": "gonb", "display_name": "Go (gonb)", "language": "go"}}, "nbformat": 4, "nbformat_minor": 5}`
+	nb, err := notebooks.Parse("nb.ipynb", []byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(nb, []byte(raw), Options{}); err == nil || !strings.Contains(err.Error(), "cell 2, line 3") {
+		t.Fatalf("err = %v, want cell 2, line 3", err)
+	}
+	plan, err := Build(nb, []byte(raw), Options{Skip: []int{2}})
+	if err != nil {
+		t.Fatalf("skipped broken cell still fails: %v", err)
+	}
+	found := false
+	for _, d := range plan.Decisions {
+		found = found || d.Cell == 2 && d.Action == "left out" && strings.Contains(d.Reason, "not valid Go")
+	}
+	if !found {
+		t.Errorf("no decision for the skipped broken cell: %+v", plan.Decisions)
+	}
+	if _, err := plan.Render(); err != nil {
+		t.Errorf("render: %v", err)
+	}
+}

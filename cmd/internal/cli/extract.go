@@ -251,6 +251,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	fs.StringVar(&o.Slug, "slug", "", "package name (default from the notebook's file name)")
 	fs.BoolVar(&o.AutoLabel, "auto-label", false, "assign sections to a notebook without labels")
 	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs hold an error")
+	fs.IntSliceVar(&o.Skip, "skip", nil, "cell indexes to leave out, as if marked //decant:skip (as extract --skip)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the plan as JSON")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -480,10 +481,23 @@ func (b *builder) assets() {
 				return true
 			}
 			s, err := strconv.Unquote(lit.Value)
-			if err != nil || !looksLikeRelPath(s) || have[s] {
+			if err != nil || have[s] {
+				return true
+			}
+			if looksLikeGlob(s) {
+				have[s] = true
+				b.decide(cell, 0, fmt.Sprintf("file pattern %q", s), "warning", "a glob: the files it matches are not shipped with the package; give the service their location in its config")
+				return true
+			}
+			if !looksLikeRelPath(s) {
 				return true
 			}
 			data, err := b.opts.ReadFile(s)
+			if errors.Is(err, ErrAssetNotShipped) {
+				have[s] = true
+				b.decide(cell, 0, fmt.Sprintf("file %q", s), "warning", "the code reads it by relative path, but it is "+strings.TrimPrefix(err.Error(), ErrAssetNotShipped.Error()+": ")+", so it is not shipped; give the service its location in its config")
+				return true
+			}
 			if err != nil {
 				return true
 			}
@@ -505,6 +519,11 @@ func (b *builder) assets() {
 			consider(st.Cell, st.Body)
 		}
 	}
+}
+
+// looksLikeGlob reports a relative path pattern such as data/*.csv.
+func looksLikeGlob(s string) bool {
+	return strings.ContainsAny(s, "*?[") && looksLikeRelPath(strings.NewReplacer("*", "x", "?", "x", "[", "x", "]", "x").Replace(s))
 }
 
 func looksLikeRelPath(s string) bool {

@@ -3,7 +3,10 @@ package extract
 import (
 	"go/token"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode/utf8"
 
@@ -129,6 +132,8 @@ func jsonString(s string) string {
 			b.WriteRune(r)
 		case '\n':
 			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
 		default:
 			b.WriteRune(r)
 		}
@@ -165,5 +170,47 @@ func TestSkippedCellThatDoesNotParse(t *testing.T) {
 	}
 	if _, err := plan.Render(); err != nil {
 		t.Errorf("render: %v", err)
+	}
+}
+
+// Data files the code names are shipped, or the plan says why not: a glob, a file over the
+// limit, a FIFO. None is dropped silently, and none is read when it should not be.
+func TestDataFilesNotShippedAreDecided(t *testing.T) {
+	dir := t.TempDir()
+	src := `// 1. Preparation
+func load() ([]string, error) {
+	a, _ := os.ReadFile("small.csv")
+	b, _ := os.ReadFile("big.bin")
+	c, _ := os.ReadFile("pipe.csv")
+	m, err := filepath.Glob("data/*.csv")
+	_, _, _ = a, b, c
+	return m, err
+}`
+	raw := `{"cells": [{"cell_type": "code", "id": "a", "metadata": {}, "source": ` + jsonString(src) + `, "outputs": [], "execution_count": null}],
+ "metadata": {"kernelspec": {"name": "gonb", "display_name": "Go (gonb)", "language": "go"}}, "nbformat": 4, "nbformat_minor": 5}`
+	nbPath := filepath.Join(dir, "nb.ipynb")
+	os.WriteFile(nbPath, []byte(raw), 0o644)
+	os.WriteFile(filepath.Join(dir, "small.csv"), []byte("a,b\n"), 0o644)
+	f, _ := os.Create(filepath.Join(dir, "big.bin"))
+	f.Truncate(MaxAssetSize + 1) // sparse: never read
+	f.Close()
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.csv"), 0o644); err != nil {
+		t.Skip(err)
+	}
+	_, plan, err := BuildFile(nbPath, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{`file "small.csv"`: "converted", `file "big.bin"`: "over the 64 MiB", `file "pipe.csv"`: "not a regular file", `file pattern "data/*.csv"`: "a glob"}
+	for _, d := range plan.Decisions {
+		if w, ok := want[d.Subject]; ok && (d.Action == w || strings.Contains(d.Reason, w)) {
+			delete(want, d.Subject)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("undecided: %v\n%+v", want, plan.Decisions)
+	}
+	if len(plan.Assets) != 1 || plan.Assets[0].Path != "small.csv" {
+		t.Errorf("assets: %+v", plan.Assets)
 	}
 }

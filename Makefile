@@ -75,6 +75,11 @@ bench-output:
 bench-doc:
 	$(GO) test -run '^$$' -bench DocVsPlan -benchtime 3x ./cmd/internal/cli
 
+# The hostile-input and fault sweep, end to end on a fresh temporary directory: prints each
+# case and "N passed, M failed". Not part of make test (real processes, signals, minutes).
+sweep:
+	$(GO) run ./scripts/sweep
+
 # The main job on the bundled demo notebook: extract it into a fresh repository, run the emitted
 # service's tests, start its server, call it with good and bad parameters, stop it.
 demo: build

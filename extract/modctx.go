@@ -17,6 +17,8 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+
+	"github.com/decant-go/decant/internal/modcache"
 )
 
 // ModuleContext is how the notebook's author resolved modules: the module enclosing the
@@ -49,20 +51,7 @@ type ModuleOptions struct {
 }
 
 // DefaultModCache returns the module cache directory without running the go command.
-func DefaultModCache() string {
-	if d := os.Getenv("GOMODCACHE"); d != "" {
-		return d
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		gopath = filepath.Join(home, "go")
-	}
-	return filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod")
-}
+func DefaultModCache() string { return modcache.Dir() }
 
 // DiscoverModules finds the module context of the notebook at nbPath for plan, in the order
 // the author's kernel saw it: the notebook's own cells, then the go.work and go.mod around the
@@ -866,6 +855,8 @@ func (mc *ModuleContext) pseudoFor(m, rev string) string {
 	return ""
 }
 
+var couldNotImportRE = regexp.MustCompile(`(?:could not import|no required module provides package|cannot find package) "?([^\s"]+)"?`)
+
 // LocateDependencyProblems points problems met in a dependency's source (a library in the
 // module cache that does not build here, for example for want of a C library) at the cell and
 // line that imports the library.
@@ -874,7 +865,21 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 		return
 	}
 	for i, pr := range probs {
-		if pr.Cell >= 0 || !filepath.IsAbs(pr.File) {
+		if pr.Cell >= 0 {
+			continue
+		}
+		if m := couldNotImportRE.FindStringSubmatch(pr.Msg); m != nil {
+			// A package that cannot be loaded: point at the cell importing (or using) it.
+			at, ok := p.importAt[m[1]]
+			if !ok {
+				at, ok = p.firstUse(m[1])
+			}
+			if ok {
+				probs[i].Cell, probs[i].CellLine = at[0], at[1]
+			}
+			continue
+		}
+		if !filepath.IsAbs(pr.File) {
 			continue
 		}
 		m, v, _, ok := inModCache(mc.modCache, filepath.Dir(pr.File))

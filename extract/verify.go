@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/decant-go/decant/internal/modcache"
 	"github.com/decant-go/decant/internal/safefile"
 )
 
@@ -157,9 +158,10 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 		if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
 			file = filepath.ToSlash(rel)
 		}
-		if _, ok := out.Files[file]; !ok && !strings.Contains(file, "/") {
-			// Package loaders name a file relative to its package directory.
-			file = out.uniqueFile(file)
+		if _, ok := out.Files[file]; !ok {
+			// Package loaders name a file relative to its package directory, and the
+			// refactorings work in copies of dir elsewhere.
+			file = out.generatedFile(file)
 		}
 		line, _ := strconv.Atoi(string(m[2]))
 		p := Problem{Step: step, File: file, Line: line, Cell: -1, Msg: string(m[3])}
@@ -256,9 +258,7 @@ func goEnv(ctx context.Context, opts VerifyOptions, key string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func cacheProxy(cache string) string {
-	return "file://" + filepath.ToSlash(filepath.Join(cache, "cache", "download"))
-}
+func cacheProxy(cache string) string { return modcache.Proxy(cache) }
 
 func modCache(ctx context.Context, opts VerifyOptions) string {
 	return goEnv(ctx, opts, "GOMODCACHE")
@@ -394,19 +394,21 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 	return dropped, nil
 }
 
-// uniqueFile returns the one generated file named base, or base when none or several are.
-func (o *Output) uniqueFile(base string) string {
+// generatedFile returns the generated file that p names: p itself, the one file whose path
+// p ends with (p absolute, in a copy of the service), or the one file named p (p a base name).
+// It returns p when none or several match.
+func (o *Output) generatedFile(p string) string {
 	found := ""
 	for name := range o.Files {
-		if path.Base(name) == base {
-			if found != "" {
-				return base
+		if strings.HasSuffix(p, "/"+name) || !strings.Contains(p, "/") && path.Base(name) == p {
+			if found != "" && len(name) <= len(found) {
+				continue
 			}
 			found = name
 		}
 	}
 	if found == "" {
-		return base
+		return p
 	}
 	return found
 }

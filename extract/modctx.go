@@ -879,6 +879,14 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 			}
 			continue
 		}
+		if lib := missingLibRE.FindStringSubmatch(pr.Msg); lib != nil {
+			// The linker wants a C library a dependency's cgo code names.
+			if at, ok := p.importNaming(lib[1], mc); ok {
+				probs[i].Cell, probs[i].CellLine = at[0], at[1]
+				probs[i].Msg = fmt.Sprintf("a library imported here uses cgo and needs the C library %s, which is not installed on this machine (install it, or leave the cell out with --skip): the linker says %s", lib[1], lib[0])
+			}
+			continue
+		}
 		if !filepath.IsAbs(pr.File) {
 			continue
 		}
@@ -895,10 +903,43 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 				best, found = at, true
 			}
 		}
+		what := fmt.Sprintf("the library %s@%s does not build on this machine", m, v)
+		if !found {
+			// Not imported by the notebook: a dependency of what it imports.
+			best, found = p.importNaming("", mc)
+			what = fmt.Sprintf("%s@%s, which a library imported here depends on, does not build on this machine", m, v)
+		}
 		if !found {
 			continue
 		}
 		probs[i].Cell, probs[i].CellLine = best[0], best[1]
-		probs[i].Msg = fmt.Sprintf("the library %s@%s does not build on this machine: %s (install what it needs, or --pin another version of %s)", m, v, pr.Msg, m)
+		probs[i].Msg = fmt.Sprintf("%s: %s (install what it needs, or --pin another version of %s)", what, pr.Msg, m)
 	}
+}
+
+var missingLibRE = regexp.MustCompile(`cannot find -l(\S+)`)
+
+// importNaming returns the cell and line of the first import whose path contains name, else
+// of the first import from the enclosing module, else of the first non-standard import.
+func (p *Plan) importNaming(name string, mc *ModuleContext) ([2]int, bool) {
+	paths := make([]string, 0, len(p.importAt))
+	for ip := range p.importAt {
+		paths = append(paths, ip)
+	}
+	sort.Slice(paths, func(i, j int) bool {
+		a, b := p.importAt[paths[i]], p.importAt[paths[j]]
+		return a[0] < b[0] || a[0] == b[0] && (a[1] < b[1] || a[1] == b[1] && paths[i] < paths[j])
+	})
+	for _, test := range []func(string) bool{
+		func(ip string) bool { return name != "" && strings.Contains(ip, name) },
+		func(ip string) bool { return mc.Enclosing != "" && strings.HasPrefix(ip+"/", mc.Enclosing+"/") },
+		func(ip string) bool { first, _, _ := strings.Cut(ip, "/"); return strings.Contains(first, ".") },
+	} {
+		for _, ip := range paths {
+			if test(ip) {
+				return p.importAt[ip], true
+			}
+		}
+	}
+	return [2]int{}, false
 }

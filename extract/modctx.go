@@ -315,9 +315,12 @@ func readModFile(path string) (*modfile.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the enclosing module: %w", err)
 	}
-	f, err := modfile.ParseLax(path, data, nil)
+	// The author's main module: its replace directives applied (ParseLax would drop them).
+	f, err := modfile.Parse(path, data, nil)
 	if err != nil {
-		return nil, fmt.Errorf("reading the enclosing module: %w", err)
+		if f, err = modfile.ParseLax(path, data, nil); err != nil {
+			return nil, fmt.Errorf("reading the enclosing module: %w", err)
+		}
 	}
 	return f, nil
 }
@@ -917,7 +920,7 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 	}
 }
 
-var missingLibRE = regexp.MustCompile(`cannot find -l(\S+)`)
+var missingLibRE = regexp.MustCompile(`cannot find -l([A-Za-z0-9_.+-]+)`)
 
 // importNaming returns the cell and line of the first import whose path contains name, else
 // of the first import from the enclosing module, else of the first non-standard import.

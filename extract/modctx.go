@@ -906,11 +906,15 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 				best, found = at, true
 			}
 		}
-		what := fmt.Sprintf("the library %s@%s does not build on this machine", m, v)
+		fails := "does not build on this machine"
+		if pr.Step == "test" {
+			fails = "fails on this machine"
+		}
+		what := fmt.Sprintf("the library %s@%s %s", m, v, fails)
 		if !found {
 			// Not imported by the notebook: a dependency of what it imports.
 			best, found = p.importNaming("", mc)
-			what = fmt.Sprintf("%s@%s, which a library imported here depends on, does not build on this machine", m, v)
+			what = fmt.Sprintf("%s@%s, which a library imported here depends on, %s", m, v, fails)
 		}
 		if !found {
 			continue

@@ -192,6 +192,17 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 				break
 			}
 		}
+		if p.Cell < 0 {
+			// No frame in the service: name the deepest frame of a library (the module cache),
+			// which the caller can point at the cell importing it.
+			for _, m := range stackRE.FindAllSubmatch(text, -1) {
+				if f := string(m[1]); strings.Contains(filepath.ToSlash(f), "/pkg/mod/") {
+					p.File = f
+					p.Line, _ = strconv.Atoi(string(m[2]))
+					break
+				}
+			}
+		}
 		probs = append(probs, p)
 	}
 	return probs

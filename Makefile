@@ -39,6 +39,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 30s ./notebooks/gonbcell
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./kernel/wire
 	$(GO) test -run '^$$' -fuzz FuzzBuild -fuzztime 30s ./extract
+	$(GO) test -run '^$$' -fuzz FuzzRouteSignature -fuzztime 30s ./extract
 	$(GO) test -run '^$$' -fuzz FuzzTargets -fuzztime 30s ./service/loadtest
 	$(GO) test -run '^$$' -fuzz FuzzParseBaseline -fuzztime 30s ./service/loadtest
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 30s ./service/score

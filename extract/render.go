@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/decant-go/decant/extract/declspan"
 	"github.com/decant-go/decant/extract/manifest"
 
 	"github.com/decant-go/decant/extract/httpapi"
@@ -95,8 +96,28 @@ func (p *Plan) Render() (*Output, error) {
 	if err := out.addGo(pkg+"/pipeline_test.go", p.renderPipelineTest()); err != nil {
 		return nil, err
 	}
-	if err := out.addGo("cmd/"+pkg+"/main.go", p.renderBatch()); err != nil {
-		return nil, err
+	if len(p.Trained) == 0 {
+		if err := out.addGo("cmd/"+pkg+"/main.go", p.renderBatch()); err != nil {
+			return nil, err
+		}
+	} else {
+		for name, src := range map[string][]byte{
+			"cmd/" + pkg + "/main.go":            p.renderBatchTrain(),
+			"cmd/" + pkg + "/drivers.go":         renderDrivers(),
+			pkg + "/trained.go":                  p.renderTrained(),
+			pkg + "/trained_test.go":             p.renderTrainedTest(),
+			"internal/artifact/artifact.go":      p.renderArtifactPkg(),
+			"internal/artifact/artifact_test.go": []byte(artifactTestSrc),
+		} {
+			if err := out.addGo(name, src); err != nil {
+				return nil, err
+			}
+		}
+		if len(p.Routes) > 0 {
+			if err := out.addGo("cmd/server/drivers.go", renderDrivers()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if len(p.Routes) > 0 {
 		api, err := httpapi.Render(p.apiSpec())
@@ -261,6 +282,9 @@ func (p *Plan) renderPipelineTest() []byte {
 	if reason := p.goldenBlocker(); reason != "" {
 		fmt.Fprintf(&sb, "\tt.Skip(%q)\n}\n\n", reason)
 	} else {
+		sb.WriteString("\tcheckNotebookOutputs(t)\n}\n\n")
+		sb.WriteString("// checkNotebookOutputs runs each %% cell that has saved output as its pipeline step and compares.\n")
+		sb.WriteString("func checkNotebookOutputs(t *testing.T) {\n\tt.Helper()\n")
 		sb.WriteString("\tfor _, c := range []struct {\n\t\tname string\n\t\tcell int\n\t\trun  func()\n\t\twant string\n\t}{\n")
 		n := 0
 		for _, st := range p.Steps {
@@ -384,6 +408,9 @@ func (p *Plan) apiSpec() httpapi.Spec {
 		Version: "0.1.0",
 	}
 	spec.Types = p.typeDefs()
+	if len(p.Trained) > 0 {
+		spec.Artifact = &httpapi.Artifact{Pkg: p.Module + "/internal/artifact", Batch: p.Slug}
+	}
 	for _, r := range p.Routes {
 		hr := httpapi.Route{Func: r.Func, Method: r.Method, Path: r.Path, Doc: r.Doc}
 		for _, prm := range r.Params {
@@ -602,11 +629,68 @@ func (p *Plan) renderManifest(o *Output) []byte {
 	}
 	m.Files = append(m.Files, manifest.Path, "README.md")
 	sort.Strings(m.Files)
+	m.Decls = p.manifestDecls(o)
 	b, err := manifest.Encode(&m)
 	if err != nil {
 		panic(err) // the manifest holds only strings, ints and slices of them: encoding cannot fail
 	}
 	return b
+}
+
+// manifestDecls lists the declarations of the library files that carry a provenance note, as
+// the files are now (after any refactoring), each with the cell declaration it came from.
+func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
+	var out []manifest.Decl
+	files := make([]string, 0, len(o.Files))
+	for f := range o.Files {
+		if strings.HasPrefix(f, p.Slug+"/") && strings.HasSuffix(f, ".go") && !strings.Contains(f[len(p.Slug)+1:], "/") {
+			files = append(files, f)
+		}
+	}
+	sort.Strings(files)
+	cellDecls := map[int][]declspan.Decl{}
+	cellOf := map[int]*CellPlan{}
+	for i := range p.Cells {
+		c := &p.Cells[i]
+		cellOf[c.Index] = c
+		if c.Type == "code" {
+			cellDecls[c.Index], _ = declspan.Cell(c.src, c.label)
+		}
+	}
+	for _, f := range files {
+		src := o.Files[f]
+		decls, err := declspan.File(src)
+		if err != nil {
+			continue
+		}
+		for _, d := range decls {
+			m := noteRE.FindSubmatch(src[d.Start:d.DeclStart]) // the note is in the doc comment
+			if m == nil {
+				continue
+			}
+			cell, _ := strconv.Atoi(string(m[1]))
+			line, _ := strconv.Atoi(string(m[2]))
+			var from *Decl
+			for _, pd := range p.Decls {
+				if pd.Kept && pd.Cell == cell && pd.Line == line {
+					from = pd
+				}
+			}
+			c := cellOf[cell]
+			if from == nil || c == nil {
+				continue // a pipeline step, not a declaration
+			}
+			md := manifest.Decl{File: f, Key: d.Key, Line: d.DocLine, EndLine: strings.Count(string(src[:d.End]), "\n") + 1,
+				Cell: cell, CellID: c.ID, CellLine: line, SourceKey: from.Key}
+			for _, cd := range cellDecls[cell] {
+				if cd.Line == line {
+					md.SourceSHA256 = declspan.Hash(c.src[cd.Start:cd.End])
+				}
+			}
+			out = append(out, md)
+		}
+	}
+	return out
 }
 
 func routeMethod(r Route) string {

@@ -165,7 +165,7 @@ func renderAPI(m *model) []byte {
 	g.p("package main")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"encoding/json", "errors", "io", "log/slog", "math", "net/http", "net/url", "strconv", "strings"} {
+	for _, imp := range []string{"bytes", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/url", "path", "strconv", "strings"} {
 		g.p("%q", imp)
 	}
 	g.p("")
@@ -195,7 +195,7 @@ func renderAPI(m *model) []byte {
 	g.p("// newHandler returns the API: the routes, /healthz, JSON errors for unknown paths (404) and")
 	g.p("// wrong methods (405 with Allow), and recovery from panics (500).")
 	g.p("func newHandler(fns routes, cfg handlerConfig) http.Handler {")
-	g.p("s := &server{fns: fns, maxBodyBytes: cfg.MaxBodyBytes, log: cfg.Logger}")
+	g.p("s := &server{fns: fns, maxBodyBytes: cfg.MaxBodyBytes, log: cfg.Logger, ready: cfg.Ready}")
 	g.p("if s.maxBodyBytes <= 0 {")
 	g.p("s.maxBodyBytes = defaultMaxBodyBytes")
 	g.p("}")
@@ -211,6 +211,12 @@ func renderAPI(m *model) []byte {
 	}
 	g.p(`mux.HandleFunc("GET /healthz", healthz)`)
 	g.p(`mux.HandleFunc("/healthz", methodNotAllowed("GET, HEAD"))`)
+	g.p(`mux.HandleFunc("GET /readyz", s.readyz)`)
+	g.p(`mux.HandleFunc("/readyz", methodNotAllowed("GET, HEAD"))`)
+	g.p(`if cfg.Metrics != nil {`)
+	g.p(`mux.Handle("GET /metrics", cfg.Metrics)`)
+	g.p(`mux.HandleFunc("/metrics", methodNotAllowed("GET, HEAD"))`)
+	g.p(`}`)
 	g.p(`mux.HandleFunc("/", notFound)`)
 	g.p("s.mux = mux")
 	g.p("return s")
@@ -481,6 +487,11 @@ const defaultMaxBodyBytes = 1 << 20
 type handlerConfig struct {
 	MaxBodyBytes int64        // request body limit in bytes; 0 means defaultMaxBodyBytes
 	Logger       *slog.Logger // receives the details of 500 responses; nil means slog.Default()
+	// Ready says whether the server can answer: GET /readyz is 200 when it does, else 503.
+	// nil means always ready.
+	Ready func() bool
+	// Metrics serves GET /metrics; nil means no /metrics route.
+	Metrics http.Handler
 }
 
 // server is the API's http.Handler.
@@ -488,6 +499,7 @@ type server struct {
 	fns          routes
 	maxBodyBytes int64
 	log          *slog.Logger
+	ready        func() bool
 	mux          *http.ServeMux
 }
 
@@ -503,7 +515,25 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, internalErrorMessage)
 		}
 	}()
+	// ServeMux would answer a path with "..", "//" or "/./" by a redirect with an HTML body;
+	// an API answers JSON, and a client sending such a path is probing, not lost.
+	if p := r.URL.Path; p != "" && cleanPath(p) != p && r.Method != http.MethodConnect {
+		writeError(w, http.StatusBadRequest, "path "+quoteValue(p)+" is not in canonical form; use "+quoteValue(cleanPath(p)))
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is p as ServeMux would redirect to it.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 `
 
@@ -571,6 +601,53 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "no route for "+r.URL.Path)
 }
 
+// jsonErrorListener makes the errors net/http answers by itself, before any handler runs (431
+// for headers over MaxHeaderBytes, 400 for a malformed request line or Host header, 501 for an
+// unsupported transfer encoding), JSON like every other answer. net/http writes each as one
+// plain-text response straight to the connection; jsonErrorConn rewrites exactly that shape.
+type jsonErrorListener struct{ net.Listener }
+
+// Accept wraps each connection.
+func (l jsonErrorListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return jsonErrorConn{c}, nil
+}
+
+type jsonErrorConn struct{ net.Conn }
+
+// CloseWrite keeps net/http's lingering close (it half-closes and drains the request before
+// closing, so the client reads the error instead of a reset).
+func (c jsonErrorConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// plainErrorHeaders are the headers net/http writes with its own error responses.
+const plainErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+func (c jsonErrorConn) Write(p []byte) (int, error) {
+	// Responses of handlers never carry plainErrorHeaders: writeError sets application/json.
+	if len(p) > 12 && (p[9] == '4' || p[9] == '5') && bytes.HasPrefix(p, []byte("HTTP/1.1 ")) {
+		if i := bytes.Index(p, []byte(plainErrorHeaders)); i > 0 {
+			code, err := strconv.Atoi(string(p[9:12]))
+			if err == nil {
+				body, _ := json.Marshal(errorBody{ErrorMessage: string(p[i+len(plainErrorHeaders):]), Result: code})
+				resp := string(p[:i]) + "\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + string(body)
+				if _, err := io.WriteString(c.Conn, resp); err != nil {
+					return 0, err
+				}
+				return len(p), nil
+			}
+		}
+	}
+	return c.Conn.Write(p)
+}
+
 // healthzBody is the answer of /healthz while the process serves requests.
 const healthzBody = ` + "`" + `{"status":"ok"}` + "`" + `
 
@@ -579,6 +656,19 @@ func healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Content-Type"] = contentTypeJSON
 	io.WriteString(w, healthzBody)
 }
+
+// readyz serves GET /readyz: 200 when the server can answer, 503 before and while it shuts down.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil && !s.ready() {
+		writeError(w, http.StatusServiceUnavailable, "not ready")
+		return
+	}
+	w.Header()["Content-Type"] = contentTypeJSON
+	io.WriteString(w, readyzBody)
+}
+
+// readyzBody is the answer of /readyz when the server is ready.
+const readyzBody = ` + "`" + `{"status":"ready"}` + "`" + `
 
 // quoteValue quotes a client's value for an error message, cut to 64 bytes.
 func quoteValue(s string) string {

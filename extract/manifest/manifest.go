@@ -44,6 +44,30 @@ type Manifest struct {
 	Routes []Route `json:"routes"`
 	// Files lists every generated file, sorted, the manifest itself included.
 	Files []string `json:"files"`
+	// Decls maps each declaration of the library package's files to the cell declaration it
+	// came from, in file order; decant sync merges service edits back through it.
+	Decls []Decl `json:"decls,omitempty"`
+}
+
+// Decl is one declaration of the library package and the cell declaration it came from.
+type Decl struct {
+	// File is the service file, Key the declaration as the service names it (func name,
+	// Recv~method, var/type name, const names joined by commas), Line and EndLine its span in
+	// File (1-based, doc comment included).
+	File    string `json:"file"`
+	Key     string `json:"key"`
+	Line    int    `json:"line"`
+	EndLine int    `json:"end_line"`
+	// Cell, CellID and CellLine say where the declaration was in the notebook at extraction.
+	Cell     int    `json:"cell"`
+	CellID   string `json:"cell_id,omitempty"`
+	CellLine int    `json:"cell_line"`
+	// SourceKey is the declaration's key in the cell; it differs from Key when a refactoring
+	// renamed it (prepareTrain and prepareTest unified as prepareRows).
+	SourceKey string `json:"source_key"`
+	// SourceSHA256 is the hex sha256 of the declaration's text in the cell as extracted, doc
+	// comment included: the notebook side's merge base.
+	SourceSHA256 string `json:"source_sha256"`
 }
 
 // Cell is one code cell of the notebook and where its declarations went.

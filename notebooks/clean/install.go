@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // FilterName names the git filter and diff driver Install sets up.
@@ -77,8 +79,8 @@ func Install(dir, command string) (Installed, error) {
 		data = append(data, '\n')
 	}
 	data = append(data, AttributesLine+"\n"...)
-	if err := writeAtomic(res.AttrFile, data); err != nil {
-		return res, err
+	if err := safefile.WriteFile(res.AttrFile, data, 0o644); err != nil {
+		return res, fmt.Errorf("writing .gitattributes: %w", err)
 	}
 	res.Attributes = true
 	return res, nil
@@ -90,32 +92,4 @@ func ShellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it over path, keeping
-// path's permission bits.
-func writeAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(mode)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if err = errors.Join(err, tmp.Close()); err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/clean"
 )
@@ -71,7 +72,7 @@ func runClean(ctx context.Context, args []string, env Env) error {
 	case fs.NArg() == 0:
 		return usagef("want at least one notebook (or --stdin, or --install)")
 	}
-	return cleanFiles(&o, fs.Args(), env)
+	return cleanFiles(ctx, &o, fs.Args(), env)
 }
 
 func cleanStream(o *cleanOptions, env Env) error {
@@ -97,11 +98,11 @@ func cleanStream(o *cleanOptions, env Env) error {
 	return err
 }
 
-func cleanFiles(o *cleanOptions, paths []string, env Env) error {
+func cleanFiles(ctx context.Context, o *cleanOptions, paths []string, env Env) error {
 	dirty := 0
 	for _, p := range paths {
 		path := resolve(env, p)
-		data, err := os.ReadFile(path)
+		data, stamp, err := safefile.ReadFile(ctx, path, 0)
 		if err != nil {
 			return fmt.Errorf("reading notebook: %w", err)
 		}
@@ -128,7 +129,7 @@ func cleanFiles(o *cleanOptions, paths []string, env Env) error {
 				dirty++
 			}
 		case changed:
-			if err := notebooks.WriteFile(path, nb); err != nil {
+			if err := notebooks.WriteFileExpect(path, nb, &stamp); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stderr, "cleaned %s\n", p)

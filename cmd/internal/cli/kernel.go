@@ -158,6 +158,8 @@ func runKernelServe(ctx context.Context, args []string, env Env) error {
 func kernelMagics(env Env) map[string]proxy.Magic {
 	m := magics.All()
 	m["extract"] = extractMagic(env)
+	m["sync"] = notebookMagic(env, "sync", "merge edits made in the service back into this notebook (as last saved); takes decant sync's flags")
+	m["clean"] = notebookMagic(env, "clean", "strip outputs, execution counts and volatile metadata from this notebook (as last saved); takes decant clean's flags")
 	return m
 }
 

@@ -94,3 +94,10 @@ clean:
 .PHONY: corpus
 corpus: build
 	$(GO) run ./scripts/corpus -decant $(BIN)/decant $(if $(RUN),-run '$(RUN)')
+
+# decant extract --dry-run --no-verify (without and with the default refactorings) against
+# jupyter nbconvert --to script on GoNB's tutorial, side by side. Needs Debian's hyperfine and
+# jupyter-nbconvert.
+.PHONY: bench-extract
+bench-extract: build
+	DECANT=$(BIN)/decant OUT=$(CURDIR)/out/bench-extract ./bench/extract/run.sh

@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 DEMO    := testdata/demo/churn.ipynb
 DEMOOUT := $(CURDIR)/out/demo
 
-.PHONY: all build test test-short vet fmt-check bench bench-output bench-api bench-api-soak bench-run demo gonb clean fuzz
+.PHONY: all build test test-short vet fmt-check depcheck tidy-check bench bench-output bench-doc bench-api bench-api-soak bench-run demo gonb clean fuzz sweep
 
 all: vet test build
 
@@ -16,8 +16,16 @@ build:
 gonb:
 	GOBIN=$(BIN) $(GO) install tool
 
-vet: fmt-check
+vet: fmt-check depcheck tidy-check
 	$(GO) vet ./...
+
+# The layering: kernel/... imports nothing of the product, refactor links no go-git, leaves
+# import nothing of ours, nothing imports cmd/... (rules in internal/depcheck).
+depcheck:
+	$(GO) run ./internal/depcheck
+
+tidy-check:
+	$(GO) mod tidy -diff
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v /testdata/)); \
@@ -34,16 +42,9 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
+# Every fuzzer in the repository (each func FuzzXxx), FUZZTIME each.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./notebooks
-	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 30s ./notebooks/gonbcell
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./kernel/wire
-	$(GO) test -run '^$$' -fuzz FuzzBuild -fuzztime 30s ./extract
-	$(GO) test -run '^$$' -fuzz FuzzTargets -fuzztime 30s ./service/loadtest
-	$(GO) test -run '^$$' -fuzz FuzzParseBaseline -fuzztime 30s ./service/loadtest
-	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 30s ./service/score
-	$(GO) test -run '^$$' -fuzz FuzzWrite -fuzztime 30s ./internal/safefile
-	$(GO) test -run '^$$' -fuzz FuzzReadFile -fuzztime 30s ./internal/safefile
+	GO=$(GO) FUZZTIME=$${FUZZTIME:-30s} ./scripts/fuzz.sh
 
 # The demo's /v1/probabilities served three ways under the same load, side by side: the
 # extracted server, a hand-written net/http server, Flask + gunicorn. Needs Debian's wrk,
@@ -64,6 +65,11 @@ bench-run: build gonb
 # real client and a fake kernel over ZeroMQ; reports the time ratio (linear: about 1).
 bench-output:
 	$(GO) test -run '^$$' -bench StreamOutput -benchtime 1x -timeout 20m ./kernel
+
+# decant doc against decant plan on the same generated 1,000- and 3,000-cell notebooks, side by
+# side, as the commands run; reports doc/plan (target: at most 2 at 3,000 cells).
+bench-doc:
+	$(GO) test -run '^$$' -bench DocVsPlan -benchtime 3x ./cmd/internal/cli
 
 # The main job on the bundled demo notebook: extract it into a fresh repository, run the emitted
 # service's tests, start its server, call it with good and bad parameters, stop it.

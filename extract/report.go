@@ -31,10 +31,13 @@ func (p *Plan) WriteReport(w io.Writer) error {
 		sb.WriteString("sections assigned by --auto-label\n")
 	}
 	sb.WriteString("\ncells:\n")
+	// Pad the indexes to one width, so the columns line up past [9].
+	width := len(fmt.Sprintf("[%d]", len(p.Cells)-1))
+	index := func(i int) string { return fmt.Sprintf("%-*s", width, fmt.Sprintf("[%d]", i)) }
 	for _, c := range p.Cells {
 		if c.Type != "code" {
 			if c.Label != "" {
-				fmt.Fprintf(&sb, "  [%d] markdown  starts %s (%s)\n", c.Index, c.Section, c.Label)
+				fmt.Fprintf(&sb, "  %s markdown  starts %s (%s)\n", index(c.Index), c.Section, c.Label)
 			}
 			continue
 		}
@@ -49,7 +52,7 @@ func (p *Plan) WriteReport(w io.Writer) error {
 		if c.Step != "" {
 			parts = append(parts, "step "+c.Step+"()")
 		}
-		fmt.Fprintf(&sb, "  [%d] code      %-12s %s\n", c.Index, what, strings.Join(parts, "; "))
+		fmt.Fprintf(&sb, "  %s code      %-12s %s\n", index(c.Index), what, strings.Join(parts, "; "))
 	}
 	counts := map[Section]int{}
 	for _, d := range p.Decls {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/decant-go/decant/internal/gocmd"
 	"github.com/decant-go/decant/internal/safefile"
 )
 
@@ -88,9 +89,14 @@ func (o VerifyOptions) run(ctx context.Context, dir string, args ...string) ([]b
 	cmd := exec.CommandContext(ctx, o.goCmd(), args...)
 	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off"), o.Env...)
+	cleanup, err := gocmd.Prepare(cmd)
+	defer cleanup()
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err := cmd.Run()
+	err = cmd.Run()
 	return buf.Bytes(), err
 }
 

@@ -7,11 +7,12 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
-	"go/types"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/decant-go/decant/internal/recognize"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/gonbcell"
 	"github.com/decant-go/decant/notebooks/gonbmem"
@@ -25,6 +26,34 @@ type unit struct {
 	names []string
 	line  int    // cell line where text starts
 	text  string // from the declaration keyword (doc comments left out)
+
+	seq  int             // order of memorization
+	refs map[string]bool // identifiers the text mentions; see identRefs
+}
+
+// identRefs returns the identifiers u's text mentions, scanned once.
+func (u *unit) identRefs() map[string]bool {
+	if u.refs == nil {
+		u.refs = identsOf(u.text)
+	}
+	return u.refs
+}
+
+// identsOf lists the identifiers of Go source text, without parsing it.
+func identsOf(src string) map[string]bool {
+	out := map[string]bool{}
+	fset := token.NewFileSet()
+	var s scanner.Scanner
+	s.Init(fset.AddFile("", -1, len(src)), []byte(src), nil, 0)
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			return out
+		}
+		if tok == token.IDENT {
+			out[lit] = true
+		}
+	}
 }
 
 type importSpec struct{ name, path string }
@@ -44,10 +73,14 @@ type analyzer struct {
 	nb    *notebooks.Notebook
 	n     *Notes
 	cells []*cellGo
-	seqs  []*stmtSeq
 
-	memory  []*unit
-	imports map[string]string // path -> name, as memorized
+	memory  gonbmem.Memory[*unit] // what GoNB remembers
+	imports map[string]string     // path -> name, as memorized
+	// byRecv indexes memorized methods by receiver type name, and seq numbers memorizations,
+	// so a cell is checked against the declarations it can reach instead of all of them
+	// (which made doc quadratic in cells).
+	byRecv map[string][]*unit
+	seq    int
 
 	assigns map[string][]site       // package var -> assignment sites
 	readers map[string]map[int]bool // package var -> cells that use it
@@ -59,6 +92,7 @@ func newAnalyzer(nb *notebooks.Notebook, n *Notes) *analyzer {
 		nb: nb, n: n,
 		cells:   make([]*cellGo, len(nb.Cells)),
 		imports: map[string]string{},
+		byRecv:  map[string][]*unit{},
 		assigns: map[string][]site{},
 		readers: map[string]map[int]bool{},
 		varCell: map[string]int{},
@@ -76,6 +110,7 @@ func (a *analyzer) smell(cell int, s Smell) {
 }
 
 func (a *analyzer) io(cell int, x IO) {
+	x.Target = recognize.Mask(x.Target) // the I/O listing is printed, served and written back
 	for _, o := range a.n.Cells[cell].IO {
 		if o == x {
 			return
@@ -115,7 +150,6 @@ func (a *analyzer) run() {
 	}
 	a.packageState()
 	a.redefinitions()
-	a.n.Duplicates = findDuplicates(a.seqs)
 	a.duplicateSmells()
 	for i, cg := range a.cells {
 		if cg != nil {
@@ -177,13 +211,9 @@ func (a *analyzer) parseCell(i int, c *notebooks.Cell) *cellGo {
 	if split.Main != nil {
 		head := filePrefix + "func _(){"
 		text := head + split.Main.Src + "\n}"
-		f, err := parser.ParseFile(fset, "main", text, parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil {
+		if _, err := parser.ParseFile(fset, "main", text, parser.ParseComments|parser.SkipObjectResolution); err != nil {
 			a.syntaxSmell(i, split.Main.FirstLine, err, " in the %% body")
 			cg.ok = false
-		} else {
-			body := f.Decls[len(f.Decls)-1].(*ast.FuncDecl).Body
-			a.statementSeqs(i, fset, f, text, split.Main.FirstLine, body, "", 0)
 		}
 	}
 	return cg
@@ -247,21 +277,7 @@ func (a *analyzer) command(i int, cmd gonbcell.Command) {
 
 // forget drops memorized declarations, as %rm does.
 func (a *analyzer) forget(names []string) {
-	drop := map[string]bool{}
-	for _, n := range names {
-		drop[n] = true
-	}
-	var out []*unit
-	for _, u := range a.memory {
-		gone := drop[u.key]
-		for _, n := range u.names {
-			gone = gone || drop[n]
-		}
-		if !gone {
-			out = append(out, u)
-		}
-	}
-	a.memory = out
+	a.memory.Forget(names...)
 }
 
 func shortCmd(s string) string {
@@ -277,81 +293,39 @@ func (a *analyzer) collect(i int, cg *cellGo, fset *token.FileSet, f *ast.File, 
 	tf := fset.File(f.Pos())
 	lineOf := func(p token.Pos) int { return first + tf.Line(p) - 1 }
 	slice := func(from, to token.Pos) string { return text[tf.Offset(from):tf.Offset(to)] }
-	add := func(u *unit) {
-		u.cell = i
+	decls, imports := gonbmem.Decls(f, i, lineOf)
+	for _, imp := range imports {
+		cg.imports = append(cg.imports, importSpec{imp.Name, imp.Path})
+	}
+	for _, d := range decls {
+		u := &unit{kind: d.Kind, key: d.Key, names: d.Names, cell: i}
+		switch n := d.Node().(type) {
+		case *ast.FuncDecl, *ast.GenDecl:
+			u.line, u.text = lineOf(n.Pos()), slice(n.Pos(), n.End())
+		case ast.Spec:
+			u.line, u.text = lineOf(n.Pos()), d.Gen.Tok.String()+" "+slice(n.Pos(), n.End())
+		}
 		cg.units = append(cg.units, u)
 		name := u.key
-		if strings.HasPrefix(name, "main~") {
+		if d.Main() {
 			name = "main"
 		}
 		a.n.Cells[i].Declares = append(a.n.Cells[i].Declares, Symbol{Kind: u.kind, Name: name, Line: u.line})
-	}
-	for _, d := range f.Decls {
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			u := &unit{kind: "func", key: d.Name.Name, names: []string{d.Name.Name}, line: lineOf(d.Pos()), text: slice(d.Pos(), d.End())}
-			if d.Recv != nil {
-				u.kind, u.key = "method", gonbmem.RecvName(d.Recv)+"~"+d.Name.Name
-				u.names = nil
-			}
-			if d.Recv == nil && d.Name.Name == "main" {
-				u.key = "main~cell" + strconv.Itoa(i) // runs for this cell only; never memorized
-			}
-			add(u)
-			if d.Body != nil {
-				a.statementSeqs(i, fset, f, text, first, d.Body, d.Name.Name, lineOf(d.Pos()))
-			}
-		case *ast.GenDecl:
-			switch d.Tok {
-			case token.IMPORT:
-				for _, s := range d.Specs {
-					is := s.(*ast.ImportSpec)
-					p, _ := strconv.Unquote(is.Path.Value)
-					name := ""
-					if is.Name != nil {
-						name = is.Name.Name
-					}
-					cg.imports = append(cg.imports, importSpec{name, p})
-				}
-			case token.CONST:
-				var names []string
-				for _, s := range d.Specs {
-					for _, n := range s.(*ast.ValueSpec).Names {
-						names = append(names, n.Name)
-					}
-				}
-				add(&unit{kind: "const", key: strings.Join(names, ","), names: names, line: lineOf(d.Pos()), text: slice(d.Pos(), d.End())})
-			case token.VAR, token.TYPE:
-				for _, s := range d.Specs {
-					var names []string
-					kind := "var"
-					switch sp := s.(type) {
-					case *ast.ValueSpec:
-						for _, n := range sp.Names {
-							names = append(names, n.Name)
-						}
-					case *ast.TypeSpec:
-						kind = "type"
-						names = []string{sp.Name.Name}
-					}
-					key := strings.Join(names, ",")
-					if key == "_" {
-						key = fmt.Sprintf("_~cell%d.%d", i, lineOf(s.Pos()))
-					}
-					add(&unit{kind: kind, key: key, names: names, line: lineOf(s.Pos()), text: d.Tok.String() + " " + slice(s.Pos(), s.End())})
-				}
-			}
-		}
 	}
 }
 
 // memorize adds a cell's declarations to the memory, last definition winning, as GoNB does
 // after a successful build.
 func (a *analyzer) memorize(cg *cellGo) {
-	a.memory = shadowed(a.memory, cg.units)
 	for _, u := range cg.units {
 		if !strings.HasPrefix(u.key, "main~") {
-			a.memory = append(a.memory, u)
+			a.seq++
+			u.seq = a.seq
+			a.memory.Add(u.key, u.names, u)
+			if recv, _, ok := strings.Cut(u.key, "~"); ok {
+				recv = strings.TrimPrefix(recv, "*")
+				a.byRecv[recv] = append(a.byRecv[recv], u)
+			}
 		}
 	}
 	for _, im := range cg.imports {
@@ -359,27 +333,57 @@ func (a *analyzer) memorize(cg *cellGo) {
 	}
 }
 
-// shadowed drops from mem the units that the new units replace (same key, or a shared name).
-func shadowed(mem, units []*unit) []*unit {
-	keys, names := map[string]bool{}, map[string]bool{}
-	for _, u := range units {
-		keys[u.key] = true
-		for _, n := range u.names {
-			if n != "_" {
-				names[n] = true
+// reachable returns the memorized units the cell can reach and does not replace (same key,
+// or a shared name), in memory order: those declaring a name the cell mentions, the methods
+// of such types, and, transitively, what those mention.
+func (a *analyzer) reachable(cg *cellGo) []*unit {
+	gone := map[*unit]bool{}
+	for _, u := range cg.units {
+		for _, r := range a.memory.Replaced(u.key, u.names) {
+			gone[r] = true
+		}
+	}
+	var queue []map[string]bool
+	for _, u := range cg.units {
+		queue = append(queue, u.identRefs())
+	}
+	if m := cg.split.Main; m != nil {
+		queue = append(queue, identsOf(m.Src))
+	}
+	seen := map[string]bool{}
+	kept := map[*unit]bool{}
+	keep := func(u *unit) {
+		if !kept[u] && !gone[u] {
+			kept[u] = true
+			queue = append(queue, u.identRefs())
+		}
+	}
+	for len(queue) > 0 {
+		refs := queue[0]
+		queue = queue[1:]
+		for id := range refs {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if _, u, ok := a.memory.Owner(id); ok {
+				keep(u)
+			}
+			if u, ok := a.memory.Get(id); ok {
+				keep(u)
+			}
+			for _, m := range a.byRecv[id] {
+				if u, ok := a.memory.Get(m.key); ok && u == m {
+					keep(u)
+				}
 			}
 		}
 	}
-	var out []*unit
-	for _, m := range mem {
-		drop := keys[m.key]
-		for _, n := range m.names {
-			drop = drop || names[n]
-		}
-		if !drop {
-			out = append(out, m)
-		}
+	out := make([]*unit, 0, len(kept))
+	for u := range kept {
+		out = append(out, u)
 	}
+	slices.SortFunc(out, func(x, y *unit) int { return x.seq - y.seq })
 	return out
 }
 
@@ -396,7 +400,7 @@ type seg struct {
 // checkCell type-checks a cell the way GoNB builds it, against the declarations memorized so
 // far, and walks its syntax for uses, I/O and smells.
 func (a *analyzer) checkCell(i int, cg *cellGo) {
-	if a.checkWith(i, cg, a.memory, a.imports) {
+	if a.checkWith(i, cg, a.reachable(cg), a.imports) {
 		return
 	}
 	// The memory does not combine with this cell (rare: a comment left open, clashing
@@ -428,7 +432,7 @@ func (a *analyzer) checkWith(i int, cg *cellGo, memory []*unit, imports map[stri
 		line += strings.Count(text, "\n") + 1
 		segs = append(segs, s)
 	}
-	for _, u := range shadowed(memory, cg.units) {
+	for _, u := range memory {
 		addSeg(u.text, u.cell, u.line, u, false)
 	}
 	for _, u := range cg.units {
@@ -442,13 +446,7 @@ func (a *analyzer) checkWith(i int, cg *cellGo, memory []*unit, imports map[stri
 	if err != nil {
 		return false
 	}
-	info := &types.Info{
-		Uses:  map[*ast.Ident]types.Object{},
-		Defs:  map[*ast.Ident]types.Object{},
-		Types: map[ast.Expr]types.TypeAndValue{},
-	}
-	conf := types.Config{Importer: gonbmem.StubImporter{}, Error: func(error) {}}
-	pkg, _ := conf.Check("p", fset, []*ast.File{f}, info)
+	pkg, info := gonbmem.Check(fset, "p", []*ast.File{f}, nil)
 	w := &walker{a: a, cell: i, info: info, pkg: pkg, tf: fset.File(f.Pos()), segs: segs,
 		uses: map[string]Use{}, pkgs: map[string]bool{}}
 	for _, d := range f.Decls {

@@ -295,3 +295,42 @@ func BenchmarkAnalyzeTutorial(b *testing.B) {
 		}
 	}
 }
+
+// No rendering of the notes (Markdown, JSON, the live page's HTML, the text written back into
+// cells) shows a password or token the notebook holds.
+func TestNotesMaskSecrets(t *testing.T) {
+	raw, err := os.ReadFile("testdata/secrets.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := notebooks.Parse("secrets.ipynb", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Analyze(nb, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := n.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	Annotate(nb, n)
+	var smells []string
+	for _, c := range n.Cells {
+		for _, s := range c.Smells {
+			smells = append(smells, s.Message, s.Todo)
+		}
+	}
+	outputs := map[string]string{"markdown": string(n.Markdown()), "json": string(js), "html": string(n.HTML()), "smells": strings.Join(smells, "\n")}
+	for name, out := range outputs {
+		for _, secret := range []string{"hunter2secret", "s3cr3tpw", "kvpass99", "urlpass77", "ghp_abcdefghij"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("the %s notes print %q", name, secret)
+			}
+		}
+	}
+	if !strings.Contains(outputs["markdown"], "password=***") {
+		t.Errorf("the Markdown notes lack the masked DSN:\n%s", outputs["markdown"])
+	}
+}

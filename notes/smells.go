@@ -4,27 +4,19 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/decant-go/decant/internal/recognize"
 )
 
 // The literal classifiers below look at string values the code holds. They are tuned to be
 // quiet: a note that cries wolf is not read.
+// Paths and TODOs are the notes' own; SQL, URLs, DSNs and secrets are recognised by
+// internal/recognize, shared with the refactorings.
 var (
-	selectStar = regexp.MustCompile(`(?is)\bselect\s+(?:distinct\s+)?\*\s*from\b`)
-	sqlLike    = regexp.MustCompile(`(?is)^\s*(?:select|insert|update|delete|create|drop|alter|with|replace|pragma)\b`)
-	urlLit     = regexp.MustCompile(`^(?:https?|ftp)://[^\s/$.?#][^\s]*$`)
-	dsnURL     = regexp.MustCompile(`(?i)^(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|sqlserver|mssql|clickhouse|amqps?|oracle|cockroachdb|snowflake)://`)
-	dsnKV      = regexp.MustCompile(`(?i)\b(?:host|dbname|user|sslmode)=\S+.*\b(?:host|dbname|user|password|sslmode)=`)
-	dsnMySQL   = regexp.MustCompile(`^[^\s:@/]+(?::[^\s@/]*)?@(?:tcp|unix)\(`)
-	urlUser    = regexp.MustCompile(`^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@`)
-	kvPassword = regexp.MustCompile(`(?i)\b(?:password|pwd|passwd)\s*=\s*[^\s;'"]+`)
-	// Well-known secret shapes: AWS access keys, GitHub and Slack tokens, OpenAI-style keys,
-	// PEM private keys.
-	secretShape = regexp.MustCompile(`AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|xox[abposr]-[A-Za-z0-9-]{10,}|\bsk-[A-Za-z0-9_-]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----`)
-	secretName  = regexp.MustCompile(`(?i)(?:passw(?:or)?d|passwd|^pwd$|secret|token|api_?key|access_?key|private_?key|credential|auth_?key)`)
-	pathExt     = regexp.MustCompile(`(?i)^(?:~|\.{1,2})?/?(?:[\w.\- ]+/)*[\w.\-]*[\w\-]\.(?:db|sqlite|sqlite3|duckdb|csv|tsv|json|jsonl|ndjson|txt|parquet|arrow|feather|xlsx?|gob|bin|pkl|pickle|onnx|pt|h5|hdf5|npy|npz|yaml|yml|toml|ini|env|png|jpe?g|gif|svg|pdf|gz|zip|tar|tgz|log|xml|html?|md|model|weights)$`)
-	absPath     = regexp.MustCompile(`^(?:~|/(?:home|Users|tmp|var|opt|data|mnt|srv|etc|root|usr))/[\w.\-/]+$`)
-	todoInCode  = regexp.MustCompile(`(?://|/\*|#)(.*?)\b(TODO|FIXME|XXX|HACK)\b[:)]?\s*(.*)$`)
-	todoInText  = regexp.MustCompile(`\b(TODO|FIXME)\b:?\s*(.*)$`)
+	pathExt    = regexp.MustCompile(`(?i)^(?:~|\.{1,2})?/?(?:[\w.\- ]+/)*[\w.\-]*[\w\-]\.(?:db|sqlite|sqlite3|duckdb|csv|tsv|json|jsonl|ndjson|txt|parquet|arrow|feather|xlsx?|gob|bin|pkl|pickle|onnx|pt|h5|hdf5|npy|npz|yaml|yml|toml|ini|env|png|jpe?g|gif|svg|pdf|gz|zip|tar|tgz|log|xml|html?|md|model|weights)$`)
+	absPath    = regexp.MustCompile(`^(?:~|/(?:home|Users|tmp|var|opt|data|mnt|srv|etc|root|usr))/[\w.\-/]+$`)
+	todoInCode = regexp.MustCompile(`(?://|/\*|#)(.*?)\b(TODO|FIXME|XXX|HACK)\b[:)]?\s*(.*)$`)
+	todoInText = regexp.MustCompile(`\b(TODO|FIXME)\b:?\s*(.*)$`)
 )
 
 // literalSmells classifies a string literal's value.
@@ -33,7 +25,7 @@ func literalSmells(v string) []Smell {
 	if len(v) > 4096 {
 		v = v[:4096]
 	}
-	if selectStar.MatchString(v) {
+	if recognize.SelectStar(v) {
 		out = append(out, Smell{Kind: SelectStar, Severity: Warning,
 			Message:  "SELECT * reads every column, also the ones nothing uses, and breaks when columns change",
 			Todo:     "select only the columns used instead of SELECT *",
@@ -41,26 +33,26 @@ func literalSmells(v string) []Smell {
 	}
 	oneLine := !strings.ContainsAny(v, "\n\r\t")
 	switch {
-	case secretShape.MatchString(v):
+	case recognize.SecretShape(v):
 		out = append(out, credentialSmell("the string looks like a secret key or token"))
-	case oneLine && (dsnURL.MatchString(v) || dsnKV.MatchString(v) || dsnMySQL.MatchString(v)):
-		s := Smell{Kind: DSN, Severity: Warning, Message: fmt.Sprintf("hard-coded database connection string %s", quoteShort(redact(v))),
+	case oneLine && recognize.DSN(v):
+		s := Smell{Kind: DSN, Severity: Warning, Message: fmt.Sprintf("hard-coded database connection string %s", quoteShort(recognize.Mask(v))),
 			Todo: "move the DSN to config", keywords: []string{"dsn", "config"}}
-		if hasPassword(v) {
+		if recognize.HasPassword(v) {
 			s.Severity = Severe
 			s.Message += " with a password in it"
 			s.Todo = "move the DSN to config and its password to a secret store"
 			s.keywords = append(s.keywords, "secret", "password")
 		}
 		out = append(out, s)
-	case oneLine && urlLit.MatchString(v):
-		if hasPassword(v) {
+	case oneLine && recognize.WebURL(v):
+		if recognize.HasPassword(v) {
 			out = append(out, credentialSmell("the URL has a password in it"))
 			break
 		}
 		out = append(out, Smell{Kind: HardCodedURL, Severity: Info, Message: fmt.Sprintf("hard-coded URL %s", quoteShort(v)),
 			Todo: fmt.Sprintf("move %s to config", quoteShort(v)), keywords: []string{"config", "url"}})
-	case oneLine && hasPassword(v):
+	case oneLine && recognize.HasPassword(v):
 		out = append(out, credentialSmell("the string has a password in it"))
 	case oneLine && !strings.Contains(v, "%") && !strings.Contains(v, "://") && (pathExt.MatchString(v) || absPath.MatchString(v)):
 		out = append(out, Smell{Kind: HardCodedPath, Severity: Warning, Message: fmt.Sprintf("hard-coded path %s: the service runs elsewhere, from another directory", quoteShort(v)),
@@ -72,41 +64,6 @@ func literalSmells(v string) []Smell {
 func credentialSmell(why string) Smell {
 	return Smell{Kind: Credential, Severity: Severe, Message: "hard-coded credential: " + why,
 		Todo: "move this credential to a secret store (environment or secret manager)", keywords: []string{"secret", "credential", "password", "token"}}
-}
-
-func hasPassword(v string) bool {
-	if m := urlUser.FindStringSubmatch(v); m != nil && m[2] != "" {
-		return true
-	}
-	if kvPassword.MatchString(v) {
-		return true
-	}
-	// user:password@tcp(host)
-	if dsnMySQL.MatchString(v) {
-		at := strings.Index(v, "@")
-		if i := strings.Index(v[:at], ":"); i >= 0 && i < at-1 {
-			return true
-		}
-	}
-	return false
-}
-
-// redact hides passwords in connection strings shown in notes.
-func redact(v string) string {
-	if m := urlUser.FindStringSubmatchIndex(v); m != nil {
-		v = v[:m[4]] + "***" + v[m[5]:]
-	}
-	v = kvPassword.ReplaceAllStringFunc(v, func(s string) string {
-		k, _, _ := strings.Cut(s, "=")
-		return k + "=***"
-	})
-	if dsnMySQL.MatchString(v) {
-		at := strings.Index(v, "@")
-		if i := strings.Index(v[:at], ":"); i >= 0 {
-			v = v[:i+1] + "***" + v[at:]
-		}
-	}
-	return v
 }
 
 func quoteShort(v string) string {

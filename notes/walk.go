@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/internal/recognize"
 )
 
 // walker reads one cell's part of a type-checked combined program.
@@ -285,7 +287,7 @@ func (w *walker) call(c *ast.CallExpr, stack []ast.Node) {
 		arg = c.Args[1]
 	}
 	v, isLit := stringValue(arg)
-	if !isLit || !sqlLike.MatchString(v) {
+	if !isLit || !recognize.SQL(v) {
 		return
 	}
 	recv := "…"
@@ -373,7 +375,7 @@ func (w *walker) assign(lhs ast.Expr, stack []ast.Node) {
 // secretAssign reports a non-empty string literal given to a name that says it is a secret.
 func (w *walker) secretAssign(name, value ast.Expr, stack []ast.Node) {
 	id, ok := name.(*ast.Ident)
-	if !ok || !secretName.MatchString(id.Name) {
+	if !ok || !recognize.SecretName(id.Name) {
 		return
 	}
 	v, ok := stringValue(value)

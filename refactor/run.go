@@ -23,6 +23,7 @@ import (
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/packages"
 
+	"github.com/decant-go/decant/internal/gocmd"
 	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/refactor/edit"
 )
@@ -312,8 +313,16 @@ func (r *runner) verify() string {
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = r.scratch
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
-		out, err := cmd.CombinedOutput()
+		cleanup, err := gocmd.Prepare(cmd)
+		var out []byte
+		if err == nil {
+			out, err = cmd.CombinedOutput()
+		}
+		cleanup()
 		cancel()
+		if r.ctx.Err() != nil {
+			return fmt.Sprintf("interrupted: %v", r.ctx.Err())
+		}
 		if err != nil {
 			return fmt.Sprintf("go %s failed: %v\n%s", args[0], err, tail(string(out), 20))
 		}

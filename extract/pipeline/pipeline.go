@@ -38,9 +38,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-
 	"github.com/decant-go/decant/extract"
 	"github.com/decant-go/decant/extract/manifest"
 	"github.com/decant-go/decant/extract/publish"
@@ -475,22 +472,15 @@ func (r *run) finalize() error {
 	if msg == "" {
 		msg = CommitMessage(res.Plan)
 	}
-	repo, created, err := publish.Open(r.repoDir)
-	if err != nil {
-		return r.explainDestination(err)
-	}
-	res.Created = created
-	c, err := publish.Commit(repo, publish.Files(res.Output.Files), created,
+	// A new repository gets a main branch at the same commit, checked out, so later
+	// extractions move only the decant branch and the user merges it when ready. Publish
+	// creates it whole or not at all.
+	c, err := publish.Publish(r.repoDir, publish.Files(res.Output.Files),
 		publish.Options{Branch: res.Branch, Message: msg, Author: r.opts.Author, Exec: res.Output.Exec, Force: r.opts.Force, Marker: manifest.Path})
 	if err != nil {
 		return r.explainDestination(err)
 	}
-	res.Commit = c
-	if created {
-		// The repository is new: give it a main branch at the same commit and check that out,
-		// so later extractions move only the decant branch and the user merges it when ready.
-		return handOff(repo, c.Commit)
-	}
+	res.Commit, res.Created = c, c.Created
 	return nil
 }
 
@@ -503,20 +493,6 @@ func dryRunDiff(repoDir, branch string, files map[string][]byte) (string, error)
 		return "", err
 	}
 	return publish.Diff(repo, branch, publish.Files(files))
-}
-
-// handOff points a repository Decant just created at a main branch holding the first extraction.
-// The working tree and index already match that commit.
-func handOff(repo *git.Repository, commit string) error {
-	h := plumbing.NewHash(commit)
-	main := plumbing.NewBranchReferenceName("main")
-	if err := repo.Storer.SetReference(plumbing.NewHashReference(main, h)); err != nil {
-		return fmt.Errorf("creating main in the new repository: %w", err)
-	}
-	if err := repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, main)); err != nil {
-		return fmt.Errorf("checking out main in the new repository: %w", err)
-	}
-	return nil
 }
 
 // CommitMessage summarizes an extraction: what was extracted from which notebook, and the

@@ -256,10 +256,18 @@ func Commit(repo *git.Repository, files Files, created bool, opts Options) (*Res
 		return nil, fmt.Errorf("committing to %s: branch is a symbolic reference to %s: %w",
 			branch, oldRef.Target(), ErrForeignBranch)
 	}
+	// In a clone the branch may exist only as a remote-tracking branch: build on its tip, as
+	// git switch would, so that the result pushes as a fast-forward instead of a new root.
+	base := oldRef
+	if base == nil && !created {
+		if base, err = remoteTracking(repo, branch); err != nil {
+			return nil, fmt.Errorf("committing to %s: %w", branch, err)
+		}
+	}
 
 	old := map[string]treeFile{}
-	if oldRef != nil {
-		tip, err := repo.CommitObject(oldRef.Hash())
+	if base != nil {
+		tip, err := repo.CommitObject(base.Hash())
 		if err != nil {
 			return nil, fmt.Errorf("committing to %s: reading tip %s: %w", branch, oldRef.Hash(), err)
 		}
@@ -277,6 +285,12 @@ func Commit(repo *git.Repository, files Files, created bool, opts Options) (*Res
 		if tipTree.Hash == tree.root {
 			res.Commit = res.Parent
 			res.UpToDate = true
+			if oldRef == nil {
+				// Up to date with the remote-tracking branch: create the local branch there.
+				if err := setRef(repo, plumbing.NewHashReference(refName, tip.Hash), nil); err != nil {
+					return nil, fmt.Errorf("committing to %s: %w", branch, err)
+				}
+			}
 			return res, nil
 		}
 		if old, err = treeFiles(tipTree); err != nil {
@@ -304,8 +318,8 @@ func Commit(repo *git.Repository, files Files, created bool, opts Options) (*Res
 		Message:   opts.Message,
 		TreeHash:  tree.root,
 	}
-	if oldRef != nil {
-		c.ParentHashes = []plumbing.Hash{oldRef.Hash()}
+	if base != nil {
+		c.ParentHashes = []plumbing.Hash{base.Hash()}
 	}
 	obj := repo.Storer.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {
@@ -315,7 +329,7 @@ func Commit(repo *git.Repository, files Files, created bool, opts Options) (*Res
 	if err != nil {
 		return nil, fmt.Errorf("committing to %s: storing commit: %w", branch, err)
 	}
-	if err := repo.Storer.CheckAndSetReference(plumbing.NewHashReference(refName, hash), oldRef); err != nil {
+	if err := setRef(repo, plumbing.NewHashReference(refName, hash), oldRef); err != nil {
 		return nil, fmt.Errorf("committing to %s: moving branch to %s: %w", branch, short(hash), err)
 	}
 	res.Commit = hash.String()

@@ -266,7 +266,8 @@ func compileErrorContent(items []reportItem, gonbEName, gonbEValue string) map[s
 	if evalue == "" {
 		evalue = gonbEValue
 	}
-	if gonbEValue != "" {
+	if gonbEValue != "" && n == 0 {
+		// Without a located message GoNB's own words may still help.
 		tb = append(tb, "("+gonbEValue+")")
 	}
 	return errorContent(ename, evalue, tb)

@@ -95,6 +95,14 @@ func BuiltinMagics() map[string]Magic {
 	}
 }
 
+// IsMagicCell reports whether the kernel answers code itself as a
+// %decant cell (one made of %decant lines, blank lines and // comments),
+// so that none of it reaches GoNB.
+func IsMagicCell(code string) bool {
+	_, ok, err := parseMagicCell(code)
+	return ok && err == nil
+}
+
 // magicLine is one "%decant name args..." line.
 type magicLine struct {
 	line int // 1-based cell line

@@ -118,6 +118,7 @@ type Server struct {
 	notice   string
 	lastExec *wire.Message
 	comms    map[string]string // open comm id → target name
+	pin      pinState
 }
 
 type eventKind int
@@ -514,6 +515,15 @@ func (s *Server) fromBackend(ch wire.Channel, m *wire.Message) {
 	mine := x != nil && x.forwarded && m.ParentID() == x.id()
 	switch ch {
 	case wire.IOPub:
+		if s.pin.id != "" && m.ParentID() == s.pin.id {
+			var st struct {
+				Text string `json:"text"`
+			}
+			if m.Type() == "stream" && m.DecodeContent(&st) == nil {
+				s.pin.output.WriteString(st.Text)
+			}
+			return
+		}
 		if m.ParentHeader.Session == BackendSession {
 			return
 		}
@@ -524,6 +534,10 @@ func (s *Server) fromBackend(ch wire.Channel, m *wire.Message) {
 		}
 		s.publishMsg(m)
 	case wire.Shell, wire.Control:
+		if s.pin.id != "" && m.ParentID() == s.pin.id && m.Type() == "execute_reply" {
+			s.pinReply(m)
+			return
+		}
 		if mine && m.Type() == "execute_reply" {
 			x.reply = m
 			s.maybeFinish(x)
@@ -704,6 +718,9 @@ func (s *Server) startNext() {
 			if s.starting {
 				return // backendUp starts it
 			}
+		}
+		if s.be != nil && needsGoNB(x.content.Code) && s.maybePin(x) {
+			return // pinReply starts it
 		}
 		s.queue = s.queue[1:]
 		s.start(x)
@@ -910,6 +927,13 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 func (s *Server) interruptActive() {
 	x := s.active
 	switch {
+	case x == nil && len(s.queue) > 0 && (s.starting || s.pin.id != ""):
+		// The next cell waits for GoNB (its start, or the pin): it is
+		// the one the user sees running, so it ends without running.
+		q := s.queue[0]
+		s.queue = s.queue[1:]
+		s.beginLocal(q)
+		s.endLocal(q, nil, errInterrupted)
 	case x == nil:
 	case x.cancel != nil:
 		x.interrupted = true
@@ -1061,6 +1085,10 @@ func (s *Server) backendUp(up *startResult) {
 	} else {
 		s.be, s.beErr = up.conn, nil
 		s.sent, s.gonbCount = nil, 0
+		s.pin = pinState{}
+		if v, ok := up.conn.b.(interface{ GoNBVersion() string }); ok {
+			s.pin.version = v.GoNBVersion()
+		}
 		if up.kernelInfo != nil {
 			s.kernelInfo = up.kernelInfo
 		}

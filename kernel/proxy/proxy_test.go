@@ -418,6 +418,7 @@ func TestInterruptAndInputForwarded(t *testing.T) {
 			c.Stdout("hello " + v)
 		}
 	}, Options{})
+	h.exec("warm up") // GoNB starts in the background
 	done := make(chan *kernel.Result, 1)
 	go func() { done <- h.exec("sleep") }()
 	time.Sleep(200 * time.Millisecond) // let the cell start
@@ -493,12 +494,16 @@ func TestShutdownStopsEverything(t *testing.T) {
 
 func TestInterruptReplyOnBothChannels(t *testing.T) {
 	h := newHarness(t, func(c *kerneltest.Call) {
+		if c.Code != "sleep" {
+			return
+		}
 		if c.Sleep(10 * time.Second) {
 			c.Stdout("slept")
 		} else {
 			c.Stdout("interrupted\n")
 		}
 	}, Options{})
+	h.exec("warm up")
 	for _, ch := range []wire.Channel{wire.Control, wire.Shell} {
 		done := make(chan *kernel.Result, 1)
 		go func() { done <- h.exec("sleep") }()
@@ -512,6 +517,60 @@ func TestInterruptReplyOnBothChannels(t *testing.T) {
 		if r := <-done; len(r.Outputs) == 0 || r.Outputs[0].Text != "interrupted\n" {
 			t.Errorf("%s: cell %+v", ch, r.Outputs)
 		}
+	}
+}
+
+// A cell still waiting for GoNB to start is interrupted too: it ends
+// without running, and the next cell runs once GoNB is up.
+func TestInterruptBeforeGoNBIsUp(t *testing.T) {
+	release := make(chan struct{})
+	var fake *kerneltest.Server
+	srv, err := Listen(wire.ConnectionInfo{}, Options{Logf: t.Logf, Start: func(ctx context.Context) (Backend, error) {
+		<-release
+		fs, err := kerneltest.Listen(wire.ConnectionInfo{}, kerneltest.HandlerFunc(echo))
+		if err != nil {
+			return nil, err
+		}
+		c, err := kernel.Config{Session: BackendSession}.Dial(ctx, fs.Info)
+		if err != nil {
+			fs.Close()
+			return nil, err
+		}
+		fake = fs
+		return &fakeBackend{Client: c, srv: fs}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	c, err := kernel.Config{HeartbeatInterval: -1, RequestTimeout: 10 * time.Second}.Dial(context.Background(), srv.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	res := make(chan *kernel.Result, 1)
+	go func() {
+		r, _ := c.Execute(context.Background(), "waits", kernel.ExecOptions{})
+		res <- r
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := c.Interrupt(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := <-res
+	if r == nil || r.Status != "error" || r.Error.EName != "Interrupted" {
+		t.Fatalf("interrupted waiting cell: %+v", r)
+	}
+	close(release)
+	r, err = c.Execute(context.Background(), "runs", kernel.ExecOptions{})
+	if err != nil || r.Status != "ok" || r.Outputs[0].Text != "runs" {
+		t.Fatalf("next cell: %v %+v", err, r)
+	}
+	if n := strings.Count(strings.Join(fake.Requests(), " "), "execute_request"); n != 1 {
+		t.Errorf("GoNB got %d execute_requests, want only the cell after the interrupt", n)
 	}
 }
 

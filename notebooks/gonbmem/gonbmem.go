@@ -6,6 +6,7 @@ package gonbmem
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
 	"path"
 	"strings"
@@ -62,4 +63,22 @@ func (StubImporter) Import(p string) (*types.Package, error) {
 	pkg := types.NewPackage(p, PackageName(p))
 	pkg.MarkComplete()
 	return pkg, nil
+}
+
+// Check type-checks notebook code as package path (cells combined as GoNB combines them, or one cell with
+// what GoNB remembers) the one way extraction, the reading notes and clone detection all do:
+// imports are stubbed ([StubImporter]), so only the notebook's own names resolve, and every
+// error is passed to onError (nil ignores them) instead of stopping the check. The info has
+// Types, Defs, Uses and Implicits filled.
+func Check(fset *token.FileSet, path string, files []*ast.File, onError func(types.Error)) (*types.Package, *types.Info) {
+	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Defs: map[*ast.Ident]types.Object{},
+		Uses: map[*ast.Ident]types.Object{}, Implicits: map[ast.Node]types.Object{}}
+	conf := types.Config{Importer: StubImporter{}, Error: func(err error) {
+		if te, ok := err.(types.Error); ok && onError != nil {
+			onError(te)
+		}
+	}}
+	// The error is the first of those passed to onError; the check goes on past errors.
+	pkg, _ := conf.Check(path, fset, files, info)
+	return pkg, info
 }

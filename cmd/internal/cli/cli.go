@@ -16,6 +16,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/decant-go/decant/internal/recognize"
 	"github.com/spf13/pflag"
 )
 
@@ -127,6 +128,10 @@ func runCommand(ctx context.Context, run func(context.Context, []string, Env) er
 		env.Stdout = out
 	}
 	err := run(ctx, args, env)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// Whatever failed after an interrupt failed because of it.
+		err = fmt.Errorf("interrupted: %w", err)
+	}
 	code := exitWith(err, env, prog)
 	if out != nil && code != ExitOK && out.n == 0 {
 		msg := err.Error()
@@ -160,7 +165,7 @@ func exitWith(err error, env Env, prog string) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+		fmt.Fprintf(env.Stderr, "%s: %s\n", prog, recognize.Mask(err.Error()))
 		fmt.Fprintf(env.Stderr, "run '%s --help' for usage\n", prog)
 		return ExitUsage
 	}
@@ -168,7 +173,8 @@ func exitWith(err error, env Env, prog string) int {
 	if errors.As(err, &silent) {
 		return int(silent)
 	}
-	fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+	// Errors can quote what the user wrote (a cell's line, a DSN): passwords never reach the terminal.
+	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, recognize.Mask(err.Error()))
 	return ExitProblem
 }
 

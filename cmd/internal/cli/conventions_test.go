@@ -136,3 +136,69 @@ func TestDocFIFONotebook(t *testing.T) {
 		t.Fatal("decant doc hangs on a FIFO")
 	}
 }
+
+// cancelOn is a writer that cancels a context when a line containing text is written.
+type cancelOn struct {
+	syncBuffer
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.text) {
+		c.cancel()
+	}
+	return c.syncBuffer.Write(p)
+}
+
+// Interrupting extract while it verifies is reported as an interrupt, not as failed checks,
+// and leaves no go-build directory behind.
+func TestExtractInterruptedWhileVerifying(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	nb := demoCopy(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errb := &cancelOn{text: "verifying the service", cancel: cancel}
+	env := Env{Stdout: &bytes.Buffer{}, Stderr: errb, Getenv: os.Getenv, Dir: filepath.Dir(nb)}
+	code := runCommand(ctx, runExtract, []string{"--refactor=none", "--repo", "svc", nb}, env, "decant extract")
+	if code == ExitOK {
+		t.Fatal("interrupted extract exited 0")
+	}
+	if s := errb.String(); strings.Contains(s, "does not pass its checks") || !strings.Contains(s, "interrupted") {
+		t.Fatalf("stderr: %s", s)
+	}
+	time.Sleep(100 * time.Millisecond)
+	ents, _ := os.ReadDir(tmp)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "go-build") || strings.HasPrefix(e.Name(), "decant-") {
+			t.Errorf("left behind in TMPDIR: %s", e.Name())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(nb), "svc")); err == nil {
+		t.Error("the repository was created by an interrupted extract")
+	}
+}
+
+// doc --write must not rewrite bytes of cells it does not change: a notebook that is not valid
+// UTF-8 is refused (decoding would replace the bytes everywhere), and left as it was.
+func TestDocWriteRefusesInvalidUTF8(t *testing.T) {
+	nb := demoCopy(t)
+	data, _ := os.ReadFile(nb)
+	i := bytes.Index(data, []byte(`"# `))
+	if i < 0 {
+		t.Skip("no markdown heading in the demo")
+	}
+	bad := append(append(bytes.Clone(data[:i+3]), 0xff, 0xfe), data[i+3:]...)
+	os.WriteFile(nb, bad, 0o644)
+	code, _, stderr := runDocCmd(t, "doc", "--write", nb)
+	if code == ExitOK || !strings.Contains(stderr, "not valid UTF-8") {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(nb); !bytes.Equal(got, bad) {
+		t.Fatal("the notebook was rewritten")
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 
@@ -164,6 +166,9 @@ func docWrite(ctx context.Context, path string, nb *notebooks.Notebook, n *notes
 		fmt.Fprint(env.Stdout, udiff.Files(old, cur))
 		fmt.Fprintf(env.Stderr, "--dry-run: %s not written (%d cells would change)\n", name, len(changed))
 		return n, nil
+	}
+	if err := checkOwnership(ctx, path, nb, before, changed, stamp); err != nil {
+		return nil, err
 	}
 	if err := notebooks.WriteFileExpect(path, nb, &stamp); err != nil {
 		if errors.Is(err, safefile.ErrModified) {
@@ -321,6 +326,57 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	<-watchDone
 	if err != nil {
 		return fmt.Errorf("stopping the notes server: %w", err)
+	}
+	return nil
+}
+
+// checkOwnership makes sure that writing nb back changes only the cells doc --write says it
+// changed: the file must be valid UTF-8 (decoding replaces invalid bytes, so they would be
+// rewritten in cells doc never touched), and every other cell must come back from the
+// written bytes with the same source.
+func checkOwnership(ctx context.Context, path string, nb *notebooks.Notebook, before map[*notebooks.Cell]string, changed []int, stamp safefile.Stamp) error {
+	name := filepath.Base(path)
+	raw, now, err := safefile.ReadFile(ctx, path, 0)
+	if err != nil {
+		return fmt.Errorf("re-reading %s: %w", name, err)
+	}
+	if now.Sum != stamp.Sum {
+		return fmt.Errorf("%s changed while its notes were made (an editor's autosave?); nothing was written, run decant doc --write again: %w", name, safefile.ErrModified)
+	}
+	if !utf8.Valid(raw) {
+		off := 0
+		for off < len(raw) {
+			r, size := utf8.DecodeRune(raw[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		line := bytes.Count(raw[:off], []byte("\n")) + 1
+		return fmt.Errorf("%s:%d: the file is not valid UTF-8 (byte %d); writing notes into it would replace those bytes in cells decant does not change, so nothing was written (re-save the notebook as UTF-8)", name, line, off)
+	}
+	out, err := notebooks.Format(nb)
+	if err != nil {
+		return err
+	}
+	back, err := notebooks.Parse(path, out)
+	if err != nil {
+		return fmt.Errorf("the annotated notebook does not read back: %w", err)
+	}
+	isChanged := map[int]bool{}
+	for _, i := range changed {
+		isChanged[i] = true
+	}
+	if len(back.Cells) != len(nb.Cells) {
+		return fmt.Errorf("annotating %s would change its number of cells unexpectedly; nothing was written", name)
+	}
+	for i, c := range nb.Cells {
+		if isChanged[i] {
+			continue
+		}
+		if src, ok := before[c]; ok && back.Cells[i].Source != src {
+			return fmt.Errorf("annotating %s would change cell %d, which it does not own; nothing was written", name, i)
+		}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/decant-go/decant/extract"
 	"github.com/decant-go/decant/extract/pipeline"
 	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/internal/recognize"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/refactor"
 )
@@ -120,8 +121,11 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	var verr *pipeline.VerifyError
 	var oerr *pipeline.OutputsError
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// The checks were stopped, not failed: say so.
+		return fmt.Errorf("interrupted; nothing was committed: %w", ctx.Err())
 	case errors.As(err, &verr):
-		fmt.Fprintf(env.Stderr, "%v\n", err)
+		fmt.Fprintf(env.Stderr, "%s\n", recognize.Mask(err.Error()))
 		fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or pass --no-verify to commit anyway\n")
 		return silentError(ExitProblem)
 	case errors.As(err, &oerr):

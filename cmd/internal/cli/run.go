@@ -85,7 +85,7 @@ func (o *runOptions) jobsFor(args []string, env Env) ([]nbrun.Job, error) {
 	if o.jobs < 1 {
 		return nil, usagef("--jobs must be at least 1")
 	}
-	if o.maxOutput == 0 || o.maxOutput < -1 {
+	if o.maxOutput < -1 {
 		return nil, usagef("--max-output must be positive, or -1 to keep all output")
 	}
 	if o.timeout < 0 {

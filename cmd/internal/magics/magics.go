@@ -119,7 +119,7 @@ func runPlan(_ context.Context, args []string, env proxy.MagicEnv) (*proxy.Resul
 			return root.ReadFile(name)
 		}
 	}
-	plan, err := extract.Build(nb, raw, opts)
+	plan, err := buildForNotebook(nb, raw, opts)
 	var nl *extract.NoLabelsError
 	if errors.As(err, &nl) {
 		return nil, fmt.Errorf("%w\n(run %%decant plan --auto-label to see suggested sections)", err)
@@ -137,6 +137,51 @@ func runPlan(_ context.Context, args []string, env proxy.MagicEnv) (*proxy.Resul
 	}
 	text.WriteString("\n" + dupesText(dupes))
 	return &proxy.Result{Text: text.String(), HTML: planHTML(plan, dupes)}, nil
+}
+
+// buildForNotebook builds the plan of a notebook being edited, where some
+// cells are not meant for extraction: %decant cells, which the Decant
+// kernel answers (GoNB never sees them), and cells that do not compile
+// yet. Both are shown as skipped, with the reason, instead of failing the
+// whole plan.
+func buildForNotebook(nb *notebooks.Notebook, raw []byte, opts extract.Options) (*extract.Plan, error) {
+	skipped := map[int]string{}
+	blank := func(index int) bool {
+		for i := range nb.Cells {
+			if nb.Cells[i].Index == index && nb.Cells[i].Type == "code" && strings.TrimSpace(nb.Cells[i].Source) != "" {
+				nb.Cells[i].Source = ""
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range nb.Cells {
+		if c.Type == "code" && proxy.IsMagicCell(c.Source) {
+			blank(c.Index)
+			skipped[c.Index] = "%decant cell"
+		}
+	}
+	for {
+		plan, err := extract.Build(nb, raw, opts)
+		var ce *extract.CellError
+		if errors.As(err, &ce) && blank(ce.Cell) {
+			why := "does not compile: " + ce.Msg
+			if ce.Line > 0 {
+				why = fmt.Sprintf("does not compile: line %d: %s", ce.Line, ce.Msg)
+			}
+			skipped[ce.Cell] = why
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range plan.Cells {
+			if why, ok := skipped[plan.Cells[i].Index]; ok {
+				plan.Cells[i].Skipped = why
+			}
+		}
+		return plan, nil
+	}
 }
 
 func dupesText(ds []notes.DuplicateBlock) string {

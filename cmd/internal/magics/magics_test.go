@@ -3,6 +3,9 @@ package magics
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,5 +52,41 @@ func TestBadArguments(t *testing.T) {
 				t.Errorf("%%decant %s %q: %v, want an error about %q", name, tt.args, err, tt.want)
 			}
 		}
+	}
+}
+
+// A notebook being edited: a %decant cell and a cell that does not parse
+// yet. Both are shown as skipped; the rest of the plan stands.
+func TestPlanOfANotebookBeingEdited(t *testing.T) {
+	raw, err := os.ReadFile("../../../testdata/demo/churn.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nb map[string]any
+	if err := json.Unmarshal(raw, &nb); err != nil {
+		t.Fatal(err)
+	}
+	cell := func(id, src string) map[string]any {
+		return map[string]any{"cell_type": "code", "execution_count": nil, "id": id, "metadata": map[string]any{}, "outputs": []any{}, "source": src}
+	}
+	nb["cells"] = append(nb["cells"].([]any), cell("plan", "%decant plan"), cell("broken", "func broken() int {\n\treturn (\n}"))
+	dir := t.TempDir()
+	data, _ := json.Marshal(nb)
+	if err := os.WriteFile(filepath.Join(dir, "churn.ipynb"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := demoEnv()
+	env.Dir = dir
+	r, err := Plan().Run(context.Background(), nil, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[18] code      skipped: %decant cell", "[19] code      skipped: does not compile: line 3", "churn/prediction.go"} {
+		if !strings.Contains(r.Text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.Text)
+		}
+	}
+	if strings.Contains(r.Text, "unknown or not implemented") {
+		t.Errorf("plan warns about %%decant:\n%s", r.Text)
 	}
 }

@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 DEMO    := testdata/demo/churn.ipynb
 DEMOOUT := $(CURDIR)/out/demo
 
-.PHONY: all build test test-short vet fmt-check bench bench-api bench-api-soak bench-run demo gonb clean fuzz
+.PHONY: all build test test-short vet fmt-check depcheck tidy-check bench bench-output bench-doc bench-api bench-api-soak bench-run demo gonb clean fuzz sweep
 
 all: vet test build
 
@@ -16,8 +16,16 @@ build:
 gonb:
 	GOBIN=$(BIN) $(GO) install tool
 
-vet: fmt-check
+vet: fmt-check depcheck tidy-check
 	$(GO) vet ./...
+
+# The layering: kernel/... imports nothing of the product, refactor links no go-git, leaves
+# import nothing of ours, nothing imports cmd/... (rules in internal/depcheck).
+depcheck:
+	$(GO) run ./internal/depcheck
+
+tidy-check:
+	$(GO) mod tidy -diff
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v /testdata/)); \
@@ -34,14 +42,9 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
+# Every fuzzer in the repository (each func FuzzXxx), FUZZTIME each.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./notebooks
-	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 30s ./notebooks/gonbcell
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./kernel/wire
-	$(GO) test -run '^$$' -fuzz FuzzBuild -fuzztime 30s ./extract
-	$(GO) test -run '^$$' -fuzz FuzzTargets -fuzztime 30s ./service/loadtest
-	$(GO) test -run '^$$' -fuzz FuzzParseBaseline -fuzztime 30s ./service/loadtest
-	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 30s ./service/score
+	GO=$(GO) FUZZTIME=$${FUZZTIME:-30s} ./scripts/fuzz.sh
 
 # The demo's /v1/probabilities served three ways under the same load, side by side: the
 # extracted server, a hand-written net/http server, Flask + gunicorn. Needs Debian's wrk,
@@ -58,6 +61,16 @@ bench-api-soak: build
 bench-run: build gonb
 	PATH=$(BIN):$$PATH DECANT=$(BIN)/decant ./bench/run/run.sh
 
+# decant run's output collection: one cell printing 200 MB against ten printing 20 MB, through a
+# real client and a fake kernel over ZeroMQ; reports the time ratio (linear: about 1).
+bench-output:
+	$(GO) test -run '^$$' -bench StreamOutput -benchtime 1x -timeout 20m ./kernel
+
+# decant doc against decant plan on the same generated 1,000- and 3,000-cell notebooks, side by
+# side, as the commands run; reports doc/plan (target: at most 2 at 3,000 cells).
+bench-doc:
+	$(GO) test -run '^$$' -bench DocVsPlan -benchtime 3x ./cmd/internal/cli
+
 # The main job on the bundled demo notebook: extract it into a fresh repository, run the emitted
 # service's tests, start its server, call it with good and bad parameters, stop it.
 demo: build
@@ -65,3 +78,10 @@ demo: build
 
 clean:
 	rm -rf $(BIN) out
+
+# The development corpus: real third-party notebooks pinned in testdata/corpus/manifest.json,
+# fetched into the module cache with go mod download, each extracted with --auto-label and full
+# verification, then built. Needs the Go module proxy; not part of make test.
+.PHONY: corpus
+corpus: build
+	$(GO) run ./scripts/corpus -decant $(BIN)/decant $(if $(RUN),-run '$(RUN)')

@@ -13,13 +13,12 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/notebooks/gonbcell"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // Options configures Build. The zero value works: the slug comes from the notebook's name.
@@ -69,9 +68,13 @@ type Plan struct {
 	// Trained are the values the batch command's train saves in the artifact, in notebook order.
 	Trained     []TrainedValue `json:"trained,omitempty"`
 	AutoLabeled bool           `json:"auto_labeled"`
+	// Kernel is the Go kernel whose semantics were applied: gonb, gophernotes or lgo.
+	Kernel string `json:"kernel"`
 
-	cellImports    map[int][]Import // explicit imports by cell
+	cellImports    map[int][]Import  // explicit imports by cell
+	importAt       map[string][2]int // import path → cell and line of its first import
 	noModuleSearch bool
+	modules        *ModuleContext // where names the notebook did not import are looked up first
 }
 
 // TrainedValue is a package variable whose initializer trains or loads: the artifact holds it.
@@ -92,6 +95,9 @@ type CellPlan struct {
 	Skipped string   `json:"skipped,omitempty"`
 	Decls   []string `json:"decls,omitempty"`
 	Step    string   `json:"step,omitempty"`
+
+	src   string // the cell's source, for the manifest's declaration hashes
+	label bool   // its first line is a section label, blanked before parsing
 }
 
 // Decl is one top-level declaration as GoNB would memorize it.
@@ -185,15 +191,16 @@ type Decision struct {
 }
 
 type builder struct {
-	nb      *notebooks.Notebook
-	opts    Options
-	plan    *Plan
-	file    string
-	decls   map[string]*Decl // by key, last wins
-	all     []*Decl          // every declaration seen, including replaced ones
-	nameKey map[string]string
-	imports map[string]Import // by path
-	order   int
+	translated map[int]string // gophernotes and lgo cells in GoNB's shape, by cell index
+	lineShift  map[int]int    // how far translation moved each cell's statements
+	nb         *notebooks.Notebook
+	opts       Options
+	plan       *Plan
+	file       string
+	mem        gonbmem.Memory[*Decl] // what GoNB remembers: by key, last wins
+	all        []*Decl               // every declaration seen, including replaced ones
+	imports    map[string]Import     // by path
+	order      int
 }
 
 // Build reads the notebook and decides what becomes the service. It does no I/O except through
@@ -203,8 +210,6 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 		nb:      nb,
 		opts:    opts,
 		file:    nb.Name,
-		decls:   map[string]*Decl{},
-		nameKey: map[string]string{},
 		imports: map[string]Import{},
 	}
 	if err := b.checkKernel(); err != nil {
@@ -230,8 +235,20 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 
 		noModuleSearch: opts.NoModuleSearch,
 	}
+	b.plan.Kernel = kernelOf(nb.KernelName())
 	if err := b.label(); err != nil {
 		return nil, err
+	}
+	if b.plan.Kernel != KernelGoNB {
+		var srcs []cellSource
+		for _, c := range b.nb.Cells {
+			if c.Type == "code" {
+				srcs = append(srcs, cellSource{c.Index, c.Source})
+			}
+		}
+		var notes []Decision
+		b.translated, b.lineShift, notes = translateCells(b.plan.Kernel, srcs)
+		b.plan.Decisions = append(b.plan.Decisions, notes...)
 	}
 	if err := b.readCells(); err != nil {
 		return nil, err
@@ -248,7 +265,8 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 func (b *builder) checkKernel() error {
 	lang := strings.ToLower(b.nb.Language())
 	kern := strings.ToLower(b.nb.KernelName())
-	if lang == "go" || lang == "golang" || strings.Contains(kern, "gonb") || strings.Contains(kern, "decant") {
+	if lang == "go" || lang == "golang" || strings.Contains(kern, "gonb") || strings.Contains(kern, "decant") ||
+		strings.Contains(kern, "gophernotes") || strings.Contains(kern, "lgo") {
 		return nil
 	}
 	if lang == "" && kern == "" {
@@ -288,7 +306,11 @@ func (b *builder) label() error {
 	labeled := false
 	var headings []string
 	for _, c := range b.nb.Cells {
-		cp := CellPlan{Index: c.Index, ID: c.ID, Type: c.Type}
+		cp := CellPlan{Index: c.Index, ID: c.ID, Type: c.Type, src: c.Source}
+		if c.Type == "code" {
+			_, ok, strip := commentLabel(c.Source)
+			cp.label = ok && strip
+		}
 		switch c.Type {
 		case "markdown":
 			if sec, ok, h, hs := headingLabel(c.Source); ok {
@@ -380,6 +402,9 @@ func (b *builder) readCells() error {
 			continue
 		}
 		src := c.Source
+		if t, ok := b.translated[c.Index]; ok {
+			src = t
+		}
 		if _, ok, strip := commentLabel(src); ok && strip {
 			// "# 1. Preparation" is a label, not Go: blank it, keeping line numbers.
 			_, rest, _ := strings.Cut(src, "\n")
@@ -595,206 +620,178 @@ func (b *builder) addStep(c *notebooks.Cell, cp *CellPlan, sec Section, body str
 		line++
 	}
 	body = strings.TrimRight(body, " \t\r\n")
+	if sh := b.lineShift[c.Index]; sh != 0 && line-sh > 0 {
+		line -= sh // the line in the cell as the notebook wrote it, before translation
+	}
 	st := &Step{Cell: c.Index, CellID: c.ID, Line: line, Section: sec, Body: body, Args: args, order: b.order}
 	st.Saved, st.HasSaved = savedStdout(c)
 	b.plan.Steps = append(b.plan.Steps, st)
 	cp.Step = "pending"
 }
 
+// collect turns a cell's declarations, enumerated and keyed by gonbmem as GoNB keys them,
+// into the plan's declarations, and memorizes them as GoNB does.
 func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *gonbcell.Cell, fset *token.FileSet, f *ast.File) error {
 	src := filePrefix + cell.Decls.Src
 	tf := fset.File(f.Pos())
 	off := func(p token.Pos) int { return tf.Offset(p) }
 	lineOf := func(p token.Pos) int { return partLine(cell.Decls, tf.Line(p)) }
 	text := func(start, end token.Pos) string { return src[off(start):off(end)] }
-	add := func(d *Decl) error {
-		d.Cell, d.CellID = c.Index, c.ID
-		d.Section = sec
-		b.order++
-		d.order = b.order
-		if d.Kind == "func" && isTestName(d.Names[0]) {
-			d.isTest = true
+	docOf := func(cg *ast.CommentGroup) string {
+		if cg == nil {
+			return ""
 		}
-		if cell.Test && d.Kind == "func" {
-			d.isTest = d.isTest || strings.HasPrefix(d.Names[0], "Test")
-		}
-		// The same identifier under another kind: GoNB keeps both and fails to build.
-		for _, n := range d.Names {
-			if n == "_" {
-				continue
-			}
-			if k, ok := b.nameKey[n]; ok && k != d.Key && d.Kind != "method" {
-				if old := b.decls[k]; old != nil && old.Kind != d.Kind {
-					return &CellError{File: b.file, Cell: c.Index, Line: d.Line,
-						Msg: fmt.Sprintf("%s %s redeclares the %s %s of cell %d; GoNB fails to build this too (\"%s redeclared\"): remove one of them", d.Kind, n, old.Kind, n, old.Cell, n)}
-				}
-			}
-		}
-		// Last definition wins; a tuple var dies whole when any of its names is redefined (R10).
-		for _, n := range d.Names {
-			if n == "_" || d.Kind == "method" {
-				continue
-			}
-			if k, ok := b.nameKey[n]; ok && k != d.Key {
-				if old := b.decls[k]; old != nil {
-					delete(b.decls, k)
-					for _, on := range old.Names {
-						delete(b.nameKey, on)
-					}
-					old.Reason = fmt.Sprintf("replaced by cell %d, line %d (last definition wins)", c.Index, d.Line)
-					b.decide(old.Cell, old.Line, old.Kind+" "+strings.Join(old.Names, ", "), "replaced", old.Reason)
-				}
-			}
-		}
-		if old, ok := b.decls[d.Key]; ok {
-			old.Reason = fmt.Sprintf("replaced by cell %d, line %d (last definition wins)", c.Index, d.Line)
-			b.decide(old.Cell, old.Line, old.Kind+" "+d.Key, "replaced", old.Reason)
-			for _, on := range old.Names {
-				delete(b.nameKey, on)
-			}
-		}
-		b.decls[d.Key] = d
-		for _, n := range d.Names {
-			if n != "_" && d.Kind != "method" {
-				b.nameKey[n] = d.Key
-			}
-		}
-		b.all = append(b.all, d)
-		cp.Decls = append(cp.Decls, d.Key)
-		return nil
+		return text(cg.Pos(), cg.End())
 	}
-	for _, decl := range f.Decls {
-		switch d := decl.(type) {
-		case *ast.FuncDecl:
-			doc := ""
-			if d.Doc != nil {
-				doc = text(d.Doc.Pos(), d.Doc.End())
-			}
-			start := d.Pos()
-			name := d.Name.Name
-			if d.Recv == nil && name == "main" {
-				// A user main ran for that cell only (never memorized): it becomes a step.
-				body := src[off(d.Body.Lbrace)+1 : off(d.Body.Rbrace)]
-				b.addStep(c, cp, sec, body, lineOf(d.Body.Lbrace), cell.Args)
-				b.decide(c.Index, lineOf(d.Pos()), "func main", "converted", "GoNB ran it for this cell only; it becomes a pipeline step")
-				continue
-			}
-			dd := &Decl{Kind: "func", Names: []string{name}, Key: name, Line: lineOf(d.Pos()), EndLine: lineOf(d.End()), fn: d, src: src, Exported: ast.IsExported(name)}
-			t := text(start, d.End())
-			if d.Recv != nil {
-				recv := gosrc.RecvName(d.Recv)
-				dd.Kind, dd.Key = "method", recv+"~"+name
-				dd.Exported = false
-			} else if strings.HasPrefix(name, "init_") {
-				// GoNB renames init_* to init; so do we, keeping the original name in a comment.
-				nameOff := off(d.Name.Pos()) - off(start)
-				t = t[:nameOff] + "init" + t[nameOff+len(name):]
-				b.decide(c.Index, dd.Line, "func "+name, "converted", "emitted as func init (GoNB's rename); it runs once at program start, not on every cell")
-			} else if name == "init" {
-				b.decide(c.Index, dd.Line, "func init", "warning", "in GoNB init ran on every cell; in the package it runs once, at import time")
-			}
-			dd.doc, dd.code = doc, t
-			dd.text = joinDoc(doc, t)
-			if err := add(dd); err != nil {
-				return err
-			}
-		case *ast.GenDecl:
-			switch d.Tok {
-			case token.IMPORT:
-				for _, s := range d.Specs {
-					is := s.(*ast.ImportSpec)
-					p, _ := strconv.Unquote(is.Path.Value)
-					imp := Import{Path: p}
-					if is.Name != nil {
-						imp.Name = is.Name.Name
-					}
-					if prev, ok := b.imports[p]; ok && prev.Name != imp.Name && prev.Name != "" && imp.Name != "" {
-						b.decide(c.Index, lineOf(is.Pos()), "import "+p, "warning", fmt.Sprintf("imported as %s and as %s", prev.Name, imp.Name))
-					}
-					if _, ok := b.imports[p]; !ok || imp.Name != "" {
-						b.imports[p] = imp
-					}
-					if b.plan.cellImports == nil {
-						b.plan.cellImports = map[int][]Import{}
-					}
-					b.plan.cellImports[c.Index] = append(b.plan.cellImports[c.Index], imp)
-				}
-			case token.CONST:
-				// Whole blocks, so iota keeps its meaning (R9).
-				doc := ""
-				if d.Doc != nil {
-					doc = text(d.Doc.Pos(), d.Doc.End())
-				}
-				var names []string
-				for _, s := range d.Specs {
-					for _, n := range s.(*ast.ValueSpec).Names {
-						names = append(names, n.Name)
-					}
-				}
-				key := strings.Join(names, ",")
-				if len(names) == 1 {
-					key = names[0]
-				}
-				code := text(d.Pos(), d.End())
-				dd := &Decl{Kind: "const", Names: names, Key: key, Line: lineOf(d.Pos()), EndLine: lineOf(d.End()), doc: doc, code: code, text: joinDoc(doc, code)}
-				dd.Exported = anyExported(names)
-				if err := add(dd); err != nil {
-					return err
-				}
-			case token.VAR, token.TYPE:
-				for i, s := range d.Specs {
-					start := s.Pos()
-					var doc *ast.CommentGroup
-					var end token.Pos = s.End()
-					var names []string
-					kind := "var"
-					switch sp := s.(type) {
-					case *ast.ValueSpec:
-						doc = sp.Doc
-						if sp.Comment != nil {
-							end = sp.Comment.End()
-						}
-						for _, n := range sp.Names {
-							names = append(names, n.Name)
-						}
-					case *ast.TypeSpec:
-						kind = "type"
-						doc = sp.Doc
-						if sp.Comment != nil {
-							end = sp.Comment.End()
-						}
-						names = []string{sp.Name.Name}
-					}
-					if doc == nil && i == 0 && d.Doc != nil {
-						doc = d.Doc
-					}
-					if !d.Lparen.IsValid() && d.Doc != nil {
-						doc = d.Doc
-					}
-					docText := ""
-					if doc != nil {
-						docText = text(doc.Pos(), doc.End())
-					}
-					code := d.Tok.String() + " " + text(start, end)
-					key := strings.Join(names, ",")
-					if len(names) == 1 {
-						key = names[0]
-					}
-					if key == "_" {
-						key = fmt.Sprintf("_~cell%d.%d", c.Index, lineOf(s.Pos()))
-					}
-					dd := &Decl{Kind: kind, Names: names, Key: key, Line: lineOf(s.Pos()), EndLine: lineOf(end), doc: docText, code: code, text: joinDoc(docText, code)}
-					dd.Exported = anyExported(names)
-					if kind == "var" && len(names) > 1 {
-						b.decide(c.Index, dd.Line, "var "+key, "kept", "declared together: redefining any of these names later replaces all of them, as in GoNB")
-					}
-					if err := add(dd); err != nil {
-						return err
-					}
-				}
-			}
+	decls, imports := gonbmem.Decls(f, c.Index, lineOf)
+	for _, imp := range imports {
+		b.collectImport(c, Import{Path: imp.Path, Name: imp.Name}, lineOf(imp.Spec.Pos()))
+	}
+	for _, gd := range decls {
+		var dd *Decl
+		switch {
+		case gd.Main():
+			// A user main ran for that cell only (never memorized): it becomes a step.
+			d := gd.Func
+			body := src[off(d.Body.Lbrace)+1 : off(d.Body.Rbrace)]
+			b.addStep(c, cp, sec, body, lineOf(d.Body.Lbrace), cell.Args)
+			b.decide(c.Index, lineOf(d.Pos()), "func main", "converted", "GoNB ran it for this cell only; it becomes a pipeline step")
+			continue
+		case gd.Func != nil:
+			dd = b.funcDecl(c, gd, src, text, lineOf)
+		case gd.Kind == "const":
+			// Whole blocks, so iota keeps its meaning.
+			d := gd.Gen
+			doc, code := docOf(d.Doc), text(d.Pos(), d.End())
+			dd = &Decl{Kind: "const", Names: gd.Names, Key: gd.Key, Line: lineOf(d.Pos()), EndLine: lineOf(d.End()), doc: doc, code: code, text: joinDoc(doc, code)}
+			dd.Exported = anyExported(gd.Names)
+		default:
+			dd = b.specDecl(c, gd, text, docOf, lineOf)
+		}
+		if err := b.add(c, cp, sec, cell, dd); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// collectImport records one import of a cell.
+func (b *builder) collectImport(c *notebooks.Cell, imp Import, line int) {
+	p := imp.Path
+	if prev, ok := b.imports[p]; ok && prev.Name != imp.Name && prev.Name != "" && imp.Name != "" {
+		b.decide(c.Index, line, "import "+p, "warning", fmt.Sprintf("imported as %s and as %s", prev.Name, imp.Name))
+	}
+	if _, ok := b.imports[p]; !ok || imp.Name != "" {
+		b.imports[p] = imp
+	}
+	if b.plan.cellImports == nil {
+		b.plan.cellImports = map[int][]Import{}
+	}
+	b.plan.cellImports[c.Index] = append(b.plan.cellImports[c.Index], imp)
+	if _, ok := b.plan.importAt[p]; !ok {
+		if b.plan.importAt == nil {
+			b.plan.importAt = map[string][2]int{}
+		}
+		b.plan.importAt[p] = [2]int{c.Index, line}
+	}
+}
+
+// funcDecl makes the plan's declaration of a func or method.
+func (b *builder) funcDecl(c *notebooks.Cell, gd *gonbmem.Decl, src string, text func(token.Pos, token.Pos) string, lineOf func(token.Pos) int) *Decl {
+	d := gd.Func
+	doc := ""
+	if d.Doc != nil {
+		doc = text(d.Doc.Pos(), d.Doc.End())
+	}
+	start := d.Pos()
+	name := d.Name.Name
+	dd := &Decl{Kind: gd.Kind, Names: []string{name}, Key: gd.Key, Line: lineOf(d.Pos()), EndLine: lineOf(d.End()), fn: d, src: src, Exported: ast.IsExported(name) && gd.Kind == "func"}
+	t := text(start, d.End())
+	switch {
+	case gd.Kind == "method":
+	case strings.HasPrefix(name, "init_"):
+		// GoNB renames init_* to init; so do we, keeping the original name in a comment.
+		nameOff := len(text(start, d.Name.Pos()))
+		t = t[:nameOff] + "init" + t[nameOff+len(name):]
+		b.decide(c.Index, dd.Line, "func "+name, "converted", "emitted as func init (GoNB's rename); it runs once at program start, not on every cell")
+	case name == "init":
+		b.decide(c.Index, dd.Line, "func init", "warning", "in GoNB init ran on every cell; in the package it runs once, at import time")
+	}
+	dd.doc, dd.code = doc, t
+	dd.text = joinDoc(doc, t)
+	return dd
+}
+
+// specDecl makes the plan's declaration of one var or type spec.
+func (b *builder) specDecl(c *notebooks.Cell, gd *gonbmem.Decl, text func(token.Pos, token.Pos) string, docOf func(*ast.CommentGroup) string, lineOf func(token.Pos) int) *Decl {
+	d, s := gd.Gen, gd.Spec
+	start, end := s.Pos(), s.End()
+	var doc *ast.CommentGroup
+	switch sp := s.(type) {
+	case *ast.ValueSpec:
+		doc = sp.Doc
+		if sp.Comment != nil {
+			end = sp.Comment.End()
+		}
+	case *ast.TypeSpec:
+		doc = sp.Doc
+		if sp.Comment != nil {
+			end = sp.Comment.End()
+		}
+	}
+	if doc == nil && len(d.Specs) > 0 && d.Specs[0] == s && d.Doc != nil {
+		doc = d.Doc
+	}
+	if !d.Lparen.IsValid() && d.Doc != nil {
+		doc = d.Doc
+	}
+	docText := docOf(doc)
+	code := d.Tok.String() + " " + text(start, end)
+	dd := &Decl{Kind: gd.Kind, Names: gd.Names, Key: gd.Key, Line: lineOf(s.Pos()), EndLine: lineOf(end), doc: docText, code: code, text: joinDoc(docText, code)}
+	dd.Exported = anyExported(gd.Names)
+	if gd.Kind == "var" && len(gd.Names) > 1 {
+		b.decide(c.Index, dd.Line, "var "+gd.Key, "kept", "declared together: redefining any of these names later replaces all of them, as in GoNB")
+	}
+	return dd
+}
+
+// add memorizes a declaration as GoNB does: the last definition wins, and a tuple var dies
+// whole when any of its names is redefined. What it replaces is reported.
+func (b *builder) add(c *notebooks.Cell, cp *CellPlan, sec Section, cell *gonbcell.Cell, d *Decl) error {
+	d.Cell, d.CellID = c.Index, c.ID
+	d.Section = sec
+	b.order++
+	d.order = b.order
+	if d.Kind == "func" && isTestName(d.Names[0]) {
+		d.isTest = true
+	}
+	if cell.Test && d.Kind == "func" {
+		d.isTest = d.isTest || strings.HasPrefix(d.Names[0], "Test")
+	}
+	names := d.Names
+	if d.Kind == "method" {
+		names = nil
+	}
+	// The same identifier under another kind: GoNB keeps both and fails to build.
+	for _, n := range names {
+		if n == "_" {
+			continue
+		}
+		if k, old, ok := b.mem.Owner(n); ok && k != d.Key && old.Kind != d.Kind {
+			return &CellError{File: b.file, Cell: c.Index, Line: d.Line,
+				Msg: fmt.Sprintf("%s %s redeclares the %s %s of cell %d; GoNB fails to build this too (\"%s redeclared\"): remove one of them", d.Kind, n, old.Kind, n, old.Cell, n)}
+		}
+	}
+	for _, old := range b.mem.Add(d.Key, names, d) {
+		old.Reason = fmt.Sprintf("replaced by cell %d, line %d (last definition wins)", c.Index, d.Line)
+		subject := old.Kind + " " + old.Key
+		if old.Key != d.Key {
+			subject = old.Kind + " " + strings.Join(old.Names, ", ")
+		}
+		b.decide(old.Cell, old.Line, subject, "replaced", old.Reason)
+	}
+	b.all = append(b.all, d)
+	cp.Decls = append(cp.Decls, d.Key)
 	return nil
 }
 

@@ -1,11 +1,13 @@
 package extract
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/notebooks"
 )
 
@@ -13,7 +15,7 @@ import (
 // relative path are read from the notebook's folder, never outside it, and only regular files
 // up to 64 MiB. opts.ReadFile, if set, is replaced.
 func BuildFile(path string, opts Options) (*notebooks.Notebook, *Plan, error) {
-	raw, err := os.ReadFile(path)
+	raw, _, err := safefile.ReadFile(context.Background(), path, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading notebook: %w", err)
 	}

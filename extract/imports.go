@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/tools/imports"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
 	"github.com/decant-go/decant/extract/internal/stdpkgs"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // GoNB ran goimports on every cell, so notebooks lean on it: fmt is rarely imported by hand.
@@ -31,7 +31,7 @@ func importName(imp Import) string {
 	if n, ok := stdpkgs.Name(imp.Path); ok {
 		return n
 	}
-	return gosrc.PackageName(imp.Path)
+	return gonbmem.PackageName(imp.Path)
 }
 
 // assemble puts header, imports and body together as a formatted Go file. candidates are the
@@ -71,7 +71,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		}
 	}
 	var list []Import
-	var missing []string
+	var missing, found []string
 	for n, syms := range selectors {
 		if imp, ok := byName[n]; ok {
 			list = append(list, imp)
@@ -81,6 +81,13 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		if p, ok := stdpkgs.Lookup(n, syms); ok {
 			list = append(list, Import{Path: p})
 			continue
+		}
+		if p.modules != nil {
+			if ip, ok := p.modules.findPackage(n, syms); ok {
+				list = append(list, Import{Path: ip})
+				found = append(found, n+" as "+ip)
+				continue
+			}
 		}
 		missing = append(missing, n)
 	}
@@ -119,6 +126,11 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 	}
 	sb.WriteString(body)
 	src := []byte(sb.String())
+	if len(found) > 0 {
+		sort.Strings(found)
+		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
+			Reason: fmt.Sprintf("the notebook uses %s without importing it; resolved in the notebook's module context (R12)", strings.Join(found, ", "))})
+	}
 	if len(missing) > 0 && search {
 		// A name only goimports can find (a module-cache package the notebook never imported).
 		out, err := imports.Process(name, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})

@@ -176,3 +176,10 @@ func hasSkipMarker(src string) bool {
 	}
 	return false
 }
+
+// LabelLine reports whether a code cell's first line is a section label ("# 1. Preparation",
+// "// 2. Pre/Post processing"), which extraction blanks before reading the cell as Go.
+func LabelLine(src string) bool {
+	_, ok, strip := commentLabel(src)
+	return ok && strip
+}

@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -13,6 +11,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/extract/declspan"
+	"github.com/decant-go/decant/extract/manifest"
 
 	"github.com/decant-go/decant/extract/httpapi"
 )
@@ -155,7 +156,7 @@ func (p *Plan) Render() (*Output, error) {
 	out.Files["go.mod"] = p.renderGoMod()
 	out.Files["Makefile"] = p.renderMakefile()
 	out.Files[".gitignore"] = []byte("/bin/\n/model/\n*.test\n*.out\n")
-	out.Files[".decant/manifest.json"] = p.renderManifest(out)
+	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 	return out, nil
 }
@@ -581,33 +582,6 @@ func spans(src []byte) []Span {
 	return out
 }
 
-// manifest is .decant/manifest.json: provenance of every generated declaration.
-type manifest struct {
-	Decant   int             `json:"decant_manifest"`
-	Notebook string          `json:"notebook"`
-	SHA256   string          `json:"notebook_sha256"`
-	Module   string          `json:"module"`
-	Package  string          `json:"package"`
-	Cells    []manifestCell  `json:"cells"`
-	Routes   []manifestRoute `json:"routes"`
-	Files    []string        `json:"files"`
-}
-
-type manifestCell struct {
-	Index   int      `json:"index"`
-	ID      string   `json:"id,omitempty"`
-	Section string   `json:"section"`
-	Label   string   `json:"label,omitempty"`
-	Skipped string   `json:"skipped,omitempty"`
-	Places  []string `json:"places,omitempty"` // file:line
-}
-
-type manifestRoute struct {
-	Func   string `json:"func"`
-	Method string `json:"method"`
-	Path   string `json:"path"`
-}
-
 func (p *Plan) places(o *Output) map[int][]string {
 	places := map[int][]string{}
 	files := make([]string, 0, len(o.Spans))
@@ -624,28 +598,84 @@ func (p *Plan) places(o *Output) map[int][]string {
 }
 
 func (p *Plan) renderManifest(o *Output) []byte {
-	m := manifest{Decant: 1, Notebook: p.Notebook, SHA256: p.NotebookHash, Module: p.Module, Package: p.Slug}
+	m := manifest.Manifest{Notebook: p.Notebook, SHA256: p.NotebookHash, Module: p.Module, Package: p.Slug}
 	places := p.places(o)
 	for _, c := range p.Cells {
 		if c.Type != "code" {
 			continue
 		}
-		m.Cells = append(m.Cells, manifestCell{Index: c.Index, ID: c.ID, Section: c.Section.String(), Label: c.Label, Skipped: c.Skipped, Places: places[c.Index]})
+		m.Cells = append(m.Cells, manifest.Cell{Index: c.Index, ID: c.ID, Section: c.Section.String(), Label: c.Label, Skipped: c.Skipped, Places: places[c.Index]})
 	}
 	for _, r := range p.Routes {
-		m.Routes = append(m.Routes, manifestRoute{Func: r.Func, Method: routeMethod(r), Path: routePath(r)})
+		m.Routes = append(m.Routes, manifest.Route{Func: r.Func, Method: routeMethod(r), Path: routePath(r)})
 	}
 	for f := range o.Files {
 		m.Files = append(m.Files, f)
 	}
-	m.Files = append(m.Files, ".decant/manifest.json", "README.md")
+	m.Files = append(m.Files, manifest.Path, "README.md")
 	sort.Strings(m.Files)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(m)
-	return buf.Bytes()
+	m.Decls = p.manifestDecls(o)
+	b, err := manifest.Encode(&m)
+	if err != nil {
+		panic(err) // the manifest holds only strings, ints and slices of them: encoding cannot fail
+	}
+	return b
+}
+
+// manifestDecls lists the declarations of the library files that carry a provenance note, as
+// the files are now (after any refactoring), each with the cell declaration it came from.
+func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
+	var out []manifest.Decl
+	files := make([]string, 0, len(o.Files))
+	for f := range o.Files {
+		if strings.HasPrefix(f, p.Slug+"/") && strings.HasSuffix(f, ".go") && !strings.Contains(f[len(p.Slug)+1:], "/") {
+			files = append(files, f)
+		}
+	}
+	sort.Strings(files)
+	cellDecls := map[int][]declspan.Decl{}
+	cellOf := map[int]*CellPlan{}
+	for i := range p.Cells {
+		c := &p.Cells[i]
+		cellOf[c.Index] = c
+		if c.Type == "code" {
+			cellDecls[c.Index], _ = declspan.Cell(c.src, c.label)
+		}
+	}
+	for _, f := range files {
+		src := o.Files[f]
+		decls, err := declspan.File(src)
+		if err != nil {
+			continue
+		}
+		for _, d := range decls {
+			m := noteRE.FindSubmatch(src[d.Start:d.DeclStart]) // the note is in the doc comment
+			if m == nil {
+				continue
+			}
+			cell, _ := strconv.Atoi(string(m[1]))
+			line, _ := strconv.Atoi(string(m[2]))
+			var from *Decl
+			for _, pd := range p.Decls {
+				if pd.Kept && pd.Cell == cell && pd.Line == line {
+					from = pd
+				}
+			}
+			c := cellOf[cell]
+			if from == nil || c == nil {
+				continue // a pipeline step, not a declaration
+			}
+			md := manifest.Decl{File: f, Key: d.Key, Line: d.DocLine, EndLine: strings.Count(string(src[:d.End]), "\n") + 1,
+				Cell: cell, CellID: c.ID, CellLine: line, SourceKey: from.Key}
+			for _, cd := range cellDecls[cell] {
+				if cd.Line == line {
+					md.SourceSHA256 = declspan.Hash(c.src[cd.Start:cd.End])
+				}
+			}
+			out = append(out, md)
+		}
+	}
+	return out
 }
 
 func routeMethod(r Route) string {
@@ -792,7 +822,7 @@ func (p *Plan) Update(out *Output, changed map[string][]byte) {
 			out.Files[name] = data
 		}
 	}
-	out.Files[".decant/manifest.json"] = p.renderManifest(out)
+	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 }
 
@@ -811,7 +841,7 @@ func (p *Plan) RenderTests(out *Output) (map[string][]byte, error) {
 		return nil, err
 	}
 	p.Update(out, nil)
-	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[".decant/manifest.json"]}, nil
+	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[manifest.Path]}, nil
 }
 
 // renderReplay writes a TestRun body that runs every step except those using the notebook UI.

@@ -5,23 +5,44 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
+
+// WithDecisions returns a shallow copy of p whose Decisions are p's followed by more: the
+// plan as reported once later stages (verification, refactoring) have decided more. The copy
+// shares p's cells, declarations and steps.
+func (p *Plan) WithDecisions(more []Decision) *Plan {
+	if len(more) == 0 {
+		return p
+	}
+	c := *p
+	c.Decisions = append(slices.Clip(p.Decisions), more...)
+	return &c
+}
 
 // WriteReport writes the plan as text: cells → sections → files, what was left out and why, and
 // every other decision.
 func (p *Plan) WriteReport(w io.Writer) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "notebook %s → package %s (module %s)\n", p.Notebook, p.Slug, p.Module)
+	if p.Kernel != "" && p.Kernel != KernelGoNB {
+		fmt.Fprintf(&sb, "kernel %s: its semantics applied (top-level statements run in order and share variables; they became steps)\n", p.Kernel)
+	} else if p.Kernel != "" {
+		sb.WriteString("kernel gonb: its semantics applied\n")
+	}
 	if p.AutoLabeled {
 		sb.WriteString("sections assigned by --auto-label\n")
 	}
 	sb.WriteString("\ncells:\n")
+	// Pad the indexes to one width, so the columns line up past [9].
+	width := len(fmt.Sprintf("[%d]", len(p.Cells)-1))
+	index := func(i int) string { return fmt.Sprintf("%-*s", width, fmt.Sprintf("[%d]", i)) }
 	for _, c := range p.Cells {
 		if c.Type != "code" {
 			if c.Label != "" {
-				fmt.Fprintf(&sb, "  [%d] markdown  starts %s (%s)\n", c.Index, c.Section, c.Label)
+				fmt.Fprintf(&sb, "  %s markdown  starts %s (%s)\n", index(c.Index), c.Section, c.Label)
 			}
 			continue
 		}
@@ -36,7 +57,7 @@ func (p *Plan) WriteReport(w io.Writer) error {
 		if c.Step != "" {
 			parts = append(parts, "step "+c.Step+"()")
 		}
-		fmt.Fprintf(&sb, "  [%d] code      %-12s %s\n", c.Index, what, strings.Join(parts, "; "))
+		fmt.Fprintf(&sb, "  %s code      %-12s %s\n", index(c.Index), what, strings.Join(parts, "; "))
 	}
 	counts := map[Section]int{}
 	for _, d := range p.Decls {

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/decant-go/decant/extract/internal/gosrc"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // unit is a declaration or step placed in the combined program that is type-checked.
@@ -54,7 +54,7 @@ func (u *unit) name() string {
 func (b *builder) resolve() error {
 	var kept []*Decl
 	for _, d := range b.all {
-		if b.decls[d.Key] == d {
+		if cur, _ := b.mem.Get(d.Key); cur == d {
 			kept = append(kept, d)
 		}
 	}
@@ -87,14 +87,12 @@ func (b *builder) resolve() error {
 		// comment left open). Report it against the unit it falls in.
 		return b.combinedErr(fset, err, units)
 	}
-	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
 	var undefined []types.Error
-	conf := types.Config{Importer: gosrc.StubImporter{}, Error: func(err error) {
-		if te, ok := err.(types.Error); ok && strings.HasPrefix(te.Msg, "undefined: ") {
+	pkg, info := gonbmem.Check(fset, "p", []*ast.File{f}, func(te types.Error) {
+		if strings.HasPrefix(te.Msg, "undefined: ") {
 			undefined = append(undefined, te)
 		}
-	}}
-	pkg, _ := conf.Check("p", fset, []*ast.File{f}, info)
+	})
 	tf := fset.File(f.Pos())
 
 	unitAt := func(p token.Pos) *unit {
@@ -306,7 +304,13 @@ func firstComment(body string) string {
 			continue
 		}
 		if strings.HasPrefix(l, "//") {
-			return strings.TrimSpace(strings.TrimPrefix(l, "//"))
+			c := strings.TrimSpace(strings.TrimPrefix(l, "//"))
+			// A TODO or FIXME is a note about the code, not its name: adding one (as doc
+			// --write does) must not rename the step.
+			if up := strings.ToUpper(c); strings.HasPrefix(up, "TODO") || strings.HasPrefix(up, "FIXME") || strings.HasPrefix(up, "XXX") {
+				continue
+			}
+			return c
 		}
 		return ""
 	}
@@ -392,7 +396,10 @@ func (b *builder) dropStale(undefined []types.Error, tf *token.File, units []*un
 	for _, e := range undefined {
 		name := strings.TrimPrefix(e.Msg, "undefined: ")
 		old, ok := ever[name]
-		if !ok || b.decls[old.Key] == old {
+		if !ok {
+			continue
+		}
+		if cur, _ := b.mem.Get(old.Key); cur == old {
 			continue
 		}
 		u := unitAtOffset(units, tf.Offset(e.Pos))
@@ -471,12 +478,14 @@ func (b *builder) markSteps(units []*unit) {
 
 // DropGolden leaves a step out of the golden test, saying why (for example, its output
 // differed from the notebook's when the service was verified).
-func (p *Plan) DropGolden(cell int, why string) {
+func (p *Plan) DropGolden(cell int, why string) []Decision {
+	var ds []Decision
 	for _, st := range p.Steps {
 		if st.Cell == cell && st.Golden {
 			st.Golden, st.NoGolden = false, why
-			p.Decisions = append(p.Decisions, Decision{Cell: cell, Line: st.Line, Subject: "%% body", Action: "warning",
+			ds = append(ds, Decision{Cell: cell, Line: st.Line, Subject: "%% body", Action: "warning",
 				Reason: "left out of the golden test: " + why})
 		}
 	}
+	return ds
 }

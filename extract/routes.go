@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/extract/httpapi"
 )
 
 // Route is a function the HTTP API exposes.
@@ -71,8 +73,8 @@ func (b *builder) routes() {
 		}
 		if ft.Params != nil {
 			for i, f := range ft.Params.List {
-				if why := unservable(f.Type); why != "" {
-					b.decide(d.Cell, d.Line, "func "+d.Key, "left out", fmt.Sprintf("parameter %d is %s: not exposed by the API", i+1, why))
+				if why := b.unservable(f.Type, types); why != "" {
+					b.decide(d.Cell, d.Line, "func "+d.Key, "left out", fmt.Sprintf("parameter %d is %s: it cannot travel as JSON, so the function stays in the library with no route", i+1, why))
 					ok = false
 					break
 				}
@@ -94,8 +96,8 @@ func (b *builder) routes() {
 		}
 		if ft.Results != nil {
 			for _, f := range ft.Results.List {
-				if why := unservable(f.Type); why != "" && !isErrorType(f.Type) {
-					b.decide(d.Cell, d.Line, "func "+d.Key, "left out", "a result is "+why+": not exposed by the API")
+				if why := b.unservable(f.Type, types); why != "" && !isErrorType(f.Type) {
+					b.decide(d.Cell, d.Line, "func "+d.Key, "left out", "a result is "+why+": it cannot travel as JSON, so the function stays in the library with no route")
 					ok = false
 					break
 				}
@@ -206,8 +208,111 @@ func isErrorType(e ast.Expr) bool {
 	return ok && id.Name == "error"
 }
 
-// unservable says why a type cannot travel as JSON or a query parameter, or "" if it can.
-func unservable(e ast.Expr) string {
+// unservable says why a type of a route's signature cannot travel as JSON or a query
+// parameter, or "" if it can: the syntactic checks, then the notebook's own types looked into
+// (their exported fields must travel too), then the API generator's own check, so that what
+// passes here the generator accepts.
+func (b *builder) unservable(e ast.Expr, local map[string]bool) string {
+	if why := unservable(e, local); why != "" {
+		return why
+	}
+	if why := b.localTypeWhy(e, local, map[string]bool{}); why != "" {
+		return why
+	}
+	if err := httpapi.CheckType(qualify(e, b.plan.Slug, local), b.plan.Slug); err != nil {
+		return "of type " + types.ExprString(e) + " (" + err.Error() + ")"
+	}
+	return ""
+}
+
+// localTypeWhy looks into the notebook's own named types used by e.
+func (b *builder) localTypeWhy(e ast.Expr, local, seen map[string]bool) string {
+	why := ""
+	ast.Inspect(e, func(n ast.Node) bool {
+		if why != "" {
+			return false
+		}
+		if _, ok := n.(*ast.SelectorExpr); ok {
+			return false
+		}
+		id, ok := n.(*ast.Ident)
+		if !ok || !local[id.Name] || seen[id.Name] {
+			return true
+		}
+		seen[id.Name] = true
+		if !token.IsExported(id.Name) {
+			why = "the unexported type " + id.Name + ", which the server cannot name"
+			return false
+		}
+		spec := b.typeSpec(id.Name)
+		if spec == nil {
+			return true
+		}
+		if spec.TypeParams != nil && len(spec.TypeParams.List) > 0 {
+			why = "the generic type " + id.Name
+			return false
+		}
+		if st, ok := spec.Type.(*ast.StructType); ok {
+			for _, f := range st.Fields.List {
+				if f.Tag != nil && strings.Contains(f.Tag.Value, `json:"-"`) {
+					continue
+				}
+				exported := len(f.Names) == 0
+				for _, n := range f.Names {
+					exported = exported || n.IsExported()
+				}
+				if !exported {
+					continue
+				}
+				if w := unservable(f.Type, local); w != "" {
+					why = fmt.Sprintf("the type %s, whose field %s is %s", id.Name, types.ExprString(f.Type), w)
+					return false
+				}
+				if w := b.localTypeWhy(f.Type, local, seen); w != "" {
+					why = w
+					return false
+				}
+			}
+			return true
+		}
+		if w := unservable(spec.Type, local); w != "" {
+			why = fmt.Sprintf("the type %s, which is %s", id.Name, w)
+			return false
+		}
+		if w := b.localTypeWhy(spec.Type, local, seen); w != "" {
+			why = w
+		}
+		return true
+	})
+	return why
+}
+
+// typeSpec parses the kept declaration of the notebook's type name.
+func (b *builder) typeSpec(name string) *ast.TypeSpec {
+	for _, d := range b.plan.Decls {
+		if !d.Kept || d.Kind != "type" || len(d.Names) == 0 || d.Names[0] != name {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+d.code, parser.SkipObjectResolution)
+		if err != nil {
+			return nil
+		}
+		for _, decl := range f.Decls {
+			if g, ok := decl.(*ast.GenDecl); ok {
+				for _, s := range g.Specs {
+					if ts, ok := s.(*ast.TypeSpec); ok && ts.Name.Name == name {
+						return ts
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// unservable says why a type cannot travel as JSON or a query parameter, or "" if it can, from
+// its syntax alone. local holds the notebook's own type names.
+func unservable(e ast.Expr, local map[string]bool) string {
 	switch x := e.(type) {
 	case *ast.FuncType:
 		return "a function"
@@ -218,21 +323,38 @@ func unservable(e ast.Expr) string {
 	case *ast.Ellipsis:
 		return "variadic"
 	case *ast.StarExpr:
-		return unservable(x.X)
+		return unservable(x.X, local)
 	case *ast.ArrayType:
-		return unservable(x.Elt)
+		return unservable(x.Elt, local)
 	case *ast.MapType:
-		return unservable(x.Value)
+		if w := unservable(x.Key, local); w != "" {
+			return w
+		}
+		return unservable(x.Value, local)
+	case *ast.ParenExpr:
+		return unservable(x.X, local)
+	case *ast.IndexExpr, *ast.IndexListExpr:
+		return "an instance of a generic type (" + types.ExprString(x) + ")"
+	case *ast.StructType:
+		return "an anonymous struct"
 	case *ast.Ident:
 		switch x.Name {
 		case "error", "any", "complex64", "complex128", "uintptr":
 			return "of type " + x.Name
+		case "bool", "byte", "rune", "string", "int", "int8", "int16", "int32", "int64",
+			"uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+			return ""
+		}
+		if !local[x.Name] {
+			return "of type " + x.Name + ", from a dot-imported package"
 		}
 	case *ast.SelectorExpr:
 		if id, ok := x.X.(*ast.Ident); ok && id.Name == "context" {
 			return "a context"
 		}
 		return "of a type from another package (" + types.ExprString(x) + ")"
+	default:
+		return "of type " + types.ExprString(e)
 	}
 	return ""
 }

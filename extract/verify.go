@@ -8,11 +8,15 @@ import (
 	"go/format"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/internal/gocmd"
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // This file is the edge of the package: it writes the rendered files to a directory and runs the
@@ -35,12 +39,8 @@ func WriteDir(dir string, files map[string][]byte, exec map[string]bool) error {
 		if exec[n] {
 			mode = 0o755
 		}
-		tmp := p + ".decant-tmp"
-		if err := os.WriteFile(tmp, files[n], mode); err != nil {
-			return fmt.Errorf("writing %s: %w", n, err)
-		}
-		if err := os.Rename(tmp, p); err != nil {
-			os.Remove(tmp)
+		// Generated files: the mode is the generator's, not what a previous run left.
+		if err := safefile.Write(p, files[n], safefile.Options{Perm: mode, ForcePerm: true}); err != nil {
 			return fmt.Errorf("writing %s: %w", n, err)
 		}
 	}
@@ -92,29 +92,46 @@ func (o VerifyOptions) run(ctx context.Context, dir string, args ...string) ([]b
 	// CGO_ENABLED=0 as the service's Makefile sets it: the image test builds static binaries,
 	// and one build configuration for every step shares the build cache.
 	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0"), o.Env...)
+	cleanup, err := gocmd.Prepare(cmd)
+	defer cleanup()
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err := cmd.Run()
+	err = cmd.Run()
 	return buf.Bytes(), err
 }
 
 // Tidy resolves the module's dependencies in dir with `go mod tidy` and returns go.mod and go.sum.
 // GoNB resolved modules at whatever version was newest; pins from the notebook are kept.
 //
-// When the module proxy refuses a version list (some proxies answer 403 for modules such as
-// GoNB's own), Tidy tries again with the local module cache in front of the proxy, as GoNB users
-// are advised to: versions already downloaded are then enough.
+// It resolves from the module cache first, offline; only when that fails does it ask the proxy,
+// with the cache still in front of it (some proxies answer 403 for version lists, for modules
+// such as GoNB's own, that the cache can answer).
 func Tidy(ctx context.Context, dir string, opts VerifyOptions) (gomod, gosum []byte, err error) {
-	out, err := opts.run(ctx, dir, "mod", "tidy")
-	if err != nil {
-		if cache := modCache(ctx, opts); cache != "" {
-			retry := opts
-			retry.Env = append(append([]string(nil), opts.Env...), "GOPROXY=file://"+filepath.ToSlash(filepath.Join(cache, "cache", "download"))+","+goEnv(ctx, opts, "GOPROXY"))
-			var out2 []byte
-			if out2, err = retry.run(ctx, dir, "mod", "tidy"); err != nil {
-				out = out2
-			}
+	// The module cache first, offline: what the author's machine (and GoNB) had is there, and
+	// asking the proxy for every module costs seconds. Modules in the cache were checked against
+	// the checksum database when they were downloaded.
+	var out []byte
+	err = errors.New("no module cache")
+	cache := os.Getenv("GOMODCACHE")
+	if cache == "" {
+		cache = modCache(ctx, opts)
+	}
+	if cache != "" {
+		offline := opts
+		offline.Env = append([]string{"GOPROXY=" + cacheProxy(cache), "GOSUMDB=off", "GOTOOLCHAIN=local"}, opts.Env...)
+		out, err = offline.run(ctx, dir, "mod", "tidy")
+		if err != nil {
+			// Only what is missing comes from the proxy, with the cache still in front of it
+			// (some proxies refuse version lists that the cache can answer).
+			online := opts
+			online.Env = append([]string{"GOPROXY=" + cacheProxy(cache) + "," + goEnv(ctx, opts, "GOPROXY")}, opts.Env...)
+			out, err = online.run(ctx, dir, "mod", "tidy")
 		}
+	} else {
+		out, err = opts.run(ctx, dir, "mod", "tidy")
 	}
 	if err != nil {
 		return nil, nil, &TidyError{Output: strings.TrimSpace(string(out)), Err: err}
@@ -137,46 +154,59 @@ var stackRE = regexp.MustCompile(`(?m)^\t(/\S+\.go):(\d+)`)
 
 // Verify checks the written repository: gofmt, go build, go vet and go test. Failures are
 // returned as problems located in the notebook through out's spans.
+// Locate reads the go command's output of a step run in dir (build, vet, test, or a
+// refactoring's package loading) and returns its problems located in the notebook through
+// out's spans: file:line diagnostics, else the first frame of a panic inside the service.
+func Locate(dir string, out *Output, step string, text []byte) []Problem {
+	var probs []Problem
+	found := false
+	for _, m := range diagRE.FindAllSubmatch(text, -1) {
+		file := filepath.ToSlash(string(m[1]))
+		if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
+			file = filepath.ToSlash(rel)
+		}
+		if _, ok := out.Files[file]; !ok && !strings.Contains(file, "/") {
+			// Package loaders name a file relative to its package directory.
+			file = out.uniqueFile(file)
+		}
+		line, _ := strconv.Atoi(string(m[2]))
+		p := Problem{Step: step, File: file, Line: line, Cell: -1, Msg: string(m[3])}
+		if c, cl, _, ok := out.Locate(file, line); ok {
+			p.Cell, p.CellLine = c, cl
+		}
+		probs = append(probs, p)
+		found = true
+	}
+	if !found {
+		// A panic: point at the first frame inside the service that maps to a cell.
+		msg := strings.TrimSpace(string(text))
+		if i := strings.Index(msg, "panic: "); i >= 0 {
+			msg = msg[i:]
+			if nl := strings.Index(msg, "\n"); nl >= 0 {
+				msg = msg[:nl]
+			}
+		}
+		p := Problem{Step: step, Cell: -1, Msg: msg}
+		for _, m := range stackRE.FindAllSubmatch(text, -1) {
+			rel, err := filepath.Rel(dir, string(m[1]))
+			if err != nil || strings.HasPrefix(rel, "..") {
+				continue
+			}
+			line, _ := strconv.Atoi(string(m[2]))
+			if c, cl, _, ok := out.Locate(filepath.ToSlash(rel), line); ok {
+				p.File, p.Line, p.Cell, p.CellLine = filepath.ToSlash(rel), line, c, cl
+				break
+			}
+		}
+		probs = append(probs, p)
+	}
+	return probs
+}
+
 func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []Problem {
 	var probs []Problem
 	locate := func(step string, text []byte) {
-		found := false
-		for _, m := range diagRE.FindAllSubmatch(text, -1) {
-			file := filepath.ToSlash(string(m[1]))
-			if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
-				file = filepath.ToSlash(rel)
-			}
-			line, _ := strconv.Atoi(string(m[2]))
-			p := Problem{Step: step, File: file, Line: line, Cell: -1, Msg: string(m[3])}
-			if c, cl, _, ok := out.Locate(file, line); ok {
-				p.Cell, p.CellLine = c, cl
-			}
-			probs = append(probs, p)
-			found = true
-		}
-		if !found {
-			// A panic: point at the first frame inside the service that maps to a cell.
-			msg := strings.TrimSpace(string(text))
-			if i := strings.Index(msg, "panic: "); i >= 0 {
-				msg = msg[i:]
-				if nl := strings.Index(msg, "\n"); nl >= 0 {
-					msg = msg[:nl]
-				}
-			}
-			p := Problem{Step: step, Cell: -1, Msg: msg}
-			for _, m := range stackRE.FindAllSubmatch(text, -1) {
-				rel, err := filepath.Rel(dir, string(m[1]))
-				if err != nil || strings.HasPrefix(rel, "..") {
-					continue
-				}
-				line, _ := strconv.Atoi(string(m[2]))
-				if c, cl, _, ok := out.Locate(filepath.ToSlash(rel), line); ok {
-					p.File, p.Line, p.Cell, p.CellLine = filepath.ToSlash(rel), line, c, cl
-					break
-				}
-			}
-			probs = append(probs, p)
-		}
+		probs = append(probs, Locate(dir, out, step, text)...)
 	}
 	var unformatted []string
 	for name, data := range out.Files {
@@ -232,6 +262,10 @@ func goEnv(ctx context.Context, opts VerifyOptions, key string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+func cacheProxy(cache string) string {
+	return "file://" + filepath.ToSlash(filepath.Join(cache, "cache", "download"))
 }
 
 func modCache(ctx context.Context, opts VerifyOptions) string {
@@ -346,14 +380,14 @@ func lastLines(s string, n int) string {
 // CheckReproducible runs the emitted reproducibility tests in dir and, for each lazy value
 // whose two computations differ, leaves its test out with a warning: the notebook computes it
 // from randomness or outside state, so the service serves a different value in each process.
-// It reports whether any test was dropped; the caller renders the tests again.
-func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) (bool, error) {
+// It returns a decision per dropped test; the caller renders the tests again when there are any.
+func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) ([]Decision, error) {
 	out, err := opts.run(ctx, dir, "test", "-count=1", "-run", "Reproducible$", "-v", "./"+plan.Slug)
 	text := string(out)
 	if err != nil && !strings.Contains(text, "--- FAIL: Test") {
-		return false, nil // a build failure: Verify reports it against the cells
+		return nil, nil // a build failure: Verify reports it against the cells
 	}
-	dropped := false
+	var dropped []Decision
 	for _, d := range plan.Decls {
 		if !d.Kept || d.lazyInit == "" || d.notReproducible != "" {
 			continue
@@ -362,9 +396,25 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 			continue
 		}
 		d.notReproducible = "two computations differ"
-		plan.Decisions = append(plan.Decisions, Decision{Cell: d.Cell, Line: d.Line, Subject: "var " + d.Key, Action: "warning",
+		dropped = append(dropped, Decision{Cell: d.Cell, Line: d.Line, Subject: "var " + d.Key, Action: "warning",
 			Reason: "computing it twice gives different values (randomness or outside state): each process of the service will hold a different value; no reproducibility test was emitted"})
-		dropped = true
 	}
 	return dropped, nil
+}
+
+// uniqueFile returns the one generated file named base, or base when none or several are.
+func (o *Output) uniqueFile(base string) string {
+	found := ""
+	for name := range o.Files {
+		if path.Base(name) == base {
+			if found != "" {
+				return base
+			}
+			found = name
+		}
+	}
+	if found == "" {
+		return base
+	}
+	return found
 }

@@ -394,6 +394,16 @@ func isControl(msgType string) bool {
 // arrives in time; if ctx has no deadline, Config.RequestTimeout applies.
 // It never waits for iopub messages.
 func (c *Client) Request(ctx context.Context, msgType string, content any) (*wire.Message, error) {
+	ch := wire.Shell
+	if isControl(msgType) {
+		ch = wire.Control
+	}
+	return c.RequestOn(ctx, ch, msgType, content)
+}
+
+// RequestOn is Request on a channel of the caller's choice (shell or
+// control), for requests a protocol version allows on either.
+func (c *Client) RequestOn(ctx context.Context, ch wire.Channel, msgType string, content any) (*wire.Message, error) {
 	if err := c.usable(); err != nil {
 		return nil, fmt.Errorf("%s: %w", msgType, err)
 	}
@@ -401,10 +411,6 @@ func (c *Client) Request(ctx context.Context, msgType string, content any) (*wir
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout)
 		defer cancel()
-	}
-	ch := wire.Shell
-	if isControl(msgType) {
-		ch = wire.Control
 	}
 	m, err := c.newMessage(msgType, nil, content)
 	if err != nil {
@@ -431,6 +437,19 @@ func (c *Client) Request(ctx context.Context, msgType string, content any) (*wir
 			return nil, fmt.Errorf("%s: %w", msgType, ErrClosed)
 		}
 	}
+}
+
+// Send sends a message that gets no reply (comm_open, comm_msg, ...) on
+// channel ch.
+func (c *Client) Send(ch wire.Channel, msgType string, content any) error {
+	if err := c.usable(); err != nil {
+		return fmt.Errorf("%s: %w", msgType, err)
+	}
+	m, err := c.newMessage(msgType, nil, content)
+	if err != nil {
+		return err
+	}
+	return c.send(ch, m)
 }
 
 // KernelInfo returns the content of the kernel's kernel_info_reply.

@@ -36,6 +36,10 @@ type ExecOptions struct {
 	// finds a failed program in the outputs (GoNB reports panics and
 	// os.Exit(n) as success).
 	KeepRuntimeFailures bool
+	// MaxStreamBytes bounds the text kept of one stream output: the first and last half are
+	// kept and the output says how much was left out. 0 means DefaultMaxStreamBytes; a
+	// negative value keeps everything.
+	MaxStreamBytes int
 }
 
 // Result is the outcome of one execution.
@@ -102,7 +106,7 @@ func (c *Client) Execute(ctx context.Context, code string, opts ExecOptions) (*R
 		return nil, fmt.Errorf("executing cell: %w", err)
 	}
 
-	x := execution{c: c, opts: opts, parent: &req.Header}
+	x := execution{c: c, opts: opts, parent: &req.Header, col: collector{maxStream: opts.MaxStreamBytes}}
 	var timeout, grace, idleWait <-chan time.Time
 	if opts.Timeout > 0 {
 		t := time.NewTimer(opts.Timeout)
@@ -241,7 +245,7 @@ func (x *execution) answerInput(req *wire.Message) {
 }
 
 func (x *execution) result() *Result {
-	r := &Result{Outputs: x.col.outputs, DisplayUpdates: x.col.updates, Status: StatusOK}
+	r := &Result{Outputs: x.col.finish(), DisplayUpdates: x.col.updates, Status: StatusOK}
 	if x.reply != nil {
 		r.Reply = x.reply.Content
 		var rep executeReply

@@ -83,6 +83,24 @@ type collector struct {
 	// updates holds update_display_data messages for display ids this
 	// execution has not shown; they target earlier cells.
 	updates []Output
+	// stream accumulates the text of the last output while it is a stream, in linear time
+	// and bounded memory; seal puts it into the output.
+	stream    *streamBuf
+	maxStream int // ExecOptions.MaxStreamBytes
+}
+
+// seal writes the open stream's text into its output.
+func (c *collector) seal() {
+	if c.stream != nil && len(c.outputs) > 0 {
+		c.outputs[len(c.outputs)-1].Text = c.stream.String()
+	}
+	c.stream = nil
+}
+
+// finish seals the open stream and returns the outputs.
+func (c *collector) finish() []Output {
+	c.seal()
+	return c.outputs
 }
 
 type displayContent struct {
@@ -115,11 +133,21 @@ func (c *collector) apply(msgType string, content json.RawMessage) error {
 			return fmt.Errorf("decoding stream: %w", err)
 		}
 		c.flushClear()
-		if n := len(c.outputs); n > 0 && c.outputs[n-1].Type == TypeStream && c.outputs[n-1].Name == s.Name {
-			c.outputs[n-1].Text += s.Text
+		if n := len(c.outputs); n > 0 && c.stream != nil && c.outputs[n-1].Name == s.Name {
+			c.stream.write(s.Text)
 			return nil
 		}
-		c.outputs = append(c.outputs, Output{Type: TypeStream, Name: s.Name, Text: s.Text})
+		c.seal()
+		if n := len(c.outputs); n > 0 && c.outputs[n-1].Type == TypeStream && c.outputs[n-1].Name == s.Name {
+			// A stream output sealed earlier (the collector was read in between): reopen it.
+			c.stream = newStreamBuf(s.Name, c.maxStream)
+			c.stream.write(c.outputs[n-1].Text)
+			c.stream.write(s.Text)
+			return nil
+		}
+		c.outputs = append(c.outputs, Output{Type: TypeStream, Name: s.Name})
+		c.stream = newStreamBuf(s.Name, c.maxStream)
+		c.stream.write(s.Text)
 	case "display_data", "execute_result", "update_display_data":
 		var d displayContent
 		if err := json.Unmarshal(content, &d); err != nil {
@@ -149,6 +177,7 @@ func (c *collector) apply(msgType string, content json.RawMessage) error {
 			return nil
 		}
 		c.flushClear()
+		c.seal()
 		c.outputs = append(c.outputs, out)
 	case "error":
 		var e errorContent
@@ -156,6 +185,7 @@ func (c *collector) apply(msgType string, content json.RawMessage) error {
 			return fmt.Errorf("decoding error: %w", err)
 		}
 		c.flushClear()
+		c.seal()
 		c.outputs = append(c.outputs, Output{Type: TypeError, EName: e.EName, EValue: e.EValue, Traceback: e.Traceback})
 	case "clear_output":
 		var w struct {
@@ -167,7 +197,7 @@ func (c *collector) apply(msgType string, content json.RawMessage) error {
 		if w.Wait {
 			c.clearPending = true
 		} else {
-			c.outputs, c.clearPending = nil, false
+			c.outputs, c.clearPending, c.stream = nil, false, nil
 		}
 	}
 	return nil
@@ -175,7 +205,7 @@ func (c *collector) apply(msgType string, content json.RawMessage) error {
 
 func (c *collector) flushClear() {
 	if c.clearPending {
-		c.outputs, c.clearPending = nil, false
+		c.outputs, c.clearPending, c.stream = nil, false, nil
 	}
 }
 

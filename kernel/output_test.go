@@ -99,7 +99,7 @@ func TestCollector(t *testing.T) {
 				t.Fatalf("%s: apply(%s): %v", tt.name, m.typ, err)
 			}
 		}
-		if got := summary(c.outputs); got != tt.want {
+		if got := summary(c.finish()); got != tt.want {
 			t.Errorf("%s: outputs %q, want %q", tt.name, got, tt.want)
 		}
 		if got := summary(c.updates); got != tt.updates {

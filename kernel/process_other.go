@@ -33,3 +33,7 @@ func groupAlive(pgid int) bool { return false }
 func groupMembers(pgid int) ([]int, error) {
 	return nil, errors.New("process groups are not supported")
 }
+
+// processAlive cannot tell here, so every process counts as alive and no
+// directory is swept.
+func processAlive(pid int) bool { return true }

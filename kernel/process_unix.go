@@ -81,3 +81,10 @@ func groupMembers(pgid int) ([]int, error) {
 	}
 	return pids, nil
 }
+
+// processAlive reports whether process pid exists (a process of another
+// user counts).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +30,11 @@ type StartOptions struct {
 	// nil discards them.
 	Stderr io.Writer
 	// ConnectionDir is where the connection file is written. By default a
-	// new temporary directory is made and removed again at shutdown.
+	// new temporary directory, decant-kernel-<pid>-*, is made and removed
+	// again at shutdown; the kernel's TMPDIR points into it, so the
+	// folders a kernel makes there (GoNB's gonb_*) go with it. If this
+	// process dies without shutting the kernel down (kill -9), the next
+	// Start in any process removes the directory.
 	ConnectionDir string
 	// IP is the address the kernel listens on (default 127.0.0.1).
 	IP string
@@ -80,10 +85,17 @@ func Start(ctx context.Context, spec *Spec, opts StartOptions) (*Client, error) 
 	p := &process{interruptMode: spec.InterruptMode, exited: make(chan struct{})}
 	dir := opts.ConnectionDir
 	if dir == "" {
-		if dir, err = os.MkdirTemp("", "decant-kernel-"); err != nil {
+		sweepOnce.Do(func() { SweepStale(os.TempDir()) })
+		if dir, err = os.MkdirTemp("", fmt.Sprintf("%s%d-", tempPrefix, os.Getpid())); err != nil {
 			return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 		}
 		p.tmpDir = dir
+		tmp := filepath.Join(dir, "tmp")
+		if err := os.Mkdir(tmp, 0o700); err != nil {
+			p.cleanFiles()
+			return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+		}
+		opts.Env = append(append([]string(nil), opts.Env...), "TMPDIR="+tmp)
 	}
 	// Jupyter's "kernel-<uuid>.json" name lets kernels (GoNB does) derive
 	// their kernel id from the path.
@@ -120,6 +132,40 @@ func Start(ctx context.Context, spec *Spec, opts StartOptions) (*Client, error) 
 		return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 	}
 	return c, nil
+}
+
+// tempPrefix starts the name of the temporary directory Start makes for a
+// kernel; the starting process's id follows.
+const tempPrefix = "decant-kernel-"
+
+var sweepOnce sync.Once
+
+// SweepStale removes the kernel directories in dir (decant-kernel-<pid>-*)
+// whose starting process is gone: left behind when that process was
+// killed before it could shut its kernel down. Start calls it once per
+// process. It returns the directories it removed.
+func SweepStale(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), tempPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if os.RemoveAll(path) == nil {
+			removed = append(removed, path)
+		}
+	}
+	return removed
 }
 
 // freePorts returns n distinct ports that were free on ip a moment ago.
@@ -197,6 +243,43 @@ func (p *process) waitGroupGone(ctx context.Context, d time.Duration) bool {
 		case <-ctx.Done():
 			return false
 		}
+	}
+}
+
+// Kill stops a kernel started by Start at once: SIGKILL to its whole
+// process group, a wait until it is gone, then the sockets are closed and
+// its temporary directory removed. For a kernel whose state needs no
+// goodbye (GoNB's is in memory and in its temporary folder) it is the
+// fast way out; Shutdown is the polite one.
+func (c *Client) Kill() error {
+	var errs []error
+	if c.proc != nil {
+		c.markDead(errors.New("kernel was shut down"))
+		c.proc.killOnce.Do(func() {
+			defer c.proc.cleanFiles()
+			c.proc.signal(sigKill)
+			if !c.proc.waitGroupGone(context.Background(), 2*time.Second) {
+				c.proc.killErr = fmt.Errorf("killing kernel process group %d: processes remain", c.proc.pgid)
+			}
+		})
+		if c.proc.killErr != nil {
+			errs = append(errs, c.proc.killErr)
+		}
+	}
+	if err := c.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Err returns why the kernel is dead (its process exited, its heartbeat
+// failed, it was shut down), or nil while it is alive.
+func (c *Client) Err() error {
+	select {
+	case <-c.dead:
+		return c.deadErr
+	default:
+		return nil
 	}
 }
 

@@ -4,6 +4,7 @@ package kernel
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -177,5 +178,33 @@ func TestStartFailingKernel(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "broken") {
 		t.Errorf("kernel stderr not captured: %q", logs.String())
+	}
+}
+
+func TestSweepStale(t *testing.T) {
+	dir := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip(err)
+	}
+	mk := func(name string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Join(p, "tmp", "gonb_0123abcd"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stale := mk(fmt.Sprintf("decant-kernel-%d-123", dead.Process.Pid))
+	mine := mk(fmt.Sprintf("decant-kernel-%d-456", os.Getpid()))
+	parent := mk(fmt.Sprintf("decant-kernel-%d-789", os.Getppid()))
+	other := mk("decant-kernel-x")
+	removed := SweepStale(dir)
+	if len(removed) != 1 || removed[0] != stale {
+		t.Errorf("removed %q, want only %s", removed, stale)
+	}
+	for _, p := range []string{mine, parent, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed", p)
+		}
 	}
 }

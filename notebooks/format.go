@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // Format encodes nb exactly as Jupyter does:
@@ -230,54 +230,23 @@ func countValue(n *int) any {
 	return *n
 }
 
-// WriteFile formats nb and writes it to path atomically: the bytes go to a
-// temporary file in the same directory, which is synced and renamed over
-// path. An existing file keeps its permission bits; a new one gets 0644.
-// If path is a symbolic link, the file it points to is replaced.
+// WriteFile formats nb and writes it to path atomically, by safefile's rules: a temporary file
+// in the same directory is synced and renamed over path; an existing file keeps its permission
+// bits (a new one gets 0644); a symbolic link is kept and its target written; a device or FIFO
+// is written through; a read-only file is refused.
 func WriteFile(path string, nb *Notebook) error {
+	return WriteFileExpect(path, nb, nil)
+}
+
+// WriteFileExpect is WriteFile that refuses, with safefile.ErrModified, to replace a file that
+// changed since it was read with the given stamp (another writer's edit, such as an autosave).
+func WriteFileExpect(path string, nb *Notebook, expect *safefile.Stamp) error {
 	data, err := Format(nb)
 	if err != nil {
 		return err
 	}
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		path = resolved
-	}
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
+	if err := safefile.Write(path, data, safefile.Options{Expect: expect}); err != nil {
 		return fmt.Errorf("writing notebook: %w", err)
-	}
-	if err := writeSynced(tmp, data, mode); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing notebook %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing notebook: %w", err)
-	}
-	// Make the rename itself durable; not all systems allow syncing a
-	// directory, and the data is already safe, so failures are ignored.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
-}
-
-func writeSynced(f *os.File, data []byte, mode os.FileMode) error {
-	_, err := f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	return errors.Join(err, f.Close())
 }

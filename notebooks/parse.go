@@ -2,12 +2,14 @@ package notebooks
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // Parse decodes an nbformat 4 notebook; name is used only in error messages.
@@ -30,7 +32,13 @@ func Parse(name string, data []byte) (*Notebook, error) {
 
 // ParseFile reads and parses the notebook at path, using path as its name.
 func ParseFile(path string) (*Notebook, error) {
-	data, err := os.ReadFile(path)
+	return ParseFileContext(context.Background(), path)
+}
+
+// ParseFileContext is ParseFile honouring ctx. Only regular files are read, up to
+// safefile.DefaultLimit: a FIFO or a device given as a notebook is refused at once.
+func ParseFileContext(ctx context.Context, path string) (*Notebook, error) {
+	data, _, err := safefile.ReadFile(ctx, path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading notebook: %w", err)
 	}

@@ -15,19 +15,12 @@ import (
 
 	"golang.org/x/tools/go/packages"
 
+	"github.com/decant-go/decant/internal/recognize"
 	"github.com/decant-go/decant/refactor/edit"
 )
 
 // configFile is the file the config pass writes into each package it changes.
 const configFile = "config.go"
-
-var (
-	urlLike    = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$`)
-	dsnLike    = regexp.MustCompile(`^\S+:\S*@(tcp|unix)\(|(^|\s)(host|dbname|user)=\S+`)
-	addrLike   = regexp.MustCompile(`^([a-zA-Z0-9.-]*|\[[0-9a-fA-F:]+\]):[0-9]{2,5}$`)
-	secretName = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|api_?key|credential|private_?key)`)
-	secretURL  = regexp.MustCompile(`://[^/@:\s]+:[^/@\s]+@`)
-)
 
 // ioArgs names, per function or method (package path + "." + name), the argument that is a
 // path, data source, address or URL, and what to call the setting.
@@ -163,8 +156,8 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 						io = true
 					}
 				}
-				secret := secretName.MatchString(vs.Names[0].Name) || secretURL.MatchString(val)
-				if !io && !secret && !urlLike.MatchString(val) && !dsnLike.MatchString(val) && !addrLike.MatchString(val) {
+				secret := recognize.SecretName(vs.Names[0].Name) || recognize.HasPassword(val)
+				if !io && !secret && !recognize.URL(val) && !recognize.DSN(val) && !recognize.Addr(val) {
 					continue
 				}
 				where := fmt.Sprintf("%s:%d", v.rel(v.fset.Position(vs.Pos()).Filename), v.fset.Position(vs.Pos()).Line)
@@ -220,7 +213,7 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 		}
 		val, _ := strconv.Unquote(lit.Value)
 		pos := v.fset.Position(lit.Pos())
-		s := add(name, val, secretURL.MatchString(val), fmt.Sprintf("%s:%d", v.rel(pos.Filename), pos.Line), nil)
+		s := add(name, val, recognize.HasPassword(val), fmt.Sprintf("%s:%d", v.rel(pos.Filename), pos.Line), nil)
 		fp, so := v.off(lit.Pos())
 		_, eo := v.off(lit.End())
 		es.Add(fp, edit.Edit{Start: so, End: eo, New: access(s)})

@@ -21,7 +21,31 @@ type view struct {
 const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
 	packages.NeedTypesInfo | packages.NeedImports | packages.NeedModule
 
+// Views are cached per mode until a change is kept: passes that change nothing share one load
+// of the module.
 func (r *runner) load(mode packages.LoadMode, tests bool) (*view, error) {
+	key := loadKey{mode, tests}
+	if v, ok := r.views[key]; ok {
+		return v, nil
+	}
+	v, err := r.loadFresh(mode, tests)
+	if err != nil {
+		return nil, err
+	}
+	if r.views == nil {
+		r.views = map[loadKey]*view{}
+	}
+	r.views[key] = v
+	return v, nil
+}
+
+// loadKey identifies a cached load of the module.
+type loadKey struct {
+	mode  packages.LoadMode
+	tests bool
+}
+
+func (r *runner) loadFresh(mode packages.LoadMode, tests bool) (*view, error) {
 	cfg := &packages.Config{Context: r.ctx, Dir: r.scratch, Mode: mode, Tests: tests,
 		Env: append(environ(), "GOWORK=off", "GOFLAGS=-mod=mod")}
 	pkgs, err := packages.Load(cfg, "./...")

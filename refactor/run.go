@@ -23,6 +23,8 @@ import (
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/packages"
 
+	"github.com/decant-go/decant/internal/gocmd"
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/refactor/edit"
 )
 
@@ -84,6 +86,9 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 			} else {
 				res.Dropped = append(res.Dropped, c)
 			}
+			if r.broken != nil {
+				return nil, r.broken
+			}
 		}
 	}
 	res.Files, res.Old = map[string][]byte{}, map[string][]byte{}
@@ -114,6 +119,10 @@ type runner struct {
 	accCreate map[string][]byte
 	// accImports and accDrops are the imports those changes add and may leave unused.
 	accImports, accDrops map[string][]string
+	// views caches loads of the module as it is (cur); a kept change clears it.
+	views map[loadKey]*view
+	// broken is set when the scratch copy could not be restored; the run stops with it.
+	broken error
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -195,25 +204,36 @@ func (r *runner) try(c *Change) bool {
 		r.logf("verifying: %s", c.Title)
 		if prob := r.verify(); prob != "" {
 			c.Problem = prob
-			r.restore(allPaths)
+			if err := r.restore(allPaths); err != nil {
+				r.broken = err
+			}
 			return false
 		}
 	}
 	r.cur = next
+	r.views = nil
 	r.acc = merged
 	maps.Copy(r.accCreate, c.create)
 	r.accImports, r.accDrops = imports, drops
 	return true
 }
 
-// restore puts the scratch copy back to the current state after a dropped change.
-func (r *runner) restore(paths []string) {
+// restore puts the scratch copy back to the current state after a dropped change. When it
+// fails, the scratch copy no longer matches r.cur and no later check can be trusted.
+func (r *runner) restore(paths []string) error {
+	var errs []error
 	for _, p := range paths {
 		if _, ok := r.cur[p]; !ok {
-			os.Remove(filepath.Join(r.scratch, filepath.FromSlash(p)))
+			if err := os.Remove(filepath.Join(r.scratch, filepath.FromSlash(p))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
 		}
 	}
-	_ = writeFiles(r.scratch, r.cur, paths)
+	errs = append(errs, writeFiles(r.scratch, r.cur, paths))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("restoring the scratch copy after a dropped change: %w", err)
+	}
+	return nil
 }
 
 // mergeLists returns a copy of a with the entries of b added, without duplicates.
@@ -293,8 +313,16 @@ func (r *runner) verify() string {
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = r.scratch
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
-		out, err := cmd.CombinedOutput()
+		cleanup, err := gocmd.Prepare(cmd)
+		var out []byte
+		if err == nil {
+			out, err = cmd.CombinedOutput()
+		}
+		cleanup()
 		cancel()
+		if r.ctx.Err() != nil {
+			return fmt.Sprintf("interrupted: %v", r.ctx.Err())
+		}
 		if err != nil {
 			return fmt.Sprintf("go %s failed: %v\n%s", args[0], err, tail(string(out), 20))
 		}
@@ -398,22 +426,7 @@ func WriteFiles(dir string, files map[string][]byte) error {
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return fmt.Errorf("writing %s: %w", p, err)
 		}
-		mode := fs.FileMode(0o644)
-		if fi, err := os.Stat(full); err == nil {
-			mode = fi.Mode().Perm()
-		}
-		tmp, err := os.CreateTemp(filepath.Dir(full), ".decant-*")
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", p, err)
-		}
-		_, werr := tmp.Write(files[p])
-		cerr := tmp.Close()
-		if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), mode)); err != nil {
-			os.Remove(tmp.Name())
-			return fmt.Errorf("writing %s: %w", p, err)
-		}
-		if err := os.Rename(tmp.Name(), full); err != nil {
-			os.Remove(tmp.Name())
+		if err := safefile.WriteFile(full, files[p], 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w", p, err)
 		}
 	}

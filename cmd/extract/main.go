@@ -7,14 +7,13 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/decant-go/decant/cmd/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C stops cleanly; a second one exits at once.
+	ctx, stop := cli.NotifyContext(context.Background(), os.Stderr)
 	code := cli.Extract(ctx, os.Args[1:], cli.OSEnv())
 	stop()
 	os.Exit(code)

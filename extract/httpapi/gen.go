@@ -165,7 +165,7 @@ func renderAPI(m *model) []byte {
 	g.p("package main")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"encoding/json", "errors", "io", "log/slog", "math", "net/http", "net/url", "strconv", "strings"} {
+	for _, imp := range []string{"bytes", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/url", "path", "strconv", "strings"} {
 		g.p("%q", imp)
 	}
 	g.p("")
@@ -515,7 +515,25 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, internalErrorMessage)
 		}
 	}()
+	// ServeMux would answer a path with "..", "//" or "/./" by a redirect with an HTML body;
+	// an API answers JSON, and a client sending such a path is probing, not lost.
+	if p := r.URL.Path; p != "" && cleanPath(p) != p && r.Method != http.MethodConnect {
+		writeError(w, http.StatusBadRequest, "path "+quoteValue(p)+" is not in canonical form; use "+quoteValue(cleanPath(p)))
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is p as ServeMux would redirect to it.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 `
 
@@ -581,6 +599,53 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 // notFound answers 404 for a path the API does not serve.
 func notFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "no route for "+r.URL.Path)
+}
+
+// jsonErrorListener makes the errors net/http answers by itself, before any handler runs (431
+// for headers over MaxHeaderBytes, 400 for a malformed request line or Host header, 501 for an
+// unsupported transfer encoding), JSON like every other answer. net/http writes each as one
+// plain-text response straight to the connection; jsonErrorConn rewrites exactly that shape.
+type jsonErrorListener struct{ net.Listener }
+
+// Accept wraps each connection.
+func (l jsonErrorListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return jsonErrorConn{c}, nil
+}
+
+type jsonErrorConn struct{ net.Conn }
+
+// CloseWrite keeps net/http's lingering close (it half-closes and drains the request before
+// closing, so the client reads the error instead of a reset).
+func (c jsonErrorConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// plainErrorHeaders are the headers net/http writes with its own error responses.
+const plainErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+func (c jsonErrorConn) Write(p []byte) (int, error) {
+	// Responses of handlers never carry plainErrorHeaders: writeError sets application/json.
+	if len(p) > 12 && (p[9] == '4' || p[9] == '5') && bytes.HasPrefix(p, []byte("HTTP/1.1 ")) {
+		if i := bytes.Index(p, []byte(plainErrorHeaders)); i > 0 {
+			code, err := strconv.Atoi(string(p[9:12]))
+			if err == nil {
+				body, _ := json.Marshal(errorBody{ErrorMessage: string(p[i+len(plainErrorHeaders):]), Result: code})
+				resp := string(p[:i]) + "\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + string(body)
+				if _, err := io.WriteString(c.Conn, resp); err != nil {
+					return 0, err
+				}
+				return len(p), nil
+			}
+		}
+	}
+	return c.Conn.Write(p)
 }
 
 // healthzBody is the answer of /healthz while the process serves requests.

@@ -253,7 +253,7 @@ func newServer(cfg config, h http.Handler, logger *slog.Logger) *http.Server {
 // shutdownTimeout to finish.
 func serve(ctx context.Context, ln net.Listener, srv *http.Server, shutdownTimeout time.Duration, logger *slog.Logger) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(jsonErrorListener{ln}) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving: %w", err)

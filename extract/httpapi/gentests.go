@@ -157,7 +157,7 @@ func renderTests(m *model) []byte {
 	g.p("package main")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"bytes", "context", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/http/httptest", "reflect", "sort", "strings", "testing"} {
+	for _, imp := range []string{"bufio", "bytes", "context", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/http/httptest", "reflect", "sort", "strings", "testing"} {
 		g.p("%q", imp)
 	}
 	g.p("")
@@ -228,6 +228,8 @@ func renderTests(m *model) []byte {
 	g.p("h := newHandler(stubRoutes(), quietConfig())")
 	g.p("for _, target := range []string{%s} {", quoteList(m.notFoundPaths()))
 	g.WriteString(testNotFound)
+	g.p("")
+	g.WriteString(testEveryAnswerJSON)
 	g.p("")
 	g.p("func TestMethodNotAllowed(t *testing.T) {")
 	g.p("tests := []struct{ method, path, allow string }{")
@@ -628,4 +630,56 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(code int)        { d.code = code }
+`
+
+// testEveryAnswerJSON checks, over a real connection, the answers that ServeMux and net/http
+// would give in plain text or HTML: unclean paths, headers over the limit, a malformed Host,
+// an unsupported transfer encoding.
+const testEveryAnswerJSON = `func TestEveryAnswerIsJSON(t *testing.T) {
+	srv := httptest.NewUnstartedServer(newHandler(stubRoutes(), quietConfig()))
+	srv.Listener = jsonErrorListener{srv.Listener}
+	srv.Config.MaxHeaderBytes = 1 << 10
+	srv.Start()
+	defer srv.Close()
+	tests := []struct {
+		name, request string
+		code          int
+	}{
+		{"dot-dot path", "GET /v1/../healthz HTTP/1.1\r\nHost: x\r\n\r\n", http.StatusBadRequest},
+		{"double slash", "GET //healthz HTTP/1.1\r\nHost: x\r\n\r\n", http.StatusBadRequest},
+		{"dot segment", "GET /./healthz HTTP/1.1\r\nHost: x\r\n\r\n", http.StatusBadRequest},
+		{"headers too large", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 8<<10) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge},
+		{"malformed Host", "GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n", http.StatusBadRequest},
+		{"unsupported transfer encoding", "POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", http.StatusNotImplemented},
+		{"malformed request line", "GET\r\n\r\n", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, tt.request)
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			conn.Close()
+			continue
+		}
+		body, _ := io.ReadAll(res.Body)
+		conn.Close()
+		if res.StatusCode != tt.code {
+			t.Errorf("%s: status %d, want %d", tt.name, res.StatusCode, tt.code)
+		}
+		if ct := res.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s: Content-Type %q, body %q", tt.name, ct, body)
+		}
+		var e struct {
+			ErrorMessage *string ` + "`json:\"error_message\"`" + `
+			Result       int     ` + "`json:\"result\"`" + `
+		}
+		if err := json.Unmarshal(body, &e); err != nil || e.ErrorMessage == nil || e.Result != tt.code {
+			t.Errorf("%s: body %q is not a JSON error with result %d", tt.name, body, tt.code)
+		}
+	}
+}
 `

@@ -705,3 +705,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// CheckType reports whether a type, written as seen from outside package pkg (the library's
+// types qualified as pkg.Name), can travel through the API as JSON or a query value. The
+// extractor asks before it makes a route, so a function the API cannot serve stays in the
+// library instead of failing the generator.
+func CheckType(goType, pkg string) error {
+	_, _, err := checkType(goType, pkg, pkg)
+	return err
+}

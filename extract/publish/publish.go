@@ -103,23 +103,33 @@ var (
 // A directory that exists, is not empty and is not a git repository is refused with
 // ErrNotRepository (never overwritten).
 func Open(dir string) (repo *git.Repository, created bool, err error) {
+	repo, err = openExisting(dir)
+	if err != nil || repo != nil {
+		return repo, false, err
+	}
+	return initRepo(dir)
+}
+
+// openExisting opens the repository at dir as [Open] does; a nil repository and nil error
+// mean dir does not exist or is empty, so Open would initialize a new one there.
+func openExisting(dir string) (*git.Repository, error) {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return initRepo(dir)
+		return nil, nil
 	case err != nil:
-		return nil, false, fmt.Errorf("opening repository %s: %w", dir, err)
+		return nil, fmt.Errorf("opening repository %s: %w", dir, err)
 	case !fi.IsDir():
-		return nil, false, fmt.Errorf("opening repository %s: is a file: %w", dir, ErrNotRepository)
+		return nil, fmt.Errorf("opening repository %s: is a file: %w", dir, ErrNotRepository)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, false, fmt.Errorf("opening repository %s: %w", dir, err)
+		return nil, fmt.Errorf("opening repository %s: %w", dir, err)
 	}
 	if len(entries) == 0 {
-		return initRepo(dir)
+		return nil, nil
 	}
-	repo, err = git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{
 		DetectDotGit:          false,
 		EnableDotGitCommonDir: true,
 	})
@@ -128,13 +138,62 @@ func Open(dir string) (repo *git.Repository, created bool, err error) {
 		if root := enclosingRoot(dir); root != "" {
 			hint = fmt.Sprintf(" (it is inside the repository at %s; pass that root)", root)
 		}
-		return nil, false, fmt.Errorf("opening repository %s: directory is not empty and is not a repository root%s: %w",
+		return nil, fmt.Errorf("opening repository %s: directory is not empty and is not a repository root%s: %w",
 			dir, hint, ErrNotRepository)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("opening repository %s: %w", dir, err)
+		return nil, fmt.Errorf("opening repository %s: %w", dir, err)
 	}
-	return repo, false, nil
+	return repo, nil
+}
+
+// Check reports, writing nothing, whether [Open] and [Commit] would accept dir and
+// opts.Branch: dir is absent, empty or a repository root, and the branch is absent or (unless
+// opts.Force) its tip holds opts.Marker, and no working tree has it checked out. Callers run
+// it before expensive work so a bad destination is refused at once. Message and Author are
+// not checked. Commit checks all of this again, since the repository may change meanwhile.
+func Check(dir string, opts Options) error {
+	repo, err := openExisting(dir)
+	if err != nil || repo == nil {
+		return err
+	}
+	opts.Message, opts.Author = "check", Signature{Name: "check", Email: "check", When: time.Unix(1, 0)}
+	branch, err := checkOptions(&opts)
+	if err != nil {
+		return err
+	}
+	refName := plumbing.NewBranchReferenceName(branch)
+	ref, err := repo.Storer.Reference(refName)
+	switch {
+	case errors.Is(err, plumbing.ErrReferenceNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("checking %s: reading branch: %w", branch, err)
+	case ref.Type() != plumbing.HashReference:
+		return fmt.Errorf("checking %s: branch is a symbolic reference to %s: %w", branch, ref.Target(), ErrForeignBranch)
+	}
+	if !opts.Force {
+		tip, err := repo.CommitObject(ref.Hash())
+		if err != nil {
+			return fmt.Errorf("checking %s: reading tip %s: %w", branch, ref.Hash(), err)
+		}
+		tree, err := tip.Tree()
+		if err != nil {
+			return fmt.Errorf("checking %s: reading tree of tip %s: %w", branch, short(tip.Hash), err)
+		}
+		if _, err := tree.File(opts.Marker); err != nil {
+			return fmt.Errorf("checking %s: tip %s has no %s (use force to replace the branch): %w",
+				branch, short(tip.Hash), opts.Marker, ErrForeignBranch)
+		}
+	}
+	if where, err := checkedOut(repo, refName); err != nil {
+		return fmt.Errorf("checking %s: %w", branch, err)
+	} else if where != "" {
+		return fmt.Errorf("checking %s: the branch is checked out in %s and moving it would leave "+
+			"that working tree and index stale (switch that checkout to another branch, or commit to another branch): %w",
+			branch, where, ErrBranchCheckedOut)
+	}
+	return nil
 }
 
 func initRepo(dir string) (*git.Repository, bool, error) {
@@ -197,10 +256,18 @@ func Commit(repo *git.Repository, files Files, created bool, opts Options) (*Res
 		return nil, fmt.Errorf("committing to %s: branch is a symbolic reference to %s: %w",
 			branch, oldRef.Target(), ErrForeignBranch)
 	}
+	// In a clone the branch may exist only as a remote-tracking branch: build on its tip, as
+	// git switch would, so that the result pushes as a fast-forward instead of a new root.
+	base := oldRef
+	if base == nil && !created {
+		if base, err = remoteTracking(repo, branch); err != nil {
+			return nil, fmt.Errorf("committing to %s: %w", branch, err)
+		}
+	}
 
 	old := map[string]treeFile{}
-	if oldRef != nil {
-		tip, err := repo.CommitObject(oldRef.Hash())
+	if base != nil {
+		tip, err := repo.CommitObject(base.Hash())
 		if err != nil {
 			return nil, fmt.Errorf("committing to %s: reading tip %s: %w", branch, oldRef.Hash(), err)
 		}
@@ -218,6 +285,12 @@ func Commit(repo *git.Repository, files Files, created bool, opts Options) (*Res
 		if tipTree.Hash == tree.root {
 			res.Commit = res.Parent
 			res.UpToDate = true
+			if oldRef == nil {
+				// Up to date with the remote-tracking branch: create the local branch there.
+				if err := setRef(repo, plumbing.NewHashReference(refName, tip.Hash), nil); err != nil {
+					return nil, fmt.Errorf("committing to %s: %w", branch, err)
+				}
+			}
 			return res, nil
 		}
 		if old, err = treeFiles(tipTree); err != nil {
@@ -245,8 +318,8 @@ func Commit(repo *git.Repository, files Files, created bool, opts Options) (*Res
 		Message:   opts.Message,
 		TreeHash:  tree.root,
 	}
-	if oldRef != nil {
-		c.ParentHashes = []plumbing.Hash{oldRef.Hash()}
+	if base != nil {
+		c.ParentHashes = []plumbing.Hash{base.Hash()}
 	}
 	obj := repo.Storer.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {
@@ -256,7 +329,7 @@ func Commit(repo *git.Repository, files Files, created bool, opts Options) (*Res
 	if err != nil {
 		return nil, fmt.Errorf("committing to %s: storing commit: %w", branch, err)
 	}
-	if err := repo.Storer.CheckAndSetReference(plumbing.NewHashReference(refName, hash), oldRef); err != nil {
+	if err := setRef(repo, plumbing.NewHashReference(refName, hash), oldRef); err != nil {
 		return nil, fmt.Errorf("committing to %s: moving branch to %s: %w", branch, short(hash), err)
 	}
 	res.Commit = hash.String()

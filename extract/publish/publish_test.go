@@ -606,3 +606,33 @@ func TestCommitBranchPrefixAccepted(t *testing.T) {
 		t.Error("commit with a refs/heads/ prefix did not land on the branch")
 	}
 }
+
+func TestCheck(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo")
+	if err := Check(dir, Options{Branch: branch}); err != nil {
+		t.Fatalf("Check of a missing directory = %v", err)
+	}
+	repo, created, err := Open(dir)
+	if err != nil || !created {
+		t.Fatal(err)
+	}
+	commitOK(t, repo, Files{"x.txt": []byte("x\n")}, true, Options{Branch: "other", Message: "m", Author: testOpts().Author, Marker: "x.txt"})
+	if err := Check(dir, Options{Branch: branch}); err != nil {
+		t.Errorf("Check of a missing branch = %v", err)
+	}
+	if err := Check(dir, Options{Branch: "other"}); !errors.Is(err, ErrForeignBranch) {
+		t.Errorf("Check of a branch without the marker = %v; want ErrForeignBranch", err)
+	}
+	if err := Check(dir, Options{Branch: "other", Force: true}); !errors.Is(err, ErrBranchCheckedOut) {
+		t.Errorf("Check with Force of the checked-out branch = %v; want ErrBranchCheckedOut", err)
+	}
+	if err := Check(dir, Options{Branch: "other", Marker: "x.txt"}); !errors.Is(err, ErrBranchCheckedOut) {
+		t.Errorf("Check of the checked-out branch = %v; want ErrBranchCheckedOut", err)
+	}
+	sub := filepath.Join(t.TempDir(), "plain")
+	os.MkdirAll(sub, 0o755)
+	os.WriteFile(filepath.Join(sub, "f"), nil, 0o644)
+	if err := Check(sub, Options{Branch: branch}); !errors.Is(err, ErrNotRepository) {
+		t.Errorf("Check of a plain directory = %v; want ErrNotRepository", err)
+	}
+}

@@ -104,9 +104,15 @@ func runFile(ctx context.Context, n int, job Job, cfg Config) *Result {
 		r.Err = err
 		return r
 	}
-	nb, err := notebooks.ParseFile(job.Input)
+	nb, err := notebooks.ParseFileContext(ctx, job.Input)
 	if err != nil {
 		return fail(err)
+	}
+	// Failures are reported by the cell's position in the notebook as the user wrote it, not
+	// after the injected parameters cell or the error banner.
+	inputIndex := make(map[*notebooks.Cell]int, len(nb.Cells))
+	for i, c := range nb.Cells {
+		inputIndex[c] = i
 	}
 	if r.Injection, err = InjectParameters(nb, job.Params); err != nil {
 		return fail(err)
@@ -145,6 +151,12 @@ func runFile(ctx context.Context, n int, job Job, cfg Config) *Result {
 		return fail(err)
 	}
 	opts := cfg.Options
+	opts.InputIndex = func(c *notebooks.Cell) int {
+		if i, ok := inputIndex[c]; ok {
+			return i
+		}
+		return -1
+	}
 	opts.Progress = nil
 	if cfg.Progress != nil {
 		opts.Progress = func(p Progress) { cfg.Progress(n, p) }

@@ -391,3 +391,43 @@ func checkInstalledKernel(t *testing.T, res *SetupResult, data string) {
 		t.Errorf("cell in the installed kernel: %v %+v", err, r)
 	}
 }
+
+// A default Go install: GOBIN unset, GOPATH at its default ($HOME/go), a
+// fresh HOME. Setup must install into $HOME/go/bin and write the
+// kernelspec under $HOME/.local/share/jupyter.
+func TestSetupDefaultGoEnv(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: builds GoNB")
+	}
+	home := t.TempDir()
+	// Keep the module and build caches, so the test stays offline and fast;
+	// GOBIN and GOPATH are what is being tested.
+	modCache := goEnvValue(t, "GOMODCACHE")
+	buildCache := goEnvValue(t, "GOCACHE")
+	env := []string{"HOME=" + home, "GOBIN=", "GOPATH=", "GOENV=" + filepath.Join(home, "goenv"),
+		"GOMODCACHE=" + modCache, "GOCACHE=" + buildCache, "JUPYTER_DATA_DIR=", "XDG_CONFIG_HOME=", "XDG_DATA_HOME="}
+	var log strings.Builder
+	ctx, cancel := context.WithTimeout(testCtx(t), 5*time.Minute)
+	defer cancel()
+	res, err := Setup(ctx, SetupOptions{ModuleDir: moduleRoot(t), Env: env, Log: &log})
+	if err != nil {
+		if strings.Contains(err.Error(), "was not installed") {
+			t.Fatalf("Setup looked in the wrong place: %v\n%s", err, log.String())
+		}
+		t.Skipf("cannot build GoNB here: %v\n%s", err, log.String())
+	}
+	if want := filepath.Join(home, "go", "bin", "gonb"); res.GoNB != want {
+		t.Errorf("GoNB installed at %s, want %s", res.GoNB, want)
+	}
+	data := filepath.Join(home, ".local", "share", "jupyter")
+	checkInstalledKernel(t, res, data)
+}
+
+func goEnvValue(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}

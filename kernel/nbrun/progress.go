@@ -25,6 +25,8 @@ type Bar struct {
 	mu    sync.Mutex
 	jobs  []barJob
 	drawn bool
+	plain bool // no escape sequences: erase by overwriting with spaces
+	last  int  // width of the line drawn last, for plain erasing
 	stop  chan struct{}
 	done  chan struct{}
 }
@@ -102,12 +104,31 @@ func (b *Bar) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.drawn {
-		fmt.Fprint(b.w, "\r\x1b[K")
+		if b.plain {
+			fmt.Fprint(b.w, "\r"+strings.Repeat(" ", b.last)+"\r")
+		} else {
+			fmt.Fprint(b.w, "\r\x1b[K")
+		}
 	}
 }
 
+// SetPlain makes the bar draw without escape sequences (NO_COLOR): a shorter line is padded
+// with spaces instead of erased with ESC [K.
+func (b *Bar) SetPlain(plain bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.plain = plain
+}
+
 func (b *Bar) draw() {
-	fmt.Fprint(b.w, "\r"+b.line(b.now())+"\x1b[K")
+	line := b.line(b.now())
+	if b.plain {
+		n := utf8.RuneCountInString(line)
+		fmt.Fprint(b.w, "\r"+line+strings.Repeat(" ", max(b.last-n, 0)))
+		b.last = n
+	} else {
+		fmt.Fprint(b.w, "\r"+line+"\x1b[K")
+	}
 	b.drawn = true
 }
 

@@ -32,6 +32,13 @@ type Options struct {
 	Progress func(Progress)
 	// Now is the clock for timing metadata; nil means time.Now.
 	Now func() time.Time
+	// InputIndex maps a cell to its index in the notebook as the user wrote it (-1 for a cell
+	// the runner added, such as injected parameters); nil means the index when Run starts.
+	InputIndex func(*notebooks.Cell) int
+	// MaxStreamBytes bounds the text kept of each stream output (see
+	// kernel.ExecOptions.MaxStreamBytes): 0 is kernel.DefaultMaxStreamBytes,
+	// negative keeps everything.
+	MaxStreamBytes int
 }
 
 // Progress describes where a run is.
@@ -46,9 +53,12 @@ type Progress struct {
 
 // Failure is a cell that did not succeed.
 type Failure struct {
-	// Cell is the cell's index in the notebook as written (after the
-	// error banner was inserted).
-	Cell           int
+	// Cell is the cell's index in the input notebook, as the user numbers
+	// it; -1 for the injected parameters cell.
+	Cell int
+	// OutputCell is its index in the executed notebook (after the error
+	// banner and any injected parameters cell).
+	OutputCell     int
 	ID             string
 	ExecutionCount int    // 0 when the kernel gave none
 	Status         string // kernel.StatusError, StatusTimeout, StatusDead, StatusAborted
@@ -63,6 +73,9 @@ type Failure struct {
 
 func (f Failure) String() string {
 	where := fmt.Sprintf("cell %d", f.Cell)
+	if f.Cell < 0 {
+		where = "the injected parameters cell"
+	}
 	if f.ExecutionCount > 0 {
 		where += fmt.Sprintf(" (In [%d])", f.ExecutionCount)
 	}
@@ -122,6 +135,19 @@ func Run(ctx context.Context, nb *notebooks.Notebook, ex Executor, opts Options)
 	if now == nil {
 		now = time.Now
 	}
+	inputIndex := opts.InputIndex
+	if inputIndex == nil {
+		start := make(map[*notebooks.Cell]int, len(nb.Cells))
+		for i, c := range nb.Cells {
+			start[c] = i
+		}
+		inputIndex = func(c *notebooks.Cell) int {
+			if i, ok := start[c]; ok {
+				return i
+			}
+			return -1
+		}
+	}
 	Reset(nb)
 	var todo []*notebooks.Cell
 	for _, c := range nb.Cells {
@@ -137,7 +163,7 @@ func Run(ctx context.Context, nb *notebooks.Notebook, ex Executor, opts Options)
 		if opts.Progress != nil {
 			opts.Progress(p)
 		}
-		res, err := ex.Execute(ctx, c.Source, kernel.ExecOptions{Timeout: opts.Timeout})
+		res, err := ex.Execute(ctx, c.Source, kernel.ExecOptions{Timeout: opts.Timeout, MaxStreamBytes: opts.MaxStreamBytes})
 		end := now()
 		rep.Executed++
 		if res == nil {
@@ -171,7 +197,8 @@ func Run(ctx context.Context, nb *notebooks.Notebook, ex Executor, opts Options)
 		addBanner(nb, rep, !opts.AllowErrors)
 	}
 	for i := range rep.Failures {
-		rep.Failures[i].Cell = rep.Failures[i].cell.Index
+		rep.Failures[i].OutputCell = rep.Failures[i].cell.Index
+		rep.Failures[i].Cell = inputIndex(rep.Failures[i].cell)
 	}
 	return rep, runErr
 }

@@ -89,11 +89,12 @@ func TestRunStopsAtFirstError(t *testing.T) {
 		t.Fatalf("report = %+v", rep)
 	}
 	f := rep.Failures[0]
-	// Banner at 0, markdown at 1, "echo one" at 2, marker at 3, "fail" at 4.
-	if f.Cell != 4 || f.ExecutionCount != 2 || f.EName != "CompileError" || f.Status != kernel.StatusError || f.FirstLine != "fail" {
+	// In the input "fail" is cell 2; in the output: banner at 0, markdown at 1, "echo one" at 2,
+	// marker at 3, "fail" at 4. Failures name the cell as the user numbers it.
+	if f.Cell != 2 || f.OutputCell != 4 || f.ExecutionCount != 2 || f.EName != "CompileError" || f.Status != kernel.StatusError || f.FirstLine != "fail" {
 		t.Errorf("failure = %+v", f)
 	}
-	if got := f.String(); got != "cell 4 (In [2]): CompileError: undefined: x" {
+	if got := f.String(); got != "cell 2 (In [2]): CompileError: undefined: x" {
 		t.Errorf("failure string = %q", got)
 	}
 	if len(nb.Cells) != 6 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // Versions Setup installs when no module with tool directives is at hand;
@@ -202,41 +205,56 @@ func tail(s string, n int) string {
 	return s
 }
 
-// goBin is where go install puts programs: $GOBIN, else $GOPATH/bin.
+// goBin is where go install puts programs: $GOBIN, else the first entry
+// of $GOPATH, plus /bin. go env -json is read because its plain output
+// prints an unset variable as an empty line, which trimming would lose.
 func (r *setupRunner) goBin(goCmd string) (string, error) {
-	out, err := r.run("", nil, goCmd, "env", "GOBIN", "GOPATH")
+	env, err := r.goEnv(goCmd, "GOBIN", "GOPATH")
 	if err != nil {
 		return "", fmt.Errorf("finding go install's directory: %w", err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) >= 1 && strings.TrimSpace(lines[0]) != "" {
-		return strings.TrimSpace(lines[0]), nil
+	if env["GOBIN"] != "" {
+		return env["GOBIN"], nil
 	}
-	if len(lines) >= 2 {
-		gopath := filepath.SplitList(strings.TrimSpace(lines[1]))
-		if len(gopath) > 0 && gopath[0] != "" {
-			return filepath.Join(gopath[0], "bin"), nil
-		}
+	if gopath := filepath.SplitList(env["GOPATH"]); len(gopath) > 0 && gopath[0] != "" {
+		return filepath.Join(gopath[0], "bin"), nil
 	}
-	return "", fmt.Errorf("finding go install's directory: go env printed %q", out)
+	return "", errors.New("finding go install's directory: go env reports neither GOBIN nor GOPATH")
+}
+
+// goEnv reads the named go env variables through go env -json.
+func (r *setupRunner) goEnv(goCmd string, names ...string) (map[string]string, error) {
+	// Only stdout is JSON; go may warn on stderr.
+	cmd := exec.CommandContext(r.ctx, goCmd, append([]string{"env", "-json"}, names...)...)
+	cmd.Env = r.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env -json: %w: %s", err, tail(stderr.String(), 2000))
+	}
+	env := map[string]string{}
+	if err := json.Unmarshal(out, &env); err != nil {
+		return nil, fmt.Errorf("reading go env -json: %w (output %q)", err, tail(string(out), 200))
+	}
+	return env, nil
 }
 
 // cacheProxy returns a GOPROXY setting that answers from the module
 // cache's download directory first, when GoNB is in it.
 func (r *setupRunner) cacheProxy(goCmd string) ([]string, error) {
-	out, err := r.run("", nil, goCmd, "env", "GOMODCACHE", "GOPROXY")
+	env, err := r.goEnv(goCmd, "GOMODCACHE", "GOPROXY")
 	if err != nil {
 		return nil, fmt.Errorf("reading go env: %w", err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < 2 {
-		return nil, fmt.Errorf("reading go env: unexpected output %q", out)
+	if env["GOMODCACHE"] == "" {
+		return nil, nil
 	}
-	dl := filepath.Join(strings.TrimSpace(lines[0]), "cache", "download")
+	dl := filepath.Join(env["GOMODCACHE"], "cache", "download")
 	if _, err := os.Stat(filepath.Join(dl, filepath.FromSlash(GoNBModule), "@v", GoNBVersion+".mod")); err != nil {
 		return nil, nil // nothing cached: the proxy is the only hope
 	}
-	proxy := strings.TrimSpace(lines[1])
+	proxy := env["GOPROXY"]
 	if proxy == "" || proxy == "off" {
 		proxy = "https://proxy.golang.org,direct"
 	}
@@ -302,25 +320,7 @@ func copyFile(dst, src string) error {
 // writeAtomic writes data to a temporary file next to path and renames it
 // over path, so a running kernel's program is never half-written.
 func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(mode)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return safefile.Write(path, data, safefile.Options{Perm: mode, ForcePerm: true})
 }
 
 func exe(name string) string {

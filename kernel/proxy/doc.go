@@ -27,9 +27,25 @@
 //     error instead of being sent.
 //   - kernel_info_request is answered by the kernel, with GoNB's language
 //     info.
-//   - %decant cells (plan, doc, dupes, version, help, and any magic the
-//     command line adds, such as extract) never reach GoNB. Their result is
-//     the cell's execute_result; a failing magic is a notebook error.
+//   - %decant cells never reach GoNB. The kernel itself knows only
+//     %decant help and %decant version; every other magic is a [Magic]
+//     value registered by the program that serves the kernel, through
+//     [Options.Magics] (Decant's command line adds plan, doc, dupes and
+//     extract). A magic's result is the cell's execute_result; a failing
+//     magic is a notebook error, and an interrupted one says so.
+//
+// # Adding a magic
+//
+//	proxy.RunOptions{Magics: map[string]proxy.Magic{
+//		"hello": {Summary: "says hello", Run: func(ctx context.Context, args []string, env proxy.MagicEnv) (*proxy.Result, error) {
+//			return &proxy.Result{Text: "hello " + strings.Join(args, " ")}, nil
+//		}},
+//	}}
+//
+// makes "%decant hello world" answer "hello world". Run gets the words
+// after the magic's name, and env gives the notebook's path
+// ([MagicEnv.Notebook]) and stdout/stderr streams that reach the cell as
+// they are written. ctx is cancelled when the user interrupts the cell.
 //
 // # Faults
 //

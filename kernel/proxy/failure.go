@@ -64,20 +64,37 @@ func (h *stderrHold) finish() (*kernel.ErrorInfo, string) {
 	return info, ""
 }
 
-// isGoNBErrorDisplay reports whether a display_data content is the HTML
-// error report GoNB sends before an error message. Its text is repeated in
-// that error's traceback, so dropping it loses nothing and leaves the cell
-// with exactly one error output, as clients expect.
-func isGoNBErrorDisplay(content json.RawMessage) bool {
+// gonbErrorReport returns the HTML of a display_data content when it is
+// GoNB's error report (ok false otherwise).
+func gonbErrorReport(content json.RawMessage) (string, bool) {
 	var c struct {
 		Data map[string]json.RawMessage `json:"data"`
 	}
 	if json.Unmarshal(content, &c) != nil {
-		return false
+		return "", false
 	}
 	var html string
 	if json.Unmarshal(c.Data["text/html"], &html) != nil {
-		return false
+		return "", false
 	}
-	return strings.Contains(html, "gonb-err-location") && strings.Contains(html, "gonb-err-context")
+	if strings.Contains(html, "gonb-err-location") || strings.HasPrefix(strings.TrimSpace(html), "<pre>") {
+		return html, true
+	}
+	return "", false
+}
+
+// setHTML replaces the text/html of a display_data content.
+func setHTML(content json.RawMessage, html string) json.RawMessage {
+	var c map[string]json.RawMessage
+	if json.Unmarshal(content, &c) != nil {
+		return content
+	}
+	var data map[string]json.RawMessage
+	if json.Unmarshal(c["data"], &data) != nil || data == nil {
+		return content
+	}
+	h, _ := json.Marshal(html)
+	data["text/html"] = h
+	d, _ := json.Marshal(data)
+	return setFields(content, map[string]any{"data": json.RawMessage(d)})
 }

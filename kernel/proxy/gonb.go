@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"io"
@@ -158,6 +159,34 @@ func StartGoNB(spec *kernel.Spec, dir string, logs io.Writer) func(ctx context.C
 		if err != nil {
 			return nil, err
 		}
-		return c, nil
+		return &gonbBackend{Client: c, version: binaryVersion(spec.Argv[0], GoNBModule)}, nil
 	}
+}
+
+// gonbBackend is a running GoNB and the version of its binary.
+type gonbBackend struct {
+	*kernel.Client
+	version string
+}
+
+// GoNBVersion is the version of GoNB's module the binary was built from,
+// or "" when unknown.
+func (g *gonbBackend) GoNBVersion() string { return g.version }
+
+// binaryVersion reads the version of module mod from the build info of
+// the executable at path: its main module or one of its dependencies.
+func binaryVersion(path, mod string) string {
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if info.Main.Path == mod {
+		return info.Main.Version
+	}
+	for _, d := range info.Deps {
+		if d.Path == mod {
+			return d.Version
+		}
+	}
+	return ""
 }

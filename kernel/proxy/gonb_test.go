@@ -122,8 +122,9 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// TestNbconvertDemo executes the demo notebook with a %decant plan cell
-// through jupyter nbconvert and validates the result.
+// TestNbconvertDemo executes the demo notebook with a %decant cell
+// through jupyter nbconvert and validates the result. (The command line's
+// magics, such as plan, are tested with the decant binary in cmd.)
 func TestNbconvertDemo(t *testing.T) {
 	if _, err := exec.LookPath("jupyter-nbconvert"); err != nil {
 		t.Skip("jupyter-nbconvert is not installed (apt-get install jupyter-nbconvert)")
@@ -149,7 +150,7 @@ func TestNbconvertDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	nb["cells"] = append(nb["cells"].([]any), map[string]any{"cell_type": "code", "execution_count": nil,
-		"id": "decant-plan", "metadata": map[string]any{}, "outputs": []any{}, "source": []any{"%decant plan"}})
+		"id": "decant-plan", "metadata": map[string]any{}, "outputs": []any{}, "source": []any{"%decant version"}})
 	data, _ := json.MarshalIndent(nb, "", " ")
 	if err := os.WriteFile(filepath.Join(dir, "churn.ipynb"), data, 0o644); err != nil {
 		t.Fatal(err)
@@ -184,8 +185,8 @@ func TestNbconvertDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := got.Cells[len(got.Cells)-1]
-	if len(last.Outputs) != 1 || last.Outputs[0].Type != "execute_result" || !bytes.Contains(last.Outputs[0].Data["text/html"], []byte("<table>")) {
-		t.Errorf("the %%decant plan cell has outputs %+v", last.Outputs)
+	if len(last.Outputs) != 1 || last.Outputs[0].Type != "execute_result" || !bytes.Contains(last.Outputs[0].Data["text/plain"], []byte("decant test")) {
+		t.Errorf("the %%decant version cell has outputs %+v", last.Outputs)
 	}
 	for i, c := range got.Cells {
 		for _, o := range c.Outputs {
@@ -336,4 +337,55 @@ func BenchmarkEnvCell(b *testing.B) {
 		defer c.Close()
 		run(b, c)
 	})
+}
+
+// TestGonbuiInAFreshModule runs a gonbui cell on a new GoNB: the kernel
+// pins GoNB's module to the running GoNB's version first, so GoNB's go get
+// does not ask the proxy for the newest version (which it may refuse).
+func TestGonbuiInAFreshModule(t *testing.T) {
+	_, c, _ := serveGoNB(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r, err := c.Execute(ctx, "%%\ngonbui.DisplayHtml(`<b>from decant</b>`)", kernel.ExecOptions{})
+	if err != nil || r.Status != "ok" {
+		t.Fatalf("%v %+v", err, r)
+	}
+	found := false
+	for _, o := range r.Outputs {
+		switch {
+		case o.Type == kernel.TypeDisplayData && strings.Contains(string(o.Data["text/html"]), "from decant"):
+			found = true
+		case o.Type == kernel.TypeStream:
+			t.Errorf("unexpected %s: %s", o.Name, o.Text)
+		}
+	}
+	if !found {
+		t.Errorf("no HTML display: %+v", r.Outputs)
+	}
+}
+
+// TestCompileErrorOnRealGoNB checks the error of a failed build, as GoNB
+// sends it and the kernel rebuilds it, after a %decant cell moved the
+// counts apart.
+func TestCompileErrorOnRealGoNB(t *testing.T) {
+	_, c, _ := serveGoNB(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if r, err := c.Execute(ctx, "%decant version", kernel.ExecOptions{}); err != nil || r.Status != "ok" {
+		t.Fatalf("%v %+v", err, r)
+	}
+	r, err := c.Execute(ctx, "func half(n int) int {\n\tvar s string = n / 2\n\treturn s\n}", kernel.ExecOptions{})
+	if err != nil || r.Status != "error" || r.Error == nil {
+		t.Fatalf("%v %+v", err, r)
+	}
+	if r.Error.EName != "CompileError" || !strings.HasPrefix(r.Error.EValue, "Cell [2], line 2: cannot use n / 2") {
+		t.Errorf("error %+v", r.Error)
+	}
+	if r.Outputs[0].Type != kernel.TypeDisplayData {
+		t.Errorf("GoNB's report was not kept: %+v", r.Outputs)
+	}
+	r, err = c.Execute(ctx, "%%\nvar p *int\nfmt.Println(*p)", kernel.ExecOptions{})
+	if err != nil || r.Status != "error" || r.Error == nil || !strings.Contains(strings.Join(r.Error.Traceback, "\n"), "Cell [3] Line 3") {
+		t.Errorf("panic: %v %+v", err, r)
+	}
 }

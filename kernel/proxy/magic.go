@@ -5,17 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/spf13/pflag"
-
-	"github.com/decant-go/decant/extract"
-	"github.com/decant-go/decant/extract/notes"
-	"github.com/decant-go/decant/notebooks"
 )
 
 // Result is what a magic shows as the cell's execute_result. Text is
@@ -78,24 +71,36 @@ func (e MagicEnv) Notebook(flag string) (string, error) {
 	return "", fmt.Errorf("finding the notebook: JPY_SESSION_NAME is not set and %s holds %d notebooks; pass --notebook path.ipynb", dir, len(found))
 }
 
-// Magic is one %decant subcommand.
+// Magic is one %decant subcommand, registered through [Options.Magics]
+// under its name. The zero value is not usable: Run is required.
 type Magic struct {
 	// Summary is the line %decant help shows.
 	Summary string
-	// Run does the work. args are the words after the subcommand name.
-	// Errors are shown in the cell as a notebook error.
+	// Run does the work. args are the words after the subcommand name,
+	// split as a shell would (quotes group words). The returned Result (nil
+	// for none) is the cell's execute_result; an error is shown in the cell
+	// as a notebook error. ctx is cancelled when the cell is interrupted or
+	// the kernel shuts down.
 	Run func(ctx context.Context, args []string, env MagicEnv) (*Result, error)
 }
 
-// BuiltinMagics returns the magics Decant answers without the command
-// line: plan, doc, dupes and version. help is always added by the kernel.
+// BuiltinMagics returns the magics the kernel answers by itself: version.
+// help is always added. Everything else (plan, doc, dupes, extract, ...)
+// is registered by the program that runs the kernel, through
+// [Options.Magics] or [RunOptions.Magics]: the kernel knows nothing of
+// Decant's other packages.
 func BuiltinMagics() map[string]Magic {
 	return map[string]Magic{
-		"plan":    {"how the notebook would be extracted: cells → sections → files, what is left out and why, duplicates", runPlan},
-		"doc":     {"reading notes for the notebook: roles, uses, I/O, TODOs, smells, duplicates", runDoc},
-		"dupes":   {"duplicated blocks of statements across cells", runDupes},
 		"version": {"the Decant version", runVersion},
 	}
+}
+
+// IsMagicCell reports whether the kernel answers code itself as a
+// %decant cell (one made of %decant lines, blank lines and // comments),
+// so that none of it reaches GoNB.
+func IsMagicCell(code string) bool {
+	_, ok, err := parseMagicCell(code)
+	return ok && err == nil
 }
 
 // magicLine is one "%decant name args..." line.
@@ -216,137 +221,4 @@ func runVersion(_ context.Context, args []string, env MagicEnv) (*Result, error)
 		v = "devel"
 	}
 	return &Result{Text: "decant " + v}, nil
-}
-
-// notesFlags parses the flags the notes-based magics share.
-func notesFlags(name string, args []string, env MagicEnv) (*notes.Notes, error) {
-	flags := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	flags.SetOutput(io.Discard)
-	nbFlag := flags.String("notebook", "", "the notebook (default: $JPY_SESSION_NAME, else the only .ipynb here)")
-	if err := flags.Parse(args); err != nil {
-		return nil, fmt.Errorf("%%decant %s: %w\nflags:\n%s", name, err, flags.FlagUsages())
-	}
-	if flags.NArg() > 0 {
-		return nil, fmt.Errorf("%%decant %s: unexpected arguments %q", name, flags.Args())
-	}
-	path, err := env.Notebook(*nbFlag)
-	if err != nil {
-		return nil, err
-	}
-	nb, raw, err := readNotebook(path)
-	if err != nil {
-		return nil, err
-	}
-	n, err := notes.Analyze(nb, raw)
-	if err != nil {
-		return nil, err
-	}
-	return n, nil
-}
-
-func runDoc(_ context.Context, args []string, env MagicEnv) (*Result, error) {
-	n, err := notesFlags("doc", args, env)
-	if err != nil {
-		return nil, err
-	}
-	md := string(n.Markdown())
-	return &Result{Text: md, Markdown: md, HTML: string(n.HTML())}, nil
-}
-
-func runDupes(_ context.Context, args []string, env MagicEnv) (*Result, error) {
-	n, err := notesFlags("dupes", args, env)
-	if err != nil {
-		return nil, err
-	}
-	return &Result{Text: dupesText(n.Duplicates), HTML: dupesHTML(n.Duplicates)}, nil
-}
-
-func runPlan(_ context.Context, args []string, env MagicEnv) (*Result, error) {
-	flags := pflag.NewFlagSet("plan", pflag.ContinueOnError)
-	flags.SetOutput(io.Discard)
-	var opts extract.Options
-	nbFlag := flags.String("notebook", "", "the notebook (default: $JPY_SESSION_NAME, else the only .ipynb here)")
-	flags.StringVar(&opts.Slug, "slug", "", "package name (default from the notebook's file name)")
-	flags.BoolVar(&opts.AutoLabel, "auto-label", false, "assign sections to a notebook without labels")
-	flags.BoolVar(&opts.KeepFailed, "keep-failed", false, "keep cells whose saved outputs hold an error")
-	if err := flags.Parse(args); err != nil {
-		return nil, fmt.Errorf("%%decant plan: %w\nflags:\n%s", err, flags.FlagUsages())
-	}
-	if flags.NArg() > 0 {
-		return nil, fmt.Errorf("%%decant plan: unexpected arguments %q", flags.Args())
-	}
-	path, err := env.Notebook(*nbFlag)
-	if err != nil {
-		return nil, err
-	}
-	nb, raw, err := readNotebook(path)
-	if err != nil {
-		return nil, err
-	}
-	root, err := os.OpenRoot(filepath.Dir(path))
-	if err == nil {
-		defer root.Close()
-		opts.ReadFile = func(name string) ([]byte, error) {
-			fi, err := root.Stat(name)
-			if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 {
-				return nil, fs.ErrNotExist
-			}
-			return root.ReadFile(name)
-		}
-	}
-	plan, err := extract.Build(nb, raw, opts)
-	var nl *extract.NoLabelsError
-	if errors.As(err, &nl) {
-		return nil, fmt.Errorf("%w\n(run %%decant plan --auto-label to see suggested sections)", err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var dupes []notes.DuplicateBlock
-	if n, err := notes.Analyze(nb, raw); err == nil {
-		dupes = n.Duplicates
-	}
-	var text strings.Builder
-	if err := plan.WriteReport(&text); err != nil {
-		return nil, err
-	}
-	text.WriteString("\n" + dupesText(dupes))
-	return &Result{Text: text.String(), HTML: planHTML(plan, dupes)}, nil
-}
-
-func dupesText(ds []notes.DuplicateBlock) string {
-	if len(ds) == 0 {
-		return "duplicates: none\n"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "duplicates: %d blocks\n", len(ds))
-	for _, d := range ds {
-		var places []string
-		for _, p := range d.Places {
-			places = append(places, placeString(p))
-		}
-		fmt.Fprintf(&b, "  %d statements (%d lines) at %s\n", d.Statements, d.Lines, strings.Join(places, ", "))
-	}
-	return b.String()
-}
-
-func placeString(p notes.Place) string {
-	s := fmt.Sprintf("cell %d:%d-%d", p.Cell, p.StartLine, p.EndLine)
-	if p.Func != "" {
-		s += " in " + p.Func
-	}
-	return s
-}
-
-// readNotebook reads and parses the notebook a magic works on.
-func readNotebook(path string) (*notebooks.Notebook, []byte, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading notebook: %w", err)
-	}
-	nb, err := notebooks.Parse(path, raw)
-	if err != nil {
-		return nil, nil, err
-	}
-	return nb, raw, nil
 }

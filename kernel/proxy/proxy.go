@@ -103,6 +103,22 @@ type Server struct {
 	hist       History
 	kernelInfo map[string]json.RawMessage
 	stop       bool
+	// The cells sent to the current GoNB, for mapping its cell counts and
+	// locating its errors.
+	sent      []sentCell
+	gonbCount int
+	// Starting GoNB happens in the background; requests for it wait in
+	// held, and cells in the queue.
+	starting    bool
+	startCancel context.CancelFunc
+	startDone   chan struct{}
+	held        []heldMessage
+	// notice is shown at the start of the next cell: why GoNB was
+	// restarted while no cell ran.
+	notice   string
+	lastExec *wire.Message
+	comms    map[string]string // open comm id → target name
+	pin      pinState
 }
 
 type eventKind int
@@ -113,6 +129,7 @@ const (
 	evMagicDone
 	evInterrupt
 	evInspected
+	evBackendUp
 )
 
 type event struct {
@@ -125,6 +142,21 @@ type event struct {
 	err    error
 	msg    *wire.Message // evInspected: GoNB's reply, with the new content
 	route  route
+	up     *startResult // evBackendUp
+}
+
+// startResult is the outcome of starting a backend.
+type startResult struct {
+	gen        int
+	conn       *backendConn
+	kernelInfo map[string]json.RawMessage
+	err        error
+}
+
+// heldMessage is a frontend message waiting for GoNB to come up.
+type heldMessage struct {
+	ch wire.Channel
+	m  *wire.Message
 }
 
 // route remembers who asked a request the backend will answer.
@@ -142,10 +174,15 @@ type execution struct {
 	count     int
 	forwarded bool
 	cancel    context.CancelFunc // magics
+	// startTried is set when GoNB was started for this cell.
+	startTried  bool
+	interrupted bool
 
 	reply, idle *wire.Message // held backend messages (forwarded cells)
+	notice      string        // shown as stderr once GoNB begins the cell
 	hold        stderrHold
-	errDisplays []*wire.Message
+	report      []reportItem   // GoNB's error report for this cell, parsed
+	errorSent   map[string]any // the error content published for this cell
 }
 
 func (x *execution) id() string { return x.req.Header.MsgID }
@@ -183,6 +220,7 @@ func Listen(info wire.ConnectionInfo, opts Options) (*Server, error) {
 		events:  make(chan event, 256),
 		closed:  make(chan struct{}),
 		routes:  map[string]route{},
+		comms:   map[string]string{},
 		magics:  BuiltinMagics(),
 	}
 	for k, v := range opts.Magics {
@@ -310,6 +348,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.ctx = ctx
 	s.startBackend()
 	defer s.stopBackend()
+	defer s.abandonStart()
 	for !s.stop {
 		var dead <-chan struct{}
 		if s.be != nil {
@@ -354,7 +393,7 @@ func (s *Server) handle(e event) {
 		s.fromFrontend(e.ch, m)
 	case evBackend:
 		if s.be == nil || e.gen != s.gen {
-			return // from a backend that was replaced
+			return // from a backend that was replaced, or not up yet
 		}
 		m, err := wire.Decode(e.frames, s.be.signer)
 		if err != nil {
@@ -365,17 +404,24 @@ func (s *Server) handle(e event) {
 		s.fromBackend(e.ch, m)
 	case evMagicDone:
 		if s.active == e.exec {
-			s.endLocal(e.exec, e.result, e.err)
+			err := e.err
+			if err != nil && e.exec.interrupted {
+				err = errInterrupted
+			}
+			s.endLocal(e.exec, e.result, err)
 		}
 	case evInterrupt:
 		s.interruptActive()
 	case evInspected:
 		e.msg.Identities = e.route.ids
 		s.sendFrontend(e.route.ch, e.msg)
+	case evBackendUp:
+		s.backendUp(e.up)
 	}
 }
 
 func (s *Server) fromFrontend(ch wire.Channel, m *wire.Message) {
+	s.trackComm(m)
 	switch ch {
 	case wire.Shell:
 		switch m.Type() {
@@ -394,6 +440,12 @@ func (s *Server) fromFrontend(ch wire.Channel, m *wire.Message) {
 				return
 			}
 			s.replyLocal(ch, m, "history_reply", map[string]any{"status": "ok", "history": s.hist.Query(req)})
+		case "interrupt_request":
+			// Old clients send it on shell.
+			s.interruptActive()
+			s.replyLocal(ch, m, "interrupt_reply", map[string]string{"status": "ok"})
+		case "comm_info_request":
+			s.commInfo(ch, m)
 		case "execute_request":
 			x := &execution{req: m}
 			if err := m.DecodeContent(&x.content); err != nil {
@@ -412,12 +464,10 @@ func (s *Server) fromFrontend(ch wire.Channel, m *wire.Message) {
 		case "shutdown_request":
 			s.shutdown(m)
 		case "interrupt_request":
-			if s.active != nil && !s.active.forwarded || s.be == nil {
-				s.interruptActive()
-				s.replyLocal(ch, m, "interrupt_reply", map[string]string{"status": "ok"})
-				return
-			}
-			s.forward(ch, m)
+			// GoNB does not answer it; the kernel interrupts GoNB in the
+			// way its kernelspec asks and answers itself.
+			s.interruptActive()
+			s.replyLocal(ch, m, "interrupt_reply", map[string]string{"status": "ok"})
 		default:
 			s.forward(ch, m)
 		}
@@ -430,6 +480,10 @@ func (s *Server) fromFrontend(ch wire.Channel, m *wire.Message) {
 // when a reply will come.
 func (s *Server) forward(ch wire.Channel, m *wire.Message) {
 	isRequest := strings.HasSuffix(m.Type(), "_request")
+	if s.be == nil && s.starting {
+		s.held = append(s.held, heldMessage{ch, m})
+		return
+	}
 	if s.be == nil {
 		if isRequest {
 			s.replyLocal(ch, m, replyType(m.Type()), errorContent("KernelNotRunning", s.notRunning(), nil))
@@ -461,15 +515,29 @@ func (s *Server) fromBackend(ch wire.Channel, m *wire.Message) {
 	mine := x != nil && x.forwarded && m.ParentID() == x.id()
 	switch ch {
 	case wire.IOPub:
+		if s.pin.id != "" && m.ParentID() == s.pin.id {
+			var st struct {
+				Text string `json:"text"`
+			}
+			if m.Type() == "stream" && m.DecodeContent(&st) == nil {
+				s.pin.output.WriteString(st.Text)
+			}
+			return
+		}
 		if m.ParentHeader.Session == BackendSession {
 			return
 		}
+		s.trackComm(m)
 		if mine {
 			s.execIOPub(x, m)
 			return
 		}
 		s.publishMsg(m)
 	case wire.Shell, wire.Control:
+		if s.pin.id != "" && m.ParentID() == s.pin.id && m.Type() == "execute_reply" {
+			s.pinReply(m)
+			return
+		}
 		if mine && m.Type() == "execute_reply" {
 			x.reply = m
 			s.maybeFinish(x)
@@ -517,32 +585,61 @@ func (s *Server) execIOPub(x *execution, m *wire.Message) {
 			s.maybeFinish(x)
 			return
 		}
+		if st.State == "busy" && x.content.Silent && x.notice != "" {
+			s.publishMsg(m)
+			s.publish(x.req, "stream", map[string]string{"name": "stderr", "text": x.notice})
+			x.notice = ""
+			return
+		}
 	case "execute_input", "execute_result":
 		m.Content = setFields(m.Content, map[string]any{"execution_count": x.count})
 		if m.Type() == "execute_result" {
 			s.recordResult(x, m.Content)
+		}
+		if m.Type() == "execute_input" && x.notice != "" {
+			s.publishMsg(m)
+			s.publish(x.req, "stream", map[string]string{"name": "stderr", "text": x.notice})
+			x.notice = ""
+			return
 		}
 	case "stream":
 		var st struct {
 			Name string `json:"name"`
 			Text string `json:"text"`
 		}
-		if m.DecodeContent(&st) == nil && st.Name == "stderr" {
-			pass := x.hold.feed(st.Text)
-			if pass == "" {
-				return
+		if m.DecodeContent(&st) == nil {
+			text := mapCellRefs(st.Text, s.sent)
+			if st.Name == "stderr" {
+				text = x.hold.feed(text)
+				if text == "" {
+					return
+				}
 			}
-			if pass != st.Text {
-				m.Content = setFields(m.Content, map[string]any{"text": pass})
+			if text != st.Text {
+				m.Content = setFields(m.Content, map[string]any{"text": text})
 			}
 		}
 	case "display_data":
-		if isGoNBErrorDisplay(m.Content) {
-			x.errDisplays = append(x.errDisplays, m)
-			return
+		if report, ok := gonbErrorReport(m.Content); ok {
+			if items, ok := parseErrorReport(report); ok {
+				for i := range items {
+					locate(&items[i], s.sent)
+				}
+				x.report = items
+				m.Content = setHTML(m.Content, annotateReport(report, items, s.sent))
+			}
 		}
 	case "error":
-		x.errDisplays = nil
+		if x.report != nil {
+			var e struct {
+				EName  string `json:"ename"`
+				EValue string `json:"evalue"`
+			}
+			_ = m.DecodeContent(&e)
+			x.errorSent = compileErrorContent(x.report, e.EName, e.EValue)
+			delete(x.errorSent, "status")
+			m.Content = setFields(m.Content, x.errorSent)
+		}
 	}
 	s.publishMsg(m)
 }
@@ -571,11 +668,13 @@ func (s *Server) maybeFinish(x *execution) {
 	if release != "" {
 		s.publish(x.req, "stream", map[string]string{"name": "stderr", "text": release})
 	}
-	for _, d := range x.errDisplays {
-		s.publishMsg(d)
-	}
 	fields := map[string]any{"execution_count": x.count}
 	status := rep.Status
+	if status == "error" && x.errorSent != nil {
+		for k, v := range x.errorSent {
+			fields[k] = v
+		}
+	}
 	if info != nil && status == "ok" {
 		status = "error"
 		s.publish(x.req, "error", errorContent(info.EName, info.EValue, info.Traceback))
@@ -599,7 +698,9 @@ func (s *Server) done(x *execution, status string) {
 		s.queue = nil
 		for _, q := range queued {
 			s.publish(q.req, "status", map[string]string{"execution_state": "busy"})
-			s.reply(wire.Shell, q.req, "execute_reply", map[string]any{"status": "aborted", "execution_count": s.count})
+			// An aborted cell never ran, so it gets no execution count (as
+			// in IPython); the notebook shows it unnumbered.
+			s.reply(wire.Shell, q.req, "execute_reply", map[string]any{"status": "aborted"})
 			s.publish(q.req, "status", map[string]string{"execution_state": "idle"})
 		}
 	}
@@ -609,9 +710,33 @@ func (s *Server) done(x *execution, status string) {
 func (s *Server) startNext() {
 	for s.active == nil && len(s.queue) > 0 && !s.stop {
 		x := s.queue[0]
+		if s.be == nil && needsGoNB(x.content.Code) {
+			if !s.starting && !x.startTried {
+				x.startTried = true // one attempt per cell after a failure
+				s.startBackend()
+			}
+			if s.starting {
+				return // backendUp starts it
+			}
+		}
+		if s.be != nil && needsGoNB(x.content.Code) && s.maybePin(x) {
+			return // pinReply starts it
+		}
 		s.queue = s.queue[1:]
 		s.start(x)
 	}
+}
+
+// needsGoNB reports whether a cell goes to GoNB: not a %decant cell and
+// not one the kernel refuses.
+func needsGoNB(code string) bool {
+	if _, isMagic, _ := parseMagicCell(code); isMagic {
+		return false
+	}
+	if _, err := gonbcell.Split(code); err != nil && strings.Contains(err.Error(), "crash") {
+		return false
+	}
+	return true
 }
 
 func (s *Server) start(x *execution) {
@@ -621,6 +746,7 @@ func (s *Server) start(x *execution) {
 		s.hist.Add(s.count, c.Code)
 	}
 	x.count = s.count
+	s.lastExec = x.req
 	lines, isMagic, err := parseMagicCell(c.Code)
 	if isMagic {
 		s.runMagic(x, lines, err)
@@ -632,15 +758,24 @@ func (s *Server) start(x *execution) {
 		return
 	}
 	if s.be == nil {
-		s.startBackend() // a previous start failed: try again
-	}
-	if s.be == nil {
 		s.beginLocal(x)
 		s.endLocal(x, nil, errors.New(s.notRunning()))
 		return
 	}
+	if s.notice != "" {
+		// Shown before GoNB's busy status, so clients that collect the
+		// cell's outputs from its execute_input on may miss it; it is
+		// repeated once GoNB has begun.
+		x.notice, s.notice = s.notice, ""
+	}
 	x.forwarded = true
 	s.active = x
+	gonb := 0
+	if c.StoreHistory {
+		s.gonbCount++
+		gonb = s.gonbCount
+	}
+	s.sent = append(s.sent, sentCell{gonb: gonb, count: x.count, code: c.Code})
 	s.be.send(wire.Shell, x.req)
 }
 
@@ -660,7 +795,11 @@ func (s *Server) endLocal(x *execution, res *Result, err error) {
 	reply := map[string]any{"status": "ok", "execution_count": x.count, "user_expressions": map[string]any{}, "payload": []any{}}
 	if err != nil {
 		status = "error"
-		ec := errorContent("DecantError", firstLine(err.Error()), strings.Split(err.Error(), "\n"))
+		ename := "DecantError"
+		if errors.Is(err, errInterrupted) {
+			ename = "Interrupted"
+		}
+		ec := errorContent(ename, firstLine(err.Error()), strings.Split(err.Error(), "\n"))
 		if !x.content.Silent {
 			s.publish(x.req, "error", ec)
 		}
@@ -683,6 +822,9 @@ func (s *Server) endLocal(x *execution, res *Result, err error) {
 	s.publish(x.req, "status", map[string]string{"execution_state": "idle"})
 	s.done(x, status)
 }
+
+// errInterrupted ends a %decant cell the user interrupted.
+var errInterrupted = errors.New("interrupted")
 
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
@@ -785,8 +927,16 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 func (s *Server) interruptActive() {
 	x := s.active
 	switch {
+	case x == nil && len(s.queue) > 0 && (s.starting || s.pin.id != ""):
+		// The next cell waits for GoNB (its start, or the pin): it is
+		// the one the user sees running, so it ends without running.
+		q := s.queue[0]
+		s.queue = s.queue[1:]
+		s.beginLocal(q)
+		s.endLocal(q, nil, errInterrupted)
 	case x == nil:
 	case x.cancel != nil:
+		x.interrupted = true
 		x.cancel()
 	case s.be != nil:
 		b := s.be.b
@@ -800,35 +950,46 @@ func (s *Server) interruptActive() {
 	}
 }
 
+// shutdown answers a shutdown_request and ends Serve, whether or not it
+// asks for a restart: Jupyter restarts a kernel by starting a new process
+// once this one has exited, and waits (then kills) until it has. So the
+// reply goes out first and GoNB is stopped at once.
 func (s *Server) shutdown(m *wire.Message) {
 	var c struct {
 		Restart bool `json:"restart"`
 	}
 	_ = m.DecodeContent(&c)
+	why := "the kernel is shutting down"
 	if c.Restart {
-		s.failPending("the kernel is restarting")
-		s.stopBackend()
-		s.startBackend()
-	} else {
-		s.stopBackend()
-		s.stop = true
+		why = "the kernel is restarting"
 	}
+	s.failPending(why)
 	s.replyLocal(wire.Control, m, "shutdown_reply", map[string]any{"status": "ok", "restart": c.Restart})
-	if c.Restart {
-		s.startNext()
-	}
+	s.stop = true
 }
 
-// backendDied reports the death in the running cell, fails the requests
-// GoNB will never answer, and starts a new GoNB.
+// backendDied reports the death (in the running cell, or, when no cell
+// runs, right away and again at the start of the next cell), fails the
+// requests GoNB will never answer, and starts a new GoNB.
 func (s *Server) backendDied() {
 	s.restarts.Add(1)
-	s.opts.Logf("decant kernel: GoNB died; restarting it")
-	s.failPending("GoNB died while running this cell. Decant restarted it, so the notebook session goes on, " +
-		"but the declarations memorized by earlier cells are gone: run those cells again.")
+	cause := ""
+	if e, ok := s.be.b.(interface{ Err() error }); ok && e.Err() != nil {
+		cause = " (" + e.Err().Error() + ")"
+	}
+	s.opts.Logf("decant kernel: GoNB died%s; restarting it", cause)
+	const lost = "Decant restarted it, so the notebook session goes on, but the declarations memorized by earlier cells are gone: run those cells again."
+	if x := s.active; x != nil && x.forwarded {
+		s.failPending("GoNB died while running this cell" + cause + ". " + lost)
+	} else {
+		s.failPending("GoNB died" + cause)
+		s.notice = "GoNB stopped while no cell was running" + cause + ". " + lost + "\n"
+		if s.lastExec != nil {
+			s.publish(s.lastExec, "stream", map[string]string{"name": "stderr", "text": s.notice})
+		}
+	}
 	s.stopBackend()
 	s.startBackend()
-	s.startNext()
 }
 
 // failPending ends the forwarded cell and every routed request with an
@@ -838,15 +999,14 @@ func (s *Server) failPending(why string) {
 		if _, release := x.hold.finish(); release != "" {
 			s.publish(x.req, "stream", map[string]string{"name": "stderr", "text": release})
 		}
-		if x.reply != nil && x.idle != nil {
-			return // finished already
-		}
-		ec := errorContent("KernelDied", why, []string{why})
-		s.publish(x.req, "error", ec)
-		ec["execution_count"] = x.count
-		s.reply(wire.Shell, x.req, "execute_reply", ec)
-		s.publish(x.req, "status", map[string]string{"execution_state": "idle"})
 		s.active = nil
+		if x.reply == nil || x.idle == nil {
+			ec := errorContent("KernelDied", why, []string{why})
+			s.publish(x.req, "error", ec)
+			ec["execution_count"] = x.count
+			s.reply(wire.Shell, x.req, "execute_reply", ec)
+			s.publish(x.req, "status", map[string]string{"execution_state": "idle"})
+		}
 	}
 	for id, r := range s.routes {
 		req := &wire.Message{Identities: r.ids, Header: wire.Header{MsgID: id, MsgType: r.msgType, Session: s.session}}
@@ -855,37 +1015,107 @@ func (s *Server) failPending(why string) {
 	s.routes = map[string]route{}
 }
 
+// startBackend starts GoNB in the background; backendUp takes over when it
+// is ready. Meanwhile the kernel answers what it can itself (kernel_info,
+// %decant cells) and holds the rest.
 func (s *Server) startBackend() {
+	if s.starting || s.stop {
+		return
+	}
+	s.starting = true
+	s.gen++
+	gen := s.gen
 	ctx, cancel := context.WithTimeout(s.ctx, 3*time.Minute)
-	defer cancel()
+	done := make(chan struct{})
+	s.startCancel, s.startDone = cancel, done
+	go func() {
+		defer close(done)
+		defer cancel()
+		up := s.launch(ctx, gen)
+		if !s.post(event{kind: evBackendUp, up: up}) && up.conn != nil {
+			// Serve has ended: nobody will use it.
+			up.conn.close()
+			_ = stopBackendNow(up.conn.b)
+		}
+	}()
+}
+
+// launch starts a backend and connects to it (in startBackend's goroutine).
+func (s *Server) launch(ctx context.Context, gen int) *startResult {
 	b, err := s.opts.Start(ctx)
 	if err != nil {
-		s.beErr = fmt.Errorf("starting GoNB: %w", err)
-		s.opts.Logf("decant kernel: %v", s.beErr)
-		return
+		return &startResult{gen: gen, err: fmt.Errorf("starting GoNB: %w", err)}
 	}
 	if p, ok := b.(interface{ PID() int }); ok && p.PID() > 0 {
 		s.pidMu.Lock()
 		s.pids = append(s.pids, p.PID())
 		s.pidMu.Unlock()
 	}
-	s.gen++
-	conn, err := dialBackend(ctx, s, b, s.gen)
+	conn, err := dialBackend(ctx, s, b, gen)
 	if err != nil {
-		_ = b.Shutdown(context.Background())
-		s.beErr = fmt.Errorf("connecting to GoNB: %w", err)
-		s.opts.Logf("decant kernel: %v", s.beErr)
-		return
+		_ = stopBackendNow(b)
+		return &startResult{gen: gen, err: fmt.Errorf("connecting to GoNB: %w", err)}
 	}
-	s.be, s.beErr = conn, nil
+	up := &startResult{gen: gen, conn: conn}
 	if ki, err := b.KernelInfo(ctx); err == nil {
 		var m map[string]json.RawMessage
 		if json.Unmarshal(ki, &m) == nil {
-			s.kernelInfo = m
+			up.kernelInfo = m
 		}
+	}
+	return up
+}
+
+// backendUp takes a started backend into use, or reports why it did not
+// start, and lets the waiting requests and cells go.
+func (s *Server) backendUp(up *startResult) {
+	if up.gen != s.gen || s.stop {
+		if up.conn != nil {
+			up.conn.close()
+			_ = stopBackendNow(up.conn.b)
+		}
+		return
+	}
+	s.starting = false
+	held := s.held
+	s.held = nil
+	if up.err != nil {
+		s.beErr = up.err
+		s.opts.Logf("decant kernel: %v", up.err)
+	} else {
+		s.be, s.beErr = up.conn, nil
+		s.sent, s.gonbCount = nil, 0
+		s.pin = pinState{}
+		if v, ok := up.conn.b.(interface{ GoNBVersion() string }); ok {
+			s.pin.version = v.GoNBVersion()
+		}
+		if up.kernelInfo != nil {
+			s.kernelInfo = up.kernelInfo
+		}
+	}
+	for _, h := range held {
+		s.forward(h.ch, h.m)
+	}
+	s.startNext()
+}
+
+// abandonStart cancels a start in progress and waits for it to end; a
+// backend that comes up anyway is stopped by the starting goroutine.
+func (s *Server) abandonStart() {
+	if s.startCancel == nil {
+		return
+	}
+	s.startCancel()
+	select {
+	case <-s.startDone:
+	case <-time.After(10 * time.Second):
+		s.opts.Logf("decant kernel: GoNB's start did not end")
 	}
 }
 
+// stopBackend stops GoNB at once: its state lives in memory and in its
+// temporary folder, neither of which outlives it, so there is nothing to
+// wait for.
 func (s *Server) stopBackend() {
 	if s.be == nil {
 		return
@@ -893,10 +1123,53 @@ func (s *Server) stopBackend() {
 	be := s.be
 	s.be = nil
 	be.close()
+	if err := stopBackendNow(be.b); err != nil {
+		s.opts.Logf("decant kernel: stopping GoNB: %v", err)
+	}
+}
+
+// stopBackendNow kills b when it can be killed (a GoNB process), else
+// shuts it down politely.
+func stopBackendNow(b Backend) error {
+	if k, ok := b.(interface{ Kill() error }); ok {
+		return k.Kill()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := be.b.Shutdown(ctx); err != nil {
-		s.opts.Logf("decant kernel: stopping GoNB: %v", err)
+	return b.Shutdown(ctx)
+}
+
+// commInfo answers comm_info_request, which GoNB ignores, from the comms
+// the kernel saw opened and not closed (by the notebook or by GoNB).
+func (s *Server) commInfo(ch wire.Channel, m *wire.Message) {
+	var req struct {
+		Target string `json:"target_name"`
+	}
+	_ = m.DecodeContent(&req)
+	comms := map[string]any{}
+	for id, target := range s.comms {
+		if req.Target == "" || req.Target == target {
+			comms[id] = map[string]string{"target_name": target}
+		}
+	}
+	s.replyLocal(ch, m, "comm_info_reply", map[string]any{"status": "ok", "comms": comms})
+}
+
+// trackComm follows comm_open and comm_close messages, either way.
+func (s *Server) trackComm(m *wire.Message) {
+	var c struct {
+		ID     string `json:"comm_id"`
+		Target string `json:"target_name"`
+	}
+	switch m.Type() {
+	case "comm_open":
+		if m.DecodeContent(&c) == nil && c.ID != "" {
+			s.comms[c.ID] = c.Target
+		}
+	case "comm_close":
+		if m.DecodeContent(&c) == nil {
+			delete(s.comms, c.ID)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"strings"
@@ -25,6 +26,10 @@ type fakeBackend struct {
 	srv *kerneltest.Server
 }
 
+// Kill stands in for kernel.Client.Kill, which would only close the
+// fake's client: the fake server is told to shut down.
+func (f *fakeBackend) Kill() error { return f.Shutdown(context.Background()) }
+
 func (f *fakeBackend) Shutdown(ctx context.Context) error {
 	err := f.Client.Shutdown(ctx)
 	f.srv.Close()
@@ -42,10 +47,26 @@ type harness struct {
 	fakes []*kerneltest.Server
 }
 
+// fake returns the newest fake GoNB, waiting for its start (GoNB starts
+// in the background).
 func (h *harness) fake() *kerneltest.Server {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.fakes[len(h.fakes)-1]
+	h.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		h.mu.Lock()
+		n := len(h.fakes)
+		var f *kerneltest.Server
+		if n > 0 {
+			f = h.fakes[n-1]
+		}
+		h.mu.Unlock()
+		if f != nil {
+			return f
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatal("no fake GoNB was started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (h *harness) starts() int {
@@ -237,20 +258,31 @@ func TestPanicBecomesOneError(t *testing.T) {
 
 const gonbErrorHTML = `<style>.gonb-err-location {}</style><span class="gonb-err-location">main.go:3:1</span><div class="gonb-err-context">x</div>`
 
-func TestCompileErrorReportDropped(t *testing.T) {
+// GoNB's HTML report is kept; the error it follows is rebuilt from it,
+// with the compiler's message at the notebook's cell and line.
+func TestCompileErrorCarriesTheCompilerMessage(t *testing.T) {
+	report := readReports(t)["main"]
 	h := newHarness(t, func(c *kerneltest.Call) {
-		c.Display(map[string]any{"text/html": gonbErrorHTML}, "")
-		if c.Code == "compile" {
-			c.Fail("ERROR", "undefined: x", "main.go:3: undefined: x")
+		if strings.Contains(c.Code, "undefinedThing") {
+			c.Display(map[string]any{"text/html": strings.ReplaceAll(report.HTML, "Cell[3]", fmt.Sprintf("Cell[%d]", c.ExecutionCount))}, "")
+			c.Fail("ERROR", report.EValue, report.EValue)
 		}
 	}, Options{})
-	r := h.exec("compile")
-	if r.Status != "error" || len(r.Outputs) != 1 || r.Outputs[0].Type != "error" {
-		t.Errorf("compile error: status %s outputs %+v", r.Status, r.Outputs)
+	h.exec("%decant version") // the kernel's count runs ahead of GoNB's
+	h.exec("x := 1")
+	r := h.exec(report.Code)
+	if r.Status != "error" || len(r.Outputs) != 2 || r.Outputs[0].Type != "display_data" || r.Outputs[1].Type != "error" {
+		t.Fatalf("compile error: status %s outputs %+v", r.Status, r.Outputs)
 	}
-	// Without an error after it, the report is an ordinary display.
+	if r.ExecutionCount != 3 || r.Error.EName != "CompileError" || r.Error.EValue != "Cell [3], line 2: declared and not used: y (and 2 more)" {
+		t.Errorf("count %d error %+v", r.ExecutionCount, r.Error)
+	}
+	if html := dataText(r.Outputs[0], "text/html"); !strings.Contains(html, "Cell[3]: Line 4") {
+		t.Errorf("the HTML report keeps GoNB's count:\n%s", html)
+	}
+	// Without an error after it, a report is an ordinary display.
 	r = h.exec("display only")
-	if r.Status != "ok" || len(r.Outputs) != 1 || r.Outputs[0].Type != "display_data" {
+	if r.Status != "ok" || len(r.Outputs) != 0 {
 		t.Errorf("display only: status %s outputs %+v", r.Status, r.Outputs)
 	}
 }
@@ -270,7 +302,7 @@ func TestMagicsNeverReachGoNB(t *testing.T) {
 		t.Errorf("version: %s %+v", r.Status, r.Outputs)
 	}
 	r = h.exec("%decant help")
-	if text := dataText(r.Outputs[0], "text/plain"); !strings.Contains(text, "%decant plan") || !strings.Contains(text, "%decant extract") {
+	if text := dataText(r.Outputs[0], "text/plain"); !strings.Contains(text, "%decant version") || !strings.Contains(text, "%decant extract") {
 		t.Errorf("help: %q", text)
 	}
 	r = h.exec("// extract it\n%decant extract --no-verify 'a b'")
@@ -281,8 +313,6 @@ func TestMagicsNeverReachGoNB(t *testing.T) {
 		"%decant nope":         "unknown command",
 		"%decant boom":         "kaboom",
 		"%decant version\nx++": "cell of its own",
-		"%decant plan --notebook /nonexistent.ipynb": "no such file",
-		"%decant plan --bogus":                       "unknown flag",
 	} {
 		r := h.exec(code)
 		if r.Status != "error" || countType(r.Outputs, "error") != 1 || !strings.Contains(strings.Join(r.Error.Traceback, "\n"), want) {
@@ -297,29 +327,6 @@ func TestMagicsNeverReachGoNB(t *testing.T) {
 	// The kernel still works after all that.
 	if r := h.exec("still here"); r.Status != "ok" {
 		t.Errorf("after magics: %s", r.Status)
-	}
-}
-
-func TestPlanMagicOnTheDemo(t *testing.T) {
-	h := newHarness(t, echo, Options{Dir: "../../testdata/demo"})
-	r := h.exec("%decant plan")
-	if r.Status != "ok" {
-		t.Fatalf("plan: %s %+v", r.Status, r.Error)
-	}
-	text := dataText(r.Outputs[0], "text/plain")
-	html := dataText(r.Outputs[0], "text/html")
-	for _, want := range []string{"cells:", "files:", "duplicates:"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("plan text lacks %q:\n%s", want, text)
-		}
-	}
-	if !strings.Contains(html, "<table>") || !strings.Contains(html, "pipeline.go") {
-		t.Errorf("plan HTML:\n%s", html)
-	}
-	for _, code := range []string{"%decant doc", "%decant dupes"} {
-		if r := h.exec(code); r.Status != "ok" || r.Outputs[0].Type != "execute_result" {
-			t.Errorf("%s: %s %+v", code, r.Status, r.Error)
-		}
 	}
 }
 
@@ -411,6 +418,7 @@ func TestInterruptAndInputForwarded(t *testing.T) {
 			c.Stdout("hello " + v)
 		}
 	}, Options{})
+	h.exec("warm up") // GoNB starts in the background
 	done := make(chan *kernel.Result, 1)
 	go func() { done <- h.exec("sleep") }()
 	time.Sleep(200 * time.Millisecond) // let the cell start
@@ -436,49 +444,214 @@ func TestInterruptAndInputForwarded(t *testing.T) {
 func TestOtherRequestsForwarded(t *testing.T) {
 	h := newHarness(t, func(c *kerneltest.Call) {
 		// An iopub message that answers nothing of ours passes through too.
+		c.Publish("comm_open", map[string]any{"comm_id": "w1", "target_name": "gonb_comm", "data": map[string]any{}})
 		c.Publish("comm_msg", map[string]any{"comm_id": "w1", "data": map[string]any{"v": 1}})
 		c.Stdout("x")
 	}, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	// The fake never answers comm_info_request; it must still arrive.
-	_, _ = h.client.Request(ctx, "comm_info_request", nil)
 	h.exec("x")
-	reqs := strings.Join(h.fake().Requests(), " ")
-	if !strings.Contains(reqs, "comm_info_request") {
+	h.client.Send(wire.Shell, "comm_open", map[string]any{"comm_id": "f1", "target_name": "jupyter.widget", "data": map[string]any{}})
+	h.exec("y")
+	if reqs := strings.Join(h.fake().Requests(), " "); !strings.Contains(reqs, "comm_open") {
 		t.Errorf("GoNB got %s", reqs)
+	}
+	// GoNB never answers comm_info_request: the kernel does, from the
+	// comms it saw opened either way.
+	m := h.request("comm_info_request", map[string]any{})
+	comms, _ := m["comms"].(map[string]any)
+	if m["status"] != "ok" || len(comms) != 2 || comms["w1"] == nil || comms["f1"] == nil {
+		t.Errorf("comm_info_reply %v", m)
+	}
+	m = h.request("comm_info_request", map[string]any{"target_name": "gonb_comm"})
+	if comms, _ := m["comms"].(map[string]any); len(comms) != 1 {
+		t.Errorf("comm_info_reply for gonb_comm %v", m)
 	}
 }
 
 func TestShutdownStopsEverything(t *testing.T) {
-	h := newHarness(t, echo, Options{})
-	fake := h.fake()
-	m := h.request("shutdown_request", map[string]bool{"restart": false})
-	if m["status"] != "ok" {
-		t.Errorf("shutdown reply %v", m)
-	}
-	select {
-	case err := <-h.done:
-		h.done <- err // for the cleanup
-		if err != nil {
-			t.Errorf("Serve returned %v", err)
+	for _, restart := range []bool{false, true} {
+		h := newHarness(t, echo, Options{})
+		h.exec("a")
+		fake := h.fake()
+		m := h.request("shutdown_request", map[string]bool{"restart": restart})
+		if m["status"] != "ok" || m["restart"] != restart {
+			t.Errorf("shutdown reply %v", m)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after shutdown_request")
-	}
-	if !fake.ShutdownRequested() {
-		t.Error("GoNB was not shut down")
+		// A restart too ends the process: Jupyter starts a new one.
+		select {
+		case err := <-h.done:
+			h.done <- err // for the cleanup
+			if err != nil {
+				t.Errorf("Serve returned %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Serve did not return after shutdown_request")
+		}
+		if !fake.ShutdownRequested() {
+			t.Error("GoNB was not shut down")
+		}
 	}
 }
 
-func TestRestartRequest(t *testing.T) {
-	h := newHarness(t, echo, Options{Logf: t.Logf})
-	h.exec("a")
-	if m := h.request("shutdown_request", map[string]bool{"restart": true}); m["restart"] != true {
-		t.Errorf("reply %v", m)
+func TestInterruptReplyOnBothChannels(t *testing.T) {
+	h := newHarness(t, func(c *kerneltest.Call) {
+		if c.Code != "sleep" {
+			return
+		}
+		if c.Sleep(10 * time.Second) {
+			c.Stdout("slept")
+		} else {
+			c.Stdout("interrupted\n")
+		}
+	}, Options{})
+	h.exec("warm up")
+	for _, ch := range []wire.Channel{wire.Control, wire.Shell} {
+		done := make(chan *kernel.Result, 1)
+		go func() { done <- h.exec("sleep") }()
+		time.Sleep(300 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		rep, err := h.client.RequestOn(ctx, ch, "interrupt_request", nil)
+		cancel()
+		if err != nil || rep.Type() != "interrupt_reply" {
+			t.Fatalf("%s: %v %v", ch, err, rep)
+		}
+		if r := <-done; len(r.Outputs) == 0 || r.Outputs[0].Text != "interrupted\n" {
+			t.Errorf("%s: cell %+v", ch, r.Outputs)
+		}
 	}
-	if r := h.exec("b"); r.Status != "ok" || h.starts() != 2 {
-		t.Errorf("after restart: %s, %d starts", r.Status, h.starts())
+}
+
+// A cell still waiting for GoNB to start is interrupted too: it ends
+// without running, and the next cell runs once GoNB is up.
+func TestInterruptBeforeGoNBIsUp(t *testing.T) {
+	release := make(chan struct{})
+	var fake *kerneltest.Server
+	srv, err := Listen(wire.ConnectionInfo{}, Options{Logf: t.Logf, Start: func(ctx context.Context) (Backend, error) {
+		<-release
+		fs, err := kerneltest.Listen(wire.ConnectionInfo{}, kerneltest.HandlerFunc(echo))
+		if err != nil {
+			return nil, err
+		}
+		c, err := kernel.Config{Session: BackendSession}.Dial(ctx, fs.Info)
+		if err != nil {
+			fs.Close()
+			return nil, err
+		}
+		fake = fs
+		return &fakeBackend{Client: c, srv: fs}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	c, err := kernel.Config{HeartbeatInterval: -1, RequestTimeout: 10 * time.Second}.Dial(context.Background(), srv.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	res := make(chan *kernel.Result, 1)
+	go func() {
+		r, _ := c.Execute(context.Background(), "waits", kernel.ExecOptions{})
+		res <- r
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := c.Interrupt(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := <-res
+	if r == nil || r.Status != "error" || r.Error.EName != "Interrupted" {
+		t.Fatalf("interrupted waiting cell: %+v", r)
+	}
+	close(release)
+	r, err = c.Execute(context.Background(), "runs", kernel.ExecOptions{})
+	if err != nil || r.Status != "ok" || r.Outputs[0].Text != "runs" {
+		t.Fatalf("next cell: %v %+v", err, r)
+	}
+	if n := strings.Count(strings.Join(fake.Requests(), " "), "execute_request"); n != 1 {
+		t.Errorf("GoNB got %d execute_requests, want only the cell after the interrupt", n)
+	}
+}
+
+func TestAbortedCellsHaveNoCount(t *testing.T) {
+	h := newHarness(t, func(c *kerneltest.Call) {
+		c.Sleep(200 * time.Millisecond)
+		if c.Code == "fail" {
+			c.Fail("E", "failed")
+		}
+	}, Options{})
+	// A second client, so that the second request is queued while the
+	// first runs (a client runs its own executes one after another).
+	c2, err := kernel.Config{HeartbeatInterval: -1}.Dial(context.Background(), h.srv.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	results := make(chan *kernel.Result, 2)
+	execute := func(c *kernel.Client, code string) {
+		r, err := c.Execute(context.Background(), code, kernel.ExecOptions{StopOnError: true, KeepRuntimeFailures: true})
+		if err != nil {
+			t.Error(err)
+		}
+		results <- r
+	}
+	go execute(h.client, "fail")
+	time.Sleep(50 * time.Millisecond)
+	go execute(c2, "next")
+	for range 2 {
+		r := <-results
+		switch r.Status {
+		case "error":
+			if r.ExecutionCount != 1 {
+				t.Errorf("failed cell count %d", r.ExecutionCount)
+			}
+		case "aborted":
+			if r.ExecutionCount != 0 {
+				t.Errorf("aborted cell count %d, want none", r.ExecutionCount)
+			}
+		default:
+			t.Errorf("status %s %+v", r.Status, r)
+		}
+	}
+}
+
+func TestIdleDeathIsReported(t *testing.T) {
+	h := newHarness(t, echo, Options{})
+	h.exec("first")
+	h.fake().Die()
+	for deadline := time.Now().Add(10 * time.Second); h.starts() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("GoNB was not restarted")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r := h.exec("next")
+	if r.Status != "ok" || len(r.Outputs) != 2 || r.Outputs[0].Name != "stderr" ||
+		!strings.Contains(r.Outputs[0].Text, "GoNB stopped while no cell was running") || r.Outputs[1].Text != "next" {
+		t.Errorf("next cell: %s %+v", r.Status, r.Outputs)
+	}
+	if r := h.exec("again"); len(r.Outputs) != 1 {
+		t.Errorf("the notice is shown twice: %+v", r.Outputs)
+	}
+}
+
+func TestInterruptedMagic(t *testing.T) {
+	h := newHarness(t, echo, Options{Magics: map[string]Magic{
+		"slow": {Summary: "waits", Run: func(ctx context.Context, _ []string, _ MagicEnv) (*Result, error) {
+			<-ctx.Done()
+			return nil, fmt.Errorf("does not pass its checks: %w", ctx.Err())
+		}},
+	}})
+	done := make(chan *kernel.Result, 1)
+	go func() { done <- h.exec("%decant slow") }()
+	time.Sleep(200 * time.Millisecond)
+	if err := h.client.Interrupt(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.Status != "error" || r.Error.EName != "Interrupted" || r.Error.EValue != "interrupted" {
+		t.Errorf("%s %+v", r.Status, r.Error)
 	}
 }
 

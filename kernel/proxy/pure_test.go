@@ -169,8 +169,13 @@ func FuzzSplitWords(f *testing.F) {
 func TestGoNBErrorDisplay(t *testing.T) {
 	yes, _ := json.Marshal(map[string]any{"data": map[string]any{"text/html": gonbErrorHTML}})
 	no, _ := json.Marshal(map[string]any{"data": map[string]any{"text/html": "<b>hi</b>"}})
-	if !isGoNBErrorDisplay(yes) || isGoNBErrorDisplay(no) || isGoNBErrorDisplay([]byte("{")) {
-		t.Error("isGoNBErrorDisplay misjudged")
+	if _, ok := gonbErrorReport(yes); !ok {
+		t.Error("GoNB's report not recognised")
+	}
+	for _, c := range [][]byte{no, []byte("{")} {
+		if _, ok := gonbErrorReport(c); ok {
+			t.Errorf("%s taken for GoNB's report", c)
+		}
 	}
 }
 

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/decant-go/decant/internal/safefile"
 )
 
 // Channel names one of the five kernel sockets.
@@ -133,28 +134,8 @@ func WriteConnectionFile(path string, info ConnectionInfo) (err error) {
 		return fmt.Errorf("encoding connection file: %w", err)
 	}
 	data = append(data, '\n')
-	// CreateTemp makes the file with mode 0600, which the key requires.
-	f, err := os.CreateTemp(filepath.Dir(path), ".connection-*.json")
-	if err != nil {
-		return fmt.Errorf("writing connection file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing connection file: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("writing connection file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing connection file: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	// The file holds the signing key: 0600 whatever a previous file had.
+	if err := safefile.Write(path, data, safefile.Options{Perm: 0o600, ForcePerm: true}); err != nil {
 		return fmt.Errorf("writing connection file: %w", err)
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 	"go/token"
 	"sort"
 
-	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/internal/udiff"
 )
 
 // Edit replaces the bytes [Start, End) of a file with New. Start == End is an insertion.
@@ -154,7 +154,7 @@ func ApplyFiles(files map[string][]byte, s Set) (map[string][]byte, error) {
 
 // Diff returns the unified diff (git format, 3 lines of context) that turns old into new.
 func Diff(old, new map[string][]byte) string {
-	return publish.UnifiedDiff(publish.Files(old), publish.Files(new))
+	return udiff.Files(old, new)
 }
 
 // Offset converts pos to a byte offset in its file; the file must be in fset.

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/decant-go/decant/extract/manifest"
+
 	"golang.org/x/mod/modfile"
 )
 
@@ -26,7 +28,7 @@ type repo struct {
 	other  []string           // sorted paths of the non-Go files
 	mod    *modfile.File
 	sum    map[string]bool // "path version" and "path version/go.mod" lines of go.sum
-	man    manifest
+	man    manifest.Manifest
 	hasMan bool
 	api    []byte // openapi.json, or nil
 	git    *Git
@@ -40,20 +42,6 @@ type goFile struct {
 	test bool   // _test.go
 	ast  *ast.File
 	src  []byte
-}
-
-// manifest is the part of .decant/manifest.json the checks use.
-type manifest struct {
-	Package string `json:"package"`
-	Cells   []struct {
-		Section string   `json:"section"`
-		Places  []string `json:"places"`
-	} `json:"cells"`
-	Routes []struct {
-		Func   string `json:"func"`
-		Method string `json:"method"`
-		Path   string `json:"path"`
-	} `json:"routes"`
 }
 
 // maxFileSize bounds what is read of one file; larger files are data, not code.
@@ -114,11 +102,12 @@ func loadRepo(fsys fs.FS, g *Git) (*repo, error) {
 			}
 		}
 	}
-	if raw, err := readLimited(fsys, ".decant/manifest.json"); err == nil {
-		if err := json.Unmarshal(raw, &r.man); err != nil {
-			return nil, fmt.Errorf("reading .decant/manifest.json: %w", err)
+	if raw, err := readLimited(fsys, manifest.Path); err == nil {
+		m, err := manifest.Decode(raw)
+		if err != nil {
+			return nil, err
 		}
-		r.hasMan = true
+		r.man, r.hasMan = *m, true
 	}
 	if raw, err := readLimited(fsys, "openapi.json"); err == nil {
 		r.api = raw

@@ -14,9 +14,9 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/decant-go/decant/internal/recognize"
 	"github.com/spf13/pflag"
 )
 
@@ -73,6 +73,7 @@ type command struct {
 func commands() []command {
 	cmds := []command{
 		{"extract", "turn a labeled GoNB notebook into a Go service repository, committed on a branch", runExtract},
+		{"completion", "print a shell completion script: decant completion bash|zsh|fish", runCompletion},
 		{"plan", "print how a notebook would be extracted, without rendering or writing anything", runPlan},
 	}
 	cmds = append(cmds, extraCommands()...)
@@ -82,14 +83,16 @@ func commands() []command {
 
 // Main runs the decant command with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		// Like the go command: bare decant is a usage mistake, so usage goes to stderr.
+		printUsage(env.Stderr)
+		return ExitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 {
 			return Main(ctx, []string{args[1], "--help"}, env)
 		}
 		printUsage(env.Stdout)
-		if len(args) == 0 {
-			return ExitUsage
-		}
 		return ExitOK
 	}
 	if args[0] == "version" || args[0] == "--version" {
@@ -98,7 +101,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return exit(c.run(ctx, args[1:], env), env, "decant "+c.name)
+			return runCommand(ctx, c.run, args[1:], env, "decant "+c.name)
 		}
 	}
 	fmt.Fprintf(env.Stderr, "decant: unknown command %q\n\n", args[0])
@@ -108,10 +111,52 @@ func Main(ctx context.Context, args []string, env Env) int {
 
 // Extract runs the standalone extract command.
 func Extract(ctx context.Context, args []string, env Env) int {
-	return exit(runExtract(ctx, args, env), env, "extract")
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "version") {
+		fmt.Fprintln(env.Stdout, "extract", Version())
+		return ExitOK
+	}
+	return runCommand(ctx, runExtract, args, env, "extract")
 }
 
-func exit(err error, env Env, prog string) int {
+// runCommand runs one command and turns its error into an exit code. Under --json, a command
+// that fails before printing its document prints a JSON error document instead, so standard
+// output is always one JSON document.
+func runCommand(ctx context.Context, run func(context.Context, []string, Env) error, args []string, env Env, prog string) int {
+	var out *countingWriter
+	if wantsJSON(args) {
+		out = &countingWriter{w: env.Stdout}
+		env.Stdout = out
+	}
+	err := run(ctx, args, env)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// Whatever failed after an interrupt failed because of it.
+		err = fmt.Errorf("interrupted: %w", err)
+	}
+	code := exitWith(err, env, prog)
+	if out != nil && code != ExitOK && out.n == 0 {
+		msg := err.Error()
+		var silent silentError
+		if errors.As(err, &silent) {
+			msg = "failed; the reasons are on standard error"
+		}
+		writeJSONError(out.w, prog, msg, code)
+	}
+	return code
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// exitWith prints err and returns the exit code.
+func exitWith(err error, env Env, prog string) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -120,7 +165,7 @@ func exit(err error, env Env, prog string) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+		fmt.Fprintf(env.Stderr, "%s: %s\n", prog, recognize.Mask(err.Error()))
 		fmt.Fprintf(env.Stderr, "run '%s --help' for usage\n", prog)
 		return ExitUsage
 	}
@@ -128,7 +173,8 @@ func exit(err error, env Env, prog string) int {
 	if errors.As(err, &silent) {
 		return int(silent)
 	}
-	fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+	// Errors can quote what the user wrote (a cell's line, a DSN): passwords never reach the terminal.
+	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, recognize.Mask(err.Error()))
 	return ExitProblem
 }
 
@@ -151,8 +197,9 @@ func newFlags(name, usage string, env Env) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.SortFlags = true
+	// Help that was asked for is output, not a diagnostic: it goes to stdout (decant x --help | less).
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: %s\n\nFlags:\n%s", usage, fs.FlagUsages())
+		fmt.Fprintf(env.Stdout, "Usage: %s\n\nFlags:\n%s", usage, fs.FlagUsages())
 	}
 	return fs
 }
@@ -166,10 +213,3 @@ func parse(fs *pflag.FlagSet, args []string) error {
 	}
 	return nil
 }
-
-// Version is the version of decant, from the build info when there is one.
-func Version() string {
-	return strings.TrimSpace(version)
-}
-
-var version = "devel"

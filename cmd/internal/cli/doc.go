@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,13 +10,16 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 
-	"github.com/decant-go/decant/extract/notes"
-	"github.com/decant-go/decant/extract/notes/live"
-	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/internal/loopback"
+	"github.com/decant-go/decant/internal/safefile"
+	"github.com/decant-go/decant/internal/udiff"
 	"github.com/decant-go/decant/notebooks"
+	"github.com/decant-go/decant/notes"
+	"github.com/decant-go/decant/notes/live"
 )
 
 // docCommands lists doc, watch and serve: reading notes, on demand, on every save, and live in
@@ -52,6 +56,16 @@ func runDoc(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if o.check && fs.NArg() > 1 && !o.write && o.out == "" && !o.jsonOut {
+		// Pre-commit passes every staged notebook at once: check each.
+		var failed error
+		for _, nb := range fs.Args() {
+			if err := runDoc(ctx, []string{"--check", nb}, env); err != nil {
+				failed = err
+			}
+		}
+		return failed
+	}
 	if fs.NArg() != 1 {
 		return usagef("want exactly one notebook, got %d arguments", fs.NArg())
 	}
@@ -59,12 +73,15 @@ func runDoc(ctx context.Context, args []string, env Env) error {
 		return usagef("--dry-run goes with --write")
 	}
 	path := resolve(env, fs.Arg(0))
-	nb, n, err := readNotes(path)
+	if err := notOutputOf(path, o.out, env); err != nil {
+		return err
+	}
+	nb, n, stamp, err := readNotes(ctx, path)
 	if err != nil {
 		return err
 	}
 	if o.write {
-		if n, err = docWrite(path, nb, n, o.dryRun, env); err != nil {
+		if n, err = docWrite(ctx, path, nb, n, stamp, o.dryRun, env); err != nil {
 			return err
 		}
 	}
@@ -94,26 +111,38 @@ func resolveOut(env Env, out string) string {
 	return resolve(env, out)
 }
 
-// readNotes reads a notebook file and analyzes it.
-func readNotes(path string) (*notebooks.Notebook, *notes.Notes, error) {
-	raw, err := os.ReadFile(path)
+// notOutputOf refuses an -o that names the notebook itself: the notes would replace it.
+func notOutputOf(notebook, out string, env Env) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	if safefile.Same(notebook, resolveOut(env, out)) {
+		return usagef("-o %s is the notebook itself; refusing to replace it with its notes", out)
+	}
+	return nil
+}
+
+// readNotes reads a notebook file and analyzes it. The stamp says what was read, so a write
+// back can refuse to replace another writer's later edit.
+func readNotes(ctx context.Context, path string) (*notebooks.Notebook, *notes.Notes, safefile.Stamp, error) {
+	raw, stamp, err := safefile.ReadFile(ctx, path, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading notebook: %w", err)
+		return nil, nil, stamp, fmt.Errorf("reading notebook: %w", err)
 	}
 	nb, err := notebooks.Parse(path, raw)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, stamp, err
 	}
 	n, err := notes.Analyze(nb, raw)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, stamp, err
 	}
-	return nb, n, nil
+	return nb, n, stamp, nil
 }
 
 // docWrite annotates the notebook and writes it back atomically, or prints the diff. It
 // returns the notes of the result.
-func docWrite(path string, nb *notebooks.Notebook, n *notes.Notes, dryRun bool, env Env) (*notes.Notes, error) {
+func docWrite(ctx context.Context, path string, nb *notebooks.Notebook, n *notes.Notes, stamp safefile.Stamp, dryRun bool, env Env) (*notes.Notes, error) {
 	before := map[*notebooks.Cell]string{}
 	for _, c := range nb.Cells {
 		before[c] = c.Source
@@ -125,7 +154,7 @@ func docWrite(path string, nb *notebooks.Notebook, n *notes.Notes, dryRun bool, 
 		return n, nil
 	}
 	if dryRun {
-		old, cur := publish.Files{}, publish.Files{}
+		old, cur := map[string][]byte{}, map[string][]byte{}
 		for _, i := range changed {
 			c := nb.Cells[i]
 			key := fmt.Sprintf("%s/cell-%03d.%s", name, i, map[bool]string{true: "go", false: "md"}[c.Type == "code"])
@@ -134,15 +163,21 @@ func docWrite(path string, nb *notebooks.Notebook, n *notes.Notes, dryRun bool, 
 			}
 			cur[key] = []byte(c.Source + "\n")
 		}
-		fmt.Fprint(env.Stdout, publish.UnifiedDiff(old, cur))
+		fmt.Fprint(env.Stdout, udiff.Files(old, cur))
 		fmt.Fprintf(env.Stderr, "--dry-run: %s not written (%d cells would change)\n", name, len(changed))
 		return n, nil
 	}
-	if err := notebooks.WriteFile(path, nb); err != nil {
+	if err := checkOwnership(ctx, path, nb, before, changed, stamp); err != nil {
+		return nil, err
+	}
+	if err := notebooks.WriteFileExpect(path, nb, &stamp); err != nil {
+		if errors.Is(err, safefile.ErrModified) {
+			return nil, fmt.Errorf("%s changed while its notes were made (an editor's autosave?); nothing was written, run decant doc --write again: %w", name, err)
+		}
 		return nil, err
 	}
 	fmt.Fprintf(env.Stderr, "annotated %s: %d cells changed (%v)\n", name, len(changed), changed)
-	_, n2, err := readNotes(path)
+	_, n2, _, err := readNotes(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("re-reading the annotated notebook: %w", err)
 	}
@@ -153,10 +188,11 @@ func docWrite(path string, nb *notebooks.Notebook, n *notes.Notes, dryRun bool, 
 func emitNotes(n *notes.Notes, jsonOut bool, out string, env Env) error {
 	data := n.Markdown()
 	if jsonOut {
-		var err error
-		if data, err = n.JSON(); err != nil {
+		js, err := n.JSON()
+		if err != nil {
 			return err
 		}
+		data = versionedJSON("notes", js)
 	}
 	if out == "" {
 		_, err := env.Stdout.Write(data)
@@ -166,27 +202,8 @@ func emitNotes(n *notes.Notes, jsonOut bool, out string, env Env) error {
 }
 
 func writeAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
+	if err := safefile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("writing notes: %w", err)
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing notes to %s: %w", path, err)
 	}
 	return nil
 }
@@ -214,6 +231,9 @@ func runWatch(ctx context.Context, args []string, env Env) error {
 	path := resolve(env, fs.Arg(0))
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("reading notebook: %w", err)
+	}
+	if err := notOutputOf(path, o.out, env); err != nil {
+		return err
 	}
 	out := resolveOut(env, o.out)
 	fmt.Fprintf(env.Stderr, "watching %s (Ctrl-C to stop)\n", fs.Arg(0))
@@ -279,7 +299,10 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ls := live.NewServer(path, live.WatchOptions{})
-	srv := &http.Server{Handler: ls, ReadHeaderTimeout: 10 * time.Second}
+	// Answer only requests addressed to the loopback address itself: a page elsewhere that
+	// rebinds its own name to 127.0.0.1 must not read the notes.
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	srv := &http.Server{Handler: loopback.Guard(ls, port), ReadHeaderTimeout: 10 * time.Second}
 	srv.RegisterOnShutdown(ls.Close)
 	watchDone := make(chan struct{})
 	go func() {
@@ -303,6 +326,57 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	<-watchDone
 	if err != nil {
 		return fmt.Errorf("stopping the notes server: %w", err)
+	}
+	return nil
+}
+
+// checkOwnership makes sure that writing nb back changes only the cells doc --write says it
+// changed: the file must be valid UTF-8 (decoding replaces invalid bytes, so they would be
+// rewritten in cells doc never touched), and every other cell must come back from the
+// written bytes with the same source.
+func checkOwnership(ctx context.Context, path string, nb *notebooks.Notebook, before map[*notebooks.Cell]string, changed []int, stamp safefile.Stamp) error {
+	name := filepath.Base(path)
+	raw, now, err := safefile.ReadFile(ctx, path, 0)
+	if err != nil {
+		return fmt.Errorf("re-reading %s: %w", name, err)
+	}
+	if now.Sum != stamp.Sum {
+		return fmt.Errorf("%s changed while its notes were made (an editor's autosave?); nothing was written, run decant doc --write again: %w", name, safefile.ErrModified)
+	}
+	if !utf8.Valid(raw) {
+		off := 0
+		for off < len(raw) {
+			r, size := utf8.DecodeRune(raw[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		line := bytes.Count(raw[:off], []byte("\n")) + 1
+		return fmt.Errorf("%s:%d: the file is not valid UTF-8 (byte %d); writing notes into it would replace those bytes in cells decant does not change, so nothing was written (re-save the notebook as UTF-8)", name, line, off)
+	}
+	out, err := notebooks.Format(nb)
+	if err != nil {
+		return err
+	}
+	back, err := notebooks.Parse(path, out)
+	if err != nil {
+		return fmt.Errorf("the annotated notebook does not read back: %w", err)
+	}
+	isChanged := map[int]bool{}
+	for _, i := range changed {
+		isChanged[i] = true
+	}
+	if len(back.Cells) != len(nb.Cells) {
+		return fmt.Errorf("annotating %s would change its number of cells unexpectedly; nothing was written", name)
+	}
+	for i, c := range nb.Cells {
+		if isChanged[i] {
+			continue
+		}
+		if src, ok := before[c]; ok && back.Cells[i].Source != src {
+			return fmt.Errorf("annotating %s would change cell %d, which it does not own; nothing was written", name, i)
+		}
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ func runDocCmd(t *testing.T, name string, args ...string) (code int, stdout, std
 	env := Env{Stdout: &out, Stderr: &errb, Now: func() time.Time { return time.Unix(0, 0) }}
 	for _, c := range docCommands() {
 		if c.name == name {
-			return exit(c.run(context.Background(), args, env), env, "decant "+name), out.String(), errb.String()
+			return runCommand(context.Background(), c.run, args, env, "decant "+name), out.String(), errb.String()
 		}
 	}
 	t.Fatalf("no command %s", name)
@@ -134,6 +134,23 @@ func TestServe(t *testing.T) {
 	}
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Errorf("serve listens on %s, want 127.0.0.1", url)
+	}
+	// DNS rebinding: a request naming another host, or from another origin, is refused.
+	for _, h := range [][2]string{{"Host", "evil.example:" + url[len("http://127.0.0.1:"):len(url)-1]}, {"Origin", "http://evil.example"}} {
+		req, _ := http.NewRequest("GET", url+"notes.md", nil)
+		if h[0] == "Host" {
+			req.Host = h[1]
+		} else {
+			req.Header.Set(h[0], h[1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s: status %d, want 403", h[0], h[1], res.StatusCode)
+		}
 	}
 	// An open event stream must not keep the server from stopping.
 	res, err := http.Get(url + "events")

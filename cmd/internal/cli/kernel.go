@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/decant-go/decant/cmd/internal/magics"
 	"github.com/decant-go/decant/kernel/proxy"
 )
 
@@ -144,11 +145,22 @@ func runKernelServe(ctx context.Context, args []string, env Env) error {
 	}
 	return proxy.Run(ctx, resolve(env, o.connectionFile), proxy.RunOptions{
 		GoNB:    proxy.GoNBOptions{Binary: o.gonb, SpecName: o.gonbSpec, ModuleDir: o.module, Getenv: getenv},
-		Magics:  map[string]proxy.Magic{"extract": extractMagic(env)},
+		Magics:  kernelMagics(env),
 		Version: Version(),
 		Getenv:  getenv,
 		Logs:    logs,
 	})
+}
+
+// kernelMagics are the %decant magics the kernel answers besides its
+// built-in help and version: plan, doc and dupes from package magics, and
+// extract, which runs this command line.
+func kernelMagics(env Env) map[string]proxy.Magic {
+	m := magics.All()
+	m["extract"] = extractMagic(env)
+	m["sync"] = notebookMagic(env, "sync", "merge edits made in the service back into this notebook (as last saved); takes decant sync's flags")
+	m["clean"] = notebookMagic(env, "clean", "strip outputs, execution counts and volatile metadata from this notebook (as last saved); takes decant clean's flags")
+	return m
 }
 
 // extractMagic runs `decant extract` on the notebook being edited, for

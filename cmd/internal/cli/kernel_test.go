@@ -28,7 +28,7 @@ func runKernelCmd(t *testing.T, env Env, args ...string) (int, string, string) {
 	if run == nil {
 		t.Fatal("kernelCommands has no kernel command")
 	}
-	code := exit(run(context.Background(), args, env), env, "decant kernel")
+	code := runCommand(context.Background(), run, args, env, "decant kernel")
 	return code, out.String(), errb.String()
 }
 

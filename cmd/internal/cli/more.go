@@ -8,5 +8,7 @@ func extraCommands() []command {
 	cmds = append(cmds, serviceCommands()...)
 	cmds = append(cmds, kernelCommands()...)
 	cmds = append(cmds, runCommands()...)
+	cmds = append(cmds, cleanCommands()...)
+	cmds = append(cmds, syncCommands()...)
 	return cmds
 }

@@ -3,19 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
-	"go/ast"
-	"go/importer"
-	"go/parser"
-	"go/token"
-	"go/types"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/notebooks"
-	"github.com/decant-go/decant/notebooks/gonbcell"
+	"github.com/decant-go/decant/notes"
 	"github.com/decant-go/decant/refactor"
 	"github.com/decant-go/decant/refactor/clone"
 )
@@ -84,7 +78,9 @@ func runRefactor(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		env.Stdout.Write(b)
+		if err := writeJSON(env, "refactor", b); err != nil {
+			return err
+		}
 	case o.quiet:
 		fmt.Fprintf(env.Stdout, "%d applied, %d dropped; Go lines %d -> %d\n", len(rep.Applied), len(rep.Dropped), rep.GoLinesBefore, rep.GoLinesAfter)
 	default:
@@ -142,8 +138,7 @@ func runDupes(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		_, err = env.Stdout.Write(b)
-		return err
+		return writeJSON(env, "dupes", b)
 	}
 	if !res.Typed {
 		fmt.Fprintf(env.Stdout, "(no type information: identifiers compared by name only)\n")
@@ -152,11 +147,11 @@ func runDupes(ctx context.Context, args []string, env Env) error {
 	return res.Report.WriteText(env.Stdout)
 }
 
-// notebookDupes finds clones across the code cells of a GoNB notebook: each cell's
-// declarations are one file and its %% body the body of a function, so copies across cells
-// are found like copies across files. Locations are notebook.ipynb:cellN:line.
+// notebookDupes finds clones across the code cells of a GoNB notebook with the detector the
+// reading notes use (notes.FindClones), so `decant dupes` and `decant doc` agree. Locations are
+// notebook.ipynb:cellN:line.
 func notebookDupes(path string, opts clone.Options) (*refactor.DupesResult, error) {
-	raw, err := os.ReadFile(path)
+	raw, _, err := safefile.ReadFile(context.Background(), path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading notebook: %w", err)
 	}
@@ -164,37 +159,6 @@ func notebookDupes(path string, opts clone.Options) (*refactor.DupesResult, erro
 	if err != nil {
 		return nil, err
 	}
-	base := filepath.Base(path)
-	fset := token.NewFileSet()
-	var files []*ast.File
-	for _, c := range nb.Cells {
-		if c.Type != "code" {
-			continue
-		}
-		sc, err := gonbcell.Split(c.Source)
-		if err != nil || sc.Magic != nil {
-			continue
-		}
-		name := fmt.Sprintf("%s:cell%d", base, c.Index)
-		var sb strings.Builder
-		sb.WriteString("package main\n")
-		if !sc.Decls.Empty() {
-			fmt.Fprintf(&sb, "//line %s:%d\n%s", name, sc.Decls.FirstLine, sc.Decls.Src)
-		}
-		if sc.Main != nil && !sc.Main.Empty() {
-			fmt.Fprintf(&sb, "\nfunc _() {\n//line %s:%d\n%s\n}\n", name, sc.Main.FirstLine, sc.Main.Src)
-		}
-		f, err := parser.ParseFile(fset, name+".go", sb.String(), parser.ParseComments)
-		if err != nil {
-			continue // a cell that is not Go on its own is left out
-		}
-		files = append(files, f)
-	}
-	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Defs: map[*ast.Ident]types.Object{},
-		Uses: map[*ast.Ident]types.Object{}, Implicits: map[ast.Node]types.Object{}}
-	conf := types.Config{Importer: importer.ForCompiler(fset, "source", nil), Error: func(error) {}}
-	// Cells may redeclare names (GoNB keeps the last); the checker reports that and goes on.
-	conf.Check("main", fset, files, info)
-	res := clone.Analyze(fset, files, info, opts)
-	return &refactor.DupesResult{Report: clone.MakeReport(res, nil), Typed: true, Files: len(files)}, nil
+	cl := notes.FindClones(nb, opts)
+	return &refactor.DupesResult{Report: clone.MakeReport(cl.Result, nil), Typed: true, Files: cl.Files}, nil
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/decant-go/decant/internal/safefile"
+	"github.com/decant-go/decant/kernel"
 	"github.com/decant-go/decant/kernel/nbrun"
 )
 
@@ -33,6 +34,7 @@ type runOptions struct {
 	quiet       bool
 	progress    string // auto, always, never
 	debugInfo   bool
+	maxOutput   int
 
 	// configure adjusts the run's configuration; tests use it to put a
 	// fake kernel in.
@@ -51,6 +53,7 @@ func bindRunFlags(o *runOptions, env Env) *pflag.FlagSet {
 	fs.StringVar(&o.kernelLog, "kernel-log", "", "append the kernels' own logs to this file")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only failures")
 	fs.StringVar(&o.progress, "progress", "auto", "progress line on stderr: auto (when it is a terminal), always or never")
+	fs.IntVar(&o.maxOutput, "max-output", kernel.DefaultMaxStreamBytes, "bytes of each cell's stdout or stderr kept in the notebook: the first and last half, with a note of what was left out (-1: keep all)")
 	fs.BoolVar(&o.debugInfo, "debug-info", false, "let GoNB build cells with debug information (slower; by default GOFLAGS gets -ldflags=-s -gcflags=-dwarf=false)")
 	return fs
 }
@@ -82,6 +85,9 @@ func (o *runOptions) jobsFor(args []string, env Env) ([]nbrun.Job, error) {
 	if o.jobs < 1 {
 		return nil, usagef("--jobs must be at least 1")
 	}
+	if o.maxOutput < -1 {
+		return nil, usagef("--max-output must be positive, or -1 to keep all output")
+	}
 	if o.timeout < 0 {
 		return nil, usagef("--timeout must not be negative")
 	}
@@ -107,6 +113,9 @@ func (o *runOptions) jobsFor(args []string, env Env) ([]nbrun.Job, error) {
 			j.Output = in
 		case o.output != "":
 			j.Output = resolve(env, o.output)
+			if safefile.Same(in, j.Output) {
+				return nil, usagef("-o %s is the notebook being run; use --inplace to replace it", o.output)
+			}
 		}
 		jobs = append(jobs, j)
 	}
@@ -115,7 +124,7 @@ func (o *runOptions) jobsFor(args []string, env Env) ([]nbrun.Job, error) {
 
 func runNotebooks(ctx context.Context, o *runOptions, jobs []nbrun.Job, env Env) error {
 	cfg := nbrun.Config{
-		Options: nbrun.Options{Timeout: o.timeout, AllowErrors: o.allowErrors, Now: env.Now},
+		Options: nbrun.Options{Timeout: o.timeout, AllowErrors: o.allowErrors, Now: env.Now, MaxStreamBytes: o.maxOutput},
 		Jobs:    o.jobs,
 		Finder:  nbrun.SpecFinder{Name: o.kernel},
 
@@ -135,13 +144,14 @@ func runNotebooks(ctx context.Context, o *runOptions, jobs []nbrun.Job, env Env)
 		defer f.Close()
 		cfg.KernelLog = f
 	}
-	if o.progress == "always" || (o.progress == "auto" && isTerminal(env.Stderr)) {
+	if o.progress == "always" || (o.progress == "auto" && progressAllowed(env.Stderr, env)) {
 		names := make([]string, len(jobs))
 		for i, j := range jobs {
 			names[i] = j.Input
 		}
 		width, _ := strconv.Atoi(env.getenv("COLUMNS"))
 		bar := nbrun.NewBar(env.Stderr, names, min(max(width, 0), 80))
+		bar.SetPlain(plainOutput(env))
 		cfg.Progress = bar.Update
 		cfg.Finished = func(job int, _ *nbrun.Result) { bar.Finish(job) }
 		results := nbrun.RunFiles(ctx, jobs, cfg)
@@ -218,16 +228,6 @@ func relTo(env Env, p string) string {
 		return rel
 	}
 	return p
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 type kernelSetupOptions struct {

@@ -141,12 +141,12 @@ func TestRunCommand(t *testing.T) {
 	}
 
 	stdout, stderr, err = run("-j", "2", "bad.ipynb", "good.ipynb", "plain.ipynb")
-	if code := exit(err, Env{Stderr: &bytes.Buffer{}}, "decant run"); code != ExitProblem {
+	if code := exitWith(err, Env{Stderr: &bytes.Buffer{}}, "decant run"); code != ExitProblem {
 		t.Errorf("exit code %d, want %d", code, ExitProblem)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	if len(lines) != 4 || !strings.HasPrefix(lines[0], "FAILED bad.ipynb -> bad.out.ipynb: 2 of 3 cells run, 1 failed") ||
-		lines[1] != "  cell 3 (In [2]): CompileError: undefined: x" ||
+		lines[1] != "  cell 1 (In [2]): CompileError: undefined: x" || // the input's numbering, not the output's
 		!strings.HasPrefix(lines[2], "ok     good.ipynb") || !strings.HasPrefix(lines[3], "ok     plain.ipynb -> plain.out.ipynb: 1 cell, ") {
 		t.Errorf("summary:\n%s", stdout)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/decant-go/decant/internal/safefile"
 	"github.com/decant-go/decant/service/loadtest"
 	"github.com/decant-go/decant/service/score"
 )
@@ -139,7 +140,7 @@ func runLoad(ctx context.Context, args []string, env Env) error {
 		if _, err := p.WriteTo(&buf); err != nil {
 			return fmt.Errorf("drawing the latency plot: %w", err)
 		}
-		if err := os.WriteFile(resolve(env, o.plot), buf.Bytes(), 0o644); err != nil {
+		if err := safefile.WriteFile(resolve(env, o.plot), buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("writing the latency plot: %w", err)
 		}
 	}
@@ -148,7 +149,9 @@ func runLoad(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		env.Stdout.Write(append(js, '\n'))
+		if err := writeJSON(env, "load", js); err != nil {
+			return err
+		}
 	} else if err := rep.WriteText(env.Stdout); err != nil {
 		return err
 	}
@@ -193,7 +196,7 @@ func checkBaseline(path string, o loadOptions, rep *loadtest.Report, env Env) (b
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return false, fmt.Errorf("writing the baseline: %w", err)
 		}
-		if err := os.WriteFile(path, cur.Marshal(), 0o644); err != nil {
+		if err := safefile.WriteFile(path, cur.Marshal(), 0o644); err != nil {
 			return false, fmt.Errorf("writing the baseline: %w", err)
 		}
 		fmt.Fprintf(env.Stdout, "baseline     wrote %s; commit it so later runs compare against it\n", o.baseline)
@@ -241,8 +244,7 @@ func runScore(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		_, err = env.Stdout.Write(js)
-		return err
+		return writeJSON(env, "score", js)
 	}
 	return res.WriteText(env.Stdout)
 }

@@ -1,0 +1,434 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/decant-go/decant/internal/nbcheck"
+	"github.com/decant-go/decant/notebooks"
+)
+
+var syncClock = time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+
+// runCmd runs a decant subcommand in-process.
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Now: func() time.Time { return syncClock }, Getenv: os.Getenv}
+	code = Main(context.Background(), args, env)
+	return code, out.String(), errb.String()
+}
+
+// gonbExample returns the path of one of GoNB's example notebooks, fetched by the go command
+// into the module cache (GoNB is pinned by go.mod), or skips the test.
+func gonbExample(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/janpfeifer/gonb@v0.11.1").Output()
+	var mod struct{ Dir string }
+	if err != nil || json.Unmarshal(out, &mod) != nil || mod.Dir == "" {
+		t.Skipf("GoNB's examples are not available: %v", err)
+	}
+	p := filepath.Join(mod.Dir, "examples", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("GoNB example %s: %v", name, err)
+	}
+	return p
+}
+
+// copyNotebook copies a notebook (and its data files) into a fresh directory.
+func copyNotebook(t *testing.T, src string, extra ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range append([]string{src}, extra...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, filepath.Base(src))
+}
+
+// editOnMain commits edits (old text -> new text, per file) on main with go-git, in the
+// checked-out work tree, as an engineer would.
+func editOnMain(t *testing.T, repoDir string, edits map[string][2]string) {
+	t.Helper()
+	repo, err := git.PlainOpen(repoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := repo.Head()
+	if err != nil || head.Name() != plumbing.NewBranchReferenceName("main") {
+		t.Fatalf("main is not checked out: %v %v", head, err)
+	}
+	names := make([]string, 0, len(edits))
+	for n := range edits {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		e := edits[name]
+		p := filepath.Join(repoDir, name)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e[0] == "" {
+			data = append(data, e[1]...)
+		} else {
+			if !bytes.Contains(data, []byte(e[0])) {
+				t.Fatalf("%s does not contain %q:\n%s", name, e[0], data)
+			}
+			data = bytes.Replace(data, []byte(e[0]), []byte(e[1]), 1)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wt.Add(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sig := &object.Signature{Name: "Engineer", Email: "eng@example.com", When: syncClock}
+	if _, err := wt.Commit("edit the service", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// treeFiles reads every file of a revision.
+func treeFiles(t *testing.T, repoDir, rev string) map[string]string {
+	t.Helper()
+	repo, err := git.PlainOpen(repoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := repo.CommitObject(*h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	tree.Files().ForEach(func(f *object.File) error {
+		s, err := f.Contents()
+		files[f.Name] = s
+		return err
+	})
+	return files
+}
+
+// notebookDerived reports whether a service file is made from the notebook's code, as opposed
+// to describing the notebook (the README and manifest name its hash).
+func notebookDerived(name string) bool {
+	return name != "README.md" && name != ".decant/manifest.json"
+}
+
+// assertFixedPoint checks git diff main decant/<slug> is empty for the files made from the
+// notebook.
+func assertFixedPoint(t *testing.T, repoDir, branch string) {
+	t.Helper()
+	main, br := treeFiles(t, repoDir, "main"), treeFiles(t, repoDir, branch)
+	for name, m := range main {
+		if !notebookDerived(name) {
+			continue
+		}
+		b, ok := br[name]
+		switch {
+		case !ok:
+			t.Errorf("%s is on main but not on %s after the round trip", name, branch)
+		case b != m:
+			t.Errorf("%s differs between main and %s after the round trip:\n%s", name, branch, lineDiffText(m, b))
+		}
+	}
+	for name := range br {
+		if _, ok := main[name]; !ok && notebookDerived(name) {
+			t.Errorf("%s is on %s but not on main after the round trip", name, branch)
+		}
+	}
+}
+
+func lineDiffText(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var sb strings.Builder
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			sb.WriteString("  -" + x + "\n  +" + y + "\n")
+		}
+	}
+	return sb.String()
+}
+
+type roundTripCase struct {
+	notebook string
+	extra    []string // data files beside it
+	flags    []string // extraction flags
+	slug     string
+	edits    map[string][2]string
+	want     []string // in the synced notebook
+}
+
+// roundTrip extracts, edits main, syncs and extracts again, then checks the fixed point.
+func roundTrip(t *testing.T, c roundTripCase) string {
+	nbPath := copyNotebook(t, c.notebook, c.extra...)
+	repo := filepath.Join(filepath.Dir(nbPath), "svc")
+	args := append([]string{"extract", "-q", "--repo", repo, "--date", "2026-02-03T04:05:06Z"}, c.flags...)
+	if code, out, errs := runCmd(t, append(args, nbPath)...); code != 0 {
+		t.Fatalf("extract: exit %d\n%s\n%s", code, out, errs)
+	}
+	editOnMain(t, repo, c.edits)
+	before, _ := os.ReadFile(nbPath)
+
+	code, out, errs := runCmd(t, "sync", "--repo", repo, "--dry-run", nbPath)
+	if code != 0 || !strings.Contains(out, "dry run") {
+		t.Fatalf("sync --dry-run: exit %d\n%s\n%s", code, out, errs)
+	}
+	if after, _ := os.ReadFile(nbPath); !bytes.Equal(after, before) {
+		t.Fatal("sync --dry-run wrote the notebook")
+	}
+	code, out, errs = runCmd(t, "sync", "--repo", repo, nbPath)
+	if code != 0 {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errs)
+	}
+	after, _ := os.ReadFile(nbPath)
+	for _, w := range c.want {
+		if !bytes.Contains(after, []byte(w)) {
+			t.Errorf("the synced notebook lacks %q\n%s", w, out)
+		}
+	}
+	assertOnlyCellsChanged(t, before, after)
+	nbcheck.Check(t, nbPath)
+
+	if code, out, errs := runCmd(t, append(args, nbPath)...); code != 0 {
+		t.Fatalf("extract again: exit %d\n%s\n%s", code, out, errs)
+	}
+	assertFixedPoint(t, repo, "decant/"+c.slug)
+	// Syncing again finds nothing to do.
+	if code, out, errs := runCmd(t, "sync", "--repo", repo, nbPath); code != 0 || !strings.Contains(out, "up to date") {
+		t.Errorf("second sync: exit %d\n%s\n%s", code, out, errs)
+	}
+	return nbPath
+}
+
+// assertOnlyCellsChanged checks the cells sync did not touch kept their bytes: every line of
+// the old file that is not in a changed cell's source is still there, in order.
+func assertOnlyCellsChanged(t *testing.T, before, after []byte) {
+	t.Helper()
+	var a, b struct {
+		Cells []json.RawMessage `json:"cells"`
+	}
+	if json.Unmarshal(before, &a) != nil || json.Unmarshal(after, &b) != nil {
+		t.Fatal("notebook is not JSON")
+	}
+	same := 0
+	for _, c := range a.Cells {
+		if bytes.Contains(after, c) {
+			same++
+		}
+	}
+	if same < len(a.Cells)-2 {
+		t.Errorf("sync changed %d cells, want at most 2", len(a.Cells)-same)
+	}
+}
+
+func TestSyncRoundTripDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts the demo twice")
+	}
+	roundTrip(t, roundTripCase{
+		notebook: "../../../testdata/demo/churn.ipynb",
+		extra:    []string{"../../../testdata/demo/churn.db"},
+		flags:    []string{"--no-verify"},
+		slug:     "churn",
+		edits: map[string][2]string{
+			"churn/prediction.go": {
+				"\tp, ok := planCodes[plan]\n",
+				"\tif age < 0 {\n\t\treturn 0, fmt.Errorf(\"age %v is negative\", age)\n\t}\n\tp, ok := planCodes[plan]\n",
+			},
+		},
+		want: []string{`"\tif age < 0 {\n",`, `"\t\treturn 0, fmt.Errorf(\"age %v is negative\", age)\n",`},
+	})
+}
+
+func TestSyncRoundTripGoNB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts notebooks")
+	}
+	t.Run("functions", func(t *testing.T) {
+		// The full extraction: the service is built, vetted and tested each time.
+		roundTrip(t, roundTripCase{
+			notebook: gonbExample(t, "tests/functions.ipynb"),
+			flags:    []string{"--auto-label"},
+			slug:     "functions",
+			edits: map[string][2]string{
+				"functions/preprocessing.go": {"\treturn x + T(1)\n", "\tone := T(1)\n\treturn x + one\n"},
+			},
+			want: []string{`"\tone := T(1)\n",`},
+		})
+	})
+	t.Run("vartuple", func(t *testing.T) {
+		roundTrip(t, roundTripCase{
+			notebook: gonbExample(t, "tests/vartuple.ipynb"),
+			flags:    []string{"--auto-label", "--no-verify"},
+			slug:     "vartuple",
+			edits: map[string][2]string{
+				"vartuple/preprocessing.go": {"var c = float32(1.5)", "var c = float32(2.5)"},
+			},
+			want: []string{`float32(2.5)`},
+		})
+	})
+}
+
+// editCell changes a cell's source in the notebook file, as its author would in Jupyter.
+func editCell(t *testing.T, nbPath, old, new string) {
+	t.Helper()
+	nb, err := notebooks.ParseFile(nbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range nb.Cells {
+		if strings.Contains(c.Source, old) {
+			c.Source = strings.Replace(c.Source, old, new, 1)
+			if err := notebooks.WriteFile(nbPath, nb); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no cell contains %q", old)
+}
+
+func TestSyncConflictAndNewDeclaration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts a notebook")
+	}
+	nbPath := copyNotebook(t, gonbExample(t, "tests/functions.ipynb"))
+	repo := filepath.Join(filepath.Dir(nbPath), "svc")
+	extract := []string{"extract", "-q", "--no-verify", "--auto-label", "--repo", repo, "--date", "2026-02-03T04:05:06Z", nbPath}
+	if code, out, errs := runCmd(t, extract...); code != 0 {
+		t.Fatalf("extract: exit %d\n%s\n%s", code, out, errs)
+	}
+	// Both sides change incr, differently; the service also gains a library function.
+	editOnMain(t, repo, map[string][2]string{
+		"functions/preprocessing.go": {"\treturn x + T(1)\n", "\treturn x + T(1) + 0\n"},
+	})
+	editOnMain(t, repo, map[string][2]string{
+		"functions/preprocessing.go": {"", "\n// decr is the inverse of incr.\nfunc decr[T constraints.Float | constraints.Integer](x T) T {\n\treturn x - T(1)\n}\n"},
+	})
+	editCell(t, nbPath, "x+T(1)", "x+T(3)")
+	before, _ := os.ReadFile(nbPath)
+	serviceBefore := treeFiles(t, repo, "main")
+
+	code, out, errs := runCmd(t, "sync", "--repo", repo, nbPath)
+	if code != 1 {
+		t.Fatalf("sync with a conflict: exit %d, want 1\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"conflict: incr changed in both the notebook (cell 1) and the service", "-    return x+T(3)", "+\treturn x + T(1) + 0", "cell 1 is left unchanged"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("the conflict report lacks %q:\n%s", want, errs)
+		}
+	}
+	after, _ := os.ReadFile(nbPath)
+	if !bytes.Contains(after, []byte("x+T(3)")) {
+		t.Error("the notebook's side of the conflict was lost")
+	}
+	if got := treeFiles(t, repo, "main"); got["functions/preprocessing.go"] != serviceBefore["functions/preprocessing.go"] {
+		t.Error("sync changed the service")
+	}
+	// The new declaration went into a new cell all the same, labeled with its section.
+	if !bytes.Contains(after, []byte(`"// 2. Pre/Post processing (added by decant sync from functions/preprocessing.go)\n"`)) ||
+		!bytes.Contains(after, []byte(`"func decr[T constraints.Float | constraints.Integer](x T) T {\n"`)) {
+		t.Errorf("no new cell for decr:\n%s", out)
+	}
+	// Every cell of the original notebook is still there, byte for byte, except the
+	// conflicting one, which the author changed and sync left alone.
+	var orig struct{ Cells []json.RawMessage }
+	json.Unmarshal(before, &orig)
+	for i, c := range orig.Cells {
+		if !bytes.Contains(after, c) {
+			t.Errorf("cell %d changed", i)
+		}
+	}
+	nbcheck.Check(t, nbPath)
+
+	// Extracting again puts decr in the library file it came from.
+	if code, out, errs := runCmd(t, extract...); code != 0 {
+		t.Fatalf("extract again: exit %d\n%s\n%s", code, out, errs)
+	}
+	if f := treeFiles(t, repo, "decant/functions")["functions/preprocessing.go"]; !strings.Contains(f, "func decr[") {
+		t.Errorf("decr is not in preprocessing.go after extracting again:\n%s", f)
+	}
+}
+
+// An edit that changes a declaration's length moves the cell lines of the declarations after it
+// in the same cell. Extracting again then differs from main only in those provenance notes,
+// which name the new lines: the code is a fixed point.
+func TestSyncLineShiftMovesOnlyNotes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts a notebook")
+	}
+	nb := notebooks.New("shift.ipynb")
+	if err := nb.SetMetadata("kernelspec", map[string]string{"name": "gonb", "display_name": "Go (gonb)", "language": "go"}); err != nil {
+		t.Fatal(err)
+	}
+	nb.InsertCell(0, nb.NewMarkdownCell("## 2. Pre/Post processing"))
+	nb.InsertCell(1, nb.NewCodeCell("// double doubles.\nfunc double(x int) int {\n\treturn 2 * x\n}\n\n// triple triples.\nfunc triple(x int) int {\n\treturn 3 * x\n}"))
+	nbPath := filepath.Join(t.TempDir(), "shift.ipynb")
+	if err := notebooks.WriteFile(nbPath, nb); err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(filepath.Dir(nbPath), "svc")
+	extract := []string{"extract", "-q", "--no-verify", "--repo", repo, "--date", "2026-02-03T04:05:06Z", nbPath}
+	if code, out, errs := runCmd(t, extract...); code != 0 {
+		t.Fatalf("extract: exit %d\n%s\n%s", code, out, errs)
+	}
+	editOnMain(t, repo, map[string][2]string{"shift/preprocessing.go": {"\treturn 2 * x\n", "\ty := 2 * x\n\treturn y\n"}})
+	if code, out, errs := runCmd(t, "sync", "--repo", repo, nbPath); code != 0 {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := runCmd(t, extract...); code != 0 {
+		t.Fatalf("extract again: exit %d\n%s\n%s", code, out, errs)
+	}
+	main, br := treeFiles(t, repo, "main"), treeFiles(t, repo, "decant/shift")
+	for name, m := range main {
+		if !notebookDerived(name) || m == br[name] {
+			continue
+		}
+		if name != "shift/preprocessing.go" {
+			t.Errorf("%s differs:\n%s", name, lineDiffText(m, br[name]))
+			continue
+		}
+		if d := lineDiffText(m, br[name]); d != "  -// From shift.ipynb, cell 1, line 7.\n  +// From shift.ipynb, cell 1, line 8.\n" {
+			t.Errorf("preprocessing.go differs in more than triple's note:\n%s", d)
+		}
+	}
+}

@@ -1,0 +1,190 @@
+// Package declspan locates the top-level declarations of Go source — a GoNB cell or a Go file —
+// under the keys GoNB memorizes them by, with the exact bytes each one covers, doc comment
+// included. Extraction records the spans and a hash of each declaration in the manifest;
+// decant sync uses them to compare a cell's declarations with the service's and to replace one
+// declaration without touching the bytes around it.
+package declspan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strings"
+
+	"github.com/decant-go/decant/notebooks/gonbcell"
+	"github.com/decant-go/decant/notebooks/gonbmem"
+)
+
+// Decl is one top-level declaration.
+type Decl struct {
+	Key   string   // func name, Recv~method, var/type name, const names joined by commas
+	Kind  string   // func, method, var, const, type
+	Names []string // the names it declares
+	// Start and End are byte offsets of the declaration in the source, from the first byte of
+	// its doc comment (or of the declaration) to the end of its last token or line comment.
+	Start, End int
+	// DeclStart is the offset of the declaration itself, after its doc comment.
+	DeclStart int
+	// Line is the source line (1-based) of the declaration itself: its func, const or var/type
+	// name, as extraction's provenance notes count it. DocLine is the line of Start.
+	Line, DocLine int
+	// Grouped is set for a var or type spec inside a parenthesized block: its text has no
+	// keyword of its own.
+	Grouped bool
+}
+
+// Hash is the hex SHA-256 of a declaration's text, as the manifest records it.
+func Hash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+// filePrefix makes the Go part of a cell parse as a file, on a line of its own.
+const filePrefix = "package main\n"
+
+// Cell locates the declarations of one GoNB code cell. label says that the cell's first line is
+// a section label (extraction blanks it: it is not Go, or not documentation). A cell magic
+// (%%writefile...) has no declarations; a func main is a step, not a declaration.
+func Cell(src string, label bool) ([]Decl, error) {
+	goSrc := src
+	if label {
+		_, rest, _ := strings.Cut(src, "\n")
+		goSrc = "\n" + rest
+	}
+	cell, err := gonbcell.Split(goSrc)
+	if err != nil {
+		return nil, err
+	}
+	if cell.Magic != nil || cell.Decls.Empty() {
+		return nil, nil
+	}
+	text := filePrefix + cell.Decls.Src
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "cell", text, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
+	}
+	starts := lineStarts(src)
+	tf := fset.File(f.Pos())
+	offset := func(p token.Pos) (int, int) {
+		pos := tf.Position(p)
+		line := cell.Decls.FirstLine + pos.Line - 2
+		if line < 1 || line > len(starts) {
+			return -1, line
+		}
+		return starts[line-1] + pos.Column - 1, line
+	}
+	decls := locate(f, offset)
+	for _, d := range decls {
+		if d.Start < 0 || d.End < d.Start || d.End > len(src) {
+			return nil, fmt.Errorf("declaration %s: span outside the cell", d.Key)
+		}
+	}
+	return decls, nil
+}
+
+// File locates the declarations of a Go source file.
+func File(src []byte) ([]Decl, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "file.go", src, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
+	}
+	tf := fset.File(f.Pos())
+	return locate(f, func(p token.Pos) (int, int) { return tf.Offset(p), tf.Line(p) }), nil
+}
+
+func lineStarts(s string) []int {
+	starts := []int{0}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// locate walks the declarations as extraction collects them; at maps a position to its byte
+// offset and line in the source.
+func locate(f *ast.File, at func(token.Pos) (int, int)) []Decl {
+	var out []Decl
+	span := func(d *Decl, doc *ast.CommentGroup, start, end token.Pos) {
+		d.DeclStart, _ = at(start)
+		if doc != nil && doc.Pos() < start {
+			start = doc.Pos()
+		}
+		d.Start, d.DocLine = at(start)
+		d.End, _ = at(end)
+	}
+	for _, decl := range f.Decls {
+		switch g := decl.(type) {
+		case *ast.FuncDecl:
+			name := g.Name.Name
+			if g.Recv == nil && name == "main" {
+				continue
+			}
+			d := Decl{Kind: "func", Key: name, Names: []string{name}}
+			if g.Recv != nil {
+				d.Kind, d.Key = "method", gonbmem.RecvName(g.Recv)+"~"+name
+			}
+			_, d.Line = at(g.Pos())
+			span(&d, g.Doc, g.Pos(), g.End())
+			out = append(out, d)
+		case *ast.GenDecl:
+			switch g.Tok {
+			case token.CONST:
+				d := Decl{Kind: "const"}
+				for _, s := range g.Specs {
+					for _, n := range s.(*ast.ValueSpec).Names {
+						d.Names = append(d.Names, n.Name)
+					}
+				}
+				d.Key = strings.Join(d.Names, ",")
+				_, d.Line = at(g.Pos())
+				span(&d, g.Doc, g.Pos(), g.End())
+				out = append(out, d)
+			case token.VAR, token.TYPE:
+				for _, s := range g.Specs {
+					d := Decl{Kind: "var", Grouped: g.Lparen.IsValid()}
+					var doc *ast.CommentGroup
+					end := s.End()
+					switch sp := s.(type) {
+					case *ast.ValueSpec:
+						doc = sp.Doc
+						if sp.Comment != nil {
+							end = sp.Comment.End()
+						}
+						for _, n := range sp.Names {
+							d.Names = append(d.Names, n.Name)
+						}
+					case *ast.TypeSpec:
+						d.Kind = "type"
+						doc = sp.Doc
+						if sp.Comment != nil {
+							end = sp.Comment.End()
+						}
+						d.Names = []string{sp.Name.Name}
+					}
+					if !d.Grouped {
+						doc = g.Doc // the doc of a block stays outside its specs' spans
+					}
+					d.Key = strings.Join(d.Names, ",")
+					if d.Key == "_" {
+						continue
+					}
+					_, d.Line = at(s.Pos())
+					start := s.Pos()
+					if !d.Grouped {
+						start = g.Pos()
+					}
+					span(&d, doc, start, end)
+					out = append(out, d)
+				}
+			}
+		}
+	}
+	return out
+}

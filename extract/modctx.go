@@ -1,0 +1,899 @@
+package extract
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+)
+
+// ModuleContext is how the notebook's author resolved modules: the module enclosing the
+// notebook, the notebook's own go get / replace / go work lines, and the user's --pin and
+// --replace flags. Extraction resolves every import through it before it asks the proxy.
+type ModuleContext struct {
+	// Enclosing is the module whose directory holds the notebook ("" when none).
+	Enclosing string `json:"enclosing,omitempty"`
+	// EnclosingVersion is set when the notebook sits in the module cache (…/module@version/…).
+	EnclosingVersion string `json:"enclosing_version,omitempty"`
+	// Requires maps module paths to the versions the service requires.
+	Requires map[string]string `json:"requires,omitempty"`
+	// Local maps module paths to directories on this machine used to verify the service.
+	// They are never committed: the committed go.mod requires Requires[module] instead.
+	Local map[string]string `json:"local,omitempty"`
+	// From says where each required or local module came from, for the report.
+	From map[string]string `json:"from,omitempty"`
+	// Notes are decisions to add to the plan's report.
+	Notes []Decision `json:"-"`
+
+	modCache string
+	pkgIndex map[string][]pkgDir // package name → directories, built on first use
+}
+
+// ModuleOptions are the user's choices about module resolution.
+type ModuleOptions struct {
+	Pins     []string // module@version
+	Replaces []string // old=new, new a directory or module@version
+	ModCache string   // default $GOMODCACHE, else $GOPATH/pkg/mod, else ~/go/pkg/mod
+}
+
+// DefaultModCache returns the module cache directory without running the go command.
+func DefaultModCache() string {
+	if d := os.Getenv("GOMODCACHE"); d != "" {
+		return d
+	}
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		gopath = filepath.Join(home, "go")
+	}
+	return filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod")
+}
+
+// DiscoverModules finds the module context of the notebook at nbPath for plan, in the order
+// the author's kernel saw it: the notebook's own cells, then the go.work and go.mod around the
+// notebook, then the user's flags, which win over both.
+func DiscoverModules(nbPath string, plan *Plan, opts ModuleOptions) (*ModuleContext, error) {
+	mc := &ModuleContext{Requires: map[string]string{}, Local: map[string]string{}, From: map[string]string{}, modCache: opts.ModCache}
+	if mc.modCache == "" {
+		mc.modCache = DefaultModCache()
+	}
+	abs, err := filepath.Abs(nbPath)
+	if err != nil {
+		return nil, fmt.Errorf("locating %s: %w", nbPath, err)
+	}
+	dir := filepath.Dir(abs)
+
+	// The enclosing module: the module cache directory the notebook sits in, or the nearest go.mod.
+	if m, v, root, ok := inModCache(mc.modCache, dir); ok {
+		mc.Enclosing, mc.EnclosingVersion = m, v
+		mc.require(m, v, fmt.Sprintf("the notebook sits in the module cache at %s@%s", m, v))
+		mc.readRequires(filepath.Join(root, "go.mod"), m+"@"+v)
+	} else if gomod := findUp(dir, "go.mod"); gomod != "" {
+		f, err := readModFile(gomod)
+		if err != nil {
+			return nil, err
+		}
+		if f.Module != nil {
+			mc.Enclosing = f.Module.Mod.Path
+			mc.local(f.Module.Mod.Path, filepath.Dir(gomod), "the notebook sits in the module's directory "+filepath.Dir(gomod))
+		}
+		mc.readRequires(gomod, "the enclosing go.mod ("+gomod+")")
+		if work := findUp(dir, "go.work"); work != "" {
+			mc.readWork(work)
+		}
+	}
+
+	// The notebook's own cells: !*go get, !*go mod edit -replace, !*go work use.
+	seen := map[[2]int]bool{}
+	for _, d := range plan.Decisions {
+		if !strings.HasPrefix(d.Subject, "!*") || seen[[2]int{d.Cell, d.Line}] {
+			continue
+		}
+		seen[[2]int{d.Cell, d.Line}] = true
+		mc.readCommand(d.Cell, d.Line, strings.TrimPrefix(d.Subject, "!*"), dir)
+	}
+
+	// The user's flags.
+	for _, p := range opts.Pins {
+		m, v, ok := strings.Cut(p, "@")
+		if !ok || m == "" || v == "" {
+			return nil, fmt.Errorf("--pin %s: want module@version", p)
+		}
+		mc.require(m, v, "--pin "+p)
+		delete(mc.Local, m)
+	}
+	for _, r := range opts.Replaces {
+		old, new, ok := strings.Cut(r, "=")
+		if !ok || old == "" || new == "" {
+			return nil, fmt.Errorf("--replace %s: want old=new, new a directory or module@version", r)
+		}
+		if m, v, ok := strings.Cut(new, "@"); ok && !strings.ContainsAny(new, `/\`) || ok && m == old {
+			mc.require(old, v, "--replace "+r)
+			delete(mc.Local, old)
+			continue
+		}
+		d, err := filepath.Abs(new)
+		if err != nil {
+			return nil, fmt.Errorf("--replace %s: %w", r, err)
+		}
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err != nil {
+			return nil, fmt.Errorf("--replace %s: %s holds no go.mod", r, d)
+		}
+		mc.local(old, d, "--replace "+r)
+	}
+	return mc, nil
+}
+
+func (mc *ModuleContext) require(m, v, from string) {
+	if m == "" || v == "" || v == "latest" || v == "upgrade" || v == "patch" || v == "none" {
+		return
+	}
+	mc.Requires[m] = v
+	mc.From[m] = from
+}
+
+func (mc *ModuleContext) local(m, dir, from string) {
+	mc.Local[m] = dir
+	if _, ok := mc.From[m]; !ok {
+		mc.From[m] = from
+	}
+}
+
+func (mc *ModuleContext) readRequires(gomod, from string) {
+	f, err := readModFile(gomod)
+	if err != nil {
+		return
+	}
+	for _, r := range f.Require {
+		mc.require(r.Mod.Path, r.Mod.Version, from)
+	}
+	for _, r := range f.Replace {
+		if r.New.Version != "" {
+			mc.require(r.Old.Path, r.New.Version, from+", replace")
+			continue
+		}
+		d := r.New.Path
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(filepath.Dir(gomod), d)
+		}
+		if isModuleDir(d) {
+			mc.local(r.Old.Path, d, from+", replace => "+r.New.Path)
+		}
+	}
+}
+
+func (mc *ModuleContext) readWork(work string) {
+	data, err := os.ReadFile(work)
+	if err != nil {
+		return
+	}
+	f, err := modfile.ParseWork(work, data, nil)
+	if err != nil {
+		return
+	}
+	for _, u := range f.Use {
+		d := u.Path
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(filepath.Dir(work), d)
+		}
+		if m := modulePathIn(d); m != "" {
+			mc.local(m, d, "go.work ("+work+")")
+		}
+	}
+}
+
+var envRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
+
+// readCommand interprets one !* shell line of the notebook: go get pins, go mod edit
+// replacements and go work use directories, each part of a && or ; chain.
+func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
+	expand := func(p string) string {
+		p = envRef.ReplaceAllStringFunc(p, func(s string) string {
+			return os.Getenv(envRef.FindStringSubmatch(s)[1])
+		})
+		if strings.HasPrefix(p, "~/") {
+			if h, err := os.UserHomeDir(); err == nil {
+				p = filepath.Join(h, p[2:])
+			}
+		}
+		return p
+	}
+	note := func(action, reason string) {
+		mc.Notes = append(mc.Notes, Decision{Cell: cell, Line: line, Subject: "!*" + sh, Action: action, Reason: reason})
+	}
+	useDir := func(raw string) {
+		if raw == "." || raw == "./" {
+			return // the kernel's own temporary module
+		}
+		d := expand(raw)
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(nbDir, d)
+		}
+		if m := modulePathIn(d); m != "" {
+			mc.local(m, d, fmt.Sprintf("cell %d, line %d", cell, line))
+			note("converted", fmt.Sprintf("module %s from %s is used to verify the service; the committed go.mod requires a published version instead", m, d))
+			return
+		}
+		note("warning", fmt.Sprintf("%s is not a module directory on this machine: its module resolves from the enclosing module, the module cache or --replace", raw))
+	}
+	for _, part := range regexp.MustCompile(`&&|;|\|\|`).Split(sh, -1) {
+		f := strings.Fields(part)
+		switch {
+		case len(f) >= 3 && f[0] == "go" && f[1] == "get":
+			for _, a := range f[2:] {
+				if m, v, ok := strings.Cut(a, "@"); ok && !strings.HasPrefix(a, "-") {
+					if pv := mc.pseudoFor(m, v); pv != "" {
+						v = pv
+					}
+					mc.require(m, v, fmt.Sprintf("!*go get in cell %d, line %d", cell, line))
+				}
+			}
+		case len(f) >= 4 && f[0] == "go" && f[1] == "work" && f[2] == "use":
+			for _, a := range f[3:] {
+				if !strings.HasPrefix(a, "-") {
+					useDir(a)
+				}
+			}
+		case len(f) >= 3 && f[0] == "go" && f[1] == "mod" && f[2] == "edit":
+			for i := 3; i < len(f); i++ {
+				a := f[i]
+				if a == "-replace" && i+1 < len(f) {
+					i++
+					a = "-replace=" + f[i]
+				}
+				spec, ok := strings.CutPrefix(a, "-replace=")
+				if !ok {
+					continue
+				}
+				old, new, _ := strings.Cut(spec, "=")
+				old, _, _ = strings.Cut(old, "@")
+				if m, v, ok := strings.Cut(new, "@"); ok && !strings.HasPrefix(new, ".") && !strings.HasPrefix(new, "/") && m != "" {
+					mc.require(old, v, fmt.Sprintf("!*go mod edit -replace in cell %d, line %d", cell, line))
+					continue
+				}
+				d := expand(new)
+				if !filepath.IsAbs(d) {
+					d = filepath.Join(nbDir, d)
+				}
+				if isModuleDir(d) {
+					mc.local(old, d, fmt.Sprintf("cell %d, line %d", cell, line))
+					note("converted", fmt.Sprintf("%s => %s is used to verify the service; the committed go.mod requires a published version of %s instead", old, d, old))
+				} else {
+					note("warning", fmt.Sprintf("the replacement %s => %s is not a module directory on this machine: %s resolves from the enclosing module, the module cache or --replace", old, new, old))
+				}
+			}
+		}
+	}
+}
+
+// inModCache reports the module and version of a directory inside the module cache.
+func inModCache(cache, dir string) (mod, version, root string, ok bool) {
+	if cache == "" {
+		return "", "", "", false
+	}
+	rel, err := filepath.Rel(cache, dir)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return "", "", "", false
+	}
+	parts := strings.Split(filepath.ToSlash(rel), "/")
+	for i, p := range parts {
+		base, ver, found := strings.Cut(p, "@")
+		if !found {
+			continue
+		}
+		esc := strings.Join(append(append([]string(nil), parts[:i]...), base), "/")
+		m, err1 := module.UnescapePath(esc)
+		v, err2 := module.UnescapeVersion(ver)
+		if err1 != nil || err2 != nil {
+			return "", "", "", false
+		}
+		return m, v, filepath.Join(cache, filepath.FromSlash(strings.Join(parts[:i+1], "/"))), true
+	}
+	return "", "", "", false
+}
+
+func findUp(dir, name string) string {
+	for {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+func readModFile(path string) (*modfile.File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the enclosing module: %w", err)
+	}
+	f, err := modfile.ParseLax(path, data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading the enclosing module: %w", err)
+	}
+	return f, nil
+}
+
+func isModuleDir(d string) bool { return modulePathIn(d) != "" }
+
+func modulePathIn(d string) string {
+	data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+	if err != nil {
+		return ""
+	}
+	return modfile.ModulePath(data)
+}
+
+// cachedVersions lists the versions of module m in the module cache's download directory,
+// newest first.
+func (mc *ModuleContext) cachedVersions(m string) []string {
+	esc, err := module.EscapePath(m)
+	if err != nil || mc.modCache == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(filepath.Join(mc.modCache, "cache", "download", filepath.FromSlash(esc), "@v"))
+	if err != nil {
+		return nil
+	}
+	var vs []string
+	for _, e := range entries {
+		if v, ok := strings.CutSuffix(e.Name(), ".mod"); ok && semver.IsValid(v) {
+			vs = append(vs, v)
+		}
+	}
+	sort.Slice(vs, func(i, j int) bool { return semver.Compare(vs[i], vs[j]) > 0 })
+	return vs
+}
+
+// moduleFor finds the module providing import path p: the longest required or local module
+// path that prefixes it.
+func (mc *ModuleContext) moduleFor(p string) string {
+	best := ""
+	for _, set := range []map[string]string{mc.Requires, mc.Local} {
+		for m := range set {
+			if (p == m || strings.HasPrefix(p, m+"/")) && len(m) > len(best) {
+				best = m
+			}
+		}
+	}
+	return best
+}
+
+// pinFor is the version the committed go.mod requires for m: the required one, else the
+// newest in the module cache.
+func (mc *ModuleContext) pinFor(m string) (string, string) {
+	if v := mc.Requires[m]; v != "" {
+		return v, mc.From[m]
+	}
+	if vs := mc.cachedVersions(m); len(vs) > 0 {
+		return vs[0], "the newest version in the module cache"
+	}
+	return "", ""
+}
+
+// GoMods returns the go.mod used to verify the service (local directories as replacements)
+// and the one to commit (published versions only), given the rendered go.mod and the
+// service's non-standard imports. Only modules that provide an import are required: go mod
+// tidy adds the rest at the versions those modules ask for.
+func (mc *ModuleContext) GoMods(gomod []byte, imports []string) (verify, commit []byte, notes []Decision, err error) {
+	// Versions as the notebook wrote them (a commit hash from !*go get m@hash) are kept as
+	// written, for go mod tidy to turn into pseudo-versions; modfile accepts only semver.
+	gomod, rawReqs := splitNonSemver(gomod)
+	f, err := modfile.Parse("go.mod", gomod, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reading the rendered go.mod: %w", err)
+	}
+	var raw []byte
+	for _, r := range rawReqs {
+		if v := mc.Requires[r[0]]; semver.IsValid(v) {
+			if err := f.AddRequire(r[0], v); err != nil {
+				return nil, nil, nil, err
+			}
+			continue
+		}
+		if vs := mc.cachedVersions(r[0]); len(vs) > 0 && !strings.HasPrefix(mc.From[r[0]], "--pin") {
+			// A commit the module cache does not hold: the proxy may not serve it either (it
+			// refuses some modules' commits). Use the cached release and say so.
+			if err := f.AddRequire(r[0], vs[0]); err != nil {
+				return nil, nil, nil, err
+			}
+			mc.Requires[r[0]] = vs[0]
+			notes = append(notes, Decision{Cell: -1, Subject: "module " + r[0], Action: "warning",
+				Reason: fmt.Sprintf("the notebook asks for %s@%s, which is not in the module cache; required %s, the cached release, instead: pass --pin %s@%s to fetch that commit", r[0], r[1], vs[0], r[0], r[1])})
+			continue
+		}
+		raw = append(raw, fmt.Sprintf("require %s %s\n", r[0], r[1])...)
+	}
+	defer func() {
+		verify, commit = append(verify, raw...), append(commit, raw...)
+	}()
+	have := map[string]bool{}
+	for _, r := range f.Require {
+		have[r.Mod.Path] = true
+	}
+	needed := map[string]bool{}
+	for _, p := range imports {
+		if m := mc.moduleFor(p); m != "" {
+			needed[m] = true
+		}
+	}
+	mods := make([]string, 0, len(needed))
+	for m := range needed {
+		mods = append(mods, m)
+	}
+	sort.Strings(mods)
+	var replaced []string
+	for _, m := range mods {
+		v, from := mc.pinFor(m)
+		if v != "" && !have[m] {
+			if err := f.AddRequire(m, v); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		if d, ok := mc.Local[m]; ok {
+			replaced = append(replaced, m)
+			where := "requires " + m + " " + v + " (" + from + ")"
+			if v == "" {
+				where = "has no published version of " + m + " to require: pass --pin " + m + "@VERSION"
+			}
+			notes = append(notes, Decision{Cell: -1, Subject: "module " + m, Action: "warning",
+				Reason: fmt.Sprintf("verified against the local directory %s (%s); the committed go.mod %s, since a service cannot depend on a path outside its repository", d, mc.From[m], where)})
+		} else if v != "" {
+			notes = append(notes, Decision{Cell: -1, Subject: "module " + m, Action: "converted", Reason: "requires " + m + " " + v + ": " + from})
+		}
+	}
+	f.Cleanup()
+	commit, err = f.Format()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, m := range replaced {
+		if err := f.AddReplace(m, "", mc.Local[m], ""); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	verify, err = f.Format()
+	return verify, commit, notes, err
+}
+
+// UnresolvedError is an import no module could provide.
+type UnresolvedError struct {
+	Notebook   string
+	Cell, Line int
+	Import     string
+	Module     string
+	Tried      []string
+	Output     string
+	Implicit   bool // the notebook used the package without importing it
+}
+
+func (e *UnresolvedError) Error() string {
+	loc := e.Notebook
+	if e.Cell >= 0 {
+		loc += fmt.Sprintf(": cell %d, line %d", e.Cell, e.Line)
+	}
+	fix := "--pin MODULE@VERSION or --replace MODULE=DIR"
+	if e.Module != "" {
+		fix = fmt.Sprintf("--pin %s@VERSION (a version that has the package) or --replace %s=DIR (a checkout of it)", e.Module, e.Module)
+	}
+	tried := "the proxy's latest version"
+	if len(e.Tried) > 0 {
+		tried = strings.Join(e.Tried, ", ")
+	}
+	what := fmt.Sprintf("import %q", e.Import)
+	if e.Implicit {
+		what = fmt.Sprintf("the notebook uses %s without importing it, and goimports found %q in another module version", path.Base(e.Import), e.Import)
+	}
+	return fmt.Sprintf("%s: %s: cannot be resolved: tried %s; fix it with %s (or import the package meant)\n%s", loc, what, tried, fix, e.Output)
+}
+
+var importsLineRE = regexp.MustCompile(`(?m)^\s+([^\s:]+): (.*)$`)
+
+// ExplainResolve turns a failure to resolve the service's modules into an error at the cell
+// and line of the first import that could not be resolved, naming the module and versions
+// tried and the flag that fixes it. Other errors are returned as they are.
+func (p *Plan) ExplainResolve(err error, mc *ModuleContext) error {
+	var te *TidyError
+	if !errors.As(err, &te) || mc == nil {
+		return p.ExplainTidy(err)
+	}
+	type hit struct {
+		imp        string
+		cell, line int
+		mod, msg   string
+		implicit   bool
+	}
+	var hits []hit
+	for _, m := range importsLineRE.FindAllStringSubmatch(te.Output, -1) {
+		at, ok := p.importAt[m[1]]
+		implicit := !ok
+		if !ok {
+			if at, ok = p.firstUse(m[1]); !ok {
+				continue
+			}
+		}
+		mod := ""
+		if sub := regexp.MustCompile(`module ([^\s@]+)@`).FindStringSubmatch(m[2]); sub != nil {
+			mod = sub[1]
+		}
+		if mod == "" {
+			mod = mc.moduleFor(m[1])
+		}
+		hits = append(hits, hit{m[1], at[0], at[1], mod, m[2], implicit})
+	}
+	if len(hits) == 0 {
+		return p.ExplainTidy(err)
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].cell != hits[j].cell {
+			return hits[i].cell < hits[j].cell
+		}
+		return hits[i].line < hits[j].line
+	})
+	h := hits[0]
+	var tried []string
+	if v := mc.Requires[h.mod]; v != "" {
+		tried = append(tried, h.mod+"@"+v+" ("+mc.From[h.mod]+")")
+	}
+	if d := mc.Local[h.mod]; d != "" {
+		tried = append(tried, d+" ("+mc.From[h.mod]+")")
+	}
+	if vs := mc.cachedVersions(h.mod); len(vs) > 0 {
+		if len(vs) > 4 {
+			vs = vs[:4]
+		}
+		tried = append(tried, "the module cache ("+strings.Join(vs, ", ")+")")
+	}
+	if sub := regexp.MustCompile(`@latest found \(([^)]+)\)`).FindStringSubmatch(h.msg); sub != nil {
+		tried = append(tried, "the proxy's latest ("+sub[1]+")")
+	} else if len(tried) == 0 {
+		tried = append(tried, "the module cache and the proxy")
+	}
+	var others []string
+	for _, o := range hits[1:] {
+		others = append(others, fmt.Sprintf("cell %d, line %d: %s", o.cell, o.line, o.imp))
+	}
+	out := h.msg
+	if len(others) > 0 {
+		out += "\nalso unresolved: " + strings.Join(dedupe(others), "; ")
+	}
+	return &UnresolvedError{Notebook: p.Notebook, Cell: h.cell, Line: h.line, Import: h.imp, Module: h.mod, Tried: tried, Output: out, Implicit: h.implicit}
+}
+
+// WithoutLocal drops the replacements by local directories from a tidied go.mod, leaving the
+// published versions it requires: what the service commits.
+func WithoutLocal(gomod []byte, mc *ModuleContext) []byte {
+	if mc == nil || len(mc.Local) == 0 {
+		return gomod
+	}
+	f, err := modfile.Parse("go.mod", gomod, nil)
+	if err != nil {
+		return gomod
+	}
+	changed := false
+	for _, r := range append([]*modfile.Replace(nil), f.Replace...) {
+		if _, ok := mc.Local[r.Old.Path]; ok && r.New.Version == "" {
+			if err := f.DropReplace(r.Old.Path, r.Old.Version); err == nil {
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return gomod
+	}
+	f.Cleanup()
+	out, err := f.Format()
+	if err != nil {
+		return gomod
+	}
+	return out
+}
+
+// Imports lists the import paths of the rendered Go files, sorted and without duplicates.
+func (o *Output) Imports() []string {
+	seen := map[string]bool{}
+	fset := token.NewFileSet()
+	for name, data := range o.Files {
+		if !strings.HasSuffix(name, ".go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, data, parser.ImportsOnly)
+		if err != nil {
+			continue
+		}
+		for _, is := range f.Imports {
+			if p, err := strconv.Unquote(is.Path.Value); err == nil {
+				seen[p] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UseModules makes the rendering resolve names the notebook used without importing them
+// from the modules of the context (the enclosing module first) before goimports searches the
+// whole module cache, which may hold other versions with other layouts.
+func (p *Plan) UseModules(mc *ModuleContext) { p.modules = mc }
+
+// moduleRoots lists the directories of the context's modules, the enclosing module first.
+func (mc *ModuleContext) moduleRoots() []moduleRoot {
+	var roots []moduleRoot
+	add := func(m string) {
+		if d, ok := mc.Local[m]; ok {
+			roots = append(roots, moduleRoot{m, d})
+			return
+		}
+		v := mc.Requires[m]
+		esc, err1 := module.EscapePath(m)
+		ev, err2 := module.EscapeVersion(v)
+		if v == "" || err1 != nil || err2 != nil || mc.modCache == "" {
+			return
+		}
+		d := filepath.Join(mc.modCache, filepath.FromSlash(esc)+"@"+ev)
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			roots = append(roots, moduleRoot{m, d})
+		}
+	}
+	if mc.Enclosing != "" {
+		add(mc.Enclosing)
+	}
+	var rest []string
+	for m := range mc.Local {
+		rest = append(rest, m)
+	}
+	for m := range mc.Requires {
+		rest = append(rest, m)
+	}
+	sort.Strings(rest)
+	for _, m := range dedupe(rest) {
+		if m != mc.Enclosing {
+			add(m)
+		}
+	}
+	return roots
+}
+
+type moduleRoot struct{ path, dir string }
+
+// findPackage finds a package named name that declares every one of syms in the context's
+// modules, and returns its import path.
+func (mc *ModuleContext) findPackage(name string, syms []string) (string, bool) {
+	if mc.pkgIndex == nil {
+		mc.pkgIndex = map[string][]pkgDir{}
+		for _, r := range mc.moduleRoots() {
+			mc.indexModule(r)
+		}
+	}
+	for _, cand := range mc.pkgIndex[name] {
+		if declaresAll(cand.dir, syms) {
+			return cand.path, true
+		}
+	}
+	return "", false
+}
+
+type pkgDir struct{ path, dir string }
+
+func (mc *ModuleContext) indexModule(r moduleRoot) {
+	filepath.WalkDir(r.dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		base := d.Name()
+		if p != r.dir && (base == "testdata" || base == "vendor" || strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_")) {
+			return filepath.SkipDir
+		}
+		if p != r.dir {
+			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+				return filepath.SkipDir // a nested module
+			}
+		}
+		rel, _ := filepath.Rel(r.dir, p)
+		ip := r.path
+		if rel != "." {
+			ip += "/" + filepath.ToSlash(rel)
+		}
+		if strings.Contains("/"+ip+"/", "/internal/") {
+			return nil
+		}
+		name := path.Base(ip)
+		if isMajor(name) {
+			name = path.Base(path.Dir(ip))
+		}
+		name = strings.TrimPrefix(strings.TrimPrefix(name, "go-"), "go")
+		mc.pkgIndex[name] = append(mc.pkgIndex[name], pkgDir{ip, p})
+		if orig := path.Base(ip); orig != name {
+			mc.pkgIndex[orig] = append(mc.pkgIndex[orig], pkgDir{ip, p})
+		}
+		return nil
+	})
+}
+
+func isMajor(s string) bool {
+	if len(s) < 2 || s[0] != 'v' {
+		return false
+	}
+	_, err := strconv.Atoi(s[1:])
+	return err == nil
+}
+
+// declaresAll reports whether the non-test Go files in dir declare a package-level name for
+// each of syms.
+func declaresAll(dir string, syms []string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	declared := map[string]bool{}
+	fset := token.NewFileSet()
+	any := false
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		any = true
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					declared[d.Name.Name] = true
+				}
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					switch s := s.(type) {
+					case *ast.TypeSpec:
+						declared[s.Name.Name] = true
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							declared[n.Name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	if !any {
+		return false
+	}
+	for _, s := range syms {
+		if !declared[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// firstUse finds the cell and line of the first kept code that uses the package of import
+// path ip by its name (for imports the notebook never wrote, which goimports added).
+func (p *Plan) firstUse(ip string) ([2]int, bool) {
+	name := path.Base(ip)
+	if isMajor(name) {
+		name = path.Base(path.Dir(ip))
+	}
+	re := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\.`)
+	best, found := [2]int{}, false
+	consider := func(cell, line int, text string) {
+		loc := re.FindStringIndex(text)
+		if loc == nil {
+			return
+		}
+		at := [2]int{cell, line + strings.Count(text[:loc[0]], "\n")}
+		if !found || at[0] < best[0] || at[0] == best[0] && at[1] < best[1] {
+			best, found = at, true
+		}
+	}
+	for _, d := range p.Decls {
+		if d.Kept {
+			consider(d.Cell, d.Line, d.text)
+		}
+	}
+	for _, st := range p.Steps {
+		if st.Kept {
+			consider(st.Cell, st.Line, st.Body)
+		}
+	}
+	return best, found
+}
+
+var requireLineRE = regexp.MustCompile(`^\s*(?:require\s+)?(\S+)\s+(\S+)\s*$`)
+
+// splitNonSemver takes the require lines whose version is not semantic (a branch or commit)
+// out of gomod and returns them as standalone require lines.
+func splitNonSemver(gomod []byte) (rest []byte, raw [][2]string) {
+	var keep []string
+	inBlock := false
+	for _, l := range strings.Split(string(gomod), "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "require ("):
+			inBlock = true
+		case inBlock && t == ")":
+			inBlock = false
+		case inBlock || strings.HasPrefix(t, "require "):
+			if m := requireLineRE.FindStringSubmatch(t); m != nil && !semver.IsValid(m[2]) {
+				raw = append(raw, [2]string{m[1], m[2]})
+				continue
+			}
+		}
+		keep = append(keep, l)
+	}
+	return []byte(strings.Join(keep, "\n")), raw
+}
+
+// pseudoFor finds the pseudo-version of module m at commit rev among the versions the
+// enclosing module requires and the module cache holds, or "".
+func (mc *ModuleContext) pseudoFor(m, rev string) string {
+	if semver.IsValid(rev) || len(rev) < 7 {
+		return ""
+	}
+	for _, v := range append([]string{mc.Requires[m]}, mc.cachedVersions(m)...) {
+		if !module.IsPseudoVersion(v) {
+			continue
+		}
+		if r, err := module.PseudoVersionRev(v); err == nil && (strings.HasPrefix(rev, r) || strings.HasPrefix(r, rev)) {
+			return v
+		}
+	}
+	return ""
+}
+
+// LocateDependencyProblems points problems met in a dependency's source (a library in the
+// module cache that does not build here, for example for want of a C library) at the cell and
+// line that imports the library.
+func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
+	if mc == nil {
+		return
+	}
+	for i, pr := range probs {
+		if pr.Cell >= 0 || !filepath.IsAbs(pr.File) {
+			continue
+		}
+		m, v, _, ok := inModCache(mc.modCache, filepath.Dir(pr.File))
+		if !ok {
+			continue
+		}
+		best, found := [2]int{}, false
+		for ip, at := range p.importAt {
+			if ip != m && !strings.HasPrefix(ip, m+"/") {
+				continue
+			}
+			if !found || at[0] < best[0] || at[0] == best[0] && at[1] < best[1] {
+				best, found = at, true
+			}
+		}
+		if !found {
+			continue
+		}
+		probs[i].Cell, probs[i].CellLine = best[0], best[1]
+		probs[i].Msg = fmt.Sprintf("the library %s@%s does not build on this machine: %s (install what it needs, or --pin another version of %s)", m, v, pr.Msg, m)
+	}
+}

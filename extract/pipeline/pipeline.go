@@ -1,0 +1,545 @@
+// Package pipeline runs a whole extraction as a library: from a notebook file to a verified,
+// refactored service committed to a branch. The decant and extract commands bind flags to
+// [Options] and print the [Result]; the kernel's magics and the tests call [Run] directly.
+//
+// # Stages
+//
+// Each stage is a function that takes the previous stages' values and returns its own:
+//
+//  1. build: read the notebook and plan the package ([extract.BuildFile]);
+//  2. destination: open and check the repository and branch, writing nothing, so a bad
+//     destination is refused in milliseconds, before any slow stage;
+//  3. render: the plan's files, in memory;
+//  4. stage: write them into a scratch directory and resolve module versions (go mod tidy);
+//  5. outputs: compare each %% cell's step with the notebook's saved output and test that lazy
+//     values are reproducible; cells that differ leave the golden test;
+//  6. verify: gofmt, go build, go vet and go test on the service as extracted;
+//  7. refactor: the chosen refactorings, each verified on its own;
+//  8. finalize: a unified diff against the branch (dry run) or a commit.
+//
+// Decisions made after the plan was built (cells left out of the golden test, values that are
+// not reproducible) are returned in [Result.Decisions], not appended to the plan.
+//
+// # Budgets
+//
+// [Options.Budgets] bounds the optional stages (outputs, refactor). Past its budget, a stage
+// stops, its remaining work is skipped, [Result.Skipped] says so, and the run goes on with what
+// it has: the files are still verified and committed. The required stages run to the end of
+// the context.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/decant-go/decant/extract"
+	"github.com/decant-go/decant/extract/manifest"
+	"github.com/decant-go/decant/extract/publish"
+	"github.com/decant-go/decant/internal/udiff"
+	"github.com/decant-go/decant/notebooks"
+	"github.com/decant-go/decant/refactor"
+)
+
+// Stage names a step of the pipeline, as it appears in progress lines, budgets and skips.
+type Stage string
+
+// The stages, in the order they run.
+const (
+	StageBuild       Stage = "build"
+	StageDestination Stage = "destination"
+	StageRender      Stage = "render"
+	StageTidy        Stage = "stage"
+	StageOutputs     Stage = "outputs"
+	StageVerify      Stage = "verify"
+	StageRefactor    Stage = "refactor"
+	StageFinalize    Stage = "finalize"
+)
+
+// Options configures [Run]. The zero value extracts, verifies and commits without refactoring
+// into ./<slug>-service on branch decant/<slug>; Author must be set to commit.
+type Options struct {
+	// Build configures the plan (slug, module, labels, skipped cells).
+	Build extract.Options
+	// Dir is the directory relative paths (the notebook, Repo) are resolved against;
+	// "" means the process's working directory.
+	Dir string
+	// Repo is the git repository to commit to, created if missing; "" means <slug>-service.
+	Repo string
+	// Branch is the branch to move; "" means decant/<slug>.
+	Branch string
+	// DryRun computes the diff against the branch tip and writes nothing. It implies no
+	// verification.
+	DryRun bool
+	// NoVerify skips building, vetting and testing the service and its refactorings.
+	NoVerify bool
+	// Short verifies with go test -short.
+	Short bool
+	// VerifyOutputs makes a difference between a %% cell's step and the notebook's saved output
+	// an error ([OutputsError]) rather than a reason to leave the cell out of the golden test.
+	VerifyOutputs bool
+	// Refactor lists the refactorings to run, in [refactor.AllPasses] order; nil runs none.
+	Refactor []string
+	// Force moves a branch whose tip Decant did not make.
+	Force bool
+	// Message is the commit message; "" means [CommitMessage] of the plan.
+	Message string
+	// Author signs the commit (author and committer). Required unless DryRun.
+	Author publish.Signature
+	// Progress, if not nil, receives a line as each slow stage starts.
+	Progress io.Writer
+	// Budgets bounds the optional stages (StageOutputs, StageRefactor); a stage without an
+	// entry runs to the end of the context.
+	Budgets map[Stage]time.Duration
+	// Modules pins and replaces modules over the notebook's and the enclosing module's choice.
+	Modules extract.ModuleOptions
+}
+
+// Result is what a run produced. Run returns it, partly filled, with most errors, so callers
+// can report what was done before the failure.
+type Result struct {
+	Notebook *notebooks.Notebook
+	// Plan is the plan as built. Later stages change only its rendering state; their decisions
+	// are in Decisions.
+	Plan *extract.Plan
+	// Output holds the final files: rendered, tidied, with refactorings applied.
+	Output *extract.Output
+	// Decisions are the decisions of the stages after build, in the order they were made.
+	Decisions []extract.Decision
+	// Repo and Branch are the destination as given or defaulted (Repo not resolved against Dir).
+	Repo, Branch string
+	// Outputs are the per-cell output comparisons, when the outputs stage ran.
+	Outputs []extract.OutputCheck
+	// Problems are what failed verification; Run then returns a [*VerifyError].
+	Problems []extract.Problem
+	// Refactor is the refactoring result, when refactorings ran.
+	Refactor *refactor.Result
+	// Skipped lists the stages (or the rest of them) left out, and why.
+	Skipped []Skip
+	// Diff is the unified diff against the branch tip (dry run only); "" means up to date.
+	Diff string
+	// Commit is the commit result (not for a dry run).
+	Commit *publish.Result
+	// Created reports that the repository was created by this run.
+	Created bool
+	// Durations records how long each stage that ran took.
+	Durations map[Stage]time.Duration
+}
+
+// Report returns the plan with the later stages' decisions appended, for printing and for
+// rendering the README's notes.
+func (r *Result) Report() *extract.Plan {
+	return r.Plan.WithDecisions(r.Decisions)
+}
+
+// Skip says that a stage, or what remained of it, did not run.
+type Skip struct {
+	Stage  Stage
+	Reason string
+}
+
+// VerifyError is returned when the extracted service does not pass its own checks.
+type VerifyError struct{ Problems []extract.Problem }
+
+func (e *VerifyError) Error() string {
+	var sb strings.Builder
+	sb.WriteString("the extracted service does not pass its checks:")
+	for _, p := range e.Problems {
+		fmt.Fprintf(&sb, "\n  %s", p)
+	}
+	return sb.String()
+}
+
+// OutputsError is returned with Options.VerifyOutputs when some cells print something else
+// than the notebook did.
+type OutputsError struct{ Failed int }
+
+func (e *OutputsError) Error() string {
+	return fmt.Sprintf("%d cells print something else than the notebook did; nothing was committed", e.Failed)
+}
+
+// Run extracts the notebook at path.
+func Run(ctx context.Context, path string, opts Options) (*Result, error) {
+	r := &run{ctx: ctx, opts: opts, res: &Result{Durations: map[Stage]time.Duration{}}}
+	return r.res, r.run(r.abs(path))
+}
+
+// run is the state of one Run: its options, the result so far and the staging directory.
+type run struct {
+	ctx     context.Context
+	opts    Options
+	res     *Result
+	repoDir string
+	stage   string
+	vopts   extract.VerifyOptions
+	// modules is the module context the notebook's author ran it in.
+	modules *extract.ModuleContext
+}
+
+func (r *run) abs(p string) string {
+	if r.opts.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(r.opts.Dir, p)
+}
+
+func (r *run) progress(format string, args ...any) {
+	if r.opts.Progress != nil {
+		fmt.Fprintf(r.opts.Progress, format+"\n", args...)
+	}
+}
+
+// timed runs one stage and records its duration.
+func (r *run) timed(s Stage, f func() error) error {
+	start := time.Now()
+	err := f()
+	r.res.Durations[s] += time.Since(start)
+	return err
+}
+
+func (r *run) run(nbPath string) error {
+	res := r.res
+	if err := r.timed(StageBuild, func() error { return r.build(nbPath) }); err != nil {
+		return err
+	}
+	if err := r.timed(StageDestination, r.destination); err != nil {
+		return err
+	}
+	if err := r.timed(StageRender, r.render); err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp("", "decant-extract-")
+	if err != nil {
+		return fmt.Errorf("making a staging directory: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	r.stage = stage
+	r.vopts = extract.VerifyOptions{Short: r.opts.Short}
+	if err := r.timed(StageTidy, r.tidy); err != nil {
+		return err
+	}
+	verify := !r.opts.NoVerify && !r.opts.DryRun
+	if r.opts.VerifyOutputs || verify {
+		if err := r.timed(StageOutputs, r.outputs); err != nil {
+			return err
+		}
+	} else {
+		res.Skipped = append(res.Skipped, Skip{StageOutputs, "not verifying"})
+	}
+	if verify {
+		if err := r.timed(StageVerify, r.verify); err != nil {
+			return err
+		}
+	}
+	if len(r.opts.Refactor) > 0 {
+		if err := r.timed(StageRefactor, r.refactor); err != nil {
+			return err
+		}
+	}
+	return r.timed(StageFinalize, r.finalize)
+}
+
+func (r *run) build(nbPath string) error {
+	nb, plan, err := extract.BuildFile(nbPath, r.opts.Build)
+	if err != nil {
+		return err
+	}
+	r.res.Notebook, r.res.Plan = nb, plan
+	mc, err := extract.DiscoverModules(nbPath, plan, r.opts.Modules)
+	if err != nil {
+		return err
+	}
+	plan.UseModules(mc)
+	r.modules = mc
+	return nil
+}
+
+// destination fills in the repository and branch and checks them, writing nothing.
+func (r *run) destination() error {
+	plan := r.res.Plan
+	r.res.Repo, r.res.Branch = r.opts.Repo, r.opts.Branch
+	if r.res.Repo == "" {
+		r.res.Repo = plan.Slug + "-service"
+	}
+	if r.res.Branch == "" {
+		r.res.Branch = "decant/" + plan.Slug
+	}
+	r.repoDir = r.abs(r.res.Repo)
+	if r.opts.DryRun {
+		return nil
+	}
+	a := r.opts.Author
+	if a.Name == "" || a.Email == "" || a.When.IsZero() {
+		return fmt.Errorf("extracting %s: the commit author's name, email and time are required", plan.Notebook)
+	}
+	err := publish.Check(r.repoDir, publish.Options{Branch: r.res.Branch, Force: r.opts.Force, Marker: manifest.Path})
+	return r.explainDestination(err)
+}
+
+// explainDestination rewords the destination errors users can fix with a flag.
+func (r *run) explainDestination(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, publish.ErrNotRepository):
+		return fmt.Errorf("%s exists and is not a git repository; refusing to write into it (choose another --repo): %w", r.res.Repo, err)
+	case errors.Is(err, publish.ErrForeignBranch):
+		return fmt.Errorf("branch %s of %s was not made by decant (its tip has no %s); refusing to move it (use --force, or another --branch): %w",
+			r.res.Branch, r.res.Repo, manifest.Path, err)
+	}
+	return err
+}
+
+func (r *run) render() error {
+	out, err := r.res.Plan.Render()
+	if err != nil {
+		return err
+	}
+	r.res.Output = out
+	return nil
+}
+
+// tidy writes the files into the staging directory and resolves module versions there; the
+// user's tree is not used.
+func (r *run) tidy() error {
+	out := r.res.Output
+	if err := extract.WriteDir(r.stage, out.Files, out.Exec); err != nil {
+		return err
+	}
+	// Resolve the service's modules the way the notebook's author had them. A dry run without
+	// verification does not run go mod tidy: go.mod comes from the module context alone.
+	mc := r.modules
+	verifyMod, commitMod, notes, err := mc.GoMods(out.Files["go.mod"], out.Imports())
+	if err != nil {
+		return err
+	}
+	r.res.Decisions = append(r.res.Decisions, mc.Notes...)
+	r.res.Decisions = append(r.res.Decisions, notes...)
+	if r.opts.DryRun && r.opts.NoVerify {
+		out.Files["go.mod"] = commitMod
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
+		return fmt.Errorf("writing the staged go.mod: %w", err)
+	}
+	r.progress("resolving module versions (go mod tidy)...")
+	gomod, gosum, err := extract.Tidy(r.ctx, r.stage, r.vopts)
+	if err != nil {
+		return r.res.Plan.ExplainResolve(err, mc)
+	}
+	out.Files["go.mod"] = extract.WithoutLocal(gomod, mc)
+	if len(gosum) > 0 {
+		out.Files["go.sum"] = gosum
+	}
+	return nil
+}
+
+// budget returns the context a budgeted stage runs under.
+func (r *run) budget(s Stage) (context.Context, context.CancelFunc) {
+	if d, ok := r.opts.Budgets[s]; ok && d > 0 {
+		return context.WithTimeout(r.ctx, d)
+	}
+	return context.WithCancel(r.ctx)
+}
+
+// overBudget reports whether err comes from s's budget running out (not the caller's
+// context), and records the skip.
+func (r *run) overBudget(s Stage, ctx context.Context, what string) bool {
+	if r.ctx.Err() != nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return false
+	}
+	r.res.Skipped = append(r.res.Skipped, Skip{s, fmt.Sprintf("%s: over its budget of %s", what, r.opts.Budgets[s])})
+	return true
+}
+
+// outputs compares each %% cell's step with the notebook's saved output. With VerifyOutputs a
+// difference is an error; otherwise the cell leaves the golden test, and a decision says so.
+// Lazy values that differ between two computations lose their reproducibility test.
+func (r *run) outputs() error {
+	ctx, cancel := r.budget(StageOutputs)
+	defer cancel()
+	plan, out := r.res.Plan, r.res.Output
+	r.progress("comparing each cell's output with the notebook's...")
+	checks, err := extract.CompareOutputs(ctx, r.stage, plan, r.vopts)
+	if r.overBudget(StageOutputs, ctx, "comparing outputs and checking reproducibility") {
+		return nil
+	}
+	if err != nil && r.opts.VerifyOutputs {
+		return err
+	}
+	if err == nil {
+		r.res.Outputs = checks
+		if err := r.dropGoldens(checks); err != nil {
+			return err
+		}
+	}
+	decisions, err := extract.CheckReproducible(ctx, r.stage, plan, r.vopts)
+	if r.overBudget(StageOutputs, ctx, "checking reproducibility") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(decisions) == 0 {
+		return nil
+	}
+	r.res.Decisions = append(r.res.Decisions, decisions...)
+	changed, err := r.res.Report().RenderTests(out)
+	if err != nil {
+		return err
+	}
+	return extract.WriteDir(r.stage, changed, nil)
+}
+
+// dropGoldens leaves the cells whose output differed out of the golden test.
+func (r *run) dropGoldens(checks []extract.OutputCheck) error {
+	failed := 0
+	for _, c := range checks {
+		if c.Match {
+			continue
+		}
+		failed++
+		if r.opts.VerifyOutputs {
+			continue
+		}
+		detail := strings.TrimSpace(c.Detail)
+		if i := strings.Index(detail, "got:"); i >= 0 {
+			detail = strings.Join(strings.Fields(detail[i:]), " ")
+		}
+		r.res.Decisions = append(r.res.Decisions, r.res.Plan.DropGolden(c.Cell,
+			"its output differed from the notebook's saved output when the service was verified ("+detail+")")...)
+	}
+	if failed == 0 {
+		return nil
+	}
+	if r.opts.VerifyOutputs {
+		return &OutputsError{Failed: failed}
+	}
+	changed, err := r.res.Report().RenderTests(r.res.Output)
+	if err != nil {
+		return err
+	}
+	return extract.WriteDir(r.stage, changed, nil)
+}
+
+// verify checks the service as extracted, so failures point at cells; each refactoring after
+// this is verified on its own and kept only if the service still passes.
+func (r *run) verify() error {
+	r.progress("verifying the service (gofmt, go build, go vet, go test)...")
+	if probs := extract.Verify(r.ctx, r.stage, r.res.Output, r.vopts); len(probs) > 0 {
+		r.res.Plan.LocateDependencyProblems(probs, r.modules)
+		r.res.Problems = probs
+		return &VerifyError{Problems: probs}
+	}
+	return nil
+}
+
+// refactor runs the chosen refactorings on the staged service and folds the changed files
+// into the output.
+func (r *run) refactor() error {
+	ctx, cancel := r.budget(StageRefactor)
+	defer cancel()
+	r.progress("refactoring the service (%s), each change verified...", strings.Join(r.opts.Refactor, ", "))
+	res, err := refactor.Run(ctx, r.stage, refactor.Options{Passes: r.opts.Refactor, NoVerify: r.opts.NoVerify, Short: r.opts.Short})
+	if r.overBudget(StageRefactor, ctx, "refactoring") {
+		return nil
+	}
+	if err != nil {
+		// A refactoring met an error of the service itself (with --no-verify, the first
+		// stage to build it): name the cells it comes from.
+		probs := extract.Locate(r.stage, r.res.Output, "refactor", []byte(err.Error()))
+		located := false
+		for _, p := range probs {
+			located = located || p.Cell >= 0
+		}
+		if !located {
+			return fmt.Errorf("refactoring the extracted service: %w", err)
+		}
+		r.res.Plan.LocateDependencyProblems(probs, r.modules)
+		if r.opts.NoVerify {
+			var lines []string
+			for _, p := range probs {
+				lines = append(lines, p.String())
+			}
+			r.res.Skipped = append(r.res.Skipped, Skip{StageRefactor, "the service does not build, so it cannot be refactored: " + strings.Join(lines, "; ")})
+			return nil
+		}
+		r.res.Problems = probs
+		return &VerifyError{Problems: probs}
+	}
+	if err := refactor.WriteFiles(r.stage, res.Files); err != nil {
+		return err
+	}
+	r.res.Report().Update(r.res.Output, res.Files)
+	r.res.Refactor = res
+	return nil
+}
+
+// finalize diffs against the branch (dry run) or commits.
+func (r *run) finalize() error {
+	res := r.res
+	if r.opts.DryRun {
+		diff, err := dryRunDiff(r.repoDir, res.Branch, res.Output.Files)
+		res.Diff = diff
+		return err
+	}
+	msg := r.opts.Message
+	if msg == "" {
+		msg = CommitMessage(res.Plan)
+	}
+	// A new repository gets a main branch at the same commit, checked out, so later
+	// extractions move only the decant branch and the user merges it when ready. Publish
+	// creates it whole or not at all.
+	c, err := publish.Publish(r.repoDir, publish.Files(res.Output.Files),
+		publish.Options{Branch: res.Branch, Message: msg, Author: r.opts.Author, Exec: res.Output.Exec, Force: r.opts.Force, Marker: manifest.Path})
+	if err != nil {
+		return r.explainDestination(err)
+	}
+	res.Commit, res.Created = c, c.Created
+	return nil
+}
+
+func dryRunDiff(repoDir, branch string, files map[string][]byte) (string, error) {
+	if _, err := os.Stat(filepath.Join(repoDir, ".git")); err != nil {
+		return udiff.Files(nil, files), nil
+	}
+	repo, _, err := publish.Open(repoDir)
+	if err != nil {
+		return "", err
+	}
+	return publish.Diff(repo, branch, publish.Files(files))
+}
+
+// CommitMessage summarizes an extraction: what was extracted from which notebook, and the
+// notebook's hash.
+func CommitMessage(p *extract.Plan) string {
+	kept := 0
+	for _, d := range p.Decls {
+		if d.Kept {
+			kept++
+		}
+	}
+	steps := 0
+	for _, s := range p.Steps {
+		if s.Kept {
+			steps++
+		}
+	}
+	var routes []string
+	for _, r := range p.Routes {
+		routes = append(routes, r.Func)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "Extract %s from %s\n\n", p.Slug, p.Notebook)
+	fmt.Fprintf(&sb, "%d declarations, %d pipeline steps", kept, steps)
+	if len(routes) > 0 {
+		fmt.Fprintf(&sb, ", API routes for %s", strings.Join(routes, ", "))
+	}
+	fmt.Fprintf(&sb, ".\nNotebook sha256 %s.\n", p.NotebookHash)
+	return sb.String()
+}

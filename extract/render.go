@@ -128,6 +128,17 @@ func (p *Plan) Render() (*Output, error) {
 			out.Files[name] = data
 		}
 	}
+	if len(p.Routes) > 0 {
+		for name, data := range p.deployFiles() {
+			if strings.HasSuffix(name, ".go") {
+				if err := out.addGo(name, data); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			out.Files[name] = data
+		}
+	}
 	for _, a := range p.Assets {
 		out.Files[pkg+"/"+a.Path] = a.Data
 	}
@@ -144,7 +155,7 @@ func (p *Plan) Render() (*Output, error) {
 	}
 	out.Files["go.mod"] = p.renderGoMod()
 	out.Files["Makefile"] = p.renderMakefile()
-	out.Files[".gitignore"] = []byte("/bin/\n*.test\n*.out\n")
+	out.Files[".gitignore"] = []byte("/bin/\n/model/\n*.test\n*.out\n")
 	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 	return out, nil
@@ -469,10 +480,21 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.Env) > 0 || len(p.GoFlags) > 0 {
 		sb.WriteString("\n")
 	}
-	fmt.Fprintf(&sb, "PKG := %s\nADDR ?= 127.0.0.1:8080\n\n", p.Slug)
-	sb.WriteString(".PHONY: all build test vet run serve load setup\n\n")
-	sb.WriteString("all: vet test build\n\n")
-	sb.WriteString("build:\n\tgo build -o bin/ ./...\n\n")
+	fmt.Fprintf(&sb, "PKG := %s\nADDR ?= 127.0.0.1:8080\n", p.Slug)
+	if len(p.Trained) > 0 {
+		sb.WriteString("# Where train saves the artifact and the server loads it (file:///dir, s3://, gs://, azblob://).\n")
+		sb.WriteString("MODEL_URL ?= $(CURDIR)/model\n")
+	}
+	sb.WriteString("\n# Static binaries: they run in the scratch image and on any Linux.\nexport CGO_ENABLED := 0\n\n")
+	sb.WriteString(".PHONY: all build test vet run serve load setup")
+	if len(p.Trained) > 0 {
+		sb.WriteString(" train")
+	}
+	if len(p.Routes) > 0 {
+		sb.WriteString(" image")
+	}
+	sb.WriteString("\n\nall: vet test build\n\n")
+	sb.WriteString("build:\n\tgo build -trimpath -o bin/ ./...\n\n")
 	testArgs := ""
 	if len(p.TestFlags) > 0 {
 		testArgs = " -args " + makeQuote(strings.Join(p.TestFlags, " "))
@@ -481,7 +503,19 @@ func (p *Plan) renderMakefile() []byte {
 	sb.WriteString("vet:\n\tgo vet ./...\n\tgofmt -l . | (! grep .)\n\n")
 	sb.WriteString("# The notebook read its data files relative to its own folder; they ship in $(PKG)/.\n")
 	sb.WriteString("run:\n\tcd $(PKG) && go run ../cmd/$(PKG)\n\n")
-	sb.WriteString("serve:\n\tcd $(PKG) && go run ../cmd/server -addr $(ADDR)\n\n")
+	if len(p.Trained) > 0 {
+		sb.WriteString("# Train the model from the data and save a new artifact version at $(MODEL_URL).\n")
+		sb.WriteString("train:\n\tcd $(PKG) && go run ../cmd/$(PKG) train -model-url $(MODEL_URL)\n\n")
+		sb.WriteString("# Serve the API from the artifact at $(MODEL_URL) (run make train first).\n")
+		sb.WriteString("serve:\n\tgo run ./cmd/server -addr $(ADDR) -model-url $(MODEL_URL)\n\n")
+	} else {
+		sb.WriteString("serve:\n\tcd $(PKG) && go run ../cmd/server -addr $(ADDR)\n\n")
+	}
+	if len(p.Routes) > 0 {
+		sb.WriteString("# The OCI image, without Docker: bin/image (OCI layout) and bin/image.tar (oci-archive).\n")
+		sb.WriteString("# Inspect it with skopeo inspect oci-archive:bin/image.tar; push it with skopeo copy or crane.\n")
+		fmt.Fprintf(&sb, "image:\n\tGOOS=linux go build -trimpath -o bin/linux/ ./cmd/server ./cmd/$(PKG)\n\tgo run ./cmd/image -bin bin/linux -out bin/image\n\n")
+	}
 	if len(p.Routes) > 0 {
 		sb.WriteString("# Load-test the API with decant (github.com/decant-go/decant): the first run records a\n")
 		sb.WriteString("# latency baseline, later runs fail on a regression. Commit the baseline.\n")
@@ -763,6 +797,9 @@ func (p *Plan) renderReadme(o *Output) []byte {
 			}
 			fmt.Fprintf(&sb, "`%s` calls `%s.%s` (cell %d). Errors are JSON: `{\"error_message\": \"...\", \"result\": <code>}`.\n\n", rp, p.Slug, r.Func, r.Cell)
 		}
+	}
+	if len(p.Routes) > 0 {
+		sb.WriteString(p.readmeOperations(o))
 	}
 	sb.WriteString("## Where each cell went\n\n| cell | section | label | went to |\n|---|---|---|---|\n")
 	places := p.places(o)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"go/ast"
 	"go/token"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -48,7 +47,7 @@ type loadKey struct {
 
 func (r *runner) loadFresh(mode packages.LoadMode, tests bool) (*view, error) {
 	cfg := &packages.Config{Context: r.ctx, Dir: r.scratch, Mode: mode, Tests: tests,
-		Env: append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")}
+		Env: append(environ(), "GOWORK=off", "GOFLAGS=-mod=mod")}
 	pkgs, err := packages.Load(cfg, "./...")
 	if err != nil {
 		return nil, fmt.Errorf("loading the module: %w", err)

@@ -218,24 +218,18 @@ func (v *view) hoistPackage(p *packages.Package) (*Change, []string) {
 func (v *view) repeatedSetups(p *packages.Package) ([][]*setup, []string) {
 	var notes []string
 	var sites []*setup
-	for _, f := range p.Syntax {
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
+	for _, fd := range funcBodies(p) {
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			s, why := v.setupAt(p.TypesInfo, fd, n)
+			if why != "" {
+				notes = append(notes, "not hoisted: "+why)
 			}
-			ast.Inspect(fd.Body, func(n ast.Node) bool {
-				s, why := v.setupAt(p.TypesInfo, fd, n)
-				if why != "" {
-					notes = append(notes, "not hoisted: "+why)
-				}
-				if s != nil {
-					sites = append(sites, s)
-					return false
-				}
-				return true
-			})
-		}
+			if s != nil {
+				sites = append(sites, s)
+				return false
+			}
+			return true
+		})
 	}
 	groups := map[string][]*setup{}
 	var keys []string

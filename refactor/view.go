@@ -102,3 +102,16 @@ func (v *view) text(n ast.Node) string {
 	_, e := v.off(n.End())
 	return string(v.src(n)[s:e])
 }
+
+// funcBodies returns p's function and method declarations that have a body, in file order.
+func funcBodies(p *packages.Package) []*ast.FuncDecl {
+	var out []*ast.FuncDecl
+	for _, f := range p.Syntax {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+				out = append(out, fd)
+			}
+		}
+	}
+	return out
+}

@@ -440,6 +440,11 @@ func (b *builder) readCells() error {
 		if strings.TrimSpace(src) == "" {
 			continue
 		}
+		if pythonSetupCell(src) {
+			cp.Skipped = "a setup cell for another kernel"
+			b.decide(c.Index, 1, "cell", "skipped", "its lines are # comments and ! or % commands, as in a Colab cell that installs Go and GoNB with the Python kernel: it sets up the notebook, not the service")
+			continue
+		}
 		cell, err := gonbcell.Split(src)
 		if err != nil {
 			var se *gonbcell.Error
@@ -897,4 +902,23 @@ func savedStdout(c *notebooks.Cell) (string, bool) {
 		}
 	}
 	return sb.String(), true
+}
+
+// pythonSetupCell reports whether a cell holds only # comment lines and ! or % commands, with
+// at least one of each: a cell written for Python's kernel (Colab's installation cells).
+func pythonSetupCell(src string) bool {
+	hash, cmd := false, false
+	for _, l := range strings.Split(src, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "":
+		case strings.HasPrefix(t, "#"):
+			hash = true
+		case strings.HasPrefix(t, "!") || strings.HasPrefix(t, "%"):
+			cmd = true
+		default:
+			return false
+		}
+	}
+	return hash && cmd
 }

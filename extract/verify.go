@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/decant-go/decant/internal/gocmd"
+	"github.com/decant-go/decant/internal/modcache"
 	"github.com/decant-go/decant/internal/safefile"
 )
 
@@ -89,7 +90,9 @@ func (o VerifyOptions) goCmd() string {
 func (o VerifyOptions) run(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, o.goCmd(), args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off"), o.Env...)
+	// CGO_ENABLED=0 as the service's Makefile sets it: the image test builds static binaries,
+	// and one build configuration for every step shares the build cache.
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0"), o.Env...)
 	cleanup, err := gocmd.Prepare(cmd)
 	defer cleanup()
 	if err != nil {
@@ -163,9 +166,10 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 		if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
 			file = filepath.ToSlash(rel)
 		}
-		if _, ok := out.Files[file]; !ok && !strings.Contains(file, "/") {
-			// Package loaders name a file relative to its package directory.
-			file = out.uniqueFile(file)
+		if _, ok := out.Files[file]; !ok {
+			// Package loaders name a file relative to its package directory, and the
+			// refactorings work in copies of dir elsewhere.
+			file = out.generatedFile(file)
 		}
 		line, _ := strconv.Atoi(string(m[2]))
 		p := Problem{Step: step, File: file, Line: line, Cell: -1, Msg: string(m[3])}
@@ -194,6 +198,17 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 			if c, cl, _, ok := out.Locate(filepath.ToSlash(rel), line); ok {
 				p.File, p.Line, p.Cell, p.CellLine = filepath.ToSlash(rel), line, c, cl
 				break
+			}
+		}
+		if p.Cell < 0 {
+			// No frame in the service: name the deepest frame of a library (the module cache),
+			// which the caller can point at the cell importing it.
+			for _, m := range stackRE.FindAllSubmatch(text, -1) {
+				if f := string(m[1]); strings.Contains(filepath.ToSlash(f), "/pkg/mod/") {
+					p.File = f
+					p.Line, _ = strconv.Atoi(string(m[2]))
+					break
+				}
 			}
 		}
 		probs = append(probs, p)
@@ -262,9 +277,7 @@ func goEnv(ctx context.Context, opts VerifyOptions, key string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func cacheProxy(cache string) string {
-	return "file://" + filepath.ToSlash(filepath.Join(cache, "cache", "download"))
-}
+func cacheProxy(cache string) string { return modcache.Proxy(cache) }
 
 func modCache(ctx context.Context, opts VerifyOptions) string {
 	return goEnv(ctx, opts, "GOMODCACHE")
@@ -400,19 +413,21 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 	return dropped, nil
 }
 
-// uniqueFile returns the one generated file named base, or base when none or several are.
-func (o *Output) uniqueFile(base string) string {
+// generatedFile returns the generated file that p names: p itself, the one file whose path
+// p ends with (p absolute, in a copy of the service), or the one file named p (p a base name).
+// It returns p when none or several match.
+func (o *Output) generatedFile(p string) string {
 	found := ""
 	for name := range o.Files {
-		if path.Base(name) == base {
-			if found != "" {
-				return base
+		if strings.HasSuffix(p, "/"+name) || !strings.Contains(p, "/") && path.Base(name) == p {
+			if found != "" && len(name) <= len(found) {
+				continue
 			}
 			found = name
 		}
 	}
 	if found == "" {
-		return base
+		return p
 	}
 	return found
 }

@@ -259,7 +259,9 @@ func Sync(in Input) (*Result, error) {
 			continue
 		}
 		merged := t.text
-		if o != b.text {
+		// A cell declaration that differs from the extracted one only in layout (gofmt) takes
+		// the service's version whole; one that extraction rewrote gets the change as a patch.
+		if o != b.text && !sameGo(o, b.text) {
 			// Extraction transformed the declaration (a refactoring, a rename, gofmt): carry the
 			// service's edit over as a patch.
 			patched, applied := dmp.PatchApply(dmp.PatchMake(b.text, t.text), o)

@@ -295,3 +295,24 @@ func FuzzSyncSplice(f *testing.F) {
 		}
 	})
 }
+
+// A cell declaration that is not gofmt-formatted, but otherwise what was extracted, takes the
+// service's version whole.
+func TestUnformattedCell(t *testing.T) {
+	src := "func f(x int) int {\n    return x+1\n}\n"
+	nb := notebooks.New("u.ipynb")
+	nb.InsertCell(0, nb.NewCodeCell(src))
+	id := nb.Cells[0].ID
+	man := &manifest.Manifest{Package: "u", Cells: []manifest.Cell{{Index: 0, ID: id, Section: "processing"}},
+		Decls: []manifest.Decl{{File: "u/preprocessing.go", Key: "f", CellID: id, CellLine: 1, SourceKey: "f",
+			SourceSHA256: declspan.Hash(strings.TrimSuffix(src, "\n"))}}}
+	base := "package u\n\n// From u.ipynb, cell 0, line 1.\nfunc f(x int) int {\n\treturn x + 1\n}\n"
+	res, err := Sync(Input{Notebook: nb, Manifest: man, Base: map[string][]byte{"u/preprocessing.go": []byte(base)},
+		Theirs: map[string][]byte{"u/preprocessing.go": []byte(strings.Replace(base, "x + 1", "x + 2", 1))}})
+	if err != nil || len(res.Conflicts) > 0 {
+		t.Fatalf("%v %+v", err, res.Conflicts)
+	}
+	if got := nb.Cells[0].Source; got != "func f(x int) int {\n\treturn x + 2\n}\n" {
+		t.Errorf("cell %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -145,5 +146,45 @@ func TestOtherKernelsExtractAndBuild(t *testing.T) {
 				t.Fatal("nothing was committed")
 			}
 		})
+	}
+}
+
+// Arguments on a %% line become the batch command's arguments for that step: flags are reset
+// and set from them before the step, and the command line wins.
+func TestStepArgs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the batch command")
+	}
+	tmp := t.TempDir()
+	nb := filepath.Join(tmp, "flags.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 3. Calculation",
+		"import (\n\t\"flag\"\n\t\"fmt\"\n)\n\nvar maxLen = flag.Int(\"max_len\", 10, \"longest input\")",
+		"%% --max_len=200\nfmt.Println(\"first\", *maxLen)",
+		"%%\nfmt.Println(\"second\", *maxLen)")
+	repo := filepath.Join(tmp, "svc")
+	res, err := Run(context.Background(), nb, Options{Repo: repo, Author: author, Short: true})
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	if readme := string(res.Output.Files["README.md"]); !strings.Contains(readme, "`--max_len=200`") {
+		t.Errorf("the README does not document the step's arguments:\n%s", readme)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "first 200\nsecond 10\n"},
+		{[]string{"-max_len=5"}, "first 5\nsecond 5\n"},
+	} {
+		cmd := exec.Command("go", append([]string{"run", "./cmd/flags"}, tc.args...)...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go run ./cmd/flags %v: %v\n%s", tc.args, err, out)
+		}
+		if string(out) != tc.want {
+			t.Errorf("go run ./cmd/flags %v printed %q, want %q", tc.args, out, tc.want)
+		}
 	}
 }

@@ -432,3 +432,76 @@ func TestSyncLineShiftMovesOnlyNotes(t *testing.T) {
 		}
 	}
 }
+
+// mergeIntoMain merges branch into main as a merge commit whose tree is the branch's (the
+// engineers took the new extraction), and checks it out, with go-git.
+func mergeIntoMain(t *testing.T, repoDir, branch string) {
+	t.Helper()
+	repo, err := git.PlainOpen(repoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mainRef, err := repo.Reference(plumbing.NewBranchReferenceName("main"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	brRef, err := repo.Reference(plumbing.NewBranchReferenceName(branch), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := repo.CommitObject(brRef.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := object.Signature{Name: "Engineer", Email: "eng@example.com", When: syncClock}
+	c := &object.Commit{Author: sig, Committer: sig, Message: "Merge " + branch, TreeHash: tip.TreeHash,
+		ParentHashes: []plumbing.Hash{mainRef.Hash(), brRef.Hash()}}
+	obj := repo.Storer.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		t.Fatal(err)
+	}
+	h, err := repo.Storer.SetEncodedObject(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(mainRef.Name(), h)); err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.Reset(&git.ResetOptions{Commit: h, Mode: git.HardReset}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The loop goes on: after the new extraction is merged into main, the next service edit syncs
+// against it.
+func TestSyncSecondCycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts a notebook three times")
+	}
+	nbPath := roundTrip(t, roundTripCase{
+		notebook: gonbExample(t, "tests/vartuple.ipynb"),
+		flags:    []string{"--auto-label", "--no-verify"},
+		slug:     "vartuple",
+		edits:    map[string][2]string{"vartuple/preprocessing.go": {"\treturn 3, 5, 7\n", "\tx, y = 3, 5\n\treturn x, y, 7\n"}},
+		want:     []string{`"\tx, y = 3, 5\n",`},
+	})
+	repo := filepath.Join(filepath.Dir(nbPath), "svc")
+	mergeIntoMain(t, repo, "decant/vartuple")
+	editOnMain(t, repo, map[string][2]string{"vartuple/preprocessing.go": {"\treturn x, y, 7\n", "\tz = 7\n\treturn x, y, z\n"}})
+	code, out, errs := runCmd(t, "sync", "--repo", repo, nbPath)
+	if code != 0 || !strings.Contains(out, "tupleFn updated") {
+		t.Fatalf("second sync: exit %d\n%s\n%s", code, out, errs)
+	}
+	if data, _ := os.ReadFile(nbPath); !bytes.Contains(data, []byte(`"\tz = 7\n",`)) || !bytes.Contains(data, []byte(`"\tx, y = 3, 5\n",`)) {
+		t.Errorf("the notebook lacks one of the two cycles' edits:\n%s", data)
+	}
+	extract := []string{"extract", "-q", "--auto-label", "--no-verify", "--repo", repo, "--date", "2026-02-03T04:05:06Z", nbPath}
+	if code, out, errs := runCmd(t, extract...); code != 0 {
+		t.Fatalf("extract: exit %d\n%s\n%s", code, out, errs)
+	}
+	assertFixedPoint(t, repo, "decant/vartuple")
+}

@@ -14,6 +14,10 @@
 //   - Changed on both sides: identical changes are fine; different ones are a conflict, and the
 //     cell is left as it is.
 //
+// A function the unify refactoring made from clones (prepareTrain and prepareTest became
+// prepareRows) maps back to the clone the manifest names, and its change is carried to the
+// other clones with their own identifiers, so that extracting again unifies them again.
+//
 // Declarations the service added to its library files go into new code cells, placed at the
 // end of the section they belong to and labeled with it. Generated files (the server, tests,
 // configuration, the pipeline) are never read. The package does no I/O.

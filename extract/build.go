@@ -65,12 +65,24 @@ type Plan struct {
 	Routes       []Route     `json:"routes"`
 	Assets       []Asset     `json:"assets,omitempty"`
 	Decisions    []Decision  `json:"decisions"`
-	AutoLabeled  bool        `json:"auto_labeled"`
+	// Trained are the values the batch command's train saves in the artifact, in notebook order.
+	Trained     []TrainedValue `json:"trained,omitempty"`
+	AutoLabeled bool           `json:"auto_labeled"`
+	// Kernel is the Go kernel whose semantics were applied: gonb, gophernotes or lgo.
+	Kernel string `json:"kernel"`
 
 	cellImports    map[int][]Import  // explicit imports by cell
 	importAt       map[string][2]int // import path → cell and line of its first import
 	noModuleSearch bool
 	modules        *ModuleContext // where names the notebook did not import are looked up first
+}
+
+// TrainedValue is a package variable whose initializer trains or loads: the artifact holds it.
+type TrainedValue struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // as written in the library package
+	Cell int    `json:"cell"`
+	Line int    `json:"line"`
 }
 
 // CellPlan records how one cell was read.
@@ -179,14 +191,16 @@ type Decision struct {
 }
 
 type builder struct {
-	nb      *notebooks.Notebook
-	opts    Options
-	plan    *Plan
-	file    string
-	mem     gonbmem.Memory[*Decl] // what GoNB remembers: by key, last wins
-	all     []*Decl               // every declaration seen, including replaced ones
-	imports map[string]Import     // by path
-	order   int
+	translated map[int]string // gophernotes and lgo cells in GoNB's shape, by cell index
+	lineShift  map[int]int    // how far translation moved each cell's statements
+	nb         *notebooks.Notebook
+	opts       Options
+	plan       *Plan
+	file       string
+	mem        gonbmem.Memory[*Decl] // what GoNB remembers: by key, last wins
+	all        []*Decl               // every declaration seen, including replaced ones
+	imports    map[string]Import     // by path
+	order      int
 }
 
 // Build reads the notebook and decides what becomes the service. It does no I/O except through
@@ -208,6 +222,22 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 	if !token.IsIdentifier(slug) || token.IsKeyword(slug) {
 		return nil, fmt.Errorf("slug %q is not a valid Go package name", slug)
 	}
+	for _, r := range slug {
+		if r >= 0x80 || unicode.IsUpper(r) {
+			return nil, fmt.Errorf("slug %q: a package name and directory must be lower-case ASCII (letters, digits)", slug)
+		}
+	}
+	if reservedSlug(slug) || strings.HasPrefix(slug, "_") {
+		return nil, fmt.Errorf("slug %q is a name the go command treats specially (main, init, vendor, testdata, cmd, or a leading _); choose another with --slug", slug)
+	}
+	for _, i := range opts.Skip {
+		switch {
+		case i < 0 || i >= len(nb.Cells):
+			return nil, fmt.Errorf("%s: --skip %d: no such cell (the notebook has cells 0 to %d)", nb.Name, i, len(nb.Cells)-1)
+		case nb.Cells[i].Type != "code":
+			return nil, fmt.Errorf("%s: --skip %d: cell %d is a %s cell; only code cells are extracted, so only they can be skipped", nb.Name, i, i, nb.Cells[i].Type)
+		}
+	}
 	mod := opts.Module
 	if mod == "" {
 		mod = "example.com/" + slug
@@ -221,8 +251,20 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 
 		noModuleSearch: opts.NoModuleSearch,
 	}
+	b.plan.Kernel = kernelOf(nb.KernelName())
 	if err := b.label(); err != nil {
 		return nil, err
+	}
+	if b.plan.Kernel != KernelGoNB {
+		var srcs []cellSource
+		for _, c := range b.nb.Cells {
+			if c.Type == "code" {
+				srcs = append(srcs, cellSource{c.Index, c.Source})
+			}
+		}
+		var notes []Decision
+		b.translated, b.lineShift, notes = translateCells(b.plan.Kernel, srcs)
+		b.plan.Decisions = append(b.plan.Decisions, notes...)
 	}
 	if err := b.readCells(); err != nil {
 		return nil, err
@@ -239,7 +281,8 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 func (b *builder) checkKernel() error {
 	lang := strings.ToLower(b.nb.Language())
 	kern := strings.ToLower(b.nb.KernelName())
-	if lang == "go" || lang == "golang" || strings.Contains(kern, "gonb") || strings.Contains(kern, "decant") {
+	if lang == "go" || lang == "golang" || strings.Contains(kern, "gonb") || strings.Contains(kern, "decant") ||
+		strings.Contains(kern, "gophernotes") || strings.Contains(kern, "lgo") {
 		return nil
 	}
 	if lang == "" && kern == "" {
@@ -262,10 +305,21 @@ func SlugFor(name string) string {
 	if s == "" || !unicode.IsLetter(rune(s[0])) {
 		s = "nb" + s
 	}
-	if token.IsKeyword(s) || s == "init" || s == "main" {
-		s += "pkg" // not valid names for an importable package
+	if reservedSlug(s) {
+		s += "pkg"
 	}
 	return s
+}
+
+// reservedSlug reports names a service package cannot have: Go keywords, init and main (not
+// importable), and directory names the go command treats specially (vendor and testdata are
+// skipped by ./..., cmd holds the service's commands).
+func reservedSlug(s string) bool {
+	switch s {
+	case "init", "main", "vendor", "testdata", "cmd":
+		return true
+	}
+	return token.IsKeyword(s)
 }
 
 func (b *builder) decide(cell, line int, subject, action, reason string) {
@@ -375,12 +429,20 @@ func (b *builder) readCells() error {
 			continue
 		}
 		src := c.Source
+		if t, ok := b.translated[c.Index]; ok {
+			src = t
+		}
 		if _, ok, strip := commentLabel(src); ok && strip {
 			// "# 1. Preparation" is a label, not Go: blank it, keeping line numbers.
 			_, rest, _ := strings.Cut(src, "\n")
 			src = "\n" + rest
 		}
 		if strings.TrimSpace(src) == "" {
+			continue
+		}
+		if pythonSetupCell(src) {
+			cp.Skipped = "a setup cell for another kernel"
+			b.decide(c.Index, 1, "cell", "skipped", "its lines are # comments and ! or % commands, as in a Colab cell that installs Go and GoNB with the Python kernel: it sets up the notebook, not the service")
 			continue
 		}
 		cell, err := gonbcell.Split(src)
@@ -548,13 +610,30 @@ func (b *builder) cellErr(c *notebooks.Cell, part gonbcell.Part, err error, what
 	return &CellError{File: b.file, Cell: c.Index, Line: line, Msg: what + ": " + msg}
 }
 
+// unparsable handles a cell that is not valid Go: a cell the user skipped (//decant:skip or
+// --skip) is left out whole, with the reason in the plan, since skipping is how a user sets
+// aside a broken cell; any other such cell stops the extraction with err.
+func (b *builder) unparsable(c *notebooks.Cell, cp *CellPlan, err error) error {
+	if !hasSkipMarker(c.Source) && !slices.Contains(b.opts.Skip, c.Index) {
+		return err
+	}
+	var ce *CellError
+	line := 0
+	if errors.As(err, &ce) {
+		line = ce.Line
+	}
+	cp.Skipped = "not valid Go, and skipped"
+	b.decide(c.Index, line, "cell", "left out", "skipped, and not valid Go ("+err.Error()+"): nothing of it is used")
+	return nil
+}
+
 func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) error {
 	sec := cp.Section
 	fset := token.NewFileSet()
 	if !cell.Decls.Empty() {
 		f, err := parsePart(fset, "decls", cell.Decls.Src)
 		if err != nil {
-			return b.cellErr(c, cell.Decls, err, "Go syntax error")
+			return b.unparsable(c, cp, b.cellErr(c, cell.Decls, err, "Go syntax error"))
 		}
 		if err := b.collect(c, cp, sec, cell, fset, f); err != nil {
 			return err
@@ -566,7 +645,7 @@ func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) e
 		f, err := parser.ParseFile(fset, "main", filePrefix+"func _(){"+body+"\n}", parser.ParseComments|parser.SkipObjectResolution)
 		// The body starts on the func line, line 2 of the file, as partLine expects.
 		if err != nil {
-			return b.cellErr(c, *cell.Main, err, "Go syntax error in the %% body")
+			return b.unparsable(c, cp, b.cellErr(c, *cell.Main, err, "Go syntax error in the %% body"))
 		}
 		_ = f
 		b.addStep(c, cp, sec, body, cell.Main.FirstLine, cell.Args)
@@ -590,6 +669,9 @@ func (b *builder) addStep(c *notebooks.Cell, cp *CellPlan, sec Section, body str
 		line++
 	}
 	body = strings.TrimRight(body, " \t\r\n")
+	if sh := b.lineShift[c.Index]; sh != 0 && line-sh > 0 {
+		line -= sh // the line in the cell as the notebook wrote it, before translation
+	}
 	st := &Step{Cell: c.Index, CellID: c.ID, Line: line, Section: sec, Body: body, Args: args, order: b.order}
 	st.Saved, st.HasSaved = savedStdout(c)
 	b.plan.Steps = append(b.plan.Steps, st)
@@ -820,4 +902,23 @@ func savedStdout(c *notebooks.Cell) (string, bool) {
 		}
 	}
 	return sb.String(), true
+}
+
+// pythonSetupCell reports whether a cell holds only # comment lines and ! or % commands, with
+// at least one of each: a cell written for Python's kernel (Colab's installation cells).
+func pythonSetupCell(src string) bool {
+	hash, cmd := false, false
+	for _, l := range strings.Split(src, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "":
+		case strings.HasPrefix(t, "#"):
+			hash = true
+		case strings.HasPrefix(t, "!") || strings.HasPrefix(t, "%"):
+			cmd = true
+		default:
+			return false
+		}
+	}
+	return hash && cmd
 }

@@ -91,7 +91,23 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		}
 		missing = append(missing, n)
 	}
-	list = append(list, forced...)
+	// A dot import is kept only if the file has bare names nothing else declares: where none
+	// are left, Go would reject it as unused.
+	bare := false
+	for id := range unresolved {
+		if !local[id.Name] && types.Universe.Lookup(id.Name) == nil && id.Name != "_" {
+			if _, isQualifier := selectors[id.Name]; !isQualifier {
+				bare = true
+				break
+			}
+		}
+	}
+	for _, imp := range forced {
+		if imp.Name == "." && !bare {
+			continue
+		}
+		list = append(list, imp)
+	}
 	sort.Slice(list, func(i, j int) bool {
 		if list[i].Path != list[j].Path {
 			return list[i].Path < list[j].Path

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -120,23 +121,32 @@ func (b *builder) makeLazy(f *ast.File, info *types.Info, pkg *types.Package, tf
 			}
 			val := types.ExprString(vs.Values[0])
 			start, end := tf.Offset(vs.Values[0].Pos()), tf.Offset(vs.Values[0].End())
-			if src := tf.Name(); src != "" && d.text != "" {
-				_ = src
-			}
 			if t := u.textRange(start, end); t != "" {
 				val = t
 			}
-			code := fmt.Sprintf("var %s = sync.OnceValue(func() %s {\n\treturn %s\n})", vs.Names[0].Name, typ, val)
+			name := vs.Names[0].Name
+			notJSON := jsonReason(obj.Type(), pkg)
+			code := fmt.Sprintf("var %s = sync.OnceValue(func() %s {\n\treturn %s\n})", name, typ, val)
+			if notJSON == "" {
+				code = fmt.Sprintf("var %s = trained(%q, func() %s {\n\treturn %s\n})", name, name, typ, val)
+			}
 			if vs.Comment != nil {
 				code += " " + u.textRange(tf.Offset(vs.Comment.Pos()), tf.Offset(vs.Comment.End()))
 			}
 			d.code = code
 			d.lazyInit = val
-			d.doc = appendDoc(d.doc, fmt.Sprintf("%s is computed on first use: GoNB ran its initializer in every cell, an importer would run it at load time.", vs.Names[0].Name))
 			lazies = append(lazies, d)
 			edits = append(edits, uses...)
+			if notJSON == "" {
+				d.doc = appendDoc(d.doc, fmt.Sprintf("%s is a trained value: the batch command's train computes it and saves it in the artifact, and the server loads it from there at start. Anything else computes it on first use, as GoNB ran its initializer in every cell.", name))
+				b.plan.Trained = append(b.plan.Trained, TrainedValue{Name: name, Type: typ, Cell: d.Cell, Line: d.Line})
+				b.decide(d.Cell, d.Line, "var "+d.Key, "converted",
+					fmt.Sprintf("its initializer calls %s: a trained value, saved by train in the artifact and loaded by the server at start (as JSON); elsewhere computed on first use; %d uses became %s()", callee, len(uses), name))
+				continue
+			}
+			d.doc = appendDoc(d.doc, fmt.Sprintf("%s is computed on first use: GoNB ran its initializer in every cell, an importer would run it at load time.", name))
 			b.decide(d.Cell, d.Line, "var "+d.Key, "converted",
-				fmt.Sprintf("its initializer calls %s: made lazy with sync.OnceValue so importing the package does no work; %d uses became %s()", callee, len(uses), vs.Names[0].Name))
+				fmt.Sprintf("its initializer calls %s: made lazy with sync.OnceValue so importing the package does no work; %d uses became %s(); not saved in the artifact because %s, so the server computes it on first use", callee, len(uses), name, notJSON))
 		}
 	}
 	// Apply the call insertions, last first so offsets stay valid.
@@ -215,4 +225,78 @@ func unitAtOffset(units []*unit, o int) *unit {
 		return units[i]
 	}
 	return nil
+}
+
+// jsonReason says why a value of type t cannot be saved in an artifact as JSON and loaded back
+// unchanged, or "" when it can: basic types other than complex numbers, strings, slices, arrays,
+// maps with string or integer keys, pointers, and structs whose fields are all exported and
+// themselves savable; named types with both MarshalJSON and UnmarshalJSON count as savable.
+// Unexported fields are refused because encoding/json would silently drop them.
+func jsonReason(t types.Type, pkg *types.Package) string {
+	return jsonReasonSeen(t, pkg, map[types.Type]bool{})
+}
+
+func jsonReasonSeen(t types.Type, pkg *types.Package, seen map[types.Type]bool) string {
+	if seen[t] {
+		return ""
+	}
+	seen[t] = true
+	qual := func(p *types.Package) string {
+		if p == pkg {
+			return ""
+		}
+		return p.Name()
+	}
+	name := types.TypeString(t, qual)
+	if n, ok := t.(*types.Named); ok {
+		ms := types.NewMethodSet(types.NewPointer(n))
+		if ms.Lookup(nil, "MarshalJSON") != nil || ms.Lookup(n.Obj().Pkg(), "MarshalJSON") != nil {
+			if ms.Lookup(nil, "UnmarshalJSON") != nil || ms.Lookup(n.Obj().Pkg(), "UnmarshalJSON") != nil {
+				return ""
+			}
+		}
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		switch {
+		case u.Info()&types.IsComplex != 0:
+			return "its type " + name + " is a complex number, which JSON cannot hold"
+		case u.Kind() == types.UnsafePointer || u.Kind() == types.Uintptr:
+			return "its type " + name + " holds a memory address"
+		case u.Info()&(types.IsBoolean|types.IsNumeric|types.IsString) != 0:
+			return ""
+		}
+		return "its type " + name + " has no JSON form"
+	case *types.Pointer:
+		return jsonReasonSeen(u.Elem(), pkg, seen)
+	case *types.Slice:
+		return jsonReasonSeen(u.Elem(), pkg, seen)
+	case *types.Array:
+		return jsonReasonSeen(u.Elem(), pkg, seen)
+	case *types.Map:
+		k, ok := u.Key().Underlying().(*types.Basic)
+		if !ok || k.Info()&(types.IsString|types.IsInteger) == 0 {
+			return "its type " + name + " is a map whose keys are not strings or integers"
+		}
+		return jsonReasonSeen(u.Elem(), pkg, seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			f := u.Field(i)
+			if !f.Exported() {
+				return "field " + f.Name() + " of " + name + " is unexported, and JSON would drop it"
+			}
+			if tagged, _ := reflect.StructTag(u.Tag(i)).Lookup("json"); tagged == "-" {
+				return "field " + f.Name() + " of " + name + " is tagged json:\"-\", and JSON would drop it"
+			}
+			if r := jsonReasonSeen(f.Type(), pkg, seen); r != "" {
+				return r
+			}
+		}
+		return ""
+	case *types.Interface:
+		return "its type " + name + " is an interface: the artifact could not say which concrete type to load"
+	case *types.Chan, *types.Signature:
+		return "its type " + name + " is a channel or function"
+	}
+	return "its type " + name + " has no JSON form"
 }

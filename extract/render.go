@@ -96,8 +96,28 @@ func (p *Plan) Render() (*Output, error) {
 	if err := out.addGo(pkg+"/pipeline_test.go", p.renderPipelineTest()); err != nil {
 		return nil, err
 	}
-	if err := out.addGo("cmd/"+pkg+"/main.go", p.renderBatch()); err != nil {
-		return nil, err
+	if len(p.Trained) == 0 {
+		if err := out.addGo("cmd/"+pkg+"/main.go", p.renderBatch()); err != nil {
+			return nil, err
+		}
+	} else {
+		for name, src := range map[string][]byte{
+			"cmd/" + pkg + "/main.go":            p.renderBatchTrain(),
+			"cmd/" + pkg + "/drivers.go":         renderDrivers(),
+			pkg + "/trained.go":                  p.renderTrained(),
+			pkg + "/trained_test.go":             p.renderTrainedTest(),
+			"internal/artifact/artifact.go":      p.renderArtifactPkg(),
+			"internal/artifact/artifact_test.go": []byte(artifactTestSrc),
+		} {
+			if err := out.addGo(name, src); err != nil {
+				return nil, err
+			}
+		}
+		if len(p.Routes) > 0 {
+			if err := out.addGo("cmd/server/drivers.go", renderDrivers()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if len(p.Routes) > 0 {
 		api, err := httpapi.Render(p.apiSpec())
@@ -105,6 +125,17 @@ func (p *Plan) Render() (*Output, error) {
 			return nil, fmt.Errorf("rendering the HTTP API: %w", err)
 		}
 		for name, data := range api {
+			out.Files[name] = data
+		}
+	}
+	if len(p.Routes) > 0 {
+		for name, data := range p.deployFiles() {
+			if strings.HasSuffix(name, ".go") {
+				if err := out.addGo(name, data); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			out.Files[name] = data
 		}
 	}
@@ -124,7 +155,7 @@ func (p *Plan) Render() (*Output, error) {
 	}
 	out.Files["go.mod"] = p.renderGoMod()
 	out.Files["Makefile"] = p.renderMakefile()
-	out.Files[".gitignore"] = []byte("/bin/\n*.test\n*.out\n")
+	out.Files[".gitignore"] = []byte("/bin/\n/model/\n*.test\n*.out\n")
 	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 	return out, nil
@@ -204,8 +235,37 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 		fmt.Fprintf(&sb, "// %s runs the %%%% body of the notebook's %s section.\n//\n// %s\n", st.Name, st.Section, p.note(st.Cell, st.Line))
 		fmt.Fprintf(&sb, "func %s() {\n%s\n}\n\n", st.Name, st.Body)
 	}
+	withArgs := false
+	for _, st := range kept {
+		withArgs = withArgs || len(st.Args) > 0
+	}
+	if withArgs {
+		// %% lines with arguments (%% --max_len=200, %% -set="batch_size=17"): GoNB ran
+		// those cells as programs with those arguments. The batch command applies them.
+		sb.WriteString("// StepArgs are the program arguments the notebook's %% lines gave each step. The batch\n")
+		sb.WriteString("// command sets its flags from them before the step runs, as GoNB did for the cell.\n")
+		sb.WriteString("var StepArgs = map[string][]string{\n")
+		for _, st := range kept {
+			if len(st.Args) > 0 {
+				fmt.Fprintf(&sb, "\t%q: {", st.Name)
+				for i, a := range st.Args {
+					if i > 0 {
+						sb.WriteString(", ")
+					}
+					fmt.Fprintf(&sb, "%q", a)
+				}
+				sb.WriteString("},\n")
+			}
+		}
+		sb.WriteString("}\n\n")
+		sb.WriteString("// BeforeStep, if set, runs before each step with the step's name.\nvar BeforeStep func(step string)\n\n")
+		sb.WriteString("func before(step string) {\n\tif BeforeStep != nil {\n\t\tBeforeStep(step)\n\t}\n}\n\n")
+	}
 	sb.WriteString("// Run runs the notebook's %% cells in notebook order.\nfunc Run() {\n")
 	for _, st := range kept {
+		if withArgs {
+			fmt.Fprintf(&sb, "\tbefore(%q)\n", st.Name)
+		}
 		fmt.Fprintf(&sb, "\t%s()\n", st.Name)
 	}
 	sb.WriteString("}\n")
@@ -233,6 +293,9 @@ func (p *Plan) renderPipelineTest() []byte {
 	if reason := p.goldenBlocker(); reason != "" {
 		fmt.Fprintf(&sb, "\tt.Skip(%q)\n}\n\n", reason)
 	} else {
+		sb.WriteString("\tcheckNotebookOutputs(t)\n}\n\n")
+		sb.WriteString("// checkNotebookOutputs runs each %% cell that has saved output as its pipeline step and compares.\n")
+		sb.WriteString("func checkNotebookOutputs(t *testing.T) {\n\tt.Helper()\n")
 		sb.WriteString("\tfor _, c := range []struct {\n\t\tname string\n\t\tcell int\n\t\trun  func()\n\t\twant string\n\t}{\n")
 		n := 0
 		for _, st := range p.Steps {
@@ -323,7 +386,27 @@ func (p *Plan) renderBatch() []byte {
 	sb.WriteString("//\n// GoNB called flag.Parse before every cell, so flags the notebook declares work here too.\n")
 	sb.WriteString("package main\n\nimport (\n\t\"flag\"\n\n")
 	fmt.Fprintf(&sb, "\t%q\n)\n\n", p.Module+"/"+p.Slug)
-	fmt.Fprintf(&sb, "func main() {\n\tflag.Parse()\n\t%s.Run()\n}\n", p.Slug)
+	withArgs := false
+	for _, st := range p.Steps {
+		withArgs = withArgs || st.Kept && len(st.Args) > 0
+	}
+	if !withArgs {
+		fmt.Fprintf(&sb, "func main() {\n\tflag.Parse()\n\t%s.Run()\n}\n", p.Slug)
+		return []byte(sb.String())
+	}
+	sb.Reset()
+	fmt.Fprintf(&sb, "// Command %s runs what the notebook %s ran, as a program.\n", p.Slug, p.Notebook)
+	sb.WriteString("//\n// GoNB called flag.Parse before every cell, so flags the notebook declares work here too.\n")
+	sb.WriteString("// Some cells ran with arguments on their %% line: before such a step, the flags are reset\n")
+	sb.WriteString("// to their defaults and set from those arguments, as GoNB did; flags given on the command\n// line win.\n")
+	sb.WriteString("package main\n\nimport (\n\t\"flag\"\n\t\"os\"\n\n")
+	fmt.Fprintf(&sb, "\t%q\n)\n\n", p.Module+"/"+p.Slug)
+	sb.WriteString("func main() {\n\tflag.Parse()\n")
+	fmt.Fprintf(&sb, "\t%s.BeforeStep = func(step string) {\n", p.Slug)
+	sb.WriteString("\t\tflag.VisitAll(func(f *flag.Flag) { _ = f.Value.Set(f.DefValue) })\n")
+	fmt.Fprintf(&sb, "\t\t_ = flag.CommandLine.Parse(%s.StepArgs[step])\n", p.Slug)
+	sb.WriteString("\t\t_ = flag.CommandLine.Parse(os.Args[1:])\n\t}\n")
+	fmt.Fprintf(&sb, "\t%s.Run()\n}\n", p.Slug)
 	return []byte(sb.String())
 }
 
@@ -336,6 +419,9 @@ func (p *Plan) apiSpec() httpapi.Spec {
 		Version: "0.1.0",
 	}
 	spec.Types = p.typeDefs()
+	if len(p.Trained) > 0 {
+		spec.Artifact = &httpapi.Artifact{Pkg: p.Module + "/internal/artifact", Batch: p.Slug}
+	}
 	for _, r := range p.Routes {
 		hr := httpapi.Route{Func: r.Func, Method: r.Method, Path: r.Path, Doc: r.Doc}
 		for _, prm := range r.Params {
@@ -394,10 +480,21 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.Env) > 0 || len(p.GoFlags) > 0 {
 		sb.WriteString("\n")
 	}
-	fmt.Fprintf(&sb, "PKG := %s\nADDR ?= 127.0.0.1:8080\n\n", p.Slug)
-	sb.WriteString(".PHONY: all build test vet run serve load setup\n\n")
-	sb.WriteString("all: vet test build\n\n")
-	sb.WriteString("build:\n\tgo build -o bin/ ./...\n\n")
+	fmt.Fprintf(&sb, "PKG := %s\nADDR ?= 127.0.0.1:8080\n", p.Slug)
+	if len(p.Trained) > 0 {
+		sb.WriteString("# Where train saves the artifact and the server loads it (file:///dir, s3://, gs://, azblob://).\n")
+		sb.WriteString("MODEL_URL ?= $(CURDIR)/model\n")
+	}
+	sb.WriteString("\n# Static binaries: they run in the scratch image and on any Linux.\nexport CGO_ENABLED := 0\n\n")
+	sb.WriteString(".PHONY: all build test vet run serve load setup")
+	if len(p.Trained) > 0 {
+		sb.WriteString(" train")
+	}
+	if len(p.Routes) > 0 {
+		sb.WriteString(" image")
+	}
+	sb.WriteString("\n\nall: vet test build\n\n")
+	sb.WriteString("build:\n\tgo build -trimpath -o bin/ ./...\n\n")
 	testArgs := ""
 	if len(p.TestFlags) > 0 {
 		testArgs = " -args " + makeQuote(strings.Join(p.TestFlags, " "))
@@ -406,7 +503,19 @@ func (p *Plan) renderMakefile() []byte {
 	sb.WriteString("vet:\n\tgo vet ./...\n\tgofmt -l . | (! grep .)\n\n")
 	sb.WriteString("# The notebook read its data files relative to its own folder; they ship in $(PKG)/.\n")
 	sb.WriteString("run:\n\tcd $(PKG) && go run ../cmd/$(PKG)\n\n")
-	sb.WriteString("serve:\n\tcd $(PKG) && go run ../cmd/server -addr $(ADDR)\n\n")
+	if len(p.Trained) > 0 {
+		sb.WriteString("# Train the model from the data and save a new artifact version at $(MODEL_URL).\n")
+		sb.WriteString("train:\n\tcd $(PKG) && go run ../cmd/$(PKG) train -model-url $(MODEL_URL)\n\n")
+		sb.WriteString("# Serve the API from the artifact at $(MODEL_URL) (run make train first).\n")
+		sb.WriteString("serve:\n\tgo run ./cmd/server -addr $(ADDR) -model-url $(MODEL_URL)\n\n")
+	} else {
+		sb.WriteString("serve:\n\tcd $(PKG) && go run ../cmd/server -addr $(ADDR)\n\n")
+	}
+	if len(p.Routes) > 0 {
+		sb.WriteString("# The OCI image, without Docker: bin/image (OCI layout) and bin/image.tar (oci-archive).\n")
+		sb.WriteString("# Inspect it with skopeo inspect oci-archive:bin/image.tar; push it with skopeo copy or crane.\n")
+		fmt.Fprintf(&sb, "image:\n\tGOOS=linux go build -trimpath -o bin/linux/ ./cmd/server ./cmd/$(PKG)\n\tgo run ./cmd/image -bin bin/linux -out bin/image\n\n")
+	}
 	if len(p.Routes) > 0 {
 		sb.WriteString("# Load-test the API with decant (github.com/decant-go/decant): the first run records a\n")
 		sb.WriteString("# latency baseline, later runs fail on a regression. Commit the baseline.\n")
@@ -651,6 +760,21 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	sb.WriteString("| `cmd/server` | the HTTP API |\n| `openapi.json` | routes, parameters and every response code |\n")
 	sb.WriteString("| `.decant/manifest.json` | provenance: cell → file:line |\n\n")
 	sb.WriteString("## Run\n\n```sh\nmake test     # vet, tests\nmake run      # the batch command\nmake serve    # the API on 127.0.0.1:8080\n```\n\n")
+	var withArgs []*Step
+	for _, st := range p.Steps {
+		if st.Kept && len(st.Args) > 0 {
+			withArgs = append(withArgs, st)
+		}
+	}
+	if len(withArgs) > 0 {
+		sb.WriteString("### Step arguments\n\nThese cells ran with arguments on their `%%` line. The batch command sets its flags from them\n")
+		sb.WriteString("before the step runs (after resetting them to their defaults, as each GoNB cell started afresh);\n")
+		sb.WriteString("flags given on the command line win.\n\n| step | cell | arguments |\n|---|---|---|\n")
+		for _, st := range withArgs {
+			fmt.Fprintf(&sb, "| `%s` | %d | `%s` |\n", st.Name, st.Cell, strings.ReplaceAll(strings.Join(st.Args, " "), "|", "\\|"))
+		}
+		sb.WriteString("\n")
+	}
 	if len(p.Assets) > 0 {
 		fmt.Fprintf(&sb, "The notebook read data files by relative path; they ship in `%s/`, and the Makefile runs the commands from there.\n\n", p.Slug)
 	}
@@ -673,6 +797,9 @@ func (p *Plan) renderReadme(o *Output) []byte {
 			}
 			fmt.Fprintf(&sb, "`%s` calls `%s.%s` (cell %d). Errors are JSON: `{\"error_message\": \"...\", \"result\": <code>}`.\n\n", rp, p.Slug, r.Func, r.Cell)
 		}
+	}
+	if len(p.Routes) > 0 {
+		sb.WriteString(p.readmeOperations(o))
 	}
 	sb.WriteString("## Where each cell went\n\n| cell | section | label | went to |\n|---|---|---|---|\n")
 	places := p.places(o)

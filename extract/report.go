@@ -27,6 +27,9 @@ func (p *Plan) WithDecisions(more []Decision) *Plan {
 func (p *Plan) WriteReport(w io.Writer) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "notebook %s → package %s (module %s)\n", p.Notebook, p.Slug, p.Module)
+	if p.Kernel != "" && p.Kernel != KernelGoNB {
+		fmt.Fprintf(&sb, "kernel %s: its semantics applied (top-level statements run in order and share variables; they became steps)\n", p.Kernel)
+	}
 	if p.AutoLabeled {
 		sb.WriteString("sections assigned by --auto-label\n")
 	}

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -249,6 +250,21 @@ func (b *builder) nameSteps() {
 		}
 	}
 	used["Run"] = true
+	// A step named like a package the code uses (a heading "Widgets" over widgets.Slider)
+	// would shadow it.
+	for _, imp := range b.plan.Imports {
+		used[importName(imp)] = true
+	}
+	for _, d := range b.all {
+		for _, m := range qualifierRE.FindAllStringSubmatch(d.text, -1) {
+			used[m[1]] = true
+		}
+	}
+	for _, st := range b.plan.Steps {
+		for _, m := range qualifierRE.FindAllStringSubmatch(st.Body, -1) {
+			used[m[1]] = true
+		}
+	}
 	next := map[string]int{}
 	heading := map[int]string{}
 	last := ""
@@ -294,6 +310,9 @@ func (b *builder) nameSteps() {
 		}
 	}
 }
+
+// qualifierRE finds the X of X.Sel expressions: package names, among other things.
+var qualifierRE = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)\.[A-Za-z_]`)
 
 var stepVerb = map[Section]string{Preparation: "prepare", Processing: "preprocess", Calculation: "calculate"}
 
@@ -371,8 +390,8 @@ func (b *builder) report(units []*unit) {
 			continue
 		}
 		t := d.code
-		if strings.Contains(t, "sync.OnceValue(") {
-			continue
+		if d.lazyInit != "" || strings.Contains(t, "sync.OnceValue(") {
+			continue // made lazy or a trained value: it no longer runs when the package loads
 		}
 		if i := strings.Index(t, "="); i >= 0 && strings.Contains(t[i:], "(") {
 			if strings.Contains(t[i:], "flag.") {

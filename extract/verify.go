@@ -8,6 +8,7 @@ import (
 	"go/format"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/decant-go/decant/internal/gocmd"
+	"github.com/decant-go/decant/internal/modcache"
 	"github.com/decant-go/decant/internal/safefile"
 )
 
@@ -88,7 +90,9 @@ func (o VerifyOptions) goCmd() string {
 func (o VerifyOptions) run(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, o.goCmd(), args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off"), o.Env...)
+	// CGO_ENABLED=0 as the service's Makefile sets it: the image test builds static binaries,
+	// and one build configuration for every step shares the build cache.
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0"), o.Env...)
 	cleanup, err := gocmd.Prepare(cmd)
 	defer cleanup()
 	if err != nil {
@@ -151,46 +155,71 @@ var stackRE = regexp.MustCompile(`(?m)^\t(/\S+\.go):(\d+)`)
 
 // Verify checks the written repository: gofmt, go build, go vet and go test. Failures are
 // returned as problems located in the notebook through out's spans.
-func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []Problem {
+// Locate reads the go command's output of a step run in dir (build, vet, test, or a
+// refactoring's package loading) and returns its problems located in the notebook through
+// out's spans: file:line diagnostics, else the first frame of a panic inside the service.
+func Locate(dir string, out *Output, step string, text []byte) []Problem {
 	var probs []Problem
-	locate := func(step string, text []byte) {
-		found := false
-		for _, m := range diagRE.FindAllSubmatch(text, -1) {
-			file := filepath.ToSlash(string(m[1]))
-			if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
-				file = filepath.ToSlash(rel)
+	found := false
+	for _, m := range diagRE.FindAllSubmatch(text, -1) {
+		file := filepath.ToSlash(string(m[1]))
+		if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
+			file = filepath.ToSlash(rel)
+		}
+		if _, ok := out.Files[file]; !ok {
+			// Package loaders name a file relative to its package directory, and the
+			// refactorings work in copies of dir elsewhere.
+			file = out.generatedFile(file)
+		}
+		line, _ := strconv.Atoi(string(m[2]))
+		p := Problem{Step: step, File: file, Line: line, Cell: -1, Msg: string(m[3])}
+		if c, cl, _, ok := out.Locate(file, line); ok {
+			p.Cell, p.CellLine = c, cl
+		}
+		probs = append(probs, p)
+		found = true
+	}
+	if !found {
+		// A panic: point at the first frame inside the service that maps to a cell.
+		msg := strings.TrimSpace(string(text))
+		if i := strings.Index(msg, "panic: "); i >= 0 {
+			msg = msg[i:]
+			if nl := strings.Index(msg, "\n"); nl >= 0 {
+				msg = msg[:nl]
+			}
+		}
+		p := Problem{Step: step, Cell: -1, Msg: msg}
+		for _, m := range stackRE.FindAllSubmatch(text, -1) {
+			rel, err := filepath.Rel(dir, string(m[1]))
+			if err != nil || strings.HasPrefix(rel, "..") {
+				continue
 			}
 			line, _ := strconv.Atoi(string(m[2]))
-			p := Problem{Step: step, File: file, Line: line, Cell: -1, Msg: string(m[3])}
-			if c, cl, _, ok := out.Locate(file, line); ok {
-				p.Cell, p.CellLine = c, cl
+			if c, cl, _, ok := out.Locate(filepath.ToSlash(rel), line); ok {
+				p.File, p.Line, p.Cell, p.CellLine = filepath.ToSlash(rel), line, c, cl
+				break
 			}
-			probs = append(probs, p)
-			found = true
 		}
-		if !found {
-			// A panic: point at the first frame inside the service that maps to a cell.
-			msg := strings.TrimSpace(string(text))
-			if i := strings.Index(msg, "panic: "); i >= 0 {
-				msg = msg[i:]
-				if nl := strings.Index(msg, "\n"); nl >= 0 {
-					msg = msg[:nl]
-				}
-			}
-			p := Problem{Step: step, Cell: -1, Msg: msg}
+		if p.Cell < 0 {
+			// No frame in the service: name the deepest frame of a library (the module cache),
+			// which the caller can point at the cell importing it.
 			for _, m := range stackRE.FindAllSubmatch(text, -1) {
-				rel, err := filepath.Rel(dir, string(m[1]))
-				if err != nil || strings.HasPrefix(rel, "..") {
-					continue
-				}
-				line, _ := strconv.Atoi(string(m[2]))
-				if c, cl, _, ok := out.Locate(filepath.ToSlash(rel), line); ok {
-					p.File, p.Line, p.Cell, p.CellLine = filepath.ToSlash(rel), line, c, cl
+				if f := string(m[1]); strings.Contains(filepath.ToSlash(f), "/pkg/mod/") {
+					p.File = f
+					p.Line, _ = strconv.Atoi(string(m[2]))
 					break
 				}
 			}
-			probs = append(probs, p)
 		}
+		probs = append(probs, p)
+	}
+	return probs
+}
+
+func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []Problem {
+	var probs []Problem
+	locate := func(step string, text []byte) {
+		probs = append(probs, Locate(dir, out, step, text)...)
 	}
 	var unformatted []string
 	for name, data := range out.Files {
@@ -248,9 +277,7 @@ func goEnv(ctx context.Context, opts VerifyOptions, key string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func cacheProxy(cache string) string {
-	return "file://" + filepath.ToSlash(filepath.Join(cache, "cache", "download"))
-}
+func cacheProxy(cache string) string { return modcache.Proxy(cache) }
 
 func modCache(ctx context.Context, opts VerifyOptions) string {
 	return goEnv(ctx, opts, "GOMODCACHE")
@@ -384,4 +411,23 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 			Reason: "computing it twice gives different values (randomness or outside state): each process of the service will hold a different value; no reproducibility test was emitted"})
 	}
 	return dropped, nil
+}
+
+// generatedFile returns the generated file that p names: p itself, the one file whose path
+// p ends with (p absolute, in a copy of the service), or the one file named p (p a base name).
+// It returns p when none or several match.
+func (o *Output) generatedFile(p string) string {
+	found := ""
+	for name := range o.Files {
+		if strings.HasSuffix(p, "/"+name) || !strings.Contains(p, "/") && path.Base(name) == p {
+			if found != "" && len(name) <= len(found) {
+				continue
+			}
+			found = name
+		}
+	}
+	if found == "" {
+		return p
+	}
+	return found
 }

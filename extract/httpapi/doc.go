@@ -4,13 +4,17 @@
 // Render takes a Spec (the library's import path and one Route per served function) and
 // returns the files as bytes, keyed by slash path; it writes nothing:
 //
-//	cmd/server/main.go      flags, timeouts, structured logs, graceful shutdown
-//	cmd/server/api.go       routing, parameter checks, JSON errors, panic recovery
-//	cmd/server/api_test.go  httptest tests of every route and error code, a fuzz test, a benchmark
-//	openapi.json            OpenAPI 3.0: routes, parameters, bounds, examples, every response code
+//	cmd/server/main.go          flags, timeouts, structured logs, the trained artifact, graceful shutdown
+//	cmd/server/api.go           routing, parameter checks, JSON errors, panic recovery, /healthz, /readyz
+//	cmd/server/observe.go       Prometheus metrics, access logs, request IDs, the buffered log writer
+//	cmd/server/api_test.go      httptest tests of every route and error code, a fuzz test, a benchmark
+//	cmd/server/observe_test.go  metrics, request IDs, access logs, readiness, signals, -version
+//	cmd/server/openapi_test.go  openapi.json validated with kin-openapi, every documented path served
+//	openapi.json                OpenAPI 3.0: routes, parameters, bounds, examples, every response code
 //
-// The Go files are gofmt-formatted, vet-clean, and pass their own tests as emitted. They use
-// only the standard library and need go MinGoVersion or later in go.mod (method patterns).
+// The Go files are gofmt-formatted, vet-clean, and pass their own tests as emitted. Beside the
+// standard library they use github.com/prometheus/client_golang (metrics) and, in the tests,
+// github.com/getkin/kin-openapi; they need go MinGoVersion or later in go.mod.
 //
 // # Routes
 //
@@ -45,10 +49,13 @@
 //
 // main.go listens on -addr, else $ADDR, else ":$PORT" (all interfaces, as container platforms
 // that set PORT expect), else 127.0.0.1:8080; it sets read-header, read, write and idle
-// timeouts and MaxHeaderBytes (all flags), serves GET /healthz as {"status":"ok"}, logs JSON
-// lines with log/slog, and on SIGINT or SIGTERM stops accepting and lets requests in flight
-// finish within -shutdown-timeout. There is no access log and no per-request timeout handler:
-// both cost throughput, and the write timeout bounds a request.
+// timeouts and MaxHeaderBytes (all flags), serves GET /healthz as {"status":"ok"} (liveness),
+// GET /readyz (readiness: 503 while shutting down) and GET /metrics, logs JSON lines with
+// log/slog through a buffered writer (one access log line per request, with its X-Request-ID),
+// and on SIGINT or SIGTERM turns unready, stops accepting and lets requests in flight finish
+// within -shutdown-timeout; a second signal exits at once. pprof is served only on the optional
+// -admin-addr. With Spec.Artifact the server loads the library's trained values from the
+// artifact at -model-url before it listens, and exits with the reason when it cannot.
 //
 // # Testing seam
 //

@@ -98,6 +98,14 @@ func writeModule(t *testing.T, fixture string, files map[string][]byte) string {
 	for name, data := range files {
 		write(name, data)
 	}
+	// The server needs client_golang and its tests kin-openapi: resolve them from the module
+	// cache, else the proxy, as extraction's verify step does.
+	cmd := exec.Command("go", "mod", "tidy")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
 	return dir
 }
 

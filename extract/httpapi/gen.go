@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"path"
 	"strconv"
@@ -165,7 +166,7 @@ func renderAPI(m *model) []byte {
 	g.p("package main")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"bytes", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/url", "path", "strconv", "strings"} {
+	for _, imp := range []string{"bytes", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/url", "path", "reflect", "strconv", "strings", "sync"} {
 		g.p("%q", imp)
 	}
 	g.p("")
@@ -195,7 +196,7 @@ func renderAPI(m *model) []byte {
 	g.p("// newHandler returns the API: the routes, /healthz, JSON errors for unknown paths (404) and")
 	g.p("// wrong methods (405 with Allow), and recovery from panics (500).")
 	g.p("func newHandler(fns routes, cfg handlerConfig) http.Handler {")
-	g.p("s := &server{fns: fns, maxBodyBytes: cfg.MaxBodyBytes, log: cfg.Logger}")
+	g.p("s := &server{fns: fns, maxBodyBytes: cfg.MaxBodyBytes, log: cfg.Logger, ready: cfg.Ready}")
 	g.p("if s.maxBodyBytes <= 0 {")
 	g.p("s.maxBodyBytes = defaultMaxBodyBytes")
 	g.p("}")
@@ -211,12 +212,20 @@ func renderAPI(m *model) []byte {
 	}
 	g.p(`mux.HandleFunc("GET /healthz", healthz)`)
 	g.p(`mux.HandleFunc("/healthz", methodNotAllowed("GET, HEAD"))`)
+	g.p(`mux.HandleFunc("GET /readyz", s.readyz)`)
+	g.p(`mux.HandleFunc("/readyz", methodNotAllowed("GET, HEAD"))`)
+	g.p(`if cfg.Metrics != nil {`)
+	g.p(`mux.Handle("GET /metrics", cfg.Metrics)`)
+	g.p(`mux.HandleFunc("/metrics", methodNotAllowed("GET, HEAD"))`)
+	g.p(`}`)
 	g.p(`mux.HandleFunc("/", notFound)`)
 	g.p("s.mux = mux")
 	g.p("return s")
 	g.p("}")
 	g.p("")
 	g.WriteString(apiErrors)
+	g.p("")
+	g.WriteString(emittedWire(wireSource))
 	if f.get {
 		g.p("")
 		g.WriteString(apiQuery)
@@ -481,6 +490,11 @@ const defaultMaxBodyBytes = 1 << 20
 type handlerConfig struct {
 	MaxBodyBytes int64        // request body limit in bytes; 0 means defaultMaxBodyBytes
 	Logger       *slog.Logger // receives the details of 500 responses; nil means slog.Default()
+	// Ready says whether the server can answer: GET /readyz is 200 when it does, else 503.
+	// nil means always ready.
+	Ready func() bool
+	// Metrics serves GET /metrics; nil means no /metrics route.
+	Metrics http.Handler
 }
 
 // server is the API's http.Handler.
@@ -488,6 +502,7 @@ type server struct {
 	fns          routes
 	maxBodyBytes int64
 	log          *slog.Logger
+	ready        func() bool
 	mux          *http.ServeMux
 }
 
@@ -524,6 +539,11 @@ func cleanPath(p string) string {
 	return c
 }
 `
+
+// wireSource is wire.go, whose marked part goes into api.go.
+//
+//go:embed wire.go
+var wireSource string
 
 // apiErrors is the fixed response writing part of api.go.
 const apiErrors = `// internalErrorMessage is all a client learns about a 500: the log has the detail.
@@ -645,6 +665,19 @@ func healthz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, healthzBody)
 }
 
+// readyz serves GET /readyz: 200 when the server can answer, 503 before and while it shuts down.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil && !s.ready() {
+		writeError(w, http.StatusServiceUnavailable, "not ready")
+		return
+	}
+	w.Header()["Content-Type"] = contentTypeJSON
+	io.WriteString(w, readyzBody)
+}
+
+// readyzBody is the answer of /readyz when the server is ready.
+const readyzBody = ` + "`" + `{"status":"ready"}` + "`" + `
+
 // quoteValue quotes a client's value for an error message, cut to 64 bytes.
 func quoteValue(s string) string {
 	if len(s) > 64 {
@@ -709,6 +742,9 @@ func unescape(s string) (string, bool) {
 
 const apiParseFloat = `// parseFloat parses a finite number of the given bit size.
 func parseFloat(s string, bits int) (float64, bool) {
+	if !jsonNumber(s, false) {
+		return 0, false
+	}
 	v, err := strconv.ParseFloat(s, bits)
 	return v, err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)
 }
@@ -716,6 +752,9 @@ func parseFloat(s string, bits int) (float64, bool) {
 
 const apiParseInt = `// parseInt parses a decimal integer of the given bit size.
 func parseInt(s string, bits int) (int64, bool) {
+	if !jsonNumber(s, true) {
+		return 0, false
+	}
 	v, err := strconv.ParseInt(s, 10, bits)
 	return v, err == nil
 }
@@ -723,6 +762,9 @@ func parseInt(s string, bits int) (int64, bool) {
 
 const apiParseUint = `// parseUint parses a non-negative decimal integer of the given bit size.
 func parseUint(s string, bits int) (uint64, bool) {
+	if !jsonNumber(s, true) {
+		return 0, false
+	}
 	v, err := strconv.ParseUint(s, 10, bits)
 	return v, err == nil
 }
@@ -740,15 +782,19 @@ const apiBody = `// decodeBody decodes the request body, one JSON object, into d
 // answers 413 for a body over the limit, and 400 for a body that is not JSON, not an object,
 // has a key dst does not declare, a value of the wrong type, or data after the object.
 func (s *server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.maxBodyBytes))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBodyBytes))
 	if err == nil {
-		if _, err = dec.Token(); err == io.EOF {
-			return true
+		if msg := checkKeys(body, reflect.TypeOf(dst)); msg != "" {
+			writeError(w, http.StatusBadRequest, "request body: "+msg)
+			return false
 		}
-		var tooLarge *http.MaxBytesError
-		if !errors.As(err, &tooLarge) {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(dst)
+		if err == nil {
+			if _, err = dec.Token(); err == io.EOF {
+				return true
+			}
 			writeError(w, http.StatusBadRequest, "request body must hold one JSON object and nothing after it")
 			return false
 		}

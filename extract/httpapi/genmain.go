@@ -5,21 +5,48 @@ import (
 	"strings"
 )
 
-// renderMain returns cmd/server/main.go: flags, timeouts, logging and graceful shutdown.
+// renderMain returns cmd/server/main.go: flags, timeouts, logging, the trained artifact,
+// metrics, the admin listener and graceful shutdown.
 func renderMain(m *model) []byte {
 	var g gen
 	g.p("// Command server serves the %s HTTP API (version %s), backed by package", oneLine(m.title), oneLine(m.version))
 	g.p("// %s.", m.spec.PkgPath)
 	g.WriteString(mainDoc)
+	if m.spec.Artifact != nil {
+		g.WriteString(mainDocArtifact)
+	}
 	g.p("package main")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"context", "errors", "flag", "fmt", "io", "log/slog", "net", "net/http", "os", "os/signal", "syscall", "time"} {
+	for _, imp := range []string{"context", "errors", "flag", "fmt", "io", "log/slog", "net", "net/http", "net/http/pprof", "os", "os/signal", "runtime", "strconv", "sync/atomic", "syscall", "time"} {
 		g.p("%q", imp)
+	}
+	if m.spec.Artifact != nil {
+		g.p("")
+		g.p("%s", m.importLine())
+		g.p("%q", m.spec.Artifact.Pkg)
 	}
 	g.p(")")
 	g.p("")
-	g.WriteString(mainBody)
+	g.p("// apiVersion is the version of the API that openapi.json describes.")
+	g.p("const apiVersion = %q", m.version)
+	g.p("")
+	body := mainBody
+	if m.spec.Artifact != nil {
+		body = strings.NewReplacer(
+			"\t// ARTIFACT-CONFIG\n", mainArtifactConfig,
+			"\t// ARTIFACT-FLAGS\n", mainArtifactFlags,
+			"\t// ARTIFACT-LOAD\n", strings.ReplaceAll(strings.ReplaceAll(mainArtifactLoad, "LIB", m.alias), "BATCH", m.spec.Artifact.Batch),
+		).Replace(body)
+		body += strings.ReplaceAll(mainArtifactFunc, "LIB", m.alias)
+	} else {
+		body = strings.NewReplacer(
+			"\t// ARTIFACT-CONFIG\n", "",
+			"\t// ARTIFACT-FLAGS\n", "",
+			"\t// ARTIFACT-LOAD\n", "\tartifactVersion := \"\"\n",
+		).Replace(body)
+	}
+	g.WriteString(body)
 	return g.Bytes()
 }
 
@@ -35,17 +62,34 @@ const mainDoc = `//
 //
 // The listen address comes from -addr, else $ADDR (host:port), else $PORT (":$PORT", all
 // interfaces, as container platforms that set PORT expect), else 127.0.0.1:8080. Run
-// "server -h" for the timeout and size flags.
+// "server -h" for every flag; the README lists them with their environment variables.
 //
-// SIGINT or SIGTERM shut the server down gracefully: it stops accepting connections and lets
-// requests in flight finish within -shutdown-timeout; a second signal exits at once. Logs are
-// JSON lines on stderr; request details are logged only for 500 responses.
+// GET /healthz is liveness (the process serves), GET /readyz readiness (200 once the server
+// can answer, 503 while it shuts down), GET /metrics Prometheus metrics. With -admin-addr the
+// pprof profiles and the metrics are served on that address too; keep it private.
+//
+// Logs are JSON lines on stderr: one access log line per request (method, route, status,
+// duration, request ID; -access-log=false turns them off), errors with their detail. Lines
+// are buffered and written at least every 100ms. X-Request-ID is taken from the request when
+// it is sane, else generated, and returned.
+//
+// SIGINT or SIGTERM shut the server down gracefully: /readyz turns 503, the server stops
+// accepting connections and lets requests in flight finish within -shutdown-timeout; a second
+// signal exits at once.
+`
+
+const mainDocArtifact = `//
+// The server never trains. At start it loads the trained values from the artifact at
+// -model-url (else $MODEL_URL, else ./model), which the batch command's train wrote; with no
+// artifact, or one that does not fit this code, it exits with the reason before it listens.
 `
 
 const mainBody = `func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
-	stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go onSignals(signals, cancel, os.Stderr, os.Exit)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -55,9 +99,22 @@ const mainBody = `func main() {
 	}
 }
 
+// onSignals starts the graceful shutdown on the first signal and exits at once on the second.
+func onSignals(signals <-chan os.Signal, shutdown func(), stderr io.Writer, exit func(int)) {
+	s := <-signals
+	fmt.Fprintf(stderr, "server: %v: shutting down; a second signal exits at once\n", s)
+	shutdown()
+	<-signals
+	fmt.Fprintln(stderr, "server: second signal: exiting at once")
+	exit(1)
+}
+
 // config is the server's configuration, from flags and the environment.
 type config struct {
 	addr              string
+	adminAddr         string
+	accessLog         bool
+	version           bool
 	maxBodyBytes      int64
 	maxHeaderBytes    int
 	readHeaderTimeout time.Duration
@@ -65,6 +122,7 @@ type config struct {
 	writeTimeout      time.Duration
 	idleTimeout       time.Duration
 	shutdownTimeout   time.Duration
+	// ARTIFACT-CONFIG
 }
 
 // defaultAddr is the listen address when -addr is not given.
@@ -78,12 +136,23 @@ func defaultAddr(getenv func(string) string) string {
 	return "127.0.0.1:8080"
 }
 
-// parseConfig reads the flags in args; getenv supplies ADDR and PORT.
+// envBool is the boolean in an environment variable's value, def when it is unset or not one.
+func envBool(v string, def bool) bool {
+	if b, err := strconv.ParseBool(v); err == nil {
+		return b
+	}
+	return def
+}
+
+// parseConfig reads the flags in args; getenv supplies the environment variables.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
 	fs.StringVar(&c.addr, "addr", defaultAddr(getenv), "listen ` + "`address`" + ` (host:port); the default comes from $ADDR, then :$PORT")
+	fs.StringVar(&c.adminAddr, "admin-addr", getenv("ADMIN_ADDR"), "also serve pprof and /metrics on this ` + "`address`" + `; off when empty (env ADMIN_ADDR)")
+	fs.BoolVar(&c.accessLog, "access-log", envBool(getenv("ACCESS_LOG"), true), "log one line per request (env ACCESS_LOG)")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", defaultMaxBodyBytes, "request body limit in ` + "`bytes`" + `; larger bodies get 413")
 	fs.IntVar(&c.maxHeaderBytes, "max-header-bytes", 64<<10, "request header limit in ` + "`bytes`" + `")
 	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time to read the request headers")
@@ -91,6 +160,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 30*time.Second, "time to compute and write a response")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 2*time.Minute, "time a keep-alive connection may stay idle")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "time requests in flight get to finish on SIGINT or SIGTERM")
+	// ARTIFACT-FLAGS
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -108,20 +178,62 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	return c, nil
 }
 
+// versionLine is what -version prints.
+func versionLine() string {
+	return "server " + apiVersion + " (revision " + buildRevision() + ", " + runtime.Version() + ")"
+}
+
 // run serves the API with the library's functions until ctx is done.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	h := newHandler(libraryRoutes(), handlerConfig{MaxBodyBytes: cfg.maxBodyBytes, Logger: logger})
+	if cfg.version {
+		fmt.Fprintln(stdout, versionLine())
+		return nil
+	}
+	logs := newLogWriter(stderr, 100*time.Millisecond)
+	defer logs.Close()
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	// ARTIFACT-LOAD
+	var ready atomic.Bool
+	obs := newObserver(logger, cfg.accessLog, artifactVersion)
+	h := newHandler(libraryRoutes(), handlerConfig{MaxBodyBytes: cfg.maxBodyBytes, Logger: logger, Ready: ready.Load, Metrics: obs.metricsHandler()})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
-	logger.Info("listening", "addr", ln.Addr().String())
-	return serve(ctx, ln, newServer(cfg, h, logger), cfg.shutdownTimeout, logger)
+	if cfg.adminAddr != "" {
+		aln, err := net.Listen("tcp", cfg.adminAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listening on the admin address: %w", err)
+		}
+		admin := newServer(cfg, adminHandler(obs.metricsHandler()), logger)
+		go admin.Serve(aln)
+		defer admin.Close()
+		logger.Info("admin listening", "addr", aln.Addr().String())
+	}
+	go func() {
+		<-ctx.Done()
+		ready.Store(false) // load balancers stop sending while requests in flight finish
+	}()
+	ready.Store(true)
+	logger.Info("listening", "addr", ln.Addr().String(), "version", apiVersion)
+	return serve(ctx, ln, newServer(cfg, obs.wrap(h), logger), cfg.shutdownTimeout, logger)
+}
+
+// adminHandler serves the pprof profiles and the metrics, for the admin address only.
+func adminHandler(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/metrics", metrics)
+	return mux
 }
 
 // newServer returns an http.Server with the configured timeouts and limits.
@@ -155,6 +267,45 @@ func serve(ctx context.Context, ln net.Listener, srv *http.Server, shutdownTimeo
 	}
 	<-errc // http.ErrServerClosed
 	return nil
+}
+`
+
+const mainArtifactConfig = `	modelURL          string
+	modelVersion      string
+`
+
+const mainArtifactFlags = `	fs.StringVar(&c.modelURL, "model-url", artifact.DefaultURL(getenv), "load the trained artifact from this ` + "`url`" + `: file:///dir, s3://bucket, gs://bucket, azblob://container or a directory (env MODEL_URL)")
+	fs.StringVar(&c.modelVersion, "model-version", getenv("MODEL_VERSION"), "artifact ` + "`version`" + ` to load; empty means the current one (env MODEL_VERSION)")
+`
+
+const mainArtifactLoad = `	m, err := loadArtifact(ctx, cfg.modelURL, cfg.modelVersion)
+	if err != nil {
+		return fmt.Errorf("loading the trained artifact from %s: %w (train writes it: BATCH train -model-url %s)", cfg.modelURL, err, cfg.modelURL)
+	}
+	if m.NotebookSHA256 != artifact.NotebookSHA256 {
+		logger.Warn("the artifact was trained from another version of the notebook", "artifact_notebook_sha256", m.NotebookSHA256, "code_notebook_sha256", artifact.NotebookSHA256)
+	}
+	logger.Info("artifact loaded", "url", cfg.modelURL, "version", m.Version, "created_at", m.CreatedAt, "code_revision", m.CodeRevision, "input_fingerprint", m.InputFingerprint)
+	artifactVersion := m.Version
+`
+
+const mainArtifactFunc = `
+// loadArtifact reads the artifact at url (version, or the current one) and installs its
+// trained values in the library, so that no request trains.
+func loadArtifact(ctx context.Context, url, version string) (artifact.Manifest, error) {
+	b, err := artifact.OpenBucket(ctx, url, false)
+	if err != nil {
+		return artifact.Manifest{}, err
+	}
+	defer b.Close()
+	m, values, err := artifact.Load(ctx, b, version)
+	if err != nil {
+		return artifact.Manifest{}, err
+	}
+	if err := LIB.LoadTrained(values); err != nil {
+		return artifact.Manifest{}, fmt.Errorf("artifact version %s: %w", m.Version, err)
+	}
+	return m, nil
 }
 `
 

@@ -199,13 +199,15 @@ func TestRenderDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"cmd/server/main.go", "cmd/server/api.go", "cmd/server/api_test.go", "openapi.json"} {
+	names := []string{"cmd/server/main.go", "cmd/server/api.go", "cmd/server/api_test.go", "cmd/server/observe.go",
+		"cmd/server/observe_test.go", "cmd/server/openapi_test.go", "openapi.json"}
+	for _, name := range names {
 		if len(files[name]) == 0 {
 			t.Errorf("%s is missing", name)
 		}
 	}
-	if len(files) != 4 {
-		t.Errorf("got %d files, want 4", len(files))
+	if len(files) != len(names) {
+		t.Errorf("got %d files, want %d", len(files), len(names))
 	}
 	var doc struct {
 		Info struct{ Title, Version string }

@@ -630,6 +630,17 @@ func jsonDefault(e ast.Expr) string {
 	case *ast.StarExpr:
 		return jsonDefault(x.X)
 	case *ast.ArrayType:
+		if lit, ok := x.Len.(*ast.BasicLit); ok {
+			// A fixed-length array: the schema says minItems = maxItems = n, so the example
+			// has n elements.
+			if n, err := strconv.Atoi(lit.Value); err == nil && n >= 0 && n <= 16 {
+				elems := make([]string, n)
+				for i := range elems {
+					elems[i] = jsonDefault(x.Elt)
+				}
+				return "[" + strings.Join(elems, ", ") + "]"
+			}
+		}
 		if id, ok := x.Elt.(*ast.Ident); ok {
 			switch k := KindOf(id.Name); {
 			case k == Uint8:

@@ -36,6 +36,37 @@ func renderOpenAPI(m *model) ([]byte, error) {
 			"405": ref("MethodNotAllowed"),
 		},
 	}}
+	paths["/readyz"] = obj{"get": obj{
+		"operationId": "readyz",
+		"summary":     "Reports whether the server can answer: its trained values are loaded and it is not shutting down.",
+		"security":    []obj{},
+		"responses": obj{
+			"200": obj{
+				"description": "The server is ready for traffic.",
+				"content": obj{"application/json": obj{"schema": obj{
+					"type":                 "object",
+					"required":             []string{"status"},
+					"properties":           obj{"status": obj{"type": "string", "enum": []string{"ready"}}},
+					"additionalProperties": false,
+				}}},
+			},
+			"503": obj{"description": "Not ready: starting or shutting down.", "content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Error"}}}},
+			"405": ref("MethodNotAllowed"),
+		},
+	}}
+	paths["/metrics"] = obj{"get": obj{
+		"operationId": "metrics",
+		"summary":     "Prometheus metrics: requests by route and status, latency by route, requests in flight, build information.",
+		"security":    []obj{},
+		"responses": obj{
+			"200": obj{
+				"description": "The metrics in the Prometheus text exposition format.",
+				"content":     obj{"text/plain": obj{"schema": obj{"type": "string"}}},
+			},
+			"405": ref("MethodNotAllowed"),
+		},
+	}}
+	paths["/healthz"].(obj)["get"].(obj)["security"] = []obj{}
 	errorContent := obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Error"}}}
 	resp := func(desc string) obj { return obj{"description": desc, "content": errorContent} }
 	doc := obj{
@@ -43,12 +74,22 @@ func renderOpenAPI(m *model) ([]byte, error) {
 		"info": obj{
 			"title":   m.title,
 			"version": m.version,
+			"license": obj{"name": "Proprietary"},
 			"description": "Generated from package " + m.spec.PkgPath + ". Every response is JSON; errors are " +
 				`{"error_message": "...", "result": <status code>}.`,
 		},
 		"servers": []obj{{"url": "http://127.0.0.1:8080"}},
-		"paths":   paths,
+		// The service checks no credentials itself: it is meant to run behind a gateway or
+		// mesh that authenticates. The scheme says so, and makes the token optional.
+		"security": []obj{{}, {"bearerAuth": []string{}}},
+		"paths":    paths,
 		"components": obj{
+			"securitySchemes": obj{"bearerAuth": obj{
+				"type":   "http",
+				"scheme": "bearer",
+				"description": "A bearer token for the gateway in front of the service, when it requires one. " +
+					"The service itself does not check credentials.",
+			}},
 			"schemas": obj{"Error": obj{
 				"type":     "object",
 				"required": []string{"error_message", "result"},
@@ -161,7 +202,7 @@ func paramSchema(tt typeTable, p *param) obj {
 	if p.kind.IsScalar() {
 		s = kindSchema(p.kind)
 		if KindOf(p.typ) != p.kind {
-			s["x-go-type"] = p.typ
+			s["x-decant-go-type"] = p.typ
 		}
 	} else {
 		s = typeSchema(tt, p.expr, p.typ)
@@ -210,7 +251,9 @@ func typeSchema(tt typeTable, e ast.Expr, typ string) obj {
 		return typeSchema(tt, x.X, typ)
 	case *ast.StarExpr:
 		s := typeSchema(tt, x.X, typ)
-		s["nullable"] = true
+		if _, typed := s["type"]; typed {
+			s["nullable"] = true // OpenAPI 3.0 allows nullable only next to a type; {} admits null anyway
+		}
 		return s
 	case *ast.Ident:
 		if x.Name == "any" {
@@ -239,7 +282,7 @@ func typeSchema(tt typeTable, e ast.Expr, typ string) obj {
 	if s := tt.named(e); s != nil {
 		return s
 	}
-	return obj{"description": "JSON encoding of Go type " + exprString(e) + ".", "x-go-type": exprString(e)}
+	return obj{"description": "JSON encoding of Go type " + exprString(e) + ".", "x-decant-go-type": exprString(e)}
 }
 
 // typeTable holds the library's named types (Spec.Types), parsed, so that a JSON body of a
@@ -280,7 +323,7 @@ func (tt typeTable) named(e ast.Expr) obj {
 		tt.seen[name] = true
 		defer delete(tt.seen, name)
 		s := typeSchema(tt, def, name)
-		s["x-go-type"] = exprString(e)
+		s["x-decant-go-type"] = exprString(e)
 		return s
 	}
 	tt.seen[name] = true
@@ -315,7 +358,7 @@ func (tt typeTable) named(e ast.Expr) obj {
 			props[k] = fs
 		}
 	}
-	return obj{"type": "object", "properties": props, "x-go-type": exprString(e)}
+	return obj{"type": "object", "properties": props, "x-decant-go-type": exprString(e)}
 }
 
 // firstSentence returns the first sentence of a doc comment, on one line.

@@ -27,6 +27,9 @@ func Render(spec Spec) (map[string][]byte, error) {
 		{"cmd/server/main.go", renderMain},
 		{"cmd/server/api.go", renderAPI},
 		{"cmd/server/api_test.go", renderTests},
+		{"cmd/server/observe.go", renderObserve},
+		{"cmd/server/observe_test.go", renderObserveTest},
+		{"cmd/server/openapi_test.go", renderOpenAPITest},
 	} {
 		src, err := finishGo(f.name, f.render(m))
 		if err != nil {

@@ -8,8 +8,9 @@ import (
 )
 
 // MinGoVersion is the lowest go directive the generated repository's go.mod may declare: the
-// server registers method patterns ("GET /v1/x"), which ServeMux honours only from Go 1.22 on.
-const MinGoVersion = "1.22"
+// server registers method patterns ("GET /v1/x"), which ServeMux honours from Go 1.22 on, and
+// reads Request.Pattern (1.23) and uses sync.WaitGroup.Go (1.25).
+const MinGoVersion = "1.25"
 
 // Spec describes the API of one library package.
 type Spec struct {
@@ -23,6 +24,16 @@ type Spec struct {
 	// ("struct { ID int `json:\"id\"` }"), so that openapi.json can describe JSON bodies field
 	// by field. Optional: unknown types are described by their Go type name only.
 	Types map[string]string
+	// Artifact, when set, makes the server load the library's trained values from a versioned
+	// artifact before it listens (flags -model-url and -model-version), and refuse to start
+	// without one. The library must export LoadTrained(map[string][]byte) error.
+	Artifact *Artifact
+}
+
+// Artifact names what the server needs to load trained values.
+type Artifact struct {
+	Pkg   string // import path of the artifact package (OpenBucket, Load, DefaultURL, NotebookSHA256)
+	Batch string // the batch command that trains, for the start-up error: "churn"
 }
 
 // Route is one exported library function served over HTTP.

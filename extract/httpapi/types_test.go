@@ -31,7 +31,7 @@ func TestOpenAPIDescribesStructs(t *testing.T) {
 					Schema struct {
 						Properties map[string]struct {
 							Properties map[string]map[string]any `json:"properties"`
-							GoType     string                    `json:"x-go-type"`
+							GoType     string                    `json:"x-decant-go-type"`
 						} `json:"properties"`
 					} `json:"schema"`
 				} `json:"content"`
@@ -43,7 +43,7 @@ func TestOpenAPIDescribesStructs(t *testing.T) {
 	}
 	p := doc.Paths["/v1/distance"]["post"].RequestBody.Content["application/json"].Schema.Properties["p"]
 	if p.GoType != "demo.Point" {
-		t.Errorf("x-go-type = %q, want demo.Point", p.GoType)
+		t.Errorf("x-decant-go-type = %q, want demo.Point", p.GoType)
 	}
 	var keys []string
 	for k := range p.Properties {
@@ -61,7 +61,7 @@ func TestOpenAPIDescribesStructs(t *testing.T) {
 		t.Errorf("field schemas: x=%v tags=%v", p.Properties["x"], p.Properties["tags"])
 	}
 	// The recursive field falls back to naming the type instead of recursing forever.
-	if p.Properties["Next"]["x-go-type"] == nil {
+	if p.Properties["Next"]["x-decant-go-type"] == nil {
 		t.Errorf("Next = %v, want a reference by Go type", p.Properties["Next"])
 	}
 }

@@ -322,6 +322,10 @@ func (r *run) tidy() error {
 	r.res.Decisions = append(r.res.Decisions, notes...)
 	if r.opts.DryRun && r.opts.NoVerify {
 		out.Files["go.mod"] = commitMod
+		// The refactorings load the staged module: give them the module context too.
+		if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
+			return fmt.Errorf("writing the staged go.mod: %w", err)
+		}
 		return nil
 	}
 	if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
@@ -450,7 +454,27 @@ func (r *run) refactor() error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("refactoring the extracted service: %w", err)
+		// A refactoring met an error of the service itself (with --no-verify, the first
+		// stage to build it): name the cells it comes from.
+		probs := extract.Locate(r.stage, r.res.Output, "refactor", []byte(err.Error()))
+		r.res.Plan.LocateDependencyProblems(probs, r.modules)
+		located := false
+		for _, p := range probs {
+			located = located || p.Cell >= 0
+		}
+		if !located {
+			return fmt.Errorf("refactoring the extracted service: %w", err)
+		}
+		if r.opts.NoVerify {
+			var lines []string
+			for _, p := range probs {
+				lines = append(lines, p.String())
+			}
+			r.res.Skipped = append(r.res.Skipped, Skip{StageRefactor, "the service does not build, so it cannot be refactored: " + strings.Join(lines, "; ")})
+			return nil
+		}
+		r.res.Problems = probs
+		return &VerifyError{Problems: probs}
 	}
 	if err := refactor.WriteFiles(r.stage, res.Files); err != nil {
 		return err

@@ -144,9 +144,15 @@ func firstLocated(text string) string {
 	return ""
 }
 
+// firstLine returns the first line that is not a progress message.
 func firstLine(s string) string {
-	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return shorten(l)
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasSuffix(l, "...") && !strings.HasSuffix(l, ":") {
+			return shorten(l)
+		}
+	}
+	return ""
 }
 
 func shorten(s string) string {

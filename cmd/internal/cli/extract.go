@@ -210,6 +210,9 @@ func commitTime(flag string, env Env) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, usagef("--date: %v", err)
 		}
+		if err := publish.CheckDate(t); err != nil {
+			return time.Time{}, usagef("--date: %v", err)
+		}
 		return t, nil
 	}
 	if s := env.getenv("SOURCE_DATE_EPOCH"); s != "" {
@@ -217,7 +220,11 @@ func commitTime(flag string, env Env) (time.Time, error) {
 		if _, err := fmt.Sscan(s, &sec); err != nil {
 			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", s)
 		}
-		return time.Unix(sec, 0).UTC(), nil
+		t := time.Unix(sec, 0).UTC()
+		if err := publish.CheckDate(t); err != nil {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%s: %w", s, err)
+		}
+		return t, nil
 	}
 	return env.now().UTC().Truncate(time.Second), nil
 }
@@ -244,6 +251,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	fs.StringVar(&o.Slug, "slug", "", "package name (default from the notebook's file name)")
 	fs.BoolVar(&o.AutoLabel, "auto-label", false, "assign sections to a notebook without labels")
 	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs hold an error")
+	fs.IntSliceVar(&o.Skip, "skip", nil, "cell indexes to leave out, as if marked //decant:skip (as extract --skip)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the plan as JSON")
 	if err := parse(fs, args); err != nil {
 		return err

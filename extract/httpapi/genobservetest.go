@@ -1,0 +1,256 @@
+package httpapi
+
+// renderObserveTest returns cmd/server/observe_test.go.
+func renderObserveTest(m *model) []byte { return []byte(observeTestSrc) }
+
+// renderOpenAPITest returns cmd/server/openapi_test.go.
+func renderOpenAPITest(m *model) []byte { return []byte(openapiTestSrc) }
+
+const observeTestSrc = `package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// observed returns the API as the server runs it: observed, with /metrics, access logs into
+// logs, and readiness from ready.
+func observed(logs io.Writer, ready func() bool) http.Handler {
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	obs := newObserver(logger, true, "test-artifact")
+	return obs.wrap(newHandler(stubRoutes(), handlerConfig{Logger: logger, Ready: ready, Metrics: obs.metricsHandler()}))
+}
+
+// TestMetricsShowRequests makes requests and expects /metrics to count them by route and
+// status, time them, and show the in-flight gauge and the build information.
+func TestMetricsShowRequests(t *testing.T) {
+	h := observed(io.Discard, nil)
+	serveTest(h, "GET", "/healthz", "")
+	serveTest(h, "GET", "/healthz", "")
+	serveTest(h, "GET", "/no/such/path", "")
+	rec := serveTest(h, "GET", "/metrics", "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics: status %d", rec.Code)
+	}
+	body := rec.Body.String()
+	for _, want := range []string{
+		` + "`" + `http_requests_total{code="200",route="GET /healthz"} 2` + "`" + `,
+		` + "`" + `http_requests_total{code="404",route="/"} 1` + "`" + `,
+		` + "`" + `http_request_duration_seconds_count{route="GET /healthz"} 2` + "`" + `,
+		` + "`" + `http_requests_in_flight 1` + "`" + `, // the /metrics request itself
+		` + "`" + `artifact_version="test-artifact"` + "`" + `,
+		"service_build_info{",
+		"go_goroutines",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestRequestID checks that a sane X-Request-ID is kept and returned, and that a missing or
+// unreasonable one is replaced by a new, unique one.
+func TestRequestID(t *testing.T) {
+	h := observed(io.Discard, nil)
+	get := func(id string) string {
+		req := httptest.NewRequest("GET", "/healthz", nil)
+		if id != "" {
+			req.Header.Set("X-Request-ID", id)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Header().Get("X-Request-ID")
+	}
+	if got := get("abc-123"); got != "abc-123" {
+		t.Errorf("X-Request-ID abc-123 came back as %q", got)
+	}
+	a, b := get(""), get("")
+	if a == "" || b == "" || a == b {
+		t.Errorf("generated request IDs %q and %q: want two different ones", a, b)
+	}
+	for _, bad := range []string{"has space", strings.Repeat("x", 200), "tab\there"} {
+		if got := get(bad); got == bad || got == "" {
+			t.Errorf("X-Request-ID %q came back as %q; want a new one", bad, got)
+		}
+	}
+}
+
+// TestAccessLog expects one JSON line per request with method, route, status, duration and
+// request ID.
+func TestAccessLog(t *testing.T) {
+	var logs bytes.Buffer
+	h := observed(&logs, nil)
+	req := httptest.NewRequest("GET", "/no/such/path", nil)
+	req.Header.Set("X-Request-ID", "req-1")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	var line struct {
+		Msg       string
+		Method    string
+		Route     string
+		Path      string
+		Status    int
+		Duration  *int64
+		RequestID string ` + "`json:\"request_id\"`" + `
+	}
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("access log %q: %v", logs.String(), err)
+	}
+	if line.Msg != "request" || line.Method != "GET" || line.Route != "/" || line.Path != "/no/such/path" ||
+		line.Status != 404 || line.Duration == nil || line.RequestID != "req-1" {
+		t.Errorf("access log line %s", logs.String())
+	}
+}
+
+// TestReadyz expects 503 until the server is ready, then 200.
+func TestReadyz(t *testing.T) {
+	ready := false
+	h := observed(io.Discard, func() bool { return ready })
+	checkError(t, serveTest(h, "GET", "/readyz", ""), http.StatusServiceUnavailable, "not ready")
+	ready = true
+	m := checkJSON(t, serveTest(h, "GET", "/readyz", ""), http.StatusOK, "status")
+	if string(m["status"]) != ` + "`" + `"ready"` + "`" + ` {
+		t.Errorf("status %s", m["status"])
+	}
+	checkError(t, serveTest(h, "POST", "/readyz", ""), http.StatusMethodNotAllowed, "POST")
+}
+
+// TestLogWriter checks that buffered lines are written by the periodic flush and on Close.
+func TestLogWriter(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	lw := newLogWriter(w, 10*time.Millisecond)
+	lw.Write([]byte("one\n"))
+	buf := make([]byte, 16)
+	r.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := r.Read(buf)
+	if err != nil || string(buf[:n]) != "one\n" {
+		t.Fatalf("after the flush interval read %q, %v", buf[:n], err)
+	}
+	lw.Write([]byte("two\n"))
+	if err := lw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	rest, _ := io.ReadAll(r)
+	if string(rest) != "two\n" {
+		t.Errorf("after Close read %q", rest)
+	}
+}
+
+// TestAdminHandler expects the pprof index and the metrics on the admin handler.
+func TestAdminHandler(t *testing.T) {
+	obs := newObserver(slog.New(slog.NewTextHandler(io.Discard, nil)), false, "")
+	h := adminHandler(obs.metricsHandler())
+	for _, path := range []string{"/debug/pprof/", "/metrics"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET %s on the admin handler: status %d", path, rec.Code)
+		}
+	}
+}
+
+// TestSecondSignalExits checks that the first signal starts the shutdown and the second exits.
+func TestSecondSignalExits(t *testing.T) {
+	signals := make(chan os.Signal, 2)
+	shutdown := make(chan struct{})
+	exited := make(chan int, 1)
+	go onSignals(signals, func() { close(shutdown) }, io.Discard, func(code int) { exited <- code })
+	signals <- syscall.SIGTERM
+	<-shutdown
+	select {
+	case <-exited:
+		t.Fatal("exited on the first signal")
+	case <-time.After(10 * time.Millisecond):
+	}
+	signals <- syscall.SIGINT
+	if code := <-exited; code == 0 {
+		t.Errorf("exit code %d after the second signal", code)
+	}
+}
+
+// TestVersionFlag expects -version to print the version and exit without serving.
+func TestVersionFlag(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-version"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "server "+apiVersion+" (") {
+		t.Errorf("-version printed %q", out.String())
+	}
+}
+`
+
+const openapiTestSrc = `package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// repoFile returns the path of name at the root of the module, wherever the test runs from.
+func repoFile(t *testing.T, name string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, filepath.FromSlash(name))
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("no go.mod above the test's directory to find %s", name)
+		}
+		dir = parent
+	}
+}
+
+// TestOpenAPIValid validates openapi.json with kin-openapi and checks that every path it
+// documents is served, with the method it documents.
+func TestOpenAPIValid(t *testing.T) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(repoFile(t, "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.json is not a valid OpenAPI document: %v", err)
+	}
+	if doc.Info.License == nil || doc.Components.SecuritySchemes["bearerAuth"] == nil {
+		t.Error("openapi.json declares no license or no security scheme")
+	}
+	h := observed(io.Discard, nil)
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			rec := serveTest(h, method, path, "")
+			if rec.Code == 404 && strings.Contains(rec.Body.String(), "no route") {
+				t.Errorf("%s %s is documented but not served", method, path)
+			}
+			if rec.Code == 405 {
+				t.Errorf("%s %s is documented but the server answers 405", method, path)
+			}
+		}
+	}
+}
+`

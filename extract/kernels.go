@@ -1,0 +1,408 @@
+package extract
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"sort"
+	"strings"
+)
+
+// Kernel names the Go kernel whose semantics a plan applied.
+const (
+	KernelGoNB        = "gonb"
+	KernelGophernotes = "gophernotes"
+	KernelLgo         = "lgo"
+)
+
+// kernelOf reads a notebook's kernelspec and language_info: gophernotes (yaegi) and lgo run
+// top-level statements in order and keep their variables across cells; GoNB runs statements
+// only below a %% line.
+func kernelOf(kernelName string) string {
+	k := strings.ToLower(kernelName)
+	switch {
+	case strings.Contains(k, "gophernotes"):
+		return KernelGophernotes
+	case strings.Contains(k, "lgo"):
+		return KernelLgo
+	}
+	return KernelGoNB
+}
+
+// stmtCell is one code cell of a gophernotes or lgo notebook cut into its top-level
+// declarations and its top-level statements, each a list of whole lines.
+type stmtCell struct {
+	index        int
+	decls, stmts []string
+	firstStmt    int             // 1-based cell line of the first statement line
+	defines      map[string]bool // variables the statements declare at top level
+	uses         map[string]bool // identifiers the statements use
+	commands     []string        // magic and shell lines, reported and dropped
+	displayed    bool            // the last expression's value, which the kernel displayed, is printed
+}
+
+// displayable reports whether a statement-position expression is a value the kernel would
+// display and Go would reject as unused: anything but a call or a receive.
+func displayable(e ast.Expr) bool {
+	switch x := e.(type) {
+	case *ast.CallExpr:
+		return false
+	case *ast.UnaryExpr:
+		return x.Op != token.ARROW
+	case *ast.ParenExpr:
+		return displayable(x.X)
+	}
+	return true
+}
+
+// translateCells turns the code cells of a notebook written for gophernotes or lgo into
+// GoNB's shape: declarations above a %% line, statements below it. Cells whose statements use
+// variables an earlier cell's statements declared run as one step, as the interpreter kept them
+// in one scope. It returns the new sources by cell index, the line shift of each cell's
+// statements (for reports), and the decisions made.
+func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]int, []Decision) {
+	var parsed []*stmtCell
+	var notes []Decision
+	for _, c := range cells {
+		sc := splitTopLevel(c.source)
+		sc.index = c.index
+		if sc.displayed {
+			notes = append(notes, Decision{Cell: c.index, Line: sc.firstStmt, Subject: "last expression", Action: "converted",
+				Reason: kernel + " displayed the value of the cell's last expression: the step prints it"})
+		}
+		for _, cmd := range sc.commands {
+			notes = append(notes, Decision{Cell: c.index, Line: 1, Subject: cmd, Action: "dropped",
+				Reason: kernel + "'s magic or shell line: not part of the service"})
+		}
+		parsed = append(parsed, sc)
+	}
+	// lgo's code talks to the notebook through _ctx; outside the kernel a stand-in keeps it
+	// compiling, with display calls that do nothing.
+	if kernel == KernelLgo {
+		for _, sc := range parsed {
+			if strings.Contains(strings.Join(sc.decls, "\n")+strings.Join(sc.stmts, "\n"), "_ctx.") {
+				sc.decls = append(sc.decls, strings.Split(lgoContextShim, "\n")...)
+				notes = append(notes, Decision{Cell: sc.index, Line: 1, Subject: "_ctx", Action: "converted",
+					Reason: "lgo's notebook context: a stand-in whose Display calls do nothing outside the kernel (like GoNB's gonbui, R20)"})
+				break
+			}
+		}
+	}
+	// Group statement cells that share variables: a cell joins the group of the latest earlier
+	// cell whose variables it uses.
+	group := map[int]int{} // cell index → index of the cell holding the group's step
+	defined := map[string]int{}
+	for _, sc := range parsed {
+		if len(sc.stmts) == 0 {
+			continue
+		}
+		g := sc.index
+		for name := range sc.uses {
+			if owner, ok := defined[name]; ok && group[owner] < g {
+				g = group[owner]
+			}
+		}
+		// Uses of variables from several earlier groups merge those groups into the earliest.
+		for name := range sc.uses {
+			if owner, ok := defined[name]; ok && group[owner] != g {
+				old := group[owner]
+				for k, v := range group {
+					if v == old {
+						group[k] = g
+					}
+				}
+			}
+		}
+		group[sc.index] = g
+		for name := range sc.defines {
+			defined[name] = sc.index
+		}
+	}
+	bodies := map[int][]string{}
+	members := map[int][]int{}
+	for _, sc := range parsed {
+		if len(sc.stmts) == 0 {
+			continue
+		}
+		g := group[sc.index]
+		if len(bodies[g]) > 0 {
+			bodies[g] = append(bodies[g], fmt.Sprintf("// cell %d", sc.index))
+		}
+		bodies[g] = append(bodies[g], sc.stmts...)
+		members[g] = append(members[g], sc.index)
+	}
+	out := map[int]string{}
+	shift := map[int]int{}
+	for _, sc := range parsed {
+		var sb strings.Builder
+		for _, l := range sc.decls {
+			sb.WriteString(l + "\n")
+		}
+		if body, ok := bodies[sc.index]; ok {
+			sb.WriteString("%%\n")
+			for _, l := range body {
+				sb.WriteString(l + "\n")
+			}
+			// The step's first body line is len(decls)+2 in the new source.
+			shift[sc.index] = len(sc.decls) + 2 - sc.firstStmt
+			if m := members[sc.index]; len(m) > 1 {
+				notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt, Subject: "top-level statements", Action: "converted",
+					Reason: fmt.Sprintf("%s keeps top-level variables across cells: the statements of cells %s share them and run as one step", kernel, joinInts(m))})
+			} else {
+				notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt, Subject: "top-level statements", Action: "converted",
+					Reason: kernel + " runs top-level statements in order: they become a step"})
+			}
+		} else if len(sc.stmts) > 0 {
+			notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt, Subject: "top-level statements", Action: "moved",
+				Reason: fmt.Sprintf("they use variables of cell %d's statements, so they run in that cell's step", group[sc.index])})
+		}
+		out[sc.index] = sb.String()
+	}
+	return out, shift, notes
+}
+
+type cellSource struct {
+	index  int
+	source string
+}
+
+func joinInts(xs []int) string {
+	sort.Ints(xs)
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// splitTopLevel cuts a cell into whole-line chunks at depth 0: import, func (not a literal),
+// type and const chunks are declarations; everything else is a statement. Lines starting with
+// % or ! (magics, shell) are set aside. A var with an initializer stays a statement, since it
+// may use the cell's other variables; a var without one is a declaration.
+func splitTopLevel(src string) *stmtCell {
+	sc := &stmtCell{defines: map[string]bool{}, uses: map[string]bool{}}
+	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
+	// Set commands aside, keeping line numbers with blank lines.
+	code := make([]string, len(lines))
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if len(t) > 1 && (strings.HasPrefix(l, "%") || strings.HasPrefix(l, "!") || strings.HasPrefix(l, "$")) {
+			sc.commands = append(sc.commands, t)
+			continue
+		}
+		code[i] = l
+	}
+	text := strings.Join(code, "\n")
+	fset := token.NewFileSet()
+	file := fset.AddFile("cell", -1, len(text))
+	var s scanner.Scanner
+	s.Init(file, []byte(text), nil, scanner.ScanComments)
+	type chunk struct {
+		start, end int // 0-based lines, inclusive
+		decl       bool
+	}
+	var chunks []chunk
+	depth := 0
+	atStart := true
+	var cur *chunk
+	var prev token.Token
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		line := file.Line(pos) - 1
+		if tok == token.COMMENT {
+			continue
+		}
+		if atStart && depth == 0 && tok != token.SEMICOLON {
+			decl := false
+			switch tok {
+			case token.IMPORT, token.TYPE, token.CONST:
+				decl = true
+			case token.FUNC:
+				// A declaration names its function (or has a receiver then a name); a
+				// literal is followed by its parameter list and, after it, a body or a result.
+				decl = isFuncDecl(text[file.Offset(pos):])
+			case token.VAR:
+				decl = !varHasInit(text[file.Offset(pos):])
+			}
+			chunks = append(chunks, chunk{start: line, end: line, decl: decl})
+			cur = &chunks[len(chunks)-1]
+			atStart = false
+		}
+		if cur != nil && line > cur.end {
+			cur.end = line
+		}
+		switch tok {
+		case token.LBRACE, token.LPAREN, token.LBRACK:
+			depth++
+		case token.RBRACE, token.RPAREN, token.RBRACK:
+			depth--
+		case token.SEMICOLON:
+			if depth == 0 {
+				atStart = true
+				if lit == "\n" && cur != nil && line > cur.end {
+					cur.end = line
+				}
+			}
+		}
+		_ = prev
+		prev = tok
+	}
+	// Comment lines between chunks go with the chunk below them.
+	owner := make([]int, len(code))
+	for i := range owner {
+		owner[i] = -1
+	}
+	for ci, c := range chunks {
+		for l := c.start; l <= c.end && l < len(code); l++ {
+			owner[l] = ci
+		}
+	}
+	next := -1
+	for i := len(code) - 1; i >= 0; i-- {
+		if owner[i] >= 0 {
+			next = owner[i]
+		} else if next >= 0 {
+			owner[i] = next
+		}
+	}
+	for i, l := range code {
+		o := owner[i]
+		if o < 0 {
+			continue
+		}
+		if chunks[o].decl {
+			sc.decls = append(sc.decls, l)
+		} else {
+			if sc.firstStmt == 0 {
+				sc.firstStmt = i + 1
+			}
+			sc.stmts = append(sc.stmts, l)
+		}
+	}
+	// What the statements declare and use, for sharing across cells.
+	if len(sc.stmts) > 0 {
+		const head = "package p\nfunc _() {\n"
+		body := head + strings.Join(sc.stmts, "\n") + "\n}\n"
+		if f, err := parser.ParseFile(token.NewFileSet(), "", body, parser.SkipObjectResolution); err == nil {
+			fn := f.Decls[0].(*ast.FuncDecl)
+			// The kernel displayed the value of a cell's last expression; Go rejects an unused
+			// value, so the step prints it.
+			if n := len(fn.Body.List); n > 0 {
+				if es, ok := fn.Body.List[n-1].(*ast.ExprStmt); ok && displayable(es.X) {
+					start, end := int(es.Pos())-1, int(es.End())-1
+					joined := body[:start] + "fmt.Println(" + body[start:end] + ")" + body[end:]
+					sc.stmts = strings.Split(strings.TrimSuffix(strings.TrimPrefix(joined, head), "\n}\n"), "\n")
+					sc.displayed = true
+				}
+			}
+			for _, st := range fn.Body.List {
+				switch st := st.(type) {
+				case *ast.AssignStmt:
+					if st.Tok == token.DEFINE {
+						for _, l := range st.Lhs {
+							if id, ok := l.(*ast.Ident); ok {
+								sc.defines[id.Name] = true
+							}
+						}
+					}
+				case *ast.DeclStmt:
+					if g, ok := st.Decl.(*ast.GenDecl); ok {
+						for _, s := range g.Specs {
+							if vs, ok := s.(*ast.ValueSpec); ok {
+								for _, n := range vs.Names {
+									sc.defines[n.Name] = true
+								}
+							}
+						}
+					}
+				}
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok {
+					sc.uses[id.Name] = true
+				}
+				return true
+			})
+		}
+	}
+	return sc
+}
+
+func isFuncDecl(s string) bool {
+	rest := strings.TrimSpace(strings.TrimPrefix(s, "func"))
+	if rest == "" {
+		return false
+	}
+	if rest[0] != '(' {
+		return true // func Name(...)
+	}
+	// func (recv T) Name(...) vs func(...) ...: after the first parenthesized list, a
+	// method declaration has an identifier followed by "(" or "[".
+	depth := 0
+	for i, r := range rest {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				after := strings.TrimLeft(rest[i+1:], " \t")
+				j := 0
+				for j < len(after) && (after[j] == '_' || after[j] >= 'a' && after[j] <= 'z' || after[j] >= 'A' && after[j] <= 'Z' || after[j] >= '0' && after[j] <= '9' && j > 0) {
+					j++
+				}
+				if j == 0 {
+					return false
+				}
+				tail := strings.TrimLeft(after[j:], " \t")
+				return strings.HasPrefix(tail, "(") || strings.HasPrefix(tail, "[")
+			}
+		}
+	}
+	return false
+}
+
+// varHasInit reports whether a var declaration starting s assigns a value (in its first line,
+// or anywhere in a parenthesized block before it closes).
+func varHasInit(s string) bool {
+	rest := strings.TrimSpace(strings.TrimPrefix(s, "var"))
+	if strings.HasPrefix(rest, "(") {
+		end := strings.Index(rest, "\n)")
+		if end < 0 {
+			end = len(rest)
+		}
+		return strings.Contains(rest[:end], "=")
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	return strings.Contains(line, "=")
+}
+
+// lgoContextShim stands in for lgo's _ctx (a context.Context with a Display) in the package.
+const lgoContextShim = `
+// _ctx stands in for lgo's notebook context outside the kernel: it is never cancelled, and
+// its Display calls do nothing.
+var _ctx = lgoContext{Context: context.Background()}
+
+type lgoContext struct {
+	context.Context
+	Display lgoDisplay
+}
+
+type lgoDisplay struct{}
+
+func (lgoDisplay) Text(...any)       {}
+func (lgoDisplay) HTML(...any)       {}
+func (lgoDisplay) Markdown(...any)   {}
+func (lgoDisplay) PNG(...any)        {}
+func (lgoDisplay) JPEG(...any)       {}
+func (lgoDisplay) SVG(...any)        {}
+func (lgoDisplay) PDF(...any)        {}
+func (lgoDisplay) JavaScript(...any) {}
+func (lgoDisplay) JSON(...any)       {}
+func (lgoDisplay) Image(...any)      {}
+func (lgoDisplay) Raw(...any)        {}`

@@ -1,0 +1,96 @@
+package extract
+
+import (
+	"strings"
+	"testing"
+)
+
+// Notebooks written for gophernotes and lgo, minimized from their projects' examples: top-level
+// statements become steps (cells that share variables run as one), declarations are kept,
+// imports may appear in any cell, the last expression's value is printed, magics and shell
+// lines are reported, and the plan says which kernel's semantics it applied.
+func TestOtherKernels(t *testing.T) {
+	for _, tc := range []struct {
+		file, kernel string
+		want         []string // in the rendered pipeline
+		decisions    []string // in the report
+	}{
+		{"testdata/kernels/gophernotes.ipynb", KernelGophernotes,
+			[]string{"jobs := []int{1, 2, 3}", "total += Square(j)", "fmt.Println(total)"},
+			[]string{"cells 3, 4, 5 share them and run as one step", "!echo done", "gophernotes displayed the value"}},
+		{"testdata/kernels/lgo.ipynb", KernelLgo,
+			[]string{`fmt.Println("fib", n, "=", Fib(n))`, "fmt.Println(x * 2)", "_ctx.Display.HTML("},
+			[]string{"lgo's notebook context", "lgo displayed the value"}},
+	} {
+		t.Run(tc.kernel, func(t *testing.T) {
+			_, plan, err := BuildFile(tc.file, Options{AutoLabel: true, NoModuleSearch: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan.Kernel != tc.kernel {
+				t.Errorf("plan.Kernel = %q, want %q", plan.Kernel, tc.kernel)
+			}
+			out, err := plan.Render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all strings.Builder
+			for name, data := range out.Files {
+				if strings.HasSuffix(name, ".go") {
+					all.Write(data)
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(all.String(), w) {
+					t.Errorf("generated code lacks %q:\n%s", w, all.String())
+				}
+			}
+			var rep strings.Builder
+			if err := plan.WriteReport(&rep); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(rep.String(), "kernel "+tc.kernel+": its semantics applied") {
+				t.Errorf("the report does not say which kernel's semantics applied:\n%s", rep.String())
+			}
+			for _, w := range tc.decisions {
+				if !strings.Contains(rep.String(), w) {
+					t.Errorf("the report lacks %q:\n%s", w, rep.String())
+				}
+			}
+		})
+	}
+}
+
+// Python and other kernels stay refused.
+func TestKernelOfKeepsOthersRefused(t *testing.T) {
+	if got := kernelOf("python3"); got != KernelGoNB {
+		t.Errorf("kernelOf(python3) = %q", got)
+	}
+	for in, want := range map[string]string{"gophernotes": KernelGophernotes, "lgo": KernelLgo, "gonb": KernelGoNB} {
+		if got := kernelOf(in); got != want {
+			t.Errorf("kernelOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// splitTopLevel tells declarations from statements, including method declarations, function
+// literals called at top level and var declarations with and without values.
+func TestSplitTopLevel(t *testing.T) {
+	src := "import \"fmt\"\n\ntype T struct{}\n\nfunc (T) M() {}\n\nfunc() { fmt.Println(1) }()\nvar z int\nvar y = 2\nconst c = 3\n%help\nfmt.Println(y, z)"
+	sc := splitTopLevel(src)
+	decls := strings.Join(sc.decls, "\n")
+	stmts := strings.Join(sc.stmts, "\n")
+	for _, d := range []string{"import \"fmt\"", "type T struct{}", "func (T) M() {}", "var z int", "const c = 3"} {
+		if !strings.Contains(decls, d) {
+			t.Errorf("%q not among the declarations:\n%s", d, decls)
+		}
+	}
+	for _, s := range []string{"func() { fmt.Println(1) }()", "var y = 2", "fmt.Println(y, z)"} {
+		if !strings.Contains(stmts, s) {
+			t.Errorf("%q not among the statements:\n%s", s, stmts)
+		}
+	}
+	if len(sc.commands) != 1 || sc.commands[0] != "%help" {
+		t.Errorf("commands = %q", sc.commands)
+	}
+}

@@ -777,7 +777,7 @@ func TestSaveLoad(t *testing.T) {
 	if err := os.WriteFile(valuePath, []byte("[1, 3]"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Load(ctx, b, ""); err == nil || !strings.Contains(err.Error(), "corrupt") {
+	if _, _, err := Load(ctx, b, m.Version); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("a changed value: got %v, want corrupt", err)
 	}
 	manPath := filepath.Join(dir, "artifacts", m.Version, "manifest.json")
@@ -786,7 +786,7 @@ func TestSaveLoad(t *testing.T) {
 	if err := os.WriteFile(manPath, man, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Load(ctx, b, ""); err == nil || !strings.Contains(err.Error(), "schema 99") {
+	if _, _, err := Load(ctx, b, m.Version); err == nil || !strings.Contains(err.Error(), "schema 99") {
 		t.Errorf("schema 99: got %v", err)
 	}
 }

@@ -95,7 +95,7 @@ echo "server stopped; its log (access lines included):"
 tail -n 4 "$OUT/server.log"
 
 step "the image, built without Docker, and inspected"
-(cd "$REPO" && GOOS=linux go build -trimpath -o bin/linux/ ./cmd/server ./cmd/churn && go run ./cmd/image -bin bin/linux -out bin/image)
+(cd "$REPO" && GOOS=linux go build -trimpath -ldflags='-s -w' -o bin/linux/ ./cmd/server ./cmd/churn && go run ./cmd/image -bin bin/linux -out bin/image)
 if command -v skopeo >/dev/null; then
 	skopeo inspect --config "oci-archive:$REPO/bin/image.tar" | grep -E '"(User|Entrypoint|architecture|os)"' -A2 | head -20
 	skopeo inspect "oci:$REPO/bin/image" | grep -E '"(Digest|Layers)"' -A1 | head -6

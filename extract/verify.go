@@ -110,9 +110,7 @@ func (o VerifyOptions) goCmd() string {
 func (o VerifyOptions) run(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, o.goCmd(), args...)
 	cmd.Dir = dir
-	// CGO_ENABLED=0 as the service's Makefile sets it: the image test builds static binaries,
-	// and one build configuration for every step shares the build cache.
-	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0"), o.Env...)
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off"), o.Env...)
 	cleanup, err := gocmd.Prepare(cmd)
 	defer cleanup()
 	if err != nil {

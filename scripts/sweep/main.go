@@ -594,14 +594,24 @@ var cases = []sweepCase{
 		if out, err := build.CombinedOutput(); err != nil {
 			return fmt.Errorf("building the server: %v\n%s", err, out)
 		}
+		// No artifact, no start: train it first, as the server's own message says.
+		train := exec.Command("go", "run", "../cmd/churn", "train", "-model-url", "model")
+		train.Dir, train.Env = filepath.Join(d, "svc", "churn"), s.env
+		if out, err := train.CombinedOutput(); err != nil {
+			return fmt.Errorf("training: %v\n%s", err, out)
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
 		addr := ln.Addr().String()
 		ln.Close()
+		// From the package directory, as make demo runs it: the notebook's data files are
+		// relative to it.
 		srv := exec.Command(srvBin, "-addr", addr)
-		srv.Dir, srv.Env = filepath.Join(d, "svc"), append(s.env, "ADDR="+addr)
+		srv.Dir, srv.Env = filepath.Join(d, "svc", "churn"), append(s.env, "ADDR="+addr)
+		var srvErr syncBuffer
+		srv.Stderr = &srvErr
 		if err := srv.Start(); err != nil {
 			return err
 		}
@@ -614,7 +624,7 @@ var cases = []sweepCase{
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("server did not listen on %s: %v", addr, err)
+			return fmt.Errorf("server did not listen on %s: %v; its stderr: %s", addr, err, firstLines(srvErr.String(), 4))
 		}
 		for _, req := range []string{
 			"GET /v1/../healthz HTTP/1.1\r\nHost: x\r\n\r\n",

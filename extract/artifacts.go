@@ -758,12 +758,26 @@ func TestSaveLoad(t *testing.T) {
 		t.Error("loading a version that does not exist succeeded")
 	}
 
+	// A newer training becomes current; the older version can still be loaded by name, which is
+	// how a bad model is rolled back (-model-version, $MODEL_VERSION).
+	newer, err := Save(ctx, b, Manifest{CreatedAt: now.Add(time.Hour)}, map[string][]byte{"a": []byte("[3]"), "b": []byte("{}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, _, err := Load(ctx, b, ""); err != nil || cur.Version != newer.Version {
+		t.Fatalf("current version %q, %v; want the newer %q", cur.Version, err, newer.Version)
+	}
+	old, oldValues, err := Load(ctx, b, m.Version)
+	if err != nil || old.Version != m.Version || string(oldValues["a"]) != "[1, 2]" {
+		t.Fatalf("rolling back to %s: %v, %q", m.Version, err, oldValues["a"])
+	}
+
 	// A corrupt value and an unknown schema are refused.
 	valuePath := filepath.Join(dir, "artifacts", m.Version, "values", "a.json")
 	if err := os.WriteFile(valuePath, []byte("[1, 3]"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Load(ctx, b, ""); err == nil || !strings.Contains(err.Error(), "corrupt") {
+	if _, _, err := Load(ctx, b, m.Version); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("a changed value: got %v, want corrupt", err)
 	}
 	manPath := filepath.Join(dir, "artifacts", m.Version, "manifest.json")
@@ -772,7 +786,7 @@ func TestSaveLoad(t *testing.T) {
 	if err := os.WriteFile(manPath, man, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Load(ctx, b, ""); err == nil || !strings.Contains(err.Error(), "schema 99") {
+	if _, _, err := Load(ctx, b, m.Version); err == nil || !strings.Contains(err.Error(), "schema 99") {
 		t.Errorf("schema 99: got %v", err)
 	}
 }

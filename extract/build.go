@@ -102,7 +102,7 @@ type CellPlan struct {
 
 // Decl is one top-level declaration as GoNB would memorize it.
 type Decl struct {
-	Key      string   `json:"key"`  // GoNB's memory key, except that methods strip type parameters (R6)
+	Key      string   `json:"key"`  // GoNB's memory key, except that methods strip type parameters
 	Kind     string   `json:"kind"` // func, method, var, const, type
 	Names    []string `json:"names"`
 	Cell     int      `json:"cell"`
@@ -464,7 +464,7 @@ func (b *builder) readCells() error {
 		}
 		if cell.Wasm {
 			cp.Skipped = "%wasm cell"
-			b.decide(c.Index, 0, "cell", "skipped", "a %wasm cell is built for the browser (GOOS=js) with GoNB's GonbWasm* constants; it is not part of the service (R18)")
+			b.decide(c.Index, 0, "cell", "skipped", "a %wasm cell is built for the browser (GOOS=js) with GoNB's GonbWasm* constants; it is not part of the service")
 			continue
 		}
 		if cp.Label == "//decant:skip" {
@@ -642,12 +642,10 @@ func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) e
 	isTestCell := cell.Test
 	if cell.Main != nil {
 		body := cell.Main.Src
-		f, err := parser.ParseFile(fset, "main", filePrefix+"func _(){"+body+"\n}", parser.ParseComments|parser.SkipObjectResolution)
 		// The body starts on the func line, line 2 of the file, as partLine expects.
-		if err != nil {
+		if _, err := parser.ParseFile(fset, "main", filePrefix+"func _(){"+body+"\n}", parser.ParseComments|parser.SkipObjectResolution); err != nil {
 			return b.unparsable(c, cp, b.cellErr(c, *cell.Main, err, "Go syntax error in the %% body"))
 		}
-		_ = f
 		b.addStep(c, cp, sec, body, cell.Main.FirstLine, cell.Args)
 	} else if cell.Exec != nil {
 		b.addStep(c, cp, sec, "\t"+cell.Exec.Func+"()\n", cell.MainLine, cell.Exec.Args)
@@ -774,20 +772,8 @@ func (b *builder) funcDecl(c *notebooks.Cell, gd *gonbmem.Decl, src string, text
 // specDecl makes the plan's declaration of one var or type spec.
 func (b *builder) specDecl(c *notebooks.Cell, gd *gonbmem.Decl, text func(token.Pos, token.Pos) string, docOf func(*ast.CommentGroup) string, lineOf func(token.Pos) int) *Decl {
 	d, s := gd.Gen, gd.Spec
-	start, end := s.Pos(), s.End()
-	var doc *ast.CommentGroup
-	switch sp := s.(type) {
-	case *ast.ValueSpec:
-		doc = sp.Doc
-		if sp.Comment != nil {
-			end = sp.Comment.End()
-		}
-	case *ast.TypeSpec:
-		doc = sp.Doc
-		if sp.Comment != nil {
-			end = sp.Comment.End()
-		}
-	}
+	start := s.Pos()
+	doc, end := gd.SpecExtent()
 	if doc == nil && len(d.Specs) > 0 && d.Specs[0] == s && d.Doc != nil {
 		doc = d.Doc
 	}

@@ -349,7 +349,7 @@ func TestImage(t *testing.T) {
 		t.Skip("builds the static binaries")
 	}
 	bin := t.TempDir()
-	gobuild := exec.Command("go", "build", "-trimpath", "-o", bin+string(filepath.Separator), "./cmd/server", "./cmd/SLUG")
+	gobuild := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin+string(filepath.Separator), "./cmd/server", "./cmd/SLUG")
 	gobuild.Dir = moduleRoot(t)
 	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := gobuild.CombinedOutput(); err != nil {

@@ -145,7 +145,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 	if len(found) > 0 {
 		sort.Strings(found)
 		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
-			Reason: fmt.Sprintf("the notebook uses %s without importing it; resolved in the notebook's module context (R12)", strings.Join(found, ", "))})
+			Reason: fmt.Sprintf("the notebook uses %s without importing it; resolved in the notebook's module context", strings.Join(found, ", "))})
 	}
 	if len(missing) > 0 && search {
 		// A name only goimports can find (a module-cache package the notebook never imported).
@@ -155,7 +155,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		}
 		sort.Strings(missing)
 		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
-			Reason: fmt.Sprintf("the notebook uses %s without importing it; goimports resolved it from the module cache, as GoNB did: check it is the package meant (R12)", strings.Join(missing, ", "))})
+			Reason: fmt.Sprintf("the notebook uses %s without importing it; goimports resolved it from the module cache, as GoNB did: check it is the package meant", strings.Join(missing, ", "))})
 		return out, nil
 	}
 	out, err := format.Source(src)

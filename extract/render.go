@@ -514,7 +514,7 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.Routes) > 0 {
 		sb.WriteString("# The OCI image, without Docker: bin/image (OCI layout) and bin/image.tar (oci-archive).\n")
 		sb.WriteString("# Inspect it with skopeo inspect oci-archive:bin/image.tar; push it with skopeo copy or crane.\n")
-		fmt.Fprintf(&sb, "image:\n\tGOOS=linux go build -trimpath -o bin/linux/ ./cmd/server ./cmd/$(PKG)\n\tgo run ./cmd/image -bin bin/linux -out bin/image\n\n")
+		fmt.Fprintf(&sb, "image:\n\tGOOS=linux go build -trimpath -ldflags='-s -w' -o bin/linux/ ./cmd/server ./cmd/$(PKG)\n\tgo run ./cmd/image -bin bin/linux -out bin/image\n\n")
 	}
 	if len(p.Routes) > 0 {
 		sb.WriteString("# Load-test the API with decant (github.com/decant-go/decant): the first run records a\n")

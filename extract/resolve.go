@@ -378,10 +378,10 @@ func (b *builder) report(units []*unit) {
 			continue
 		}
 		if strings.Contains(text, "gonbui.") || strings.Contains(text, "widgets.") || strings.Contains(text, "dom.") && strings.Contains(text, "gonbui") {
-			b.decide(cell, line, u.name(), "warning", "calls GoNB's gonbui: it does nothing outside the notebook but keeps the gonb module as a dependency (R20); consider removing it")
+			b.decide(cell, line, u.name(), "warning", "calls GoNB's gonbui: it does nothing outside the notebook but keeps the gonb module as a dependency; consider removing it")
 		}
 		if strings.Contains(text, "cache.Cache") {
-			b.decide(cell, line, u.name(), "warning", "uses GoNB's cache package, which keeps values on disk across runs (R19): a service should compute or load them explicitly")
+			b.decide(cell, line, u.name(), "warning", "uses GoNB's cache package, which keeps values on disk across runs: a service should compute or load them explicitly")
 		}
 	}
 	for _, u := range units {

@@ -619,7 +619,7 @@ func stringMapKeys(code string) []string {
 }
 
 // embeds ships the files a //go:embed directive names, and makes sure the embed package is
-// imported. GoNB dropped the directive (R13), so the notebook's variable was empty; the
+// imported. GoNB dropped the directive, so the notebook's variable was empty; the
 // package's is filled, which is what the author meant.
 func (b *builder) embeds(d *Decl, have map[string]bool) {
 	for _, line := range strings.Split(d.doc, "\n") {

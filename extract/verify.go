@@ -78,6 +78,26 @@ type VerifyOptions struct {
 	Env     []string // extra environment
 	NoTests bool     // skip go test
 	Short   bool     // pass -short to go test
+	// CgoNeeded, if not nil, is set when the service builds only with cgo (a library has cgo
+	// code): verification then ran with CGO_ENABLED=1.
+	CgoNeeded *bool
+
+	cgoTried bool
+}
+
+// needsCgo reports whether a failed static build looks like a library's cgo code left out:
+// build constraints that exclude every file, or undefined names inside the module cache.
+func needsCgo(out []byte) bool {
+	text := string(out)
+	if strings.Contains(text, "build constraints exclude all Go files") {
+		return true
+	}
+	for _, m := range diagRE.FindAllStringSubmatch(text, -1) {
+		if strings.Contains(filepath.ToSlash(m[1]), "/pkg/mod/") && strings.HasPrefix(m[3], "undefined: ") {
+			return true
+		}
+	}
+	return false
 }
 
 func (o VerifyOptions) goCmd() string {
@@ -90,9 +110,7 @@ func (o VerifyOptions) goCmd() string {
 func (o VerifyOptions) run(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, o.goCmd(), args...)
 	cmd.Dir = dir
-	// CGO_ENABLED=0 as the service's Makefile sets it: the image test builds static binaries,
-	// and one build configuration for every step shares the build cache.
-	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0"), o.Env...)
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off"), o.Env...)
 	cleanup, err := gocmd.Prepare(cmd)
 	defer cleanup()
 	if err != nil {
@@ -235,6 +253,21 @@ func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 		probs = append(probs, Problem{Step: "gofmt", File: n, Cell: -1, Msg: "not gofmt-formatted"})
 	}
 	if o, err := opts.run(ctx, dir, "build", "./..."); err != nil {
+		// Libraries that need cgo (GoMLX's XLA bindings, tokenizers) do not build static:
+		// try again with cgo, and if that builds, verify the rest with it and say so.
+		withCgo := opts
+		withCgo.Env = append(append([]string(nil), opts.Env...), "CGO_ENABLED=1")
+		if !opts.cgoTried && needsCgo(o) {
+			o2, err2 := withCgo.run(ctx, dir, "build", "./...")
+			if err2 == nil {
+				withCgo.cgoTried = true
+				if opts.CgoNeeded != nil {
+					*opts.CgoNeeded = true
+				}
+				return append(probs, Verify(ctx, dir, out, withCgo)...)
+			}
+			o = o2 // with cgo, the error names what is missing (a C header or library)
+		}
 		locate("build", o)
 		return probs // vet and test would repeat the same errors
 	}

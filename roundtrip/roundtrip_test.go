@@ -128,11 +128,13 @@ func TestRenamedByRefactoring(t *testing.T) {
 	if len(res.Conflicts) > 0 {
 		t.Fatalf("conflicts: %+v", res.Conflicts)
 	}
-	if len(res.Updated) != 1 || res.Updated[0].Key != "prepareRows" {
+	if len(res.Updated) != 2 || res.Updated[0].Key != "prepareRows" || res.Updated[1].Key != "prepareRows (as prepareTest)" {
 		t.Fatalf("updated %+v", res.Updated)
 	}
+	// prepareTrain, the rename's source, and prepareTest, the clone unified with it, both get
+	// the change: extracting again unifies them again.
 	got := f.nb.Cells[1].Source
-	want := strings.Replace(cellSrc, "r*2)", "r*2+1)", 1) // prepareTrain only: prepareTest is not the rename's source
+	want := strings.ReplaceAll(cellSrc, "r*2)", "r*2+1)")
 	if got != want {
 		t.Errorf("cell after sync:\n%s\nwant:\n%s", got, want)
 	}
@@ -172,7 +174,7 @@ func TestBothSides(t *testing.T) {
 		if f.nb.Cells[1].Source != before {
 			t.Error("a cell with a conflict was changed")
 		}
-		if len(res.Updated) != 0 || len(res.Notes) != 1 {
+		if len(res.Updated) != 0 || len(res.Notes) != 2 {
 			t.Errorf("updated %+v, notes %q", res.Updated, res.Notes)
 		}
 	})

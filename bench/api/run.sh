@@ -1,7 +1,8 @@
 #!/bin/sh
 # Serve the demo's GET /v1/probabilities three ways and measure them side by side in one run:
 #
-#   generated  the server decant extract emits (cmd/server)
+#   generated  the server decant extract emits (cmd/server), from its trained artifact, with
+#              /metrics and one access log line per request
 #   hand       a minimal hand-written net/http server calling the same library function
 #   flask      Flask under gunicorn, 2 sync workers, the same model fitted in Python
 #
@@ -34,7 +35,9 @@ echo "== extracting $NOTEBOOK into $REPO"
 mkdir -p "$REPO/cmd/hand"
 cp "$HERE/hand.go" "$REPO/cmd/hand/main.go"
 sed -i '/^\/\/go:build ignore$/d' "$REPO/cmd/hand/main.go"
-(cd "$REPO" && go build -o "$OUT/generated" ./cmd/server && go build -o "$OUT/hand" ./cmd/hand)
+(cd "$REPO" && go build -o "$OUT/generated" ./cmd/server && go build -o "$OUT/hand" ./cmd/hand && go build -o "$OUT/churn" ./cmd/churn)
+# The extracted server serves from a trained artifact (metrics and access logs on, as deployed).
+(cd "$REPO/churn" && "$OUT/churn" train -model-url "$OUT/model" >/dev/null)
 
 PIDS=""
 cleanup() {
@@ -45,7 +48,7 @@ trap cleanup EXIT INT TERM
 
 # The servers run from the package directory, where churn.db ships.
 cd "$REPO/churn"
-"$OUT/generated" -addr 127.0.0.1:$((PORT_BASE + 1)) 2>"$OUT/generated.log" & PIDS="$PIDS $!"
+"$OUT/generated" -addr 127.0.0.1:$((PORT_BASE + 1)) -model-url "$OUT/model" 2>"$OUT/generated.log" & PIDS="$PIDS $!"
 "$OUT/hand" -addr 127.0.0.1:$((PORT_BASE + 2)) 2>"$OUT/hand.log" & PIDS="$PIDS $!"
 PYTHONPATH="$HERE" gunicorn --workers 2 --worker-class sync --preload --bind 127.0.0.1:$((PORT_BASE + 3)) \
 	--log-level warning flask_app:app 2>"$OUT/flask.log" & PIDS="$PIDS $!"

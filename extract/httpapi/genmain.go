@@ -43,7 +43,7 @@ func renderMain(m *model) []byte {
 		body = strings.NewReplacer(
 			"\t// ARTIFACT-CONFIG\n", "",
 			"\t// ARTIFACT-FLAGS\n", "",
-			"\t// ARTIFACT-LOAD\n", "\tartifactVersion := \"\"\n",
+			"\t// ARTIFACT-LOAD\n", "\tartifactVersion, artifactCreated := \"\", time.Time{}\n",
 		).Replace(body)
 	}
 	g.WriteString(body)
@@ -198,7 +198,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	// ARTIFACT-LOAD
 	var ready atomic.Bool
-	obs := newObserver(logger, cfg.accessLog, artifactVersion)
+	obs := newObserver(logger, cfg.accessLog, artifactVersion, artifactCreated)
 	h := newHandler(libraryRoutes(), handlerConfig{MaxBodyBytes: cfg.maxBodyBytes, Logger: logger, Ready: ready.Load, Metrics: obs.metricsHandler()})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -286,7 +286,7 @@ const mainArtifactLoad = `	m, err := loadArtifact(ctx, cfg.modelURL, cfg.modelVe
 		logger.Warn("the artifact was trained from another version of the notebook", "artifact_notebook_sha256", m.NotebookSHA256, "code_notebook_sha256", artifact.NotebookSHA256)
 	}
 	logger.Info("artifact loaded", "url", cfg.modelURL, "version", m.Version, "created_at", m.CreatedAt, "code_revision", m.CodeRevision, "input_fingerprint", m.InputFingerprint)
-	artifactVersion := m.Version
+	artifactVersion, artifactCreated := m.Version, m.CreatedAt
 `
 
 const mainArtifactFunc = `

@@ -55,9 +55,10 @@ type routeCode struct {
 }
 
 // newObserver registers the metrics: requests by route and status, latency by route, requests
-// in flight, build information (with the artifact version), and the Go runtime's and process's
-// own collectors.
-func newObserver(logger *slog.Logger, accessLog bool, artifactVersion string) *observer {
+// in flight, build information (with the artifact version), the trained artifact's creation
+// time (alert on time() - artifact_created_timestamp_seconds to catch a stale model), and the
+// Go runtime's and process's own collectors.
+func newObserver(logger *slog.Logger, accessLog bool, artifactVersion string, artifactCreated time.Time) *observer {
 	o := &observer{
 		registry:  prometheus.NewRegistry(),
 		logger:    logger,
@@ -86,6 +87,14 @@ func newObserver(logger *slog.Logger, accessLog bool, artifactVersion string) *o
 		},
 	})
 	buildInfo.Set(1)
+	if !artifactCreated.IsZero() {
+		created := prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "artifact_created_timestamp_seconds",
+			Help: "When the trained artifact the server loaded was created, in Unix seconds.",
+		})
+		created.Set(float64(artifactCreated.UnixNano()) / 1e9)
+		o.registry.MustRegister(created)
+	}
 	o.registry.MustRegister(o.requests, o.duration, o.inFlight, buildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var seed [6]byte

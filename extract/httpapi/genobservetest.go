@@ -27,7 +27,7 @@ import (
 // logs, and readiness from ready.
 func observed(logs io.Writer, ready func() bool) http.Handler {
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	obs := newObserver(logger, true, "test-artifact")
+	obs := newObserver(logger, true, "test-artifact", time.Unix(1767225600, 0))
 	return obs.wrap(newHandler(stubRoutes(), handlerConfig{Logger: logger, Ready: ready, Metrics: obs.metricsHandler()}))
 }
 
@@ -50,6 +50,7 @@ func TestMetricsShowRequests(t *testing.T) {
 		` + "`" + `http_requests_in_flight 1` + "`" + `, // the /metrics request itself
 		` + "`" + `artifact_version="test-artifact"` + "`" + `,
 		"service_build_info{",
+		"artifact_created_timestamp_seconds 1.7672256e+09",
 		"go_goroutines",
 	} {
 		if !strings.Contains(body, want) {
@@ -152,7 +153,7 @@ func TestLogWriter(t *testing.T) {
 
 // TestAdminHandler expects the pprof index and the metrics on the admin handler.
 func TestAdminHandler(t *testing.T) {
-	obs := newObserver(slog.New(slog.NewTextHandler(io.Discard, nil)), false, "")
+	obs := newObserver(slog.New(slog.NewTextHandler(io.Discard, nil)), false, "", time.Time{})
 	h := adminHandler(obs.metricsHandler())
 	for _, path := range []string{"/debug/pprof/", "/metrics"} {
 		rec := httptest.NewRecorder()

@@ -161,25 +161,28 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 			return err
 		}
 	}
-	if res.Refactor != nil && !o.jsonOut && (!o.quiet || o.dryRun) {
-		defer res.Refactor.Report().WriteText(env.Stdout)
-	}
 	if o.dryRun {
 		if res.Diff == "" {
 			fmt.Fprintf(env.Stdout, "\n%s is up to date with the notebook\n", res.Branch)
 		} else {
 			fmt.Fprintf(env.Stdout, "\ndiff against %s:\n%s", res.Branch, res.Diff)
 		}
-		return nil
+	} else {
+		switch c := res.Commit; {
+		case c.UpToDate:
+			fmt.Fprintf(env.Stdout, "\n%s in %s is up to date (%s)\n", res.Branch, res.Repo, shortHash(c.Commit))
+		default:
+			fmt.Fprintf(env.Stdout, "\ncommitted %s to %s in %s (%d files changed)\n", shortHash(c.Commit), res.Branch, res.Repo, len(c.Changed))
+			if res.Created {
+				fmt.Fprintf(env.Stdout, "created the repository %s; main is checked out at the same commit\n", res.Repo)
+				fmt.Fprintf(env.Stdout, "later extractions move only %s: review it and merge it into main\n", res.Branch)
+			}
+		}
 	}
-	switch c := res.Commit; {
-	case c.UpToDate:
-		fmt.Fprintf(env.Stdout, "\n%s in %s is up to date (%s)\n", res.Branch, res.Repo, shortHash(c.Commit))
-	default:
-		fmt.Fprintf(env.Stdout, "\ncommitted %s to %s in %s (%d files changed)\n", shortHash(c.Commit), res.Branch, res.Repo, len(c.Changed))
-		if res.Created {
-			fmt.Fprintf(env.Stdout, "created the repository %s; main is checked out at the same commit\n", res.Repo)
-			fmt.Fprintf(env.Stdout, "later extractions move only %s: review it and merge it into main\n", res.Branch)
+	// The refactoring report comes last, after the result line.
+	if res.Refactor != nil && !o.jsonOut && (!o.quiet || o.dryRun) {
+		if err := res.Refactor.Report().WriteText(env.Stdout); err != nil {
+			return fmt.Errorf("writing the refactoring report: %w", err)
 		}
 	}
 	return nil

@@ -655,6 +655,27 @@ func (p *Plan) places(o *Output) map[int][]string {
 	return places
 }
 
+// readmePlaces is places for the README: each place also names the cell line it starts at,
+// which provenance notes leave out.
+func (p *Plan) readmePlaces(o *Output) map[int][]string {
+	places := map[int][]string{}
+	files := make([]string, 0, len(o.Spans))
+	for f := range o.Spans {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		for _, s := range o.Spans[f] {
+			place := fmt.Sprintf("%s:%d", f, s.Start)
+			if s.CellLine > 0 {
+				place = fmt.Sprintf("%d → %s", s.CellLine, place)
+			}
+			places[s.Cell] = append(places[s.Cell], place)
+		}
+	}
+	return places
+}
+
 func (p *Plan) renderManifest(o *Output) []byte {
 	m := manifest.Manifest{Notebook: p.Notebook, SHA256: p.NotebookHash, Module: p.Module, Package: p.Slug}
 	places := p.places(o)
@@ -803,8 +824,9 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	if len(p.Routes) > 0 {
 		sb.WriteString(p.readmeOperations(o))
 	}
-	sb.WriteString("## Where each cell went\n\n| cell | section | label | went to |\n|---|---|---|---|\n")
-	places := p.places(o)
+	sb.WriteString("## Where each cell went\n\nEach declaration's doc comment names the cell it came from; this map gives the lines.\n\n")
+	sb.WriteString("| cell | section | label | went to (cell line → file:line) |\n|---|---|---|---|\n")
+	places := p.readmePlaces(o)
 	for _, c := range p.Cells {
 		if c.Type != "code" {
 			continue

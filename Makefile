@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 DEMO    := testdata/demo/churn.ipynb
 DEMOOUT := $(CURDIR)/out/demo
 
-.PHONY: all build test test-short vet fmt-check depcheck tidy-check bench bench-output bench-doc bench-api bench-api-soak bench-run demo gonb clean fuzz sweep
+.PHONY: all build test test-short vet fmt-check depcheck tidy-check bench bench-output bench-doc bench-api bench-api-soak bench-run demo gonb clean fuzz sweep bench-dupes
 
 all: vet test build
 
@@ -42,6 +42,10 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
+# decant dupes (the command) against dupl -t 50 on x/tools v0.52.0, cold and warm, same run.
+bench-dupes:
+	$(GO) test -run '^$$' -bench BenchmarkDupesCommand -benchtime 1x -timeout 30m ./cmd/decant
+
 # Every fuzzer in the repository (each func FuzzXxx), FUZZTIME each.
 fuzz:
 	GO=$(GO) FUZZTIME=$${FUZZTIME:-30s} ./scripts/fuzz.sh
@@ -71,6 +75,11 @@ bench-output:
 bench-doc:
 	$(GO) test -run '^$$' -bench DocVsPlan -benchtime 3x ./cmd/internal/cli
 
+# The hostile-input and fault sweep, end to end on a fresh temporary directory: prints each
+# case and "N passed, M failed". Not part of make test (real processes, signals, minutes).
+sweep:
+	$(GO) run ./scripts/sweep
+
 # The main job on the bundled demo notebook: extract it into a fresh repository, run the emitted
 # service's tests, start its server, call it with good and bad parameters, stop it.
 demo: build
@@ -85,3 +94,10 @@ clean:
 .PHONY: corpus
 corpus: build
 	$(GO) run ./scripts/corpus -decant $(BIN)/decant $(if $(RUN),-run '$(RUN)')
+
+# decant extract --dry-run --no-verify (without and with the default refactorings) against
+# jupyter nbconvert --to script on GoNB's tutorial, side by side. Needs Debian's hyperfine and
+# jupyter-nbconvert.
+.PHONY: bench-extract
+bench-extract: build
+	DECANT=$(BIN)/decant OUT=$(CURDIR)/out/bench-extract ./bench/extract/run.sh

@@ -102,7 +102,7 @@ type CellPlan struct {
 
 // Decl is one top-level declaration as GoNB would memorize it.
 type Decl struct {
-	Key      string   `json:"key"`  // GoNB's memory key, except that methods strip type parameters (R6)
+	Key      string   `json:"key"`  // GoNB's memory key, except that methods strip type parameters
 	Kind     string   `json:"kind"` // func, method, var, const, type
 	Names    []string `json:"names"`
 	Cell     int      `json:"cell"`
@@ -222,6 +222,22 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 	if !token.IsIdentifier(slug) || token.IsKeyword(slug) {
 		return nil, fmt.Errorf("slug %q is not a valid Go package name", slug)
 	}
+	for _, r := range slug {
+		if r >= 0x80 || unicode.IsUpper(r) {
+			return nil, fmt.Errorf("slug %q: a package name and directory must be lower-case ASCII (letters, digits)", slug)
+		}
+	}
+	if reservedSlug(slug) || strings.HasPrefix(slug, "_") {
+		return nil, fmt.Errorf("slug %q is a name the go command treats specially (main, init, vendor, testdata, cmd, or a leading _); choose another with --slug", slug)
+	}
+	for _, i := range opts.Skip {
+		switch {
+		case i < 0 || i >= len(nb.Cells):
+			return nil, fmt.Errorf("%s: --skip %d: no such cell (the notebook has cells 0 to %d)", nb.Name, i, len(nb.Cells)-1)
+		case nb.Cells[i].Type != "code":
+			return nil, fmt.Errorf("%s: --skip %d: cell %d is a %s cell; only code cells are extracted, so only they can be skipped", nb.Name, i, i, nb.Cells[i].Type)
+		}
+	}
 	mod := opts.Module
 	if mod == "" {
 		mod = "example.com/" + slug
@@ -289,10 +305,21 @@ func SlugFor(name string) string {
 	if s == "" || !unicode.IsLetter(rune(s[0])) {
 		s = "nb" + s
 	}
-	if token.IsKeyword(s) || s == "init" || s == "main" {
-		s += "pkg" // not valid names for an importable package
+	if reservedSlug(s) {
+		s += "pkg"
 	}
 	return s
+}
+
+// reservedSlug reports names a service package cannot have: Go keywords, init and main (not
+// importable), and directory names the go command treats specially (vendor and testdata are
+// skipped by ./..., cmd holds the service's commands).
+func reservedSlug(s string) bool {
+	switch s {
+	case "init", "main", "vendor", "testdata", "cmd":
+		return true
+	}
+	return token.IsKeyword(s)
 }
 
 func (b *builder) decide(cell, line int, subject, action, reason string) {
@@ -413,6 +440,11 @@ func (b *builder) readCells() error {
 		if strings.TrimSpace(src) == "" {
 			continue
 		}
+		if pythonSetupCell(src) {
+			cp.Skipped = "a setup cell for another kernel"
+			b.decide(c.Index, 1, "cell", "skipped", "its lines are # comments and ! or % commands, as in a Colab cell that installs Go and GoNB with the Python kernel: it sets up the notebook, not the service")
+			continue
+		}
 		cell, err := gonbcell.Split(src)
 		if err != nil {
 			var se *gonbcell.Error
@@ -432,7 +464,7 @@ func (b *builder) readCells() error {
 		}
 		if cell.Wasm {
 			cp.Skipped = "%wasm cell"
-			b.decide(c.Index, 0, "cell", "skipped", "a %wasm cell is built for the browser (GOOS=js) with GoNB's GonbWasm* constants; it is not part of the service (R18)")
+			b.decide(c.Index, 0, "cell", "skipped", "a %wasm cell is built for the browser (GOOS=js) with GoNB's GonbWasm* constants; it is not part of the service")
 			continue
 		}
 		if cp.Label == "//decant:skip" {
@@ -578,13 +610,30 @@ func (b *builder) cellErr(c *notebooks.Cell, part gonbcell.Part, err error, what
 	return &CellError{File: b.file, Cell: c.Index, Line: line, Msg: what + ": " + msg}
 }
 
+// unparsable handles a cell that is not valid Go: a cell the user skipped (//decant:skip or
+// --skip) is left out whole, with the reason in the plan, since skipping is how a user sets
+// aside a broken cell; any other such cell stops the extraction with err.
+func (b *builder) unparsable(c *notebooks.Cell, cp *CellPlan, err error) error {
+	if !hasSkipMarker(c.Source) && !slices.Contains(b.opts.Skip, c.Index) {
+		return err
+	}
+	var ce *CellError
+	line := 0
+	if errors.As(err, &ce) {
+		line = ce.Line
+	}
+	cp.Skipped = "not valid Go, and skipped"
+	b.decide(c.Index, line, "cell", "left out", "skipped, and not valid Go ("+err.Error()+"): nothing of it is used")
+	return nil
+}
+
 func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) error {
 	sec := cp.Section
 	fset := token.NewFileSet()
 	if !cell.Decls.Empty() {
 		f, err := parsePart(fset, "decls", cell.Decls.Src)
 		if err != nil {
-			return b.cellErr(c, cell.Decls, err, "Go syntax error")
+			return b.unparsable(c, cp, b.cellErr(c, cell.Decls, err, "Go syntax error"))
 		}
 		if err := b.collect(c, cp, sec, cell, fset, f); err != nil {
 			return err
@@ -593,12 +642,10 @@ func (b *builder) goPart(c *notebooks.Cell, cp *CellPlan, cell *gonbcell.Cell) e
 	isTestCell := cell.Test
 	if cell.Main != nil {
 		body := cell.Main.Src
-		f, err := parser.ParseFile(fset, "main", filePrefix+"func _(){"+body+"\n}", parser.ParseComments|parser.SkipObjectResolution)
 		// The body starts on the func line, line 2 of the file, as partLine expects.
-		if err != nil {
-			return b.cellErr(c, *cell.Main, err, "Go syntax error in the %% body")
+		if _, err := parser.ParseFile(fset, "main", filePrefix+"func _(){"+body+"\n}", parser.ParseComments|parser.SkipObjectResolution); err != nil {
+			return b.unparsable(c, cp, b.cellErr(c, *cell.Main, err, "Go syntax error in the %% body"))
 		}
-		_ = f
 		b.addStep(c, cp, sec, body, cell.Main.FirstLine, cell.Args)
 	} else if cell.Exec != nil {
 		b.addStep(c, cp, sec, "\t"+cell.Exec.Func+"()\n", cell.MainLine, cell.Exec.Args)
@@ -725,20 +772,8 @@ func (b *builder) funcDecl(c *notebooks.Cell, gd *gonbmem.Decl, src string, text
 // specDecl makes the plan's declaration of one var or type spec.
 func (b *builder) specDecl(c *notebooks.Cell, gd *gonbmem.Decl, text func(token.Pos, token.Pos) string, docOf func(*ast.CommentGroup) string, lineOf func(token.Pos) int) *Decl {
 	d, s := gd.Gen, gd.Spec
-	start, end := s.Pos(), s.End()
-	var doc *ast.CommentGroup
-	switch sp := s.(type) {
-	case *ast.ValueSpec:
-		doc = sp.Doc
-		if sp.Comment != nil {
-			end = sp.Comment.End()
-		}
-	case *ast.TypeSpec:
-		doc = sp.Doc
-		if sp.Comment != nil {
-			end = sp.Comment.End()
-		}
-	}
+	start := s.Pos()
+	doc, end := gd.SpecExtent()
 	if doc == nil && len(d.Specs) > 0 && d.Specs[0] == s && d.Doc != nil {
 		doc = d.Doc
 	}
@@ -853,4 +888,23 @@ func savedStdout(c *notebooks.Cell) (string, bool) {
 		}
 	}
 	return sb.String(), true
+}
+
+// pythonSetupCell reports whether a cell holds only # comment lines and ! or % commands, with
+// at least one of each: a cell written for Python's kernel (Colab's installation cells).
+func pythonSetupCell(src string) bool {
+	hash, cmd := false, false
+	for _, l := range strings.Split(src, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "":
+		case strings.HasPrefix(t, "#"):
+			hash = true
+		case strings.HasPrefix(t, "!") || strings.HasPrefix(t, "%"):
+			cmd = true
+		default:
+			return false
+		}
+	}
+	return hash && cmd
 }

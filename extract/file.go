@@ -2,6 +2,7 @@ package extract
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -28,8 +29,13 @@ func BuildFile(path string, opts Options) (*notebooks.Notebook, *Plan, error) {
 		defer root.Close()
 		opts.ReadFile = func(name string) ([]byte, error) {
 			fi, err := root.Stat(name)
-			if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 {
+			switch {
+			case err != nil:
 				return nil, fs.ErrNotExist
+			case !fi.Mode().IsRegular():
+				return nil, fmt.Errorf("%w: it is not a regular file", ErrAssetNotShipped)
+			case fi.Size() > MaxAssetSize:
+				return nil, fmt.Errorf("%w: %d bytes, over the %d MiB shipped with a package", ErrAssetNotShipped, fi.Size(), MaxAssetSize>>20)
 			}
 			return root.ReadFile(name)
 		}
@@ -40,3 +46,10 @@ func BuildFile(path string, opts Options) (*notebooks.Notebook, *Plan, error) {
 	}
 	return nb, plan, nil
 }
+
+// MaxAssetSize bounds a data file shipped next to the package.
+const MaxAssetSize = 64 << 20
+
+// ErrAssetNotShipped is what Options.ReadFile returns for a file that exists but is not
+// shipped (too large, not a regular file); the plan says so instead of dropping it silently.
+var ErrAssetNotShipped = errors.New("not shipped")

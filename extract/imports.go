@@ -91,7 +91,23 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		}
 		missing = append(missing, n)
 	}
-	list = append(list, forced...)
+	// A dot import is kept only if the file has bare names nothing else declares: where none
+	// are left, Go would reject it as unused.
+	bare := false
+	for id := range unresolved {
+		if !local[id.Name] && types.Universe.Lookup(id.Name) == nil && id.Name != "_" {
+			if _, isQualifier := selectors[id.Name]; !isQualifier {
+				bare = true
+				break
+			}
+		}
+	}
+	for _, imp := range forced {
+		if imp.Name == "." && !bare {
+			continue
+		}
+		list = append(list, imp)
+	}
 	sort.Slice(list, func(i, j int) bool {
 		if list[i].Path != list[j].Path {
 			return list[i].Path < list[j].Path
@@ -129,7 +145,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 	if len(found) > 0 {
 		sort.Strings(found)
 		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
-			Reason: fmt.Sprintf("the notebook uses %s without importing it; resolved in the notebook's module context (R12)", strings.Join(found, ", "))})
+			Reason: fmt.Sprintf("the notebook uses %s without importing it; resolved in the notebook's module context", strings.Join(found, ", "))})
 	}
 	if len(missing) > 0 && search {
 		// A name only goimports can find (a module-cache package the notebook never imported).
@@ -139,7 +155,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		}
 		sort.Strings(missing)
 		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
-			Reason: fmt.Sprintf("the notebook uses %s without importing it; goimports resolved it from the module cache, as GoNB did: check it is the package meant (R12)", strings.Join(missing, ", "))})
+			Reason: fmt.Sprintf("the notebook uses %s without importing it; goimports resolved it from the module cache, as GoNB did: check it is the package meant", strings.Join(missing, ", "))})
 		return out, nil
 	}
 	out, err := format.Source(src)

@@ -85,7 +85,7 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 			if strings.Contains(strings.Join(sc.decls, "\n")+strings.Join(sc.stmts, "\n"), "_ctx.") {
 				sc.decls = append(sc.decls, strings.Split(lgoContextShim, "\n")...)
 				notes = append(notes, Decision{Cell: sc.index, Line: 1, Subject: "_ctx", Action: "converted",
-					Reason: "lgo's notebook context: a stand-in whose Display calls do nothing outside the kernel (like GoNB's gonbui, R20)"})
+					Reason: "lgo's notebook context: a stand-in whose Display calls do nothing outside the kernel (like GoNB's gonbui)"})
 				break
 			}
 		}
@@ -207,7 +207,6 @@ func splitTopLevel(src string) *stmtCell {
 	depth := 0
 	atStart := true
 	var cur *chunk
-	var prev token.Token
 	for {
 		pos, tok, lit := s.Scan()
 		if tok == token.EOF {
@@ -249,8 +248,6 @@ func splitTopLevel(src string) *stmtCell {
 				}
 			}
 		}
-		_ = prev
-		prev = tok
 	}
 	// Comment lines between chunks go with the chunk below them.
 	owner := make([]int, len(code))

@@ -17,7 +17,7 @@ var ioPackages = map[string]bool{
 }
 
 // makeLazy rewrites package-level variables whose initializer calls the notebook's own functions
-// or does I/O into sync.OnceValue accessors, and every use into a call (R19).
+// or does I/O into sync.OnceValue accessors, and every use into a call.
 //
 // In GoNB such an initializer ran again on every cell, which is why notebooks get away with it.
 // In a package it would run when the package is imported: every test binary, the server and any
@@ -60,7 +60,6 @@ func (b *builder) makeLazy(f *ast.File, info *types.Info, pkg *types.Package, tf
 		off int // offset in the combined source
 	}
 	var edits []insertion
-	var lazies []*Decl
 	for _, gd := range f.Decls {
 		g, ok := gd.(*ast.GenDecl)
 		if !ok || g.Tok != token.VAR {
@@ -135,7 +134,6 @@ func (b *builder) makeLazy(f *ast.File, info *types.Info, pkg *types.Package, tf
 			}
 			d.code = code
 			d.lazyInit = val
-			lazies = append(lazies, d)
 			edits = append(edits, uses...)
 			if notJSON == "" {
 				d.doc = appendDoc(d.doc, fmt.Sprintf("%s is a trained value: the batch command's train computes it and saves it in the artifact, and the server loads it from there at start. Anything else computes it on first use, as GoNB ran its initializer in every cell.", name))
@@ -177,7 +175,6 @@ func (b *builder) makeLazy(f *ast.File, info *types.Info, pkg *types.Package, tf
 			u.decl.text = joinDoc(u.decl.doc, u.decl.code)
 		}
 	}
-	_ = lazies
 }
 
 func appendDoc(doc, line string) string {

@@ -17,6 +17,8 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+
+	"github.com/decant-go/decant/internal/modcache"
 )
 
 // ModuleContext is how the notebook's author resolved modules: the module enclosing the
@@ -49,20 +51,7 @@ type ModuleOptions struct {
 }
 
 // DefaultModCache returns the module cache directory without running the go command.
-func DefaultModCache() string {
-	if d := os.Getenv("GOMODCACHE"); d != "" {
-		return d
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		gopath = filepath.Join(home, "go")
-	}
-	return filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod")
-}
+func DefaultModCache() string { return modcache.Dir() }
 
 // DiscoverModules finds the module context of the notebook at nbPath for plan, in the order
 // the author's kernel saw it: the notebook's own cells, then the go.work and go.mod around the
@@ -326,9 +315,12 @@ func readModFile(path string) (*modfile.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the enclosing module: %w", err)
 	}
-	f, err := modfile.ParseLax(path, data, nil)
+	// The author's main module: its replace directives applied (ParseLax would drop them).
+	f, err := modfile.Parse(path, data, nil)
 	if err != nil {
-		return nil, fmt.Errorf("reading the enclosing module: %w", err)
+		if f, err = modfile.ParseLax(path, data, nil); err != nil {
+			return nil, fmt.Errorf("reading the enclosing module: %w", err)
+		}
 	}
 	return f, nil
 }
@@ -866,6 +858,8 @@ func (mc *ModuleContext) pseudoFor(m, rev string) string {
 	return ""
 }
 
+var couldNotImportRE = regexp.MustCompile(`(?:could not import|no required module provides package|cannot find package) "?([^\s"]+)"?`)
+
 // LocateDependencyProblems points problems met in a dependency's source (a library in the
 // module cache that does not build here, for example for want of a C library) at the cell and
 // line that imports the library.
@@ -874,7 +868,29 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 		return
 	}
 	for i, pr := range probs {
-		if pr.Cell >= 0 || !filepath.IsAbs(pr.File) {
+		if pr.Cell >= 0 {
+			continue
+		}
+		if m := couldNotImportRE.FindStringSubmatch(pr.Msg); m != nil {
+			// A package that cannot be loaded: point at the cell importing (or using) it.
+			at, ok := p.importAt[m[1]]
+			if !ok {
+				at, ok = p.firstUse(m[1])
+			}
+			if ok {
+				probs[i].Cell, probs[i].CellLine = at[0], at[1]
+			}
+			continue
+		}
+		if lib := missingLibRE.FindStringSubmatch(pr.Msg); lib != nil {
+			// The linker wants a C library a dependency's cgo code names.
+			if at, ok := p.importNaming(lib[1], mc); ok {
+				probs[i].Cell, probs[i].CellLine = at[0], at[1]
+				probs[i].Msg = fmt.Sprintf("a library imported here uses cgo and needs the C library %s, which is not installed on this machine (install it, or leave the cell out with --skip): the linker says %s", lib[1], lib[0])
+			}
+			continue
+		}
+		if !filepath.IsAbs(pr.File) {
 			continue
 		}
 		m, v, _, ok := inModCache(mc.modCache, filepath.Dir(pr.File))
@@ -890,10 +906,47 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 				best, found = at, true
 			}
 		}
+		fails := "does not build on this machine"
+		if pr.Step == "test" {
+			fails = "fails on this machine"
+		}
+		what := fmt.Sprintf("the library %s@%s %s", m, v, fails)
+		if !found {
+			// Not imported by the notebook: a dependency of what it imports.
+			best, found = p.importNaming("", mc)
+			what = fmt.Sprintf("%s@%s, which a library imported here depends on, %s", m, v, fails)
+		}
 		if !found {
 			continue
 		}
 		probs[i].Cell, probs[i].CellLine = best[0], best[1]
-		probs[i].Msg = fmt.Sprintf("the library %s@%s does not build on this machine: %s (install what it needs, or --pin another version of %s)", m, v, pr.Msg, m)
+		probs[i].Msg = fmt.Sprintf("%s: %s (install what it needs, or --pin another version of %s)", what, pr.Msg, m)
 	}
+}
+
+var missingLibRE = regexp.MustCompile(`cannot find -l([A-Za-z0-9_.+-]+)`)
+
+// importNaming returns the cell and line of the first import whose path contains name, else
+// of the first import from the enclosing module, else of the first non-standard import.
+func (p *Plan) importNaming(name string, mc *ModuleContext) ([2]int, bool) {
+	paths := make([]string, 0, len(p.importAt))
+	for ip := range p.importAt {
+		paths = append(paths, ip)
+	}
+	sort.Slice(paths, func(i, j int) bool {
+		a, b := p.importAt[paths[i]], p.importAt[paths[j]]
+		return a[0] < b[0] || a[0] == b[0] && (a[1] < b[1] || a[1] == b[1] && paths[i] < paths[j])
+	})
+	for _, test := range []func(string) bool{
+		func(ip string) bool { return name != "" && strings.Contains(ip, name) },
+		func(ip string) bool { return mc.Enclosing != "" && strings.HasPrefix(ip+"/", mc.Enclosing+"/") },
+		func(ip string) bool { first, _, _ := strings.Cut(ip, "/"); return strings.Contains(first, ".") },
+	} {
+		for _, ip := range paths {
+			if test(ip) {
+				return p.importAt[ip], true
+			}
+		}
+	}
+	return [2]int{}, false
 }

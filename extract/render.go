@@ -235,8 +235,37 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 		fmt.Fprintf(&sb, "// %s runs the %%%% body of the notebook's %s section.\n//\n// %s\n", st.Name, st.Section, p.note(st.Cell, st.Line))
 		fmt.Fprintf(&sb, "func %s() {\n%s\n}\n\n", st.Name, st.Body)
 	}
+	withArgs := false
+	for _, st := range kept {
+		withArgs = withArgs || len(st.Args) > 0
+	}
+	if withArgs {
+		// %% lines with arguments (%% --max_len=200, %% -set="batch_size=17"): GoNB ran
+		// those cells as programs with those arguments. The batch command applies them.
+		sb.WriteString("// StepArgs are the program arguments the notebook's %% lines gave each step. The batch\n")
+		sb.WriteString("// command sets its flags from them before the step runs, as GoNB did for the cell.\n")
+		sb.WriteString("var StepArgs = map[string][]string{\n")
+		for _, st := range kept {
+			if len(st.Args) > 0 {
+				fmt.Fprintf(&sb, "\t%q: {", st.Name)
+				for i, a := range st.Args {
+					if i > 0 {
+						sb.WriteString(", ")
+					}
+					fmt.Fprintf(&sb, "%q", a)
+				}
+				sb.WriteString("},\n")
+			}
+		}
+		sb.WriteString("}\n\n")
+		sb.WriteString("// BeforeStep, if set, runs before each step with the step's name.\nvar BeforeStep func(step string)\n\n")
+		sb.WriteString("func before(step string) {\n\tif BeforeStep != nil {\n\t\tBeforeStep(step)\n\t}\n}\n\n")
+	}
 	sb.WriteString("// Run runs the notebook's %% cells in notebook order.\nfunc Run() {\n")
 	for _, st := range kept {
+		if withArgs {
+			fmt.Fprintf(&sb, "\tbefore(%q)\n", st.Name)
+		}
 		fmt.Fprintf(&sb, "\t%s()\n", st.Name)
 	}
 	sb.WriteString("}\n")
@@ -357,7 +386,27 @@ func (p *Plan) renderBatch() []byte {
 	sb.WriteString("//\n// GoNB called flag.Parse before every cell, so flags the notebook declares work here too.\n")
 	sb.WriteString("package main\n\nimport (\n\t\"flag\"\n\n")
 	fmt.Fprintf(&sb, "\t%q\n)\n\n", p.Module+"/"+p.Slug)
-	fmt.Fprintf(&sb, "func main() {\n\tflag.Parse()\n\t%s.Run()\n}\n", p.Slug)
+	withArgs := false
+	for _, st := range p.Steps {
+		withArgs = withArgs || st.Kept && len(st.Args) > 0
+	}
+	if !withArgs {
+		fmt.Fprintf(&sb, "func main() {\n\tflag.Parse()\n\t%s.Run()\n}\n", p.Slug)
+		return []byte(sb.String())
+	}
+	sb.Reset()
+	fmt.Fprintf(&sb, "// Command %s runs what the notebook %s ran, as a program.\n", p.Slug, p.Notebook)
+	sb.WriteString("//\n// GoNB called flag.Parse before every cell, so flags the notebook declares work here too.\n")
+	sb.WriteString("// Some cells ran with arguments on their %% line: before such a step, the flags are reset\n")
+	sb.WriteString("// to their defaults and set from those arguments, as GoNB did; flags given on the command\n// line win.\n")
+	sb.WriteString("package main\n\nimport (\n\t\"flag\"\n\t\"os\"\n\n")
+	fmt.Fprintf(&sb, "\t%q\n)\n\n", p.Module+"/"+p.Slug)
+	sb.WriteString("func main() {\n\tflag.Parse()\n")
+	fmt.Fprintf(&sb, "\t%s.BeforeStep = func(step string) {\n", p.Slug)
+	sb.WriteString("\t\tflag.VisitAll(func(f *flag.Flag) { _ = f.Value.Set(f.DefValue) })\n")
+	fmt.Fprintf(&sb, "\t\t_ = flag.CommandLine.Parse(%s.StepArgs[step])\n", p.Slug)
+	sb.WriteString("\t\t_ = flag.CommandLine.Parse(os.Args[1:])\n\t}\n")
+	fmt.Fprintf(&sb, "\t%s.Run()\n}\n", p.Slug)
 	return []byte(sb.String())
 }
 
@@ -711,6 +760,21 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	sb.WriteString("| `cmd/server` | the HTTP API |\n| `openapi.json` | routes, parameters and every response code |\n")
 	sb.WriteString("| `.decant/manifest.json` | provenance: cell → file:line |\n\n")
 	sb.WriteString("## Run\n\n```sh\nmake test     # vet, tests\nmake run      # the batch command\nmake serve    # the API on 127.0.0.1:8080\n```\n\n")
+	var withArgs []*Step
+	for _, st := range p.Steps {
+		if st.Kept && len(st.Args) > 0 {
+			withArgs = append(withArgs, st)
+		}
+	}
+	if len(withArgs) > 0 {
+		sb.WriteString("### Step arguments\n\nThese cells ran with arguments on their `%%` line. The batch command sets its flags from them\n")
+		sb.WriteString("before the step runs (after resetting them to their defaults, as each GoNB cell started afresh);\n")
+		sb.WriteString("flags given on the command line win.\n\n| step | cell | arguments |\n|---|---|---|\n")
+		for _, st := range withArgs {
+			fmt.Fprintf(&sb, "| `%s` | %d | `%s` |\n", st.Name, st.Cell, strings.ReplaceAll(strings.Join(st.Args, " "), "|", "\\|"))
+		}
+		sb.WriteString("\n")
+	}
 	if len(p.Assets) > 0 {
 		fmt.Fprintf(&sb, "The notebook read data files by relative path; they ship in `%s/`, and the Makefile runs the commands from there.\n\n", p.Slug)
 	}

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -249,6 +250,21 @@ func (b *builder) nameSteps() {
 		}
 	}
 	used["Run"] = true
+	// A step named like a package the code uses (a heading "Widgets" over widgets.Slider)
+	// would shadow it.
+	for _, imp := range b.plan.Imports {
+		used[importName(imp)] = true
+	}
+	for _, d := range b.all {
+		for _, m := range qualifierRE.FindAllStringSubmatch(d.text, -1) {
+			used[m[1]] = true
+		}
+	}
+	for _, st := range b.plan.Steps {
+		for _, m := range qualifierRE.FindAllStringSubmatch(st.Body, -1) {
+			used[m[1]] = true
+		}
+	}
 	next := map[string]int{}
 	heading := map[int]string{}
 	last := ""
@@ -294,6 +310,9 @@ func (b *builder) nameSteps() {
 		}
 	}
 }
+
+// qualifierRE finds the X of X.Sel expressions: package names, among other things.
+var qualifierRE = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)\.[A-Za-z_]`)
 
 var stepVerb = map[Section]string{Preparation: "prepare", Processing: "preprocess", Calculation: "calculate"}
 
@@ -359,10 +378,10 @@ func (b *builder) report(units []*unit) {
 			continue
 		}
 		if strings.Contains(text, "gonbui.") || strings.Contains(text, "widgets.") || strings.Contains(text, "dom.") && strings.Contains(text, "gonbui") {
-			b.decide(cell, line, u.name(), "warning", "calls GoNB's gonbui: it does nothing outside the notebook but keeps the gonb module as a dependency (R20); consider removing it")
+			b.decide(cell, line, u.name(), "warning", "calls GoNB's gonbui: it does nothing outside the notebook but keeps the gonb module as a dependency; consider removing it")
 		}
 		if strings.Contains(text, "cache.Cache") {
-			b.decide(cell, line, u.name(), "warning", "uses GoNB's cache package, which keeps values on disk across runs (R19): a service should compute or load them explicitly")
+			b.decide(cell, line, u.name(), "warning", "uses GoNB's cache package, which keeps values on disk across runs: a service should compute or load them explicitly")
 		}
 	}
 	for _, u := range units {

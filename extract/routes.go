@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -114,6 +115,10 @@ func (b *builder) routes() {
 		}
 		if len(r.Results) == 0 || len(r.Results) == 1 && r.Results[0].GoType == "error" {
 			b.decide(d.Cell, d.Line, "func "+d.Key, "left out", "returns no value: not exposed by the API")
+			continue
+		}
+		if why := b.routeClash(r); why != "" {
+			b.decide(d.Cell, d.Line, "func "+d.Key, "left out", why)
 			continue
 		}
 		b.inferEnums(&r, d)
@@ -476,10 +481,23 @@ func (b *builder) assets() {
 				return true
 			}
 			s, err := strconv.Unquote(lit.Value)
-			if err != nil || !looksLikeRelPath(s) || have[s] {
+			if err != nil || have[s] {
+				return true
+			}
+			if looksLikeGlob(s) {
+				have[s] = true
+				b.decide(cell, 0, fmt.Sprintf("file pattern %q", s), "warning", "a glob: the files it matches are not shipped with the package; give the service their location in its config")
+				return true
+			}
+			if !looksLikeRelPath(s) {
 				return true
 			}
 			data, err := b.opts.ReadFile(s)
+			if errors.Is(err, ErrAssetNotShipped) {
+				have[s] = true
+				b.decide(cell, 0, fmt.Sprintf("file %q", s), "warning", "the code reads it by relative path, but it is "+strings.TrimPrefix(err.Error(), ErrAssetNotShipped.Error()+": ")+", so it is not shipped; give the service its location in its config")
+				return true
+			}
 			if err != nil {
 				return true
 			}
@@ -501,6 +519,11 @@ func (b *builder) assets() {
 			consider(st.Cell, st.Body)
 		}
 	}
+}
+
+// looksLikeGlob reports a relative path pattern such as data/*.csv.
+func looksLikeGlob(s string) bool {
+	return strings.ContainsAny(s, "*?[") && looksLikeRelPath(strings.NewReplacer("*", "x", "?", "x", "[", "x", "]", "x").Replace(s))
 }
 
 func looksLikeRelPath(s string) bool {
@@ -596,7 +619,7 @@ func stringMapKeys(code string) []string {
 }
 
 // embeds ships the files a //go:embed directive names, and makes sure the embed package is
-// imported. GoNB dropped the directive (R13), so the notebook's variable was empty; the
+// imported. GoNB dropped the directive, so the notebook's variable was empty; the
 // package's is filled, which is what the author meant.
 func (b *builder) embeds(d *Decl, have map[string]bool) {
 	for _, line := range strings.Split(d.doc, "\n") {
@@ -625,4 +648,34 @@ func (b *builder) embeds(d *Decl, have map[string]bool) {
 			b.plan.Assets = append(b.plan.Assets, Asset{Path: pat, Cell: d.Cell, Size: len(data), Data: data})
 		}
 	}
+}
+
+// routeClash says why r cannot be served next to the routes already planned: its path is
+// empty once the letters outside ASCII are dropped, or another route (with any method: the
+// server answers 405 for the others) or the server's own /healthz, /readyz or /metrics has
+// it. The plan shows it, so extract never fails later on what plan accepted.
+func (b *builder) routeClash(r Route) string {
+	p := routePath(r)
+	fix := "; name its path with //decant:endpoint METHOD /v1/noun"
+	if p == "/v1/" || p == "/v1" {
+		return "its name has no ASCII letters or digits to make a path from" + fix
+	}
+	if r.Path == "" {
+		for _, c := range r.Func {
+			if c >= 0x80 {
+				b.decide(r.Cell, r.Line, "func "+r.Func, "warning", "paths are ASCII, so the letters outside ASCII in its name are dropped: "+p+fix)
+				break
+			}
+		}
+	}
+	switch p {
+	case "/healthz", "/readyz", "/metrics", "/":
+		return "its path " + p + " is the server's own" + fix
+	}
+	for _, o := range b.plan.Routes {
+		if routePath(o) == p {
+			return fmt.Sprintf("its path %s is already served by %s (cell %d)%s", p, o.Func, o.Cell, fix)
+		}
+	}
+	return ""
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/decant-go/decant/internal/gocmd"
+	"github.com/decant-go/decant/internal/modcache"
 	"github.com/decant-go/decant/internal/safefile"
 )
 
@@ -77,6 +78,26 @@ type VerifyOptions struct {
 	Env     []string // extra environment
 	NoTests bool     // skip go test
 	Short   bool     // pass -short to go test
+	// CgoNeeded, if not nil, is set when the service builds only with cgo (a library has cgo
+	// code): verification then ran with CGO_ENABLED=1.
+	CgoNeeded *bool
+
+	cgoTried bool
+}
+
+// needsCgo reports whether a failed static build looks like a library's cgo code left out:
+// build constraints that exclude every file, or undefined names inside the module cache.
+func needsCgo(out []byte) bool {
+	text := string(out)
+	if strings.Contains(text, "build constraints exclude all Go files") {
+		return true
+	}
+	for _, m := range diagRE.FindAllStringSubmatch(text, -1) {
+		if strings.Contains(filepath.ToSlash(m[1]), "/pkg/mod/") && strings.HasPrefix(m[3], "undefined: ") {
+			return true
+		}
+	}
+	return false
 }
 
 func (o VerifyOptions) goCmd() string {
@@ -163,9 +184,10 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 		if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
 			file = filepath.ToSlash(rel)
 		}
-		if _, ok := out.Files[file]; !ok && !strings.Contains(file, "/") {
-			// Package loaders name a file relative to its package directory.
-			file = out.uniqueFile(file)
+		if _, ok := out.Files[file]; !ok {
+			// Package loaders name a file relative to its package directory, and the
+			// refactorings work in copies of dir elsewhere.
+			file = out.generatedFile(file)
 		}
 		line, _ := strconv.Atoi(string(m[2]))
 		p := Problem{Step: step, File: file, Line: line, Cell: -1, Msg: string(m[3])}
@@ -196,6 +218,17 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 				break
 			}
 		}
+		if p.Cell < 0 {
+			// No frame in the service: name the deepest frame of a library (the module cache),
+			// which the caller can point at the cell importing it.
+			for _, m := range stackRE.FindAllSubmatch(text, -1) {
+				if f := string(m[1]); strings.Contains(filepath.ToSlash(f), "/pkg/mod/") {
+					p.File = f
+					p.Line, _ = strconv.Atoi(string(m[2]))
+					break
+				}
+			}
+		}
 		probs = append(probs, p)
 	}
 	return probs
@@ -220,6 +253,21 @@ func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 		probs = append(probs, Problem{Step: "gofmt", File: n, Cell: -1, Msg: "not gofmt-formatted"})
 	}
 	if o, err := opts.run(ctx, dir, "build", "./..."); err != nil {
+		// Libraries that need cgo (GoMLX's XLA bindings, tokenizers) do not build static:
+		// try again with cgo, and if that builds, verify the rest with it and say so.
+		withCgo := opts
+		withCgo.Env = append(append([]string(nil), opts.Env...), "CGO_ENABLED=1")
+		if !opts.cgoTried && needsCgo(o) {
+			o2, err2 := withCgo.run(ctx, dir, "build", "./...")
+			if err2 == nil {
+				withCgo.cgoTried = true
+				if opts.CgoNeeded != nil {
+					*opts.CgoNeeded = true
+				}
+				return append(probs, Verify(ctx, dir, out, withCgo)...)
+			}
+			o = o2 // with cgo, the error names what is missing (a C header or library)
+		}
 		locate("build", o)
 		return probs // vet and test would repeat the same errors
 	}
@@ -262,9 +310,7 @@ func goEnv(ctx context.Context, opts VerifyOptions, key string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func cacheProxy(cache string) string {
-	return "file://" + filepath.ToSlash(filepath.Join(cache, "cache", "download"))
-}
+func cacheProxy(cache string) string { return modcache.Proxy(cache) }
 
 func modCache(ctx context.Context, opts VerifyOptions) string {
 	return goEnv(ctx, opts, "GOMODCACHE")
@@ -400,19 +446,21 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 	return dropped, nil
 }
 
-// uniqueFile returns the one generated file named base, or base when none or several are.
-func (o *Output) uniqueFile(base string) string {
+// generatedFile returns the generated file that p names: p itself, the one file whose path
+// p ends with (p absolute, in a copy of the service), or the one file named p (p a base name).
+// It returns p when none or several match.
+func (o *Output) generatedFile(p string) string {
 	found := ""
 	for name := range o.Files {
-		if path.Base(name) == base {
-			if found != "" {
-				return base
+		if strings.HasSuffix(p, "/"+name) || !strings.Contains(p, "/") && path.Base(name) == p {
+			if found != "" && len(name) <= len(found) {
+				continue
 			}
 			found = name
 		}
 	}
 	if found == "" {
-		return base
+		return p
 	}
 	return found
 }

@@ -76,6 +76,10 @@ type analyzer struct {
 
 	memory  gonbmem.Memory[*unit] // what GoNB remembers
 	imports map[string]string     // path -> name, as memorized
+
+	// clones delivers the clone groups, found concurrently with the rest of the analysis
+	// (they only read the notebook); nil means find them when needed.
+	clones <-chan *Clones
 	// byRecv indexes memorized methods by receiver type name, and seq numbers memorizations,
 	// so a cell is checked against the declarations it can reach instead of all of them
 	// (which made doc quadratic in cells).

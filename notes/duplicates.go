@@ -11,7 +11,13 @@ import (
 // The blocks come from the one clone detector (refactor/clone, through FindClones), so the
 // notes, `decant dupes` and `%decant dupes` report the same groups.
 func (a *analyzer) duplicateSmells() {
-	blocks, anchors := FindClones(a.nb, clone.Options{}).duplicates()
+	var c *Clones
+	if a.clones != nil {
+		c = <-a.clones
+	} else {
+		c = FindClones(a.nb, clone.Options{})
+	}
+	blocks, anchors := c.duplicates()
 	a.n.Duplicates = blocks
 	for b, d := range blocks {
 		for k, p := range d.Places {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/decant-go/decant/extract"
 	"github.com/decant-go/decant/notebooks"
+	"github.com/decant-go/decant/refactor/clone"
 )
 
 // Severity grades a smell. Severe smells fail Check.
@@ -167,6 +168,10 @@ type Notes struct {
 // Analyze reads a notebook and returns its notes. raw is the notebook's file content (for the
 // plan's hash). It fails only for notebooks that are not Go notebooks.
 func Analyze(nb *notebooks.Notebook, raw []byte) (*Notes, error) {
+	// The clone detector type-checks the whole notebook on its own; it reads nb only, so it
+	// runs while the plan is built and the cells are checked.
+	clones := make(chan *Clones, 1)
+	go func() { clones <- FindClones(nb, clone.Options{}) }()
 	n := &Notes{Notebook: path.Base(strings.ReplaceAll(nb.Name, "\\", "/"))}
 	plan, err := extract.Build(nb, raw, extract.Options{})
 	var nl *extract.NoLabelsError
@@ -204,6 +209,7 @@ func Analyze(nb *notebooks.Notebook, raw []byte) (*Notes, error) {
 		n.fallbackRoles(nb)
 	}
 	a := newAnalyzer(nb, n)
+	a.clones = clones
 	a.run()
 	n.finish()
 	return n, nil

@@ -2,6 +2,7 @@ package refactor
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/token"
@@ -81,34 +82,8 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 	if cfgPath != "" {
 		return nil, nil // configured already (this pass's own output, or the author's)
 	}
-	// Uses of package-level constants and variables, by object.
-	uses := map[types.Object][]*ast.Ident{}
-	for _, q := range v.all {
-		for id, obj := range q.TypesInfo.Uses {
-			if obj != nil && obj.Pkg() == p.Types && obj.Parent() == p.Types.Scope() {
-				uses[obj] = append(uses[obj], id)
-			}
-		}
-	}
-	// ioUse records identifiers and literals in I/O argument positions.
-	ioUse := map[ast.Expr]string{}
-	for _, f := range p.Syntax {
-		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			fn, ok := typeutilCallee(info, call).(*types.Func)
-			if !ok || fn.Pkg() == nil {
-				return true
-			}
-			spec, ok := ioArgs[fn.Pkg().Path()+"."+fn.Name()]
-			if ok && spec.arg < len(call.Args) {
-				ioUse[ast.Unparen(call.Args[spec.arg])] = spec.name
-			}
-			return true
-		})
-	}
+	uses := v.packageUses(p)
+	ioUse := ioArguments(info, p)
 	var sets []*setting
 	es := edit.Set{}
 	taken := map[string]bool{}
@@ -177,19 +152,18 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 				}
 				s := add(exportName(vs.Names[0].Name), val, secret, where, doc)
 				// Remove the declaration (the whole decl when it declares only this).
-				var from, to ast.Node = vs, vs
+				var to ast.Node = vs
 				start := vs.Pos()
 				if vs.Doc != nil {
 					start = vs.Doc.Pos()
 				}
 				if len(gd.Specs) == 1 {
-					from, to = gd, gd
+					to = gd
 					start = gd.Pos()
 					if gd.Doc != nil {
 						start = gd.Doc.Pos()
 					}
 				}
-				_ = from
 				fpath, so := v.off(start)
 				_, eo := v.off(to.End())
 				src := v.r.cur[fpath]
@@ -205,12 +179,17 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 			}
 		}
 	}
-	// Literals written straight into an I/O call.
-	for e, name := range ioUse {
-		lit, ok := e.(*ast.BasicLit)
-		if !ok || lit.Kind != token.STRING {
-			continue
+	// Literals written straight into an I/O call, in source order so that field names and
+	// their numbering are the same on every run.
+	var lits []*ast.BasicLit
+	for e := range ioUse {
+		if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			lits = append(lits, lit)
 		}
+	}
+	slices.SortFunc(lits, func(a, b *ast.BasicLit) int { return cmp.Compare(a.Pos(), b.Pos()) })
+	for _, lit := range lits {
+		name := ioUse[lit]
 		val, _ := strconv.Unquote(lit.Value)
 		pos := v.fset.Position(lit.Pos())
 		s := add(name, val, recognize.HasPassword(val), fmt.Sprintf("%s:%d", v.rel(pos.Filename), pos.Line), nil)
@@ -252,6 +231,47 @@ func (v *view) configPackage(p *packages.Package) (*Change, []string) {
 		c.Why += fmt.Sprintf(" The library registers no flags itself; %s now register the flags and call SetConfig after parsing.", joinAnd(wired))
 	}
 	return c, notes
+}
+
+// packageUses lists the uses, in every loaded package, of p's package-level constants and
+// variables, by object.
+func (v *view) packageUses(p *packages.Package) map[types.Object][]*ast.Ident {
+	uses := map[types.Object][]*ast.Ident{}
+	for _, q := range v.all {
+		for id, obj := range q.TypesInfo.Uses {
+			if obj != nil && obj.Pkg() == p.Types && obj.Parent() == p.Types.Scope() {
+				uses[obj] = append(uses[obj], id)
+			}
+		}
+	}
+	for _, ids := range uses {
+		slices.SortFunc(ids, func(a, b *ast.Ident) int { return cmp.Compare(a.Pos(), b.Pos()) })
+	}
+	return uses
+}
+
+// ioArguments records the identifiers and literals of p in I/O argument positions (see
+// ioArgs), with the name of the setting each would become.
+func ioArguments(info *types.Info, p *packages.Package) map[ast.Expr]string {
+	ioUse := map[ast.Expr]string{}
+	for _, f := range p.Syntax {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			fn, ok := typeutilCallee(info, call).(*types.Func)
+			if !ok || fn.Pkg() == nil {
+				return true
+			}
+			spec, ok := ioArgs[fn.Pkg().Path()+"."+fn.Name()]
+			if ok && spec.arg < len(call.Args) {
+				ioUse[ast.Unparen(call.Args[spec.arg])] = spec.name
+			}
+			return true
+		})
+	}
+	return ioUse
 }
 
 func settingNames(sets []*setting) string {

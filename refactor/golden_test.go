@@ -23,7 +23,10 @@ var update = flag.Bool("update", false, "rewrite the out/ trees and reports of t
 // resulting tree with out/ and the report with the report section. It then runs the same
 // passes on the result and requires that nothing changes: refactoring is idempotent.
 //
-// Fixtures are verified with go build, vet and test unless -short is given.
+// Fixtures are verified with go build, vet and test unless -short is given. A fixture whose
+// result depends on verification (option verify) keeps a second expectation for -short, the
+// tree and report without verification, in short-out/ and short-report; so -short still
+// runs every pass.
 func TestGolden(t *testing.T) {
 	paths, _ := filepath.Glob("testdata/*.txtar")
 	if len(paths) == 0 {
@@ -37,6 +40,7 @@ func TestGolden(t *testing.T) {
 			}
 			in := map[string][]byte{}
 			var opts Options
+			prefix := "" // of the expected tree and report: "short-" for a verify fixture in -short
 			for _, f := range ar.Files {
 				switch {
 				case strings.HasPrefix(f.Name, "in/"):
@@ -52,7 +56,7 @@ func TestGolden(t *testing.T) {
 							}
 						case "verify":
 							if testing.Short() {
-								t.Skip("the expected result depends on verification, which -short skips")
+								prefix = "short-"
 							}
 						case "min-tokens":
 							opts.Clone.MinTokens, err = strconv.Atoi(v)
@@ -111,16 +115,25 @@ func TestGolden(t *testing.T) {
 			}
 
 			if *update {
-				var files []txtar.File
+				// Replace this mode's expectation; the other mode's short-* sections stay last.
+				var files, short []txtar.File
 				for _, f := range ar.Files {
-					if !strings.HasPrefix(f.Name, "out/") && f.Name != "report" {
+					switch {
+					case strings.HasPrefix(f.Name, prefix+"out/") || f.Name == prefix+"report":
+					case strings.HasPrefix(f.Name, "short-"):
+						short = append(short, f)
+					default:
 						files = append(files, f)
 					}
 				}
 				for _, p := range slices.Sorted(maps.Keys(out)) {
-					files = append(files, txtar.File{Name: "out/" + p, Data: out[p]})
+					short = appendIf(prefix != "", short, txtar.File{Name: prefix + "out/" + p, Data: out[p]})
+					files = appendIf(prefix == "", files, txtar.File{Name: prefix + "out/" + p, Data: out[p]})
 				}
-				files = append(files, txtar.File{Name: "report", Data: []byte(gotReport)})
+				rep := txtar.File{Name: prefix + "report", Data: []byte(gotReport)}
+				short = appendIf(prefix != "", short, rep)
+				files = appendIf(prefix == "", files, rep)
+				files = append(files, short...)
 				ar.Files = files
 				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
 					t.Fatal(err)
@@ -130,10 +143,10 @@ func TestGolden(t *testing.T) {
 			want := map[string][]byte{}
 			wantReport := ""
 			for _, f := range ar.Files {
-				if strings.HasPrefix(f.Name, "out/") {
-					want[strings.TrimPrefix(f.Name, "out/")] = f.Data
+				if strings.HasPrefix(f.Name, prefix+"out/") {
+					want[strings.TrimPrefix(f.Name, prefix+"out/")] = f.Data
 				}
-				if f.Name == "report" {
+				if f.Name == prefix+"report" {
 					wantReport = string(f.Data)
 				}
 			}
@@ -170,4 +183,11 @@ func makeDatabases(t *testing.T, dir string, files map[string][]byte) {
 		}
 		db.Close()
 	}
+}
+
+func appendIf[T any](cond bool, s []T, v T) []T {
+	if cond {
+		return append(s, v)
+	}
+	return s
 }

@@ -52,46 +52,7 @@ func (r *runner) hoistPass() ([]Change, []string, error) {
 
 func (v *view) hoistPackage(p *packages.Package) (*Change, []string) {
 	info := p.TypesInfo
-	var notes []string
-	var sites []*setup
-	for _, f := range p.Syntax {
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
-			}
-			ast.Inspect(fd.Body, func(n ast.Node) bool {
-				s, why := v.setupAt(info, fd, n)
-				if why != "" {
-					notes = append(notes, "not hoisted: "+why)
-				}
-				if s != nil {
-					sites = append(sites, s)
-					return false
-				}
-				return true
-			})
-		}
-	}
-	groups := map[string][]*setup{}
-	var keys []string
-	for _, s := range sites {
-		if _, ok := groups[s.key]; !ok {
-			keys = append(keys, s.key)
-		}
-		groups[s.key] = append(groups[s.key], s)
-	}
-	var hoisted [][]*setup
-	for _, k := range keys {
-		g := groups[k]
-		fns := map[*ast.FuncDecl]bool{}
-		for _, s := range g {
-			fns[s.fn] = true
-		}
-		if len(fns) >= 2 {
-			hoisted = append(hoisted, g)
-		}
-	}
+	hoisted, notes := v.repeatedSetups(p)
 	if len(hoisted) == 0 {
 		return nil, notes
 	}
@@ -249,6 +210,47 @@ func (v *view) hoistPackage(p *packages.Package) (*Change, []string) {
 	}
 	c.Why = upperFirst(strings.Join(why, "; ")) + "."
 	return c, notes
+}
+
+// repeatedSetups finds the setups (sql.Open, an http.Client literal, os.Open, ...) of p's
+// functions and groups equal ones; the groups used by two or more functions are hoisted, in
+// the order their first setup appears.
+func (v *view) repeatedSetups(p *packages.Package) ([][]*setup, []string) {
+	var notes []string
+	var sites []*setup
+	for _, fd := range funcBodies(p) {
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			s, why := v.setupAt(p.TypesInfo, fd, n)
+			if why != "" {
+				notes = append(notes, "not hoisted: "+why)
+			}
+			if s != nil {
+				sites = append(sites, s)
+				return false
+			}
+			return true
+		})
+	}
+	groups := map[string][]*setup{}
+	var keys []string
+	for _, s := range sites {
+		if _, ok := groups[s.key]; !ok {
+			keys = append(keys, s.key)
+		}
+		groups[s.key] = append(groups[s.key], s)
+	}
+	var hoisted [][]*setup
+	for _, k := range keys {
+		g := groups[k]
+		fns := map[*ast.FuncDecl]bool{}
+		for _, s := range g {
+			fns[s.fn] = true
+		}
+		if len(fns) >= 2 {
+			hoisted = append(hoisted, g)
+		}
+	}
+	return hoisted, notes
 }
 
 // setupAt returns the client setup at n in fd, or a reason a setup there cannot be shared.

@@ -1,120 +1,44 @@
 package refactor
 
-import (
-	"fmt"
-	"go/ast"
-	"go/token"
-	"path/filepath"
-	"strings"
+import "fmt"
 
-	"golang.org/x/tools/go/packages"
-)
-
-// view is a loaded module: packages of the scratch copy, with paths mapped back to the module.
-type view struct {
-	r    *runner
-	fset *token.FileSet
-	// pkgs are the packages without tests; all includes test variants.
-	pkgs, all []*packages.Package
+// Pass is one refactoring: its name (as --refactor spells it), what it does, and the function
+// that computes its changes and notes on the module as it currently is. Run applies the
+// changes one by one, each verified.
+type Pass struct {
+	Name string
+	Doc  string
+	run  func(*runner) ([]Change, []string, error)
 }
 
-const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
-	packages.NeedTypesInfo | packages.NeedImports | packages.NeedModule
+// passes lists every pass in the order Run applies them: duplicates are unified before the
+// I/O they contain is narrowed, hoisted and lifted into config, and modernize tidies last.
+// Each pass lives in the file named after it.
+var passes = []Pass{
+	{PassUnify, "clone groups become one function: a pasted function is removed and its callers call the original; a repeated run of statements becomes a function with what differs as parameters", (*runner).unifyPass},
+	{PassSQL, "SELECT * in a database/sql query becomes the columns the code reads, taken from the SQLite database the code opens", (*runner).sqlPass},
+	{PassHoist, "the same sql.Open, http.Client literal or os.Open in several functions of a package becomes one shared accessor", (*runner).hoistPass},
+	{PassConfig, "hard-coded paths, DSNs, URLs and ports become fields of a Config filled from flags and the environment; secrets get no default", (*runner).configPass},
+	{PassModernize, "the fixes of golang.org/x/tools/go/analysis/passes/modernize", (*runner).modernizePass},
+}
 
-// Views are cached per mode until a change is kept: passes that change nothing share one load
-// of the module.
-func (r *runner) load(mode packages.LoadMode, tests bool) (*view, error) {
-	key := loadKey{mode, tests}
-	if v, ok := r.views[key]; ok {
-		return v, nil
+// Passes returns every pass, in the order Run applies them.
+func Passes() []Pass { return append([]Pass(nil), passes...) }
+
+func passNames() []string {
+	names := make([]string, len(passes))
+	for i, p := range passes {
+		names[i] = p.Name
 	}
-	v, err := r.loadFresh(mode, tests)
-	if err != nil {
-		return nil, err
-	}
-	if r.views == nil {
-		r.views = map[loadKey]*view{}
-	}
-	r.views[key] = v
-	return v, nil
+	return names
 }
 
-// loadKey identifies a cached load of the module.
-type loadKey struct {
-	mode  packages.LoadMode
-	tests bool
-}
-
-func (r *runner) loadFresh(mode packages.LoadMode, tests bool) (*view, error) {
-	cfg := &packages.Config{Context: r.ctx, Dir: r.scratch, Mode: mode, Tests: tests,
-		Env: append(environ(), "GOWORK=off", "GOFLAGS=-mod=mod")}
-	pkgs, err := packages.Load(cfg, "./...")
-	if err != nil {
-		return nil, fmt.Errorf("loading the module: %w", err)
-	}
-	v := &view{r: r, fset: cfg.Fset}
-	for _, p := range pkgs {
-		if len(p.Errors) > 0 {
-			return nil, fmt.Errorf("loading %s: %v", p.PkgPath, p.Errors[0])
-		}
-		if len(p.Syntax) > 0 {
-			v.fset = fsetOf(p, v.fset)
-		}
-		v.all = append(v.all, p)
-		if !strings.Contains(p.ID, " [") && !strings.HasSuffix(p.PkgPath, ".test") && !strings.HasSuffix(p.PkgPath, "_test") {
-			v.pkgs = append(v.pkgs, p)
-		}
-	}
-	return v, nil
-}
-
-func fsetOf(p *packages.Package, fallback *token.FileSet) *token.FileSet {
-	if p.Fset != nil {
-		return p.Fset
-	}
-	return fallback
-}
-
-// rel maps a file name of the scratch copy to its slash path in the module.
-func (v *view) rel(filename string) string {
-	r, err := filepath.Rel(v.r.scratch, filename)
-	if err != nil {
-		return filename
-	}
-	return filepath.ToSlash(r)
-}
-
-// fileOf returns the module path and offset of pos.
-func (v *view) off(pos token.Pos) (string, int) {
-	p := v.fset.Position(pos)
-	return v.rel(p.Filename), p.Offset
-}
-
-// src returns the current contents of the file holding node n.
-func (v *view) src(n ast.Node) []byte {
-	path, _ := v.off(n.Pos())
-	return v.r.cur[path]
-}
-
-// text returns the source text of n.
-func (v *view) text(n ast.Node) string {
-	_, s := v.off(n.Pos())
-	_, e := v.off(n.End())
-	return string(v.src(n)[s:e])
-}
-
+// runPass computes the changes of the named pass.
 func (r *runner) runPass(name string) ([]Change, []string, error) {
-	switch name {
-	case PassUnify:
-		return r.unifyPass()
-	case PassSQL:
-		return r.sqlPass()
-	case PassHoist:
-		return r.hoistPass()
-	case PassConfig:
-		return r.configPass()
-	case PassModernize:
-		return r.modernizePass()
+	for _, p := range passes {
+		if p.Name == name {
+			return p.run(r)
+		}
 	}
-	return nil, nil, fmt.Errorf("unknown pass")
+	return nil, nil, fmt.Errorf("unknown pass %q", name)
 }

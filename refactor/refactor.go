@@ -49,8 +49,8 @@ const (
 	PassModernize = "modernize"
 )
 
-// AllPasses lists every pass in order.
-var AllPasses = []string{PassUnify, PassSQL, PassHoist, PassConfig, PassModernize}
+// AllPasses lists every pass name in the order Run applies them.
+var AllPasses = passNames()
 
 // ParsePasses turns a --refactor value ("all", "none", or a comma-separated list; "dupes" is
 // another name for unify) into pass names in Run's order.

@@ -14,6 +14,10 @@
 //   - Changed on both sides: identical changes are fine; different ones are a conflict, and the
 //     cell is left as it is.
 //
+// A function the unify refactoring made from clones (prepareTrain and prepareTest became
+// prepareRows) maps back to the clone the manifest names, and its change is carried to the
+// other clones with their own identifiers, so that extracting again unifies them again.
+//
 // Declarations the service added to its library files go into new code cells, placed at the
 // end of the section they belong to and labeled with it. Generated files (the server, tests,
 // configuration, the pipeline) are never read. The package does no I/O.
@@ -22,6 +26,8 @@ package roundtrip
 import (
 	"fmt"
 	"go/format"
+	"go/scanner"
+	"go/token"
 	"path"
 	"regexp"
 	"sort"
@@ -259,7 +265,9 @@ func Sync(in Input) (*Result, error) {
 			continue
 		}
 		merged := t.text
-		if o != b.text {
+		// A cell declaration that differs from the extracted one only in layout (gofmt) takes
+		// the service's version whole; one that extraction rewrote gets the change as a patch.
+		if o != b.text && !sameGo(o, b.text) {
 			// Extraction transformed the declaration (a refactoring, a rename, gofmt): carry the
 			// service's edit over as a patch.
 			patched, applied := dmp.PatchApply(dmp.PatchMake(b.text, t.text), o)
@@ -281,6 +289,20 @@ func Sync(in Input) (*Result, error) {
 		}
 		edits[c] = append(edits[c], edit{start: ours.Start, end: ours.End, text: merged,
 			change: Change{Cell: c.Index, CellID: c.ID, Key: md.Key, File: t.file, Before: o, After: merged}})
+		if md.SourceKey != "" && md.SourceKey != md.Key && ours.Kind == "func" {
+			// A refactoring unified clones under a new name: the clones it removed get the
+			// same change, so that extracting again unifies them again.
+			for _, cl := range unifiedClones(nb, isLabel, base, md, c.Source[ours.DeclStart:ours.End]) {
+				code, ok := renameIdents(codePart(merged), cl.names)
+				if !ok {
+					continue
+				}
+				before := cl.cell.Source[cl.decl.Start:cl.decl.End]
+				after := cl.cell.Source[cl.decl.Start:cl.decl.DeclStart] + code
+				edits[cl.cell] = append(edits[cl.cell], edit{start: cl.decl.DeclStart, end: cl.decl.End, text: code,
+					change: Change{Cell: cl.cell.Index, CellID: cl.cell.ID, Key: md.Key + " (as " + cl.decl.Key + ")", File: t.file, Before: before, After: after}})
+			}
+		}
 	}
 
 	for c, es := range edits {
@@ -316,6 +338,122 @@ func Sync(in Input) (*Result, error) {
 	})
 	addNew(nb, man, base, theirs, cellFor, res)
 	return res, nil
+}
+
+type clone struct {
+	cell  *notebooks.Cell
+	decl  declspan.Decl
+	names map[string]string // identifiers of the source function -> the clone's
+}
+
+// unifiedClones finds the functions of the notebook that a refactoring merged into md's
+// declaration: not in the service as extracted, and the same code as the function md came
+// from but for the names of identifiers (a type-2 clone, as the unify refactoring merges).
+func unifiedClones(nb *notebooks.Notebook, isLabel func(string) bool, base map[string][]serviceDecl, md manifest.Decl, code string) []clone {
+	var out []clone
+	for _, c := range nb.Cells {
+		if c.Type != "code" {
+			continue
+		}
+		decls, err := declspan.Cell(c.Source, isLabel(c.Source))
+		if err != nil {
+			continue
+		}
+		for _, d := range decls {
+			if d.Kind != "func" || d.Key == md.SourceKey || d.Key == md.Key || len(base[d.Key]) > 0 {
+				continue
+			}
+			if names, ok := identMap(code, c.Source[d.DeclStart:d.End]); ok {
+				out = append(out, clone{c, d, names})
+			}
+		}
+	}
+	return out
+}
+
+// codePart is a declaration's text without its doc comment.
+func codePart(text string) string {
+	if decls, err := declspan.File([]byte("package p\n" + text)); err == nil && len(decls) == 1 {
+		return ("package p\n" + text)[decls[0].DeclStart:decls[0].End]
+	}
+	return text
+}
+
+type token1 struct {
+	pos int
+	tok token.Token
+	lit string
+}
+
+func scan(src string) []token1 {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	f := fset.AddFile("", -1, len(src))
+	var errs int
+	s.Init(f, []byte(src), func(token.Position, string) { errs++ }, 0)
+	var out []token1
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		out = append(out, token1{f.Offset(pos), tok, lit})
+	}
+	if errs > 0 {
+		return nil
+	}
+	return out
+}
+
+// identMap reports whether b is a with identifiers consistently renamed, and the renaming.
+func identMap(a, b string) (map[string]string, bool) {
+	ta, tb := scan(a), scan(b)
+	if len(ta) == 0 || len(ta) != len(tb) {
+		return nil, false
+	}
+	fwd, back := map[string]string{}, map[string]string{}
+	for i := range ta {
+		x, y := ta[i], tb[i]
+		if x.tok != y.tok {
+			return nil, false
+		}
+		if x.tok != token.IDENT {
+			if x.lit != y.lit {
+				return nil, false
+			}
+			continue
+		}
+		if m, ok := fwd[x.lit]; ok && m != y.lit {
+			return nil, false
+		}
+		if m, ok := back[y.lit]; ok && m != x.lit {
+			return nil, false
+		}
+		fwd[x.lit], back[y.lit] = y.lit, x.lit
+	}
+	return fwd, true
+}
+
+// renameIdents renames the identifiers of code by names, leaving every other byte alone.
+func renameIdents(code string, names map[string]string) (string, bool) {
+	toks := scan(code)
+	if toks == nil {
+		return "", false
+	}
+	var sb strings.Builder
+	last := 0
+	for _, t := range toks {
+		if t.tok != token.IDENT {
+			continue
+		}
+		if to, ok := names[t.lit]; ok && to != t.lit {
+			sb.WriteString(code[last:t.pos])
+			sb.WriteString(to)
+			last = t.pos + len(t.lit)
+		}
+	}
+	sb.WriteString(code[last:])
+	return sb.String(), true
 }
 
 // cellDecl finds the cell's declaration the manifest entry came from: by its key in the cell,

@@ -128,11 +128,13 @@ func TestRenamedByRefactoring(t *testing.T) {
 	if len(res.Conflicts) > 0 {
 		t.Fatalf("conflicts: %+v", res.Conflicts)
 	}
-	if len(res.Updated) != 1 || res.Updated[0].Key != "prepareRows" {
+	if len(res.Updated) != 2 || res.Updated[0].Key != "prepareRows" || res.Updated[1].Key != "prepareRows (as prepareTest)" {
 		t.Fatalf("updated %+v", res.Updated)
 	}
+	// prepareTrain, the rename's source, and prepareTest, the clone unified with it, both get
+	// the change: extracting again unifies them again.
 	got := f.nb.Cells[1].Source
-	want := strings.Replace(cellSrc, "r*2)", "r*2+1)", 1) // prepareTrain only: prepareTest is not the rename's source
+	want := strings.ReplaceAll(cellSrc, "r*2)", "r*2+1)")
 	if got != want {
 		t.Errorf("cell after sync:\n%s\nwant:\n%s", got, want)
 	}
@@ -172,7 +174,7 @@ func TestBothSides(t *testing.T) {
 		if f.nb.Cells[1].Source != before {
 			t.Error("a cell with a conflict was changed")
 		}
-		if len(res.Updated) != 0 || len(res.Notes) != 1 {
+		if len(res.Updated) != 0 || len(res.Notes) != 2 {
 			t.Errorf("updated %+v, notes %q", res.Updated, res.Notes)
 		}
 	})
@@ -294,4 +296,25 @@ func FuzzSyncSplice(f *testing.F) {
 			t.Fatalf("the synced notebook does not format: %v", err)
 		}
 	})
+}
+
+// A cell declaration that is not gofmt-formatted, but otherwise what was extracted, takes the
+// service's version whole.
+func TestUnformattedCell(t *testing.T) {
+	src := "func f(x int) int {\n    return x+1\n}\n"
+	nb := notebooks.New("u.ipynb")
+	nb.InsertCell(0, nb.NewCodeCell(src))
+	id := nb.Cells[0].ID
+	man := &manifest.Manifest{Package: "u", Cells: []manifest.Cell{{Index: 0, ID: id, Section: "processing"}},
+		Decls: []manifest.Decl{{File: "u/preprocessing.go", Key: "f", CellID: id, CellLine: 1, SourceKey: "f",
+			SourceSHA256: declspan.Hash(strings.TrimSuffix(src, "\n"))}}}
+	base := "package u\n\n// From u.ipynb, cell 0, line 1.\nfunc f(x int) int {\n\treturn x + 1\n}\n"
+	res, err := Sync(Input{Notebook: nb, Manifest: man, Base: map[string][]byte{"u/preprocessing.go": []byte(base)},
+		Theirs: map[string][]byte{"u/preprocessing.go": []byte(strings.Replace(base, "x + 1", "x + 2", 1))}})
+	if err != nil || len(res.Conflicts) > 0 {
+		t.Fatalf("%v %+v", err, res.Conflicts)
+	}
+	if got := nb.Cells[0].Source; got != "func f(x int) int {\n\treturn x + 2\n}\n" {
+		t.Errorf("cell %q", got)
+	}
 }

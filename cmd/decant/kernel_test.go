@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/decant-go/decant/internal/webdriver"
+	"github.com/decant-go/decant/kernel"
 )
 
 // These tests run the Decant kernel as users run it: `decant kernel
@@ -350,6 +351,126 @@ func startNotebookServer(t *testing.T, ctx context.Context, dir string, env []st
 		case <-ctx.Done():
 			t.Fatalf("the notebook server did not start:\n%s", log.String())
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestKill9LeavesNoFolders kills `decant kernel serve` with SIGKILL: GoNB
+// goes with it (parent-death signal), and the next kernel started on the
+// machine removes the folder the killed one left in the temp dir, GoNB's
+// gonb_* folder inside it. A clean shutdown leaves the temp dir empty.
+func TestKill9LeavesNoFolders(t *testing.T) {
+	gonb := gonbBinary(t)
+	decant := decantExe(t)
+	tmp := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := func() (*kernel.Client, string) {
+		t.Helper()
+		nbDir := t.TempDir()
+		spec := &kernel.Spec{Name: "decant-go-test", InterruptMode: "message", Env: map[string]string{"PATH": kernelPath(gonb)},
+			Argv: []string{decant, "kernel", "serve", "--connection-file", "{connection_file}", "--gonb", gonb}}
+		c, err := kernel.Start(ctx, spec, kernel.StartOptions{Dir: nbDir, ConnectionDir: t.TempDir(), Env: []string{"TMPDIR=" + tmp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.Execute(ctx, "%%\nfmt.Println(\"hi\")", kernel.ExecOptions{})
+		if err != nil || r.Status != "ok" {
+			t.Fatalf("cell: %v %+v", err, r)
+		}
+		return c, nbDir
+	}
+	c, nbDir := start()
+	left, _ := filepath.Glob(filepath.Join(tmp, "decant-kernel-*", "tmp", "gonb_*"))
+	if len(left) != 1 {
+		t.Fatalf("GoNB's folder is not in the kernel's own temp folder: %v", left)
+	}
+	if err := syscall.Kill(c.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	// GoNB (whose working directory is the notebook's) must go too.
+	for deadline := time.Now().Add(10 * time.Second); len(processesIn(nbDir)) > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %v outlived the killed kernel", processesIn(nbDir))
+		}
+	}
+	killed := filepath.Dir(filepath.Dir(left[0])) // decant-kernel-<pid>-*
+	if _, err := os.Stat(killed); err != nil {
+		t.Fatalf("the killed kernel's folder is already gone: %v", err)
+	}
+	c2, _ := start()
+	if _, err := os.Stat(killed); !os.IsNotExist(err) {
+		t.Errorf("%s is still there after the next kernel started (%v)", killed, err)
+	}
+	if err := c2.Shutdown(ctx); err != nil {
+		t.Error(err)
+	}
+	// x/tools' module index makes $TMPDIR/goimports at init in a test
+	// binary (testing.Testing()), which decant is here.
+	if entries, _ := os.ReadDir(tmp); len(entries) > 1 || len(entries) == 1 && entries[0].Name() != "goimports" {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		out, _ := exec.Command("find", tmp).CombinedOutput()
+		t.Errorf("the temp dir holds %v after a clean shutdown:\n%s", names, out)
+	}
+}
+
+// processesIn lists the live processes whose working directory is dir.
+func processesIn(dir string) []string {
+	links, _ := filepath.Glob("/proc/[0-9]*/cwd")
+	var pids []string
+	for _, l := range links {
+		if target, err := os.Readlink(l); err == nil && target == dir {
+			stat, _ := os.ReadFile(filepath.Join(filepath.Dir(l), "stat"))
+			if f := strings.Fields(string(stat)); len(f) > 2 && f[2] != "Z" {
+				pids = append(pids, filepath.Base(filepath.Dir(l)))
+			}
+		}
+	}
+	return pids
+}
+
+// TestKernelSetupOnADefaultGoInstall runs `decant kernel-setup` as a new
+// user would: a fresh HOME, GOBIN unset, GOPATH at its default ($HOME/go).
+// Only the module and build caches are shared, to stay offline and fast.
+func TestKernelSetupOnADefaultGoInstall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds GoNB")
+	}
+	home := t.TempDir()
+	root, _ := filepath.Abs("../..")
+	goEnv := func(name string) string {
+		out, err := exec.Command("go", "env", name).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "GOBIN", "GOPATH", "HOME", "GOENV", "JUPYTER_DATA_DIR", "JUPYTER_PATH", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME":
+		default:
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "HOME="+home, "GOMODCACHE="+goEnv("GOMODCACHE"), "GOCACHE="+goEnv("GOCACHE"))
+	cmd := exec.Command(decantExe(t), "kernel-setup", "--module", root)
+	cmd.Env, cmd.Dir = env, home
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("decant kernel-setup: %v\n%s", err, out)
+	}
+	for _, p := range []string{
+		filepath.Join(home, "go", "bin", "gonb"),
+		filepath.Join(home, "go", "bin", "goimports"),
+		filepath.Join(home, ".local", "share", "jupyter", "kernels", "gonb", "kernel.json"),
+	} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was not installed: %v\n%s", p, err, out)
 		}
 	}
 }

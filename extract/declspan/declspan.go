@@ -107,8 +107,8 @@ func lineStarts(s string) []int {
 	return starts
 }
 
-// locate walks the declarations as extraction collects them; at maps a position to its byte
-// offset and line in the source.
+// locate walks the declarations as extraction collects them, keyed by gonbmem as GoNB keys
+// them; at maps a position to its byte offset and line in the source.
 func locate(f *ast.File, at func(token.Pos) (int, int)) []Decl {
 	var out []Decl
 	span := func(d *Decl, doc *ast.CommentGroup, start, end token.Pos) {
@@ -119,72 +119,37 @@ func locate(f *ast.File, at func(token.Pos) (int, int)) []Decl {
 		d.Start, d.DocLine = at(start)
 		d.End, _ = at(end)
 	}
-	for _, decl := range f.Decls {
-		switch g := decl.(type) {
-		case *ast.FuncDecl:
-			name := g.Name.Name
-			if g.Recv == nil && name == "main" {
-				continue
-			}
-			d := Decl{Kind: "func", Key: name, Names: []string{name}}
-			if g.Recv != nil {
-				d.Kind, d.Key = "method", gonbmem.RecvName(g.Recv)+"~"+name
-			}
+	decls, _ := gonbmem.Decls(f, 0, func(p token.Pos) int { _, l := at(p); return l })
+	for _, gd := range decls {
+		if gd.Main() || strings.HasPrefix(gd.Key, "_~") {
+			continue // a func main is a step; a blank var or type is no declaration to sync
+		}
+		d := Decl{Kind: gd.Kind, Key: gd.Key, Names: gd.Names}
+		switch {
+		case gd.Func != nil:
+			g := gd.Func
+			d.Names = []string{g.Name.Name}
 			_, d.Line = at(g.Pos())
 			span(&d, g.Doc, g.Pos(), g.End())
-			out = append(out, d)
-		case *ast.GenDecl:
-			switch g.Tok {
-			case token.CONST:
-				d := Decl{Kind: "const"}
-				for _, s := range g.Specs {
-					for _, n := range s.(*ast.ValueSpec).Names {
-						d.Names = append(d.Names, n.Name)
-					}
-				}
-				d.Key = strings.Join(d.Names, ",")
-				_, d.Line = at(g.Pos())
-				span(&d, g.Doc, g.Pos(), g.End())
-				out = append(out, d)
-			case token.VAR, token.TYPE:
-				for _, s := range g.Specs {
-					d := Decl{Kind: "var", Grouped: g.Lparen.IsValid()}
-					var doc *ast.CommentGroup
-					end := s.End()
-					switch sp := s.(type) {
-					case *ast.ValueSpec:
-						doc = sp.Doc
-						if sp.Comment != nil {
-							end = sp.Comment.End()
-						}
-						for _, n := range sp.Names {
-							d.Names = append(d.Names, n.Name)
-						}
-					case *ast.TypeSpec:
-						d.Kind = "type"
-						doc = sp.Doc
-						if sp.Comment != nil {
-							end = sp.Comment.End()
-						}
-						d.Names = []string{sp.Name.Name}
-					}
-					if !d.Grouped {
-						doc = g.Doc // the doc of a block stays outside its specs' spans
-					}
-					d.Key = strings.Join(d.Names, ",")
-					if d.Key == "_" {
-						continue
-					}
-					_, d.Line = at(s.Pos())
-					start := s.Pos()
-					if !d.Grouped {
-						start = g.Pos()
-					}
-					span(&d, doc, start, end)
-					out = append(out, d)
-				}
+		case gd.Spec == nil: // a const block, whole
+			g := gd.Gen
+			_, d.Line = at(g.Pos())
+			span(&d, g.Doc, g.Pos(), g.End())
+		default:
+			g, s := gd.Gen, gd.Spec
+			d.Grouped = g.Lparen.IsValid()
+			doc, end := gd.SpecExtent()
+			if !d.Grouped {
+				doc = g.Doc // the doc of a block stays outside its specs' spans
 			}
+			_, d.Line = at(s.Pos())
+			start := s.Pos()
+			if !d.Grouped {
+				start = g.Pos()
+			}
+			span(&d, doc, start, end)
 		}
+		out = append(out, d)
 	}
 	return out
 }

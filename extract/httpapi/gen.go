@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"path"
 	"strconv"
@@ -165,7 +166,7 @@ func renderAPI(m *model) []byte {
 	g.p("package main")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"bytes", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/url", "path", "strconv", "strings"} {
+	for _, imp := range []string{"bytes", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/url", "path", "reflect", "strconv", "strings", "sync"} {
 		g.p("%q", imp)
 	}
 	g.p("")
@@ -223,6 +224,8 @@ func renderAPI(m *model) []byte {
 	g.p("}")
 	g.p("")
 	g.WriteString(apiErrors)
+	g.p("")
+	g.WriteString(emittedWire(wireSource))
 	if f.get {
 		g.p("")
 		g.WriteString(apiQuery)
@@ -537,6 +540,11 @@ func cleanPath(p string) string {
 }
 `
 
+// wireSource is wire.go, whose marked part goes into api.go.
+//
+//go:embed wire.go
+var wireSource string
+
 // apiErrors is the fixed response writing part of api.go.
 const apiErrors = `// internalErrorMessage is all a client learns about a 500: the log has the detail.
 const internalErrorMessage = "internal server error"
@@ -734,6 +742,9 @@ func unescape(s string) (string, bool) {
 
 const apiParseFloat = `// parseFloat parses a finite number of the given bit size.
 func parseFloat(s string, bits int) (float64, bool) {
+	if !jsonNumber(s, false) {
+		return 0, false
+	}
 	v, err := strconv.ParseFloat(s, bits)
 	return v, err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)
 }
@@ -741,6 +752,9 @@ func parseFloat(s string, bits int) (float64, bool) {
 
 const apiParseInt = `// parseInt parses a decimal integer of the given bit size.
 func parseInt(s string, bits int) (int64, bool) {
+	if !jsonNumber(s, true) {
+		return 0, false
+	}
 	v, err := strconv.ParseInt(s, 10, bits)
 	return v, err == nil
 }
@@ -748,6 +762,9 @@ func parseInt(s string, bits int) (int64, bool) {
 
 const apiParseUint = `// parseUint parses a non-negative decimal integer of the given bit size.
 func parseUint(s string, bits int) (uint64, bool) {
+	if !jsonNumber(s, true) {
+		return 0, false
+	}
 	v, err := strconv.ParseUint(s, 10, bits)
 	return v, err == nil
 }
@@ -765,15 +782,19 @@ const apiBody = `// decodeBody decodes the request body, one JSON object, into d
 // answers 413 for a body over the limit, and 400 for a body that is not JSON, not an object,
 // has a key dst does not declare, a value of the wrong type, or data after the object.
 func (s *server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.maxBodyBytes))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBodyBytes))
 	if err == nil {
-		if _, err = dec.Token(); err == io.EOF {
-			return true
+		if msg := checkKeys(body, reflect.TypeOf(dst)); msg != "" {
+			writeError(w, http.StatusBadRequest, "request body: "+msg)
+			return false
 		}
-		var tooLarge *http.MaxBytesError
-		if !errors.As(err, &tooLarge) {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(dst)
+		if err == nil {
+			if _, err = dec.Token(); err == io.EOF {
+				return true
+			}
 			writeError(w, http.StatusBadRequest, "request body must hold one JSON object and nothing after it")
 			return false
 		}

@@ -97,6 +97,13 @@ func (rt *route) badCases() []badCase {
 				set(p.wire+" unparsable", bad)
 				if p.kind.isFloat() {
 					set(p.wire+" not finite", "NaN")
+					set(p.wire+" as a hexadecimal float", "0x1p-2")
+					set(p.wire+" without a leading digit", ".5")
+				}
+				if p.kind != Bool {
+					// Query numbers follow JSON's grammar: no sign plus, no leading zeros.
+					set(p.wire+" with a plus sign", "+1")
+					set(p.wire+" with a leading zero", "01")
 				}
 			} else {
 				set(p.wire+" of the wrong JSON type", strconv.Quote(bad))
@@ -124,6 +131,14 @@ func (rt *route) badCases() []badCase {
 		return cs
 	}
 	add("unknown key", "", nil, `"bogus":1`, "bogus")
+	if len(rt.params) > 0 {
+		p := rt.params[0]
+		// Keys are case-sensitive and given once: encoding/json alone would accept both.
+		if up := strings.ToUpper(p.wire[:1]) + p.wire[1:]; up != p.wire {
+			add("wrongly cased key", p.wire, nil, strconv.Quote(up)+":"+p.exJSON, "case-sensitive")
+		}
+		add("duplicate key", "", nil, strconv.Quote(p.wire)+":"+p.exJSON, "more than once")
+	}
 	raw := func(name, body, want string) {
 		cs = append(cs, badCase{name: rt.fn + ": " + name, method: "POST", target: rt.path, body: body, code: 400, want: want})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,7 +82,10 @@ func TestEnclosingModuleVersion(t *testing.T) {
 	tmp := t.TempDir()
 	proxy := filepath.Join(tmp, "proxy")
 	writeProxy(t, proxy)
-	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy))
+	// A fresh module cache, filled from the fake proxy for example.com/lib and from this
+	// machine's module cache for the service's own dependencies: no network.
+	realCache := extract.DefaultModCache()
+	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(realCache, "cache", "download")))
 	t.Setenv("GOMODCACHE", filepath.Join(tmp, "modcache"))
 	t.Setenv("GOSUMDB", "off")
 	t.Setenv("GOFLAGS", "-mod=mod -modcacherw")
@@ -94,7 +98,7 @@ func TestEnclosingModuleVersion(t *testing.T) {
 		"#md ## 3. Calculation",
 		"import \"example.com/lib/old\"\n\n// Compute returns the library's answer.\nfunc Compute() int { return old.Answer() }",
 		"%%\nfmt.Println(Compute())")
-	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, Short: true})
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, NoVerify: true})
 	if err != nil {
 		t.Fatalf("extract: %v", err)
 	}
@@ -145,5 +149,45 @@ func TestOtherKernelsExtractAndBuild(t *testing.T) {
 				t.Fatal("nothing was committed")
 			}
 		})
+	}
+}
+
+// Arguments on a %% line become the batch command's arguments for that step: flags are reset
+// and set from them before the step, and the command line wins.
+func TestStepArgs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the batch command")
+	}
+	tmp := t.TempDir()
+	nb := filepath.Join(tmp, "flags.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 3. Calculation",
+		"import (\n\t\"flag\"\n\t\"fmt\"\n)\n\nvar maxLen = flag.Int(\"max_len\", 10, \"longest input\")",
+		"%% --max_len=200\nfmt.Println(\"first\", *maxLen)",
+		"%%\nfmt.Println(\"second\", *maxLen)")
+	repo := filepath.Join(tmp, "svc")
+	res, err := Run(context.Background(), nb, Options{Repo: repo, Author: author, Short: true})
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	if readme := string(res.Output.Files["README.md"]); !strings.Contains(readme, "`--max_len=200`") {
+		t.Errorf("the README does not document the step's arguments:\n%s", readme)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "first 200\nsecond 10\n"},
+		{[]string{"-max_len=5"}, "first 5\nsecond 5\n"},
+	} {
+		cmd := exec.Command("go", append([]string{"run", "./cmd/flags"}, tc.args...)...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go run ./cmd/flags %v: %v\n%s", tc.args, err, out)
+		}
+		if string(out) != tc.want {
+			t.Errorf("go run ./cmd/flags %v printed %q, want %q", tc.args, out, tc.want)
+		}
 	}
 }

@@ -322,6 +322,10 @@ func (r *run) tidy() error {
 	r.res.Decisions = append(r.res.Decisions, notes...)
 	if r.opts.DryRun && r.opts.NoVerify {
 		out.Files["go.mod"] = commitMod
+		// The refactorings load the staged module: give them the module context too.
+		if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
+			return fmt.Errorf("writing the staged go.mod: %w", err)
+		}
 		return nil
 	}
 	if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
@@ -431,7 +435,21 @@ func (r *run) dropGoldens(checks []extract.OutputCheck) error {
 // this is verified on its own and kept only if the service still passes.
 func (r *run) verify() error {
 	r.progress("verifying the service (gofmt, go build, go vet, go test)...")
-	if probs := extract.Verify(r.ctx, r.stage, r.res.Output, r.vopts); len(probs) > 0 {
+	cgo := false
+	vopts := r.vopts
+	vopts.CgoNeeded = &cgo
+	probs := extract.Verify(r.ctx, r.stage, r.res.Output, vopts)
+	if cgo {
+		// Later stages (outputs, refactorings) and the service's own Makefile build with cgo too.
+		r.vopts.Env = append(r.vopts.Env, "CGO_ENABLED=1")
+		if mk, ok := r.res.Output.Files["Makefile"]; ok {
+			r.res.Output.Files["Makefile"] = []byte(strings.Replace(string(mk), "# Static binaries: they run in the scratch image and on any Linux.\nexport CGO_ENABLED := 0",
+				"# A library the service uses has cgo code: the binaries link C libraries, so they are\n# not static and need those libraries where they run.\nexport CGO_ENABLED := 1", 1))
+		}
+		r.res.Decisions = append(r.res.Decisions, extract.Decision{Cell: -1, Subject: "cgo", Action: "warning",
+			Reason: "a library the service uses builds only with cgo: the service was verified with CGO_ENABLED=1 and its Makefile sets it; the binaries are not static, so the scratch image needs a base with those C libraries"})
+	}
+	if len(probs) > 0 {
 		r.res.Plan.LocateDependencyProblems(probs, r.modules)
 		r.res.Problems = probs
 		return &VerifyError{Problems: probs}
@@ -453,6 +471,7 @@ func (r *run) refactor() error {
 		// A refactoring met an error of the service itself (with --no-verify, the first
 		// stage to build it): name the cells it comes from.
 		probs := extract.Locate(r.stage, r.res.Output, "refactor", []byte(err.Error()))
+		r.res.Plan.LocateDependencyProblems(probs, r.modules)
 		located := false
 		for _, p := range probs {
 			located = located || p.Cell >= 0
@@ -460,7 +479,6 @@ func (r *run) refactor() error {
 		if !located {
 			return fmt.Errorf("refactoring the extracted service: %w", err)
 		}
-		r.res.Plan.LocateDependencyProblems(probs, r.modules)
 		if r.opts.NoVerify {
 			var lines []string
 			for _, p := range probs {

@@ -70,3 +70,24 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("branch %q, commit %+v", res.Branch, res.Commit)
 	}
 }
+
+// Past its budget, an optional stage is skipped and reported; the run goes on and succeeds.
+func TestBudgetSkipsRefactoring(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go mod tidy")
+	}
+	res, err := Run(context.Background(), demo, Options{Repo: filepath.Join(t.TempDir(), "svc"), DryRun: true,
+		Refactor: []string{"unify"}, Budgets: map[Stage]time.Duration{StageRefactor: time.Nanosecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var skipped bool
+	for _, s := range res.Skipped {
+		if s.Stage == StageRefactor && strings.Contains(s.Reason, "over its budget") {
+			skipped = true
+		}
+	}
+	if !skipped || res.Refactor != nil || res.Diff == "" {
+		t.Errorf("skipped %+v, refactor %v, diff %d bytes", res.Skipped, res.Refactor != nil, len(res.Diff))
+	}
+}

@@ -227,3 +227,40 @@ func TestPublishRespectsGitLock(t *testing.T) {
 		t.Fatal("own lock file left behind")
 	}
 }
+
+// Property: a commit time is accepted exactly when git can store it, and then it survives the
+// round trip through the commit object.
+func TestCommitDatesGitCanStore(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for i := range 300 {
+		sec := r.Int64N(1<<36) - 1<<35 // about 1000 years either side of 1970... and beyond
+		off := (r.IntN(2*18*60) - 18*60) * 60
+		if i%7 == 0 {
+			off += r.IntN(59) + 1 // not whole minutes
+		}
+		when := time.Unix(sec, 0).In(time.FixedZone("", off))
+		opts := testOpts()
+		opts.Author.When = when
+		ok := sec >= 0 && when.Year() <= 9999 && off%60 == 0
+		if err := CheckDate(when); (err == nil) != ok {
+			t.Fatalf("CheckDate(%v) = %v, want ok=%v", when, err, ok)
+		}
+		if i%30 != 0 {
+			continue
+		}
+		dir := filepath.Join(t.TempDir(), "svc")
+		res, err := Publish(dir, sampleFiles(), opts)
+		if (err == nil) != ok {
+			t.Fatalf("Publish at %v: %v, want ok=%v", when, err, ok)
+		}
+		if err != nil {
+			continue
+		}
+		repo, _ := git.PlainOpen(dir)
+		c, _ := repo.CommitObject(plumbing.NewHash(res.Commit))
+		if !c.Author.When.Equal(when) {
+			t.Fatalf("stored %v, want %v", c.Author.When, when)
+		}
+		gitChecks(t, dir, branch)
+	}
+}

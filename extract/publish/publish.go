@@ -363,6 +363,9 @@ func checkOptions(opts *Options) (string, error) {
 	if a.Name == "" || a.Email == "" || a.When.IsZero() {
 		return "", fmt.Errorf("author name, email and time are required: %w", ErrInvalidOptions)
 	}
+	if err := CheckDate(a.When); err != nil {
+		return "", fmt.Errorf("author time: %w: %w", err, ErrInvalidOptions)
+	}
 	// The commit format has no way to escape these; go-git would write a broken header.
 	if strings.ContainsAny(a.Name, "<>\n") || strings.ContainsAny(a.Email, "<>\n") {
 		return "", fmt.Errorf("author %q <%s> contains '<', '>' or a newline: %w", a.Name, a.Email, ErrInvalidOptions)
@@ -493,3 +496,18 @@ func changes(old, new map[string]treeFile) []Change {
 }
 
 func short(h plumbing.Hash) string { return h.String()[:7] }
+
+// CheckDate reports whether git can store t as a commit time: git writes seconds since 1970 as
+// an unsigned number and the zone as +hhmm, so times before 1970, after 9999 (which tools
+// parse as four-digit years) and zone offsets that are not whole minutes are refused.
+func CheckDate(t time.Time) error {
+	switch _, off := t.Zone(); {
+	case t.Unix() < 0:
+		return fmt.Errorf("%s is before 1970, which git cannot store", t.Format(time.RFC3339))
+	case t.Year() > 9999:
+		return fmt.Errorf("%s is after the year 9999", t.Format(time.RFC3339))
+	case off%60 != 0 || off <= -100*3600 || off >= 100*3600:
+		return fmt.Errorf("time zone offset %ds is not a whole number of minutes under 100 hours", off)
+	}
+	return nil
+}

@@ -256,8 +256,15 @@ func compileErrorContent(items []reportItem, gonbEName, gonbEValue string) map[s
 			tb = append(tb, strings.TrimRight(b.String(), "\n"))
 		}
 	}
-	if first == "" && len(items) > 0 {
-		first = items[0].message
+	if first == "" {
+		// No compiler message: the first line that is not GoNB's own
+		// "failed to run" (go get's and goimports' complaints).
+		for _, it := range items {
+			if !strings.HasPrefix(it.message, "failed to run ") {
+				first = it.message
+				break
+			}
+		}
 	}
 	evalue := first
 	if n > 1 {

@@ -68,6 +68,20 @@ func TestCompileErrorFromReport(t *testing.T) {
 	}
 }
 
+// GoNB's report of a failed go get has no compiler messages: the
+// evalue is go's complaint, not GoNB's "failed to run".
+func TestGoGetReport(t *testing.T) {
+	r := readReports(t)["goget"]
+	items, ok := parseErrorReport(r.HTML)
+	if !ok {
+		t.Fatal("not parsed")
+	}
+	c := compileErrorContent(items, "ERROR", r.EValue)
+	if c["ename"] != "GoGetError" || !strings.HasPrefix(c["evalue"].(string), "go: module github.com/janpfeifer/gonb/gonbui: reading") {
+		t.Errorf("%v", c)
+	}
+}
+
 func TestMapCellRefs(t *testing.T) {
 	sent := []sentCell{{gonb: 3, count: 5}}
 	got := mapCellRefs("main.main()\n\t \x1b[7m[[ Cell [3] Line 2 ]]\x1b[0m /tmp/gonb_x/main.go:10\nCell[3]: Line 4 Cell [9]", sent)
@@ -86,4 +100,42 @@ func TestPreReport(t *testing.T) {
 	if c["ename"] != "GoGetError" || c["evalue"] != "go: module example.com/x: no matching versions" {
 		t.Errorf("%v", c)
 	}
+}
+
+// FuzzParseErrorReport feeds GoNB-like reports to the parser and the
+// error builder: they must not panic, and a failing line must be one of
+// its context lines.
+func FuzzParseErrorReport(f *testing.F) {
+	data, err := os.ReadFile("testdata/gonb_error_reports.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var r map[string]struct{ Code, HTML, EValue string }
+	if err := json.Unmarshal(data, &r); err != nil {
+		f.Fatal(err)
+	}
+	for _, rep := range r {
+		f.Add(rep.HTML, rep.Code)
+	}
+	f.Add("<pre>x\n</pre>", "")
+	f.Add(`<span class="gonb-err-location">a</span> b<div class="gonb-err-context"><div class="gonb-err-line">`, "b")
+	f.Fuzz(func(t *testing.T, report, code string) {
+		items, ok := parseErrorReport(report)
+		if !ok {
+			return
+		}
+		sent := []sentCell{{gonb: 1, count: 2, code: code}}
+		for i := range items {
+			locate(&items[i], sent)
+			if it := items[i]; it.errLine >= len(it.context) {
+				t.Fatalf("failing line %d of %d context lines", it.errLine, len(it.context))
+			}
+		}
+		c := compileErrorContent(items, "ERROR", "x")
+		if _, ok := c["traceback"].([]string); !ok {
+			t.Fatal("no traceback")
+		}
+		annotateReport(report, items, sent)
+		mapCellRefs(report, sent)
+	})
 }

@@ -18,11 +18,20 @@
 //     RuntimeError, the panic line as evalue, the trace as traceback). The
 //     stderr text from the first panic or exit line on is held back until
 //     the cell ends, so it is shown once, as the error.
-//   - For a compile error GoNB sends an HTML report and then an error
-//     whose traceback holds the same lines; the HTML report is dropped so
-//     the cell has exactly one error output, as clients expect.
-//   - The kernel owns the execution counter, so counts keep going when
-//     GoNB restarts and %decant cells get counts too.
+//   - For a compile error GoNB sends an HTML report (kept, as
+//     display_data) and an error that says only that go build failed. The
+//     kernel rebuilds that error from the report: ename CompileError, the
+//     first compiler message with its cell and line as evalue, every
+//     message with the cell's own lines around it as traceback.
+//   - The kernel owns the execution counter, so %decant cells get counts
+//     too; GoNB's own cell numbers, in error reports and panic traces
+//     ("[[ Cell [N] Line L ]]"), are rewritten to the notebook's.
+//   - interrupt_request is answered on control and on shell,
+//     comm_info_request from the comms seen opened, and cells aborted
+//     after an error get no execution count, as in IPython.
+//   - Before the first cell that uses gonbui, GoNB's module is pinned to
+//     the version of the GoNB binary that runs it, so gonbui never comes
+//     from the proxy's "latest" (which it may refuse).
 //   - Cells GoNB v0.11.1 would crash on (two %% lines) are refused with an
 //     error instead of being sent.
 //   - kernel_info_request is answered by the kernel, with GoNB's language
@@ -47,13 +56,21 @@
 // ([MagicEnv.Notebook]) and stdout/stderr streams that reach the cell as
 // they are written. ctx is cancelled when the user interrupts the cell.
 //
-// # Faults
+// # Start, restart and faults
 //
-// If GoNB dies, the running cell gets an error saying so, every request
-// GoNB will not answer gets an error reply, and a new GoNB is started:
-// the notebook's session goes on. Messages with bad signatures or broken
-// frames are counted and dropped. Serve stops GoNB and its whole process
-// group before it returns.
+// GoNB starts in the background: kernel_info and %decant cells are
+// answered at once, other requests and cells wait for it (an interrupt
+// ends a waiting cell). A shutdown_request, with or without restart, is
+// answered, GoNB and its process group are killed, and Serve returns:
+// Jupyter restarts a kernel by starting a new process.
+//
+// If GoNB dies, the running cell gets an error saying so (or, when no
+// cell runs, the notebook is told at once and again in the next cell),
+// every request GoNB will not answer gets an error reply, and a new GoNB
+// is started: the notebook's session goes on. Messages with bad signatures
+// or broken frames are counted and dropped. GoNB's temporary folder lives
+// in the kernel's own (see kernel.StartOptions), so nothing outlives the
+// kernel, even after kill -9.
 //
 // # Order of execution
 //

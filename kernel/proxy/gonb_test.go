@@ -389,3 +389,25 @@ func TestCompileErrorOnRealGoNB(t *testing.T) {
 		t.Errorf("panic: %v %+v", err, r)
 	}
 }
+
+// TestGoNBKilledWhileIdle kills GoNB between cells: the next cell says
+// so, then runs on a new GoNB.
+func TestGoNBKilledWhileIdle(t *testing.T) {
+	s, c, _ := serveGoNB(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if r, err := c.Execute(ctx, "%%\nfmt.Println(\"warm\")", kernel.ExecOptions{}); err != nil || r.Status != "ok" {
+		t.Fatalf("first cell: %v %+v", err, r)
+	}
+	syscall.Kill(-s.BackendPIDs()[0], syscall.SIGKILL)
+	for deadline := time.Now().Add(time.Minute); len(s.BackendPIDs()) < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("GoNB was not restarted")
+		}
+	}
+	r, err := c.Execute(ctx, "%%\nfmt.Println(\"again\")", kernel.ExecOptions{})
+	if err != nil || r.Status != "ok" || len(r.Outputs) != 2 || !strings.Contains(r.Outputs[0].Text, "GoNB stopped while no cell was running") ||
+		r.Outputs[1].Text != "again\n" {
+		t.Fatalf("cell after the restart: %v %+v", err, r)
+	}
+}

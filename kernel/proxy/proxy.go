@@ -763,9 +763,8 @@ func (s *Server) start(x *execution) {
 		return
 	}
 	if s.notice != "" {
-		// Shown before GoNB's busy status, so clients that collect the
-		// cell's outputs from its execute_input on may miss it; it is
-		// repeated once GoNB has begun.
+		// Shown in this cell as stderr once GoNB has begun it (after its
+		// execute_input), so that every client counts it as the cell's.
 		x.notice, s.notice = s.notice, ""
 	}
 	x.forwarded = true

@@ -174,6 +174,9 @@ func TestContradiction(t *testing.T) {
 
 // TestJupyterAgrees cleans real notebooks and checks the results with nbformat and nbconvert.
 func TestJupyterAgrees(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Jupyter's own tools on real notebooks")
+	}
 	dir := t.TempDir()
 	files := []string{filepath.Join(dir, "executed.ipynb")}
 	if err := os.WriteFile(files[0], executed(t), 0o644); err != nil {

@@ -225,7 +225,7 @@ func firstCommand(cmds []Command, name string) int {
 }
 
 // syntaxWarnings reports a removed line that the Go text around it says is
-// not a command: GoNB's scan is line based and blind to Go syntax (R1).
+// not a command: GoNB's scan is line based and blind to Go syntax.
 func syntaxWarnings(lx lexer, kind lineKind, i int, line string, cmds []Command, cmdAt map[int]int) []Diagnostic {
 	var where string
 	switch lx.mode {

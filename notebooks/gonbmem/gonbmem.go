@@ -13,7 +13,7 @@ import (
 )
 
 // RecvName is a method receiver's type name with pointers and type parameters stripped, so
-// that Box[T] and Box[E] are the same type (rule R6), or "unknown".
+// that Box[T] and Box[E] are the same type, or "unknown".
 func RecvName(fl *ast.FieldList) string {
 	if fl == nil || len(fl.List) == 0 {
 		return "unknown"

@@ -230,3 +230,23 @@ func (m *Memory[V]) Forget(keysOrNames ...string) {
 		m.forget(s)
 	}
 }
+
+// SpecExtent returns a var or type declaration's own doc comment and the end of its spec,
+// line comment included. For other declarations it returns nil and the end of the node.
+func (d *Decl) SpecExtent() (doc *ast.CommentGroup, end token.Pos) {
+	switch sp := d.Spec.(type) {
+	case *ast.ValueSpec:
+		doc, end = sp.Doc, sp.End()
+		if sp.Comment != nil {
+			end = sp.Comment.End()
+		}
+		return doc, end
+	case *ast.TypeSpec:
+		doc, end = sp.Doc, sp.End()
+		if sp.Comment != nil {
+			end = sp.Comment.End()
+		}
+		return doc, end
+	}
+	return nil, d.Node().End()
+}

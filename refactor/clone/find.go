@@ -34,12 +34,21 @@ type cand struct {
 
 // Analyze finds clone groups and the candidates it excluded. See Find.
 func Analyze(fset *token.FileSet, files []*ast.File, info *types.Info, opts Options) Result {
+	return AnalyzeWith(fset, files, func([]*ast.File) *types.Info { return info }, opts)
+}
+
+// AnalyzeWith is [Analyze] with type information computed on demand: the syntactic pass finds
+// the same-shape candidates first, then typeCheck receives the files that hold a candidate
+// member (in the order of files) and returns type information covering at least those, or
+// nil to compare identifiers by name. typeCheck is not called when there is no candidate.
+// Type-checking only those files is what keeps a whole-tree run fast.
+func AnalyzeWith(fset *token.FileSet, files []*ast.File, typeCheck func([]*ast.File) *types.Info, opts Options) Result {
 	opts = opts.withDefaults()
 	hs := &hasher{seed: maphash.MakeSeed()}
 	for _, f := range files {
 		hs.file(f)
 	}
-	d := &detector{fset: fset, info: info, opts: opts, objs: map[types.Object]int{}}
+	d := &detector{fset: fset, opts: opts, objs: map[types.Object]int{}}
 	maxLen := 0
 	for _, l := range hs.lists {
 		maxLen = max(maxLen, len(l.stmts))
@@ -53,12 +62,45 @@ func Analyze(fset *token.FileSet, files []*ast.File, info *types.Info, opts Opti
 		d.funcCands(hs.funcs)
 	}
 	d.stmtCands(hs.lists)
+	if len(d.cands) == 0 {
+		return d.res
+	}
+	d.info = typeCheck(d.candidateFiles(files))
 	for _, c := range d.cands {
 		d.check(c)
 	}
 	d.dropSubsumed()
 	d.sortResult()
 	return d.res
+}
+
+// candidateFiles returns the files, in the order given, that hold a candidate member.
+func (d *detector) candidateFiles(files []*ast.File) []*ast.File {
+	byFile := map[*token.File]bool{}
+	for _, c := range d.cands {
+		for _, w := range c.ws {
+			pos := w.fn.pos()
+			if w.fn == nil {
+				pos = w.l.stmts[w.i].Pos()
+			}
+			byFile[d.fset.File(pos)] = true
+		}
+	}
+	var out []*ast.File
+	for _, f := range files {
+		if byFile[d.fset.File(f.Pos())] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// pos is the start of the function, or NoPos for a nil summary.
+func (f *funcSum) pos() token.Pos {
+	if f == nil {
+		return token.NoPos
+	}
+	return f.decl.Pos()
 }
 
 func (d *detector) funcCands(funcs []funcSum) {

@@ -33,6 +33,8 @@ type repo struct {
 	api    []byte // openapi.json, or nil
 	git    *Git
 	graph  *graph
+
+	unreadable []string // files skipped, with why
 }
 
 // goFile is one parsed Go file.
@@ -70,7 +72,9 @@ func loadRepo(fsys fs.FS, g *Git) (*repo, error) {
 		}
 		src, err := readLimited(fsys, p)
 		if err != nil {
-			return err
+			// One file that cannot be read is no evidence either way; say so, go on.
+			r.unreadable = append(r.unreadable, err.Error())
+			return nil
 		}
 		f, err := parser.ParseFile(r.fset, p, src, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
@@ -116,10 +120,16 @@ func loadRepo(fsys fs.FS, g *Git) (*repo, error) {
 	return r, nil
 }
 
+// readLimited reads a regular file of at most maxFileSize bytes. Anything else (a FIFO, a
+// device, a directory named like a file) is refused without being opened for reading, which
+// could block forever.
 func readLimited(fsys fs.FS, p string) ([]byte, error) {
 	fi, err := fs.Stat(fsys, p)
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%v)", p, fi.Mode().Type())
 	}
 	if fi.Size() > maxFileSize {
 		return nil, fmt.Errorf("%s is over %d bytes", p, maxFileSize)

@@ -63,6 +63,9 @@ type Result struct {
 	Score    float64   `json:"score"`  // the lowest section's points
 	Lowest   string    `json:"lowest"` // the section that sets the score
 	Band     string    `json:"band"`
+	// Unreadable lists files that could not be read (not regular, too large, no permission),
+	// so a score is never silently based on less than the repository.
+	Unreadable []string `json:"unreadable,omitempty"`
 }
 
 // Git is what the checks need to know of a repository's version control.
@@ -80,7 +83,7 @@ func Check(fsys fs.FS, g *Git) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res := &Result{Unreadable: r.unreadable}
 	for _, c := range rubric() {
 		var it Item
 		if c.run != nil {
@@ -167,6 +170,9 @@ func (res *Result) WriteText(w io.Writer) error {
 		name = "the repository"
 	}
 	fmt.Fprintf(&sb, "ML Test Score for %s\n", name)
+	for _, u := range res.Unreadable {
+		fmt.Fprintf(&sb, "not read: %s\n", u)
+	}
 	sb.WriteString("(Breck et al. 2017: ½ point when partial or manual, 1 when automated; the score is the lowest section)\n")
 	for _, s := range res.Sections {
 		fmt.Fprintf(&sb, "\n%s: %s points (%s checkable here)\n", s.Name, points(s.Points), points(s.Max))

@@ -161,25 +161,28 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 			return err
 		}
 	}
-	if res.Refactor != nil && !o.jsonOut && (!o.quiet || o.dryRun) {
-		defer res.Refactor.Report().WriteText(env.Stdout)
-	}
 	if o.dryRun {
 		if res.Diff == "" {
 			fmt.Fprintf(env.Stdout, "\n%s is up to date with the notebook\n", res.Branch)
 		} else {
 			fmt.Fprintf(env.Stdout, "\ndiff against %s:\n%s", res.Branch, res.Diff)
 		}
-		return nil
+	} else {
+		switch c := res.Commit; {
+		case c.UpToDate:
+			fmt.Fprintf(env.Stdout, "\n%s in %s is up to date (%s)\n", res.Branch, res.Repo, shortHash(c.Commit))
+		default:
+			fmt.Fprintf(env.Stdout, "\ncommitted %s to %s in %s (%d files changed)\n", shortHash(c.Commit), res.Branch, res.Repo, len(c.Changed))
+			if res.Created {
+				fmt.Fprintf(env.Stdout, "created the repository %s; main is checked out at the same commit\n", res.Repo)
+				fmt.Fprintf(env.Stdout, "later extractions move only %s: review it and merge it into main\n", res.Branch)
+			}
+		}
 	}
-	switch c := res.Commit; {
-	case c.UpToDate:
-		fmt.Fprintf(env.Stdout, "\n%s in %s is up to date (%s)\n", res.Branch, res.Repo, shortHash(c.Commit))
-	default:
-		fmt.Fprintf(env.Stdout, "\ncommitted %s to %s in %s (%d files changed)\n", shortHash(c.Commit), res.Branch, res.Repo, len(c.Changed))
-		if res.Created {
-			fmt.Fprintf(env.Stdout, "created the repository %s; main is checked out at the same commit\n", res.Repo)
-			fmt.Fprintf(env.Stdout, "later extractions move only %s: review it and merge it into main\n", res.Branch)
+	// The refactoring report comes last, after the result line.
+	if res.Refactor != nil && !o.jsonOut && (!o.quiet || o.dryRun) {
+		if err := res.Refactor.Report().WriteText(env.Stdout); err != nil {
+			return fmt.Errorf("writing the refactoring report: %w", err)
 		}
 	}
 	return nil
@@ -210,6 +213,9 @@ func commitTime(flag string, env Env) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, usagef("--date: %v", err)
 		}
+		if err := publish.CheckDate(t); err != nil {
+			return time.Time{}, usagef("--date: %v", err)
+		}
 		return t, nil
 	}
 	if s := env.getenv("SOURCE_DATE_EPOCH"); s != "" {
@@ -217,7 +223,11 @@ func commitTime(flag string, env Env) (time.Time, error) {
 		if _, err := fmt.Sscan(s, &sec); err != nil {
 			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", s)
 		}
-		return time.Unix(sec, 0).UTC(), nil
+		t := time.Unix(sec, 0).UTC()
+		if err := publish.CheckDate(t); err != nil {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%s: %w", s, err)
+		}
+		return t, nil
 	}
 	return env.now().UTC().Truncate(time.Second), nil
 }
@@ -244,6 +254,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	fs.StringVar(&o.Slug, "slug", "", "package name (default from the notebook's file name)")
 	fs.BoolVar(&o.AutoLabel, "auto-label", false, "assign sections to a notebook without labels")
 	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs hold an error")
+	fs.IntSliceVar(&o.Skip, "skip", nil, "cell indexes to leave out, as if marked //decant:skip (as extract --skip)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the plan as JSON")
 	if err := parse(fs, args); err != nil {
 		return err

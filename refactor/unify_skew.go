@@ -25,34 +25,28 @@ func (v *view) skewNotes(p *packages.Package) []string {
 		where, fn string
 	}
 	bySeq := map[string][]site{}
-	for _, f := range p.Syntax {
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
+	for _, fd := range funcBodies(p) {
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			cl, ok := n.(*ast.CompositeLit)
+			if !ok || len(cl.Elts) < 3 {
+				return true
 			}
-			ast.Inspect(fd.Body, func(n ast.Node) bool {
-				cl, ok := n.(*ast.CompositeLit)
-				if !ok || len(cl.Elts) < 3 {
+			var nums []string
+			for _, e := range cl.Elts {
+				ast.Inspect(e, func(n ast.Node) bool {
+					if bl, ok := n.(*ast.BasicLit); ok && (bl.Kind == token.INT || bl.Kind == token.FLOAT) {
+						nums = append(nums, bl.Value)
+					}
 					return true
-				}
-				var nums []string
-				for _, e := range cl.Elts {
-					ast.Inspect(e, func(n ast.Node) bool {
-						if bl, ok := n.(*ast.BasicLit); ok && (bl.Kind == token.INT || bl.Kind == token.FLOAT) {
-							nums = append(nums, bl.Value)
-						}
-						return true
-					})
-				}
-				if len(nums) < minSkewConsts {
-					return true
-				}
-				key := strings.Join(nums, ", ")
-				bySeq[key] = append(bySeq[key], site{v.pos(cl.Pos()), fd.Name.Name})
-				return false
-			})
-		}
+				})
+			}
+			if len(nums) < minSkewConsts {
+				return true
+			}
+			key := strings.Join(nums, ", ")
+			bySeq[key] = append(bySeq[key], site{v.pos(cl.Pos()), fd.Name.Name})
+			return false
+		})
 	}
 	var notes []string
 	for _, key := range slices.Sorted(maps.Keys(bySeq)) {

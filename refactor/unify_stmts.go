@@ -78,33 +78,10 @@ func (v *view) unifyStmts(p *packages.Package, g clone.Group, taken map[string]b
 		return nil, fmt.Sprintf("not unified: statements %s: %s", where, fmt.Sprintf(format, args...))
 	}
 	info := p.TypesInfo
-	tests := 0
-	for _, m := range g.Members {
-		if strings.HasSuffix(m.File, "_test.go") {
-			tests++
-		}
-		if m.Decl == nil {
-			return skip("a copy is in a function literal outside any function")
-		}
-		if m.Decl.Type.TypeParams != nil || (m.Decl.Recv != nil && hasTypeParams(info, m.Decl)) {
-			return skip("a copy is in a generic function")
-		}
-	}
-	if tests > 0 && tests < len(g.Members) {
-		return skip("some copies are in test files and some are not; a shared function would tie the tests to the code")
-	}
-	for _, m := range g.Members {
-		if why := leavesFlow(v, m.Stmts); why != "" {
-			return skip("control flow leaves the statements (%s)", why)
-		}
+	if why := v.stmtsBlocker(info, g); why != "" {
+		return skip("%s", why)
 	}
 	m0 := g.Members[0]
-	n := len(m0.Leaves)
-	for _, m := range g.Members {
-		if len(m.Leaves) != n {
-			return skip("the copies differ in shape")
-		}
-	}
 
 	// Values declared outside the run, aligned across members by their first leaf.
 	var outs []*outerRef
@@ -230,11 +207,6 @@ func (v *view) unifyStmts(p *packages.Package, g clone.Group, taken map[string]b
 	slices.SortFunc(results, func(a, b *result) int { return cmp.Compare(a.first, b.first) })
 
 	// Literals that differ become parameters.
-	type litParam struct {
-		index int
-		typ   types.Type
-		name  string
-	}
 	var lits []*litParam
 	constRanges := constContexts(m0.Stmts)
 	for _, d := range g.Diffs {
@@ -399,6 +371,52 @@ func (v *view) unifyStmts(p *packages.Package, g clone.Group, taken map[string]b
 
 	c := &Change{Pass: PassUnify, edits: es, imports: imports}
 	c.Title = fmt.Sprintf("extract %d repeated statements of %s into %s", g.Stmts, joinAnd(encl), name)
+	c.Why = stmtsWhy(g, where, outs, lits, resNames)
+	return c, ""
+}
+
+// litParam is a literal that differs between the copies and becomes a parameter: its leaf
+// index, type and parameter name.
+type litParam struct {
+	index int
+	typ   types.Type
+	name  string
+}
+
+// stmtsBlocker says why the statement runs of g cannot become one function, or "".
+func (v *view) stmtsBlocker(info *types.Info, g clone.Group) string {
+	tests := 0
+	for _, m := range g.Members {
+		if strings.HasSuffix(m.File, "_test.go") {
+			tests++
+		}
+		if m.Decl == nil {
+			return "a copy is in a function literal outside any function"
+		}
+		if m.Decl.Type.TypeParams != nil || (m.Decl.Recv != nil && hasTypeParams(info, m.Decl)) {
+			return "a copy is in a generic function"
+		}
+	}
+	if tests > 0 && tests < len(g.Members) {
+		return "some copies are in test files and some are not; a shared function would tie the tests to the code"
+	}
+	for _, m := range g.Members {
+		if why := leavesFlow(v, m.Stmts); why != "" {
+			return fmt.Sprintf("control flow leaves the statements (%s)", why)
+		}
+	}
+	for _, m := range g.Members {
+		if len(m.Leaves) != len(g.Members[0].Leaves) {
+			return "the copies differ in shape"
+		}
+	}
+	return ""
+}
+
+// stmtsWhy explains an extraction of repeated statements to a reviewer: where the copies are,
+// and what became parameters and results.
+func stmtsWhy(g clone.Group, where string, outs []*outerRef, lits []*litParam, resNames []string) string {
+	m0 := g.Members[0]
 	var why strings.Builder
 	fmt.Fprintf(&why, "the same %d statements (%d tokens) appear %d times (%s).", g.Stmts, g.Tokens, len(g.Members), where)
 	var pnames []string
@@ -420,8 +438,7 @@ func (v *view) unifyStmts(p *packages.Package, g clone.Group, taken map[string]b
 	if len(resNames) > 0 {
 		fmt.Fprintf(&why, " Results, used after the statements: %s.", strings.Join(resNames, ", "))
 	}
-	c.Why = upperFirst(why.String())
-	return c, ""
+	return upperFirst(why.String())
 }
 
 func stmtMemberList(v *view, ms []clone.Member) string {

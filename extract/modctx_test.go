@@ -1,0 +1,140 @@
+package extract
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A notebook in the module cache is in that module at that version; one in a checkout is in
+// the module of the nearest go.mod, whose requirements and local replacements apply; the
+// notebook's own !*go get, go mod edit -replace and go work use lines come next; flags last.
+func TestDiscoverModules(t *testing.T) {
+	tmp := t.TempDir()
+	cache := filepath.Join(tmp, "cache")
+	nbDir := filepath.Join(cache, "github.com", "!some!org", "lib@v1.2.3", "examples")
+	mustWrite(t, filepath.Join(cache, "github.com", "!some!org", "lib@v1.2.3", "go.mod"), "module github.com/SomeOrg/lib\n\ngo 1.21\n\nrequire example.com/dep v0.4.0\n")
+	mc, err := DiscoverModules(filepath.Join(nbDir, "x.ipynb"), &Plan{}, ModuleOptions{ModCache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mc.Enclosing != "github.com/SomeOrg/lib" || mc.EnclosingVersion != "v1.2.3" || mc.Requires["example.com/dep"] != "v0.4.0" {
+		t.Errorf("in the module cache: %+v", mc)
+	}
+
+	// A checkout with a local replacement, and a notebook that pins, replaces and uses a workspace.
+	proj := filepath.Join(tmp, "proj")
+	local := filepath.Join(tmp, "localdep")
+	work := filepath.Join(tmp, "worklib")
+	mustWrite(t, filepath.Join(local, "go.mod"), "module example.com/dep\n")
+	mustWrite(t, filepath.Join(work, "go.mod"), "module example.com/work\n")
+	mustWrite(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\nrequire (\n\texample.com/dep v0.4.0\n\texample.com/old v1.0.0\n)\n\nreplace example.com/dep => ../localdep\n")
+	plan := &Plan{Decisions: []Decision{
+		{Cell: 1, Line: 1, Subject: "!*go get example.com/old@v1.1.0"},
+		{Cell: 2, Line: 1, Subject: "!*rm -f go.work && go work init && go work use . " + work},
+		{Cell: 3, Line: 2, Subject: "!*go mod edit -replace example.com/gone=${HOME}/nowhere-" + t.Name()},
+	}}
+	mc, err = DiscoverModules(filepath.Join(proj, "nb", "x.ipynb"), plan, ModuleOptions{ModCache: cache, Pins: []string{"example.com/pinned@v2.0.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mc.Enclosing != "example.com/proj" || mc.Local["example.com/proj"] != proj {
+		t.Errorf("enclosing checkout: %+v", mc)
+	}
+	if mc.Local["example.com/dep"] != local || mc.Local["example.com/work"] != work {
+		t.Errorf("local modules = %v", mc.Local)
+	}
+	if mc.Requires["example.com/old"] != "v1.1.0" || mc.Requires["example.com/pinned"] != "v2.0.0" {
+		t.Errorf("requires = %v", mc.Requires)
+	}
+	var warned bool
+	for _, n := range mc.Notes {
+		warned = warned || n.Cell == 3 && strings.Contains(n.Reason, "not a module directory")
+	}
+	if !warned {
+		t.Errorf("no warning for the missing replacement directory: %+v", mc.Notes)
+	}
+
+	// The verified go.mod replaces with the local directory; the committed one does not.
+	verify, commit, _, err := mc.GoMods([]byte("module example.com/svc\n\ngo 1.26\n"), []string{"example.com/dep/x", "fmt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(verify), "example.com/dep => "+local) || strings.Contains(string(commit), "=>") ||
+		!strings.Contains(string(commit), "example.com/dep v0.4.0") {
+		t.Errorf("verify:\n%s\ncommit:\n%s", verify, commit)
+	}
+}
+
+// Requirements the notebook wrote with a commit instead of a version survive go.mod parsing.
+func TestGoModsKeepsCommitPins(t *testing.T) {
+	mc := &ModuleContext{Requires: map[string]string{}, Local: map[string]string{}, From: map[string]string{}, modCache: t.TempDir()}
+	_, commit, _, err := mc.GoMods([]byte("module m\n\ngo 1.26\n\nrequire (\n\texample.com/a d60b2efd2f5a\n\texample.com/b v1.0.0\n)\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(commit), "require example.com/a d60b2efd2f5a") || !strings.Contains(string(commit), "example.com/b v1.0.0") {
+		t.Errorf("go.mod:\n%s", commit)
+	}
+}
+
+// A failure inside a library, or a missing C library at link time, is reported at the cell
+// that imports the library.
+func TestLocateDependencyProblems(t *testing.T) {
+	cache := t.TempDir()
+	mc := &ModuleContext{modCache: cache, Enclosing: "example.com/lib"}
+	p := &Plan{importAt: map[string][2]int{"example.com/lib/sub": {4, 2}, "example.com/tokenizers": {6, 3}}}
+	probs := []Problem{
+		{Step: "build", File: filepath.Join(cache, "example.com", "lib@v1.0.0", "x", "x.go"), Line: 3, Cell: -1, Msg: "fatal error: x.h: No such file or directory"},
+		{Step: "build", Cell: -1, Msg: "/usr/bin/ld: cannot find -ltokenizers: No such file or directory"},
+		{Step: "refactor", Cell: -1, Msg: "could not import example.com/lib/sub (invalid package name)"},
+	}
+	p.LocateDependencyProblems(probs, mc)
+	want := [][2]int{{4, 2}, {6, 3}, {4, 2}}
+	for i, pr := range probs {
+		if pr.Cell != want[i][0] || pr.CellLine != want[i][1] {
+			t.Errorf("problem %d at cell %d, line %d; want %v: %s", i, pr.Cell, pr.CellLine, want[i], pr.Msg)
+		}
+	}
+	if !strings.Contains(probs[0].Msg, "example.com/lib@v1.0.0 does not build") || !strings.Contains(probs[1].Msg, "C library tokenizers") {
+		t.Errorf("messages: %q, %q", probs[0].Msg, probs[1].Msg)
+	}
+}
+
+// Package loaders in the refactorings' copies of the service name files by absolute path
+// elsewhere, or by base name: both map back to the generated file.
+func TestLocateInCopies(t *testing.T) {
+	out := &Output{Files: map[string][]byte{"svc/pipeline.go": nil, "svc/model.go": nil},
+		Spans: map[string][]Span{"svc/pipeline.go": {{Start: 10, End: 20, Cell: 7, CellLine: 1}}}}
+	for _, text := range []string{
+		"/tmp/decant-refactor-1/svc/pipeline.go:12:2: undefined: x",
+		"pipeline.go:12:2: undefined: x",
+	} {
+		probs := Locate("/tmp/decant-extract-9", out, "refactor", []byte(text))
+		if len(probs) != 1 || probs[0].Cell != 7 || probs[0].CellLine != 3 {
+			t.Errorf("%s: %+v", text, probs)
+		}
+	}
+}
+
+func TestPythonSetupCell(t *testing.T) {
+	if !pythonSetupCell("#@title Install Go\n\n# Go first.\n!wget go.tgz\n%env GOROOT=/content/go\n") {
+		t.Error("a Colab install cell was not recognized")
+	}
+	for _, src := range []string{"!go get x", "// comment\n!ls", "# heading\nfmt.Println(1)"} {
+		if pythonSetupCell(src) {
+			t.Errorf("%q taken for a setup cell", src)
+		}
+	}
+}
+
+func mustWrite(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

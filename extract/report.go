@@ -29,8 +29,6 @@ func (p *Plan) WriteReport(w io.Writer) error {
 	fmt.Fprintf(&sb, "notebook %s → package %s (module %s)\n", p.Notebook, p.Slug, p.Module)
 	if p.Kernel != "" && p.Kernel != KernelGoNB {
 		fmt.Fprintf(&sb, "kernel %s: its semantics applied (top-level statements run in order and share variables; they became steps)\n", p.Kernel)
-	} else if p.Kernel != "" {
-		sb.WriteString("kernel gonb: its semantics applied\n")
 	}
 	if p.AutoLabeled {
 		sb.WriteString("sections assigned by --auto-label\n")

@@ -854,6 +854,9 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 	if _, err := parseConfig([]string{"-h"}, func(string) string { return "" }, &usage); err == nil {
 		t.Fatal("-h did not stop parsing")
 	}
+	// The library's settings (SLUG/config.go, when it has one) are listed from that file when
+	// the README is rendered; a refactoring that adds one is checked before that happens.
+	libConfig, _ := os.ReadFile(repoFile(t, "SLUG/config.go"))
 	n := 0
 	for _, line := range strings.Split(usage.String(), "\n") {
 		f := strings.Fields(line)
@@ -861,6 +864,9 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 			continue
 		}
 		n++
+		if strings.Contains(string(libConfig), strconv.Quote(f[0][1:])) {
+			continue
+		}
 		if name := f[0]; !strings.Contains(string(readme), "\x60"+name+"\x60") {
 			t.Errorf("the README does not list the server flag %s", name)
 		}

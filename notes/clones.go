@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,7 +29,23 @@ type Clones struct {
 // FindClones runs refactor/clone over the notebook's code cells, type-checked together so
 // that only copies that mean the same thing are grouped. It is what `decant dupes` on a
 // notebook, `decant doc` and `%decant dupes` report.
+//
+// The type check is the costly part, so it runs only when the syntactic pass found candidates,
+// and only over the cells that hold one plus the cells whose declarations those can reach
+// (see [checkedCells]): the types the candidates see are the ones a check of every cell gives.
 func FindClones(nb *notebooks.Notebook, opts clone.Options) *Clones {
+	fset, files := cellFiles(nb)
+	res := clone.AnalyzeWith(fset, files, func(cands []*ast.File) *types.Info {
+		// Cells may redeclare names (GoNB keeps the last); the checker reports that and goes on.
+		_, info := gonbmem.Check(fset, "main", checkedCells(files, cands), nil)
+		return info
+	}, opts)
+	return &Clones{Fset: fset, Result: res, Files: len(files)}
+}
+
+// cellFiles parses every code cell that is Go on its own as one file of package main: its
+// declarations, then its %% body as the body of func _.
+func cellFiles(nb *notebooks.Notebook) (*token.FileSet, []*ast.File) {
 	base := filepath.Base(nb.Name)
 	fset := token.NewFileSet()
 	var files []*ast.File
@@ -55,9 +72,110 @@ func FindClones(nb *notebooks.Notebook, opts clone.Options) *Clones {
 		}
 		files = append(files, f)
 	}
-	// Cells may redeclare names (GoNB keeps the last); the checker reports that and goes on.
-	_, info := gonbmem.Check(fset, "main", files, nil)
-	return &Clones{Fset: fset, Result: clone.Analyze(fset, files, info, opts), Files: len(files)}
+	return fset, files
+}
+
+// checkedCells returns, in notebook order, the cells of cands and every cell that declares a
+// package-level name they can reach: a name one of them mentions, a method of a type so named,
+// and, transitively, what those cells mention. Matching is by identifier text, so it may take
+// a cell too many but never leaves out a declaration the checker would resolve a candidate's
+// identifier to, nor a rival declaration of the same name (which decides the winner of a
+// redeclaration). Cells left out cannot change the types in the cells kept.
+func checkedCells(files, cands []*ast.File) []*ast.File {
+	declaring := map[string][]int{} // package-level name or method receiver type -> files
+	for k, f := range files {
+		for _, name := range declaredNames(f) {
+			declaring[name] = append(declaring[name], k)
+		}
+	}
+	index := make(map[*ast.File]int, len(files))
+	for k, f := range files {
+		index[f] = k
+	}
+	keep := make([]bool, len(files))
+	var queue []int
+	add := func(k int) {
+		if !keep[k] {
+			keep[k] = true
+			queue = append(queue, k)
+		}
+	}
+	for _, f := range cands {
+		add(index[f])
+	}
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		f := files[queue[0]]
+		queue = queue[1:]
+		for _, d := range f.Decls { // not f.Name: every cell is package main
+			ast.Inspect(d, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok && !seen[id.Name] {
+					seen[id.Name] = true
+					for _, k := range declaring[id.Name] {
+						add(k)
+					}
+				}
+				return true
+			})
+		}
+	}
+	var out []*ast.File
+	for k, f := range files {
+		if keep[k] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// declaredNames lists the package-level names f declares, and the receiver type names of its
+// methods (a cell declaring a method of T matters to every cell that mentions T).
+func declaredNames(f *ast.File) []string {
+	var out []string
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil || len(d.Recv.List) == 0 {
+				out = append(out, d.Name.Name)
+				continue
+			}
+			if name := recvTypeName(d.Recv.List[0].Type); name != "" {
+				out = append(out, name)
+			}
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.TypeSpec:
+					out = append(out, s.Name.Name)
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						out = append(out, n.Name)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// recvTypeName is the type name of a method receiver: T in T, *T, T[K] and *T[K, V].
+func recvTypeName(e ast.Expr) string {
+	for {
+		switch x := e.(type) {
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.IndexListExpr:
+			e = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
 }
 
 func cellFileName(notebook string, cell int) string {

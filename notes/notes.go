@@ -168,28 +168,7 @@ type Notes struct {
 // Analyze reads a notebook and returns its notes. raw is the notebook's file content (for the
 // plan's hash). It fails only for notebooks that are not Go notebooks.
 func Analyze(nb *notebooks.Notebook, raw []byte) (*Notes, error) {
-	// The clone detector type-checks the whole notebook on its own; it reads nb only, so it
-	// runs while the plan is built and the cells are checked.
-	clones := make(chan *Clones, 1)
-	go func() { clones <- FindClones(nb, clone.Options{}) }()
 	n := &Notes{Notebook: path.Base(strings.ReplaceAll(nb.Name, "\\", "/"))}
-	plan, err := extract.Build(nb, raw, extract.Options{})
-	var nl *extract.NoLabelsError
-	if errors.As(err, &nl) {
-		n.Suggested = true
-		plan, err = extract.Build(nb, raw, extract.Options{AutoLabel: true})
-	} else if err == nil {
-		n.Labeled = true
-	}
-	var ke *extract.KernelError
-	if errors.As(err, &ke) {
-		return nil, err
-	}
-	if err != nil {
-		n.PlanError = err.Error()
-		plan = nil
-	}
-	n.Plan = plan
 	n.Cells = make([]CellNotes, len(nb.Cells))
 	for i, c := range nb.Cells {
 		cn := &n.Cells[i]
@@ -203,14 +182,42 @@ func Analyze(nb *notebooks.Notebook, raw []byte) (*Notes, error) {
 		}
 		cn.Todos = findTodos(c.Type, c.Source)
 	}
+	// The plan, the cell checks and the clone detector each read nb only and type-check on
+	// their own, so they run side by side. The analyzer writes the cells' smells, I/O, uses,
+	// packages, declarations and commands; the plan's side writes their sections and roles.
+	clones := make(chan *Clones, 1)
+	go func() { clones <- FindClones(nb, clone.Options{}) }()
+	analyzed := make(chan struct{})
+	go func() {
+		defer close(analyzed)
+		a := newAnalyzer(nb, n)
+		a.clones = clones
+		a.run()
+	}()
+	plan, err := extract.Build(nb, raw, extract.Options{})
+	var nl *extract.NoLabelsError
+	if errors.As(err, &nl) {
+		n.Suggested = true
+		plan, err = extract.Build(nb, raw, extract.Options{AutoLabel: true})
+	} else if err == nil {
+		n.Labeled = true
+	}
+	var ke *extract.KernelError
+	if errors.As(err, &ke) {
+		<-analyzed
+		return nil, err
+	}
+	if err != nil {
+		n.PlanError = err.Error()
+		plan = nil
+	}
+	n.Plan = plan
 	if plan != nil {
 		n.roles(plan)
 	} else {
 		n.fallbackRoles(nb)
 	}
-	a := newAnalyzer(nb, n)
-	a.clones = clones
-	a.run()
+	<-analyzed
 	n.finish()
 	return n, nil
 }

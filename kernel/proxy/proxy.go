@@ -592,7 +592,12 @@ func (s *Server) execIOPub(x *execution, m *wire.Message) {
 			return
 		}
 	case "execute_input", "execute_result":
-		m.Content = setFields(m.Content, map[string]any{"execution_count": x.count})
+		fields := map[string]any{"execution_count": x.count}
+		if m.Type() == "execute_input" {
+			// The code as the user wrote it, without the kernel's additions.
+			fields["code"] = x.content.Code
+		}
+		m.Content = setFields(m.Content, fields)
 		if m.Type() == "execute_result" {
 			s.recordResult(x, m.Content)
 		}
@@ -774,8 +779,14 @@ func (s *Server) start(x *execution) {
 		s.gonbCount++
 		gonb = s.gonbCount
 	}
+	fwd := x.req
+	if code, ok := withDisplayFlush(c.Code, s.programUsesGonbui(c.Code)); ok {
+		m := *x.req
+		m.Content = setFields(m.Content, map[string]any{"code": code})
+		fwd = &m
+	}
 	s.sent = append(s.sent, sentCell{gonb: gonb, count: x.count, code: c.Code})
-	s.be.send(wire.Shell, x.req)
+	s.be.send(wire.Shell, fwd)
 }
 
 // beginLocal publishes the start of a cell the kernel runs itself.

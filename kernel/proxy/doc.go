@@ -32,6 +32,11 @@
 //   - Before the first cell that uses gonbui, GoNB's module is pinned to
 //     the version of the GoNB binary that runs it, so gonbui never comes
 //     from the proxy's "latest" (which it may refuse).
+//   - GoNB drops gonbui displays its pipe reader has not read when the
+//     cell's program exits (often, on a busy machine), so the main body of
+//     a cell whose program may use gonbui gets one more line,
+//     gonbui.Sync(), after its last; the cell's own lines keep their
+//     numbers and execute_input shows the code as written.
 //   - Cells GoNB v0.11.1 would crash on (two %% lines) are refused with an
 //     error instead of being sent.
 //   - kernel_info_request is answered by the kernel, with GoNB's language

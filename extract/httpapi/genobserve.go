@@ -19,9 +19,9 @@ func renderObserve(m *model) []byte {
 const observeSrc = `package main
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"runtime/debug"
@@ -350,50 +350,130 @@ func buildRevision() string {
 	return "unknown"
 }
 
-// logWriter buffers log lines and writes them in batches: at least every interval, when the
-// buffer fills, and on Close. Each Write is one whole line, so lines never tear.
+// logWriter buffers log lines and writes them in batches: at least every interval, when a
+// buffer fills, and on Flush and Close. The writes happen on a goroutine of their own, so a
+// request never waits for write(2) unless both 64 KiB buffers are full (then it waits, rather
+// than dropping lines or growing without bound). Each Write is one whole line, and lines are
+// written in order and never torn.
 type logWriter struct {
-	mu     sync.Mutex
-	buf    *bufio.Writer
-	done   chan struct{}
-	closed sync.Once
-	wg     sync.WaitGroup
+	out     io.Writer
+	mu      sync.Mutex
+	buf     []byte        // lines not yet handed to the writing goroutine
+	free    chan []byte   // empty buffers
+	pending chan logBatch // buffers to write, in order
+	done    chan struct{}
+	closed  sync.Once
+	wg      sync.WaitGroup
+	err     atomic.Pointer[error] // the last write error
 }
 
+// logBatch is lines to write, or with flushed set, a mark to close once what came before is
+// written.
+type logBatch struct {
+	lines   []byte
+	flushed chan struct{}
+}
+
+// logBufferSize is the size of each of the two log buffers.
+const logBufferSize = 64 << 10
+
 func newLogWriter(w io.Writer, interval time.Duration) *logWriter {
-	l := &logWriter{buf: bufio.NewWriterSize(w, 64<<10), done: make(chan struct{})}
+	l := &logWriter{
+		out:     w,
+		buf:     make([]byte, 0, logBufferSize),
+		free:    make(chan []byte, 1),
+		pending: make(chan logBatch, 4),
+		done:    make(chan struct{}),
+	}
+	l.free <- make([]byte, 0, logBufferSize)
 	l.wg.Go(func() {
+		for b := range l.pending {
+			if len(b.lines) > 0 {
+				if _, err := l.out.Write(b.lines); err != nil {
+					l.err.Store(&err)
+				}
+			}
+			if b.flushed != nil {
+				close(b.flushed)
+				continue
+			}
+			if cap(b.lines) <= logBufferSize {
+				l.free <- b.lines[:0]
+			} else {
+				l.free <- make([]byte, 0, logBufferSize) // a huge line grew it: let it go
+			}
+		}
+	})
+	go func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-t.C:
-				l.Flush()
+				l.mu.Lock()
+				l.handOff()
+				l.mu.Unlock()
 			case <-l.done:
 				return
 			}
 		}
-	})
+	}()
 	return l
+}
+
+// handOff gives the current buffer to the writing goroutine and takes an empty one, waiting
+// for it if both are in use. l.mu must be held.
+func (l *logWriter) handOff() {
+	if len(l.buf) == 0 || l.pending == nil {
+		return
+	}
+	l.pending <- logBatch{lines: l.buf}
+	l.buf = <-l.free
 }
 
 func (l *logWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.buf.Write(p)
+	if l.pending == nil {
+		return 0, errors.New("log writer is closed")
+	}
+	if len(l.buf)+len(p) > cap(l.buf) {
+		l.handOff()
+	}
+	l.buf = append(l.buf, p...)
+	return len(p), nil
 }
 
-// Flush writes the buffered lines.
+// Flush writes the buffered lines and returns the last write error.
 func (l *logWriter) Flush() error {
+	flushed := make(chan struct{})
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Flush()
+	if l.pending == nil {
+		l.mu.Unlock()
+		return nil
+	}
+	l.handOff()
+	l.pending <- logBatch{flushed: flushed}
+	l.mu.Unlock()
+	<-flushed
+	if err := l.err.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // Close stops the periodic flush and writes what is left.
 func (l *logWriter) Close() error {
-	l.closed.Do(func() { close(l.done) })
-	l.wg.Wait()
-	return l.Flush()
+	var err error
+	l.closed.Do(func() {
+		close(l.done)
+		err = l.Flush()
+		l.mu.Lock()
+		close(l.pending)
+		l.pending = nil
+		l.mu.Unlock()
+		l.wg.Wait()
+	})
+	return err
 }
 `

@@ -238,12 +238,12 @@ func (m *routeMetrics) counter(o *observer, code int) prometheus.Counter {
 var logBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // logRequest writes the access log line of one request: the fields and format of slog's JSON
-// handler (time in RFC 3339 with milliseconds, duration in nanoseconds), appended to a pooled
+// handler (time in RFC 3339 with nanoseconds, duration in nanoseconds), appended to a pooled
 // buffer instead of going through slog, which spends more than the rest of the request path.
 func (o *observer) logRequest(t time.Time, r *http.Request, m *routeMetrics, code int, d time.Duration, id string) {
 	bp := logBuffers.Get().(*[]byte)
 	b := append((*bp)[:0], "{\"time\":\""...)
-	b = t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = t.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, "\",\"level\":\"INFO\",\"msg\":\"request\",\"method\":"...)
 	b = appendJSONString(b, r.Method)
 	b = append(b, ",\"route\":"...)

@@ -108,4 +108,10 @@ print("generated / flask = %.1fx throughput (target >= 8x)" % (g / f))
 PY
 p99=$(load_field generated '"%.3f" % (r["latency"]["p99"]/1e6)')
 echo "generated p99 at $RATE requests/s = ${p99}ms (target < 5ms)"
-echo "raw reports: $OUT/*.wrk, $OUT/*.load.json"
+# The same comparison with a Go client in alternating short rounds (median of per-round
+# ratios), which holds up better than one wrk run each on a busy machine.
+echo
+echo "== generated vs hand: go test -bench ServeRatio (alternating rounds)"
+(cd "$HERE/../.." && BENCH_API_GENERATED="http://127.0.0.1:$(port generated)$QUERY" BENCH_API_HAND="http://127.0.0.1:$(port hand)$QUERY" \
+	go test -run '^$' -bench ServeRatio -benchtime 1x ./bench/api/ | tee "$OUT/ratio.txt" | grep -E '^Benchmark')
+echo "raw reports: $OUT/*.wrk, $OUT/*.load.json, $OUT/ratio.txt"

@@ -198,7 +198,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	// ARTIFACT-LOAD
 	var ready atomic.Bool
-	obs := newObserver(logger, cfg.accessLog, artifactVersion, artifactCreated)
+	obs := newObserver(logs, cfg.accessLog, artifactVersion, artifactCreated)
 	h := newHandler(libraryRoutes(), handlerConfig{MaxBodyBytes: cfg.maxBodyBytes, Logger: logger, Ready: ready.Load, Metrics: obs.metricsHandler()})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -27,7 +27,7 @@ import (
 // logs, and readiness from ready.
 func observed(logs io.Writer, ready func() bool) http.Handler {
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	obs := newObserver(logger, true, "test-artifact", time.Unix(1767225600, 0))
+	obs := newObserver(logs, true, "test-artifact", time.Unix(1767225600, 0))
 	return obs.wrap(newHandler(stubRoutes(), handlerConfig{Logger: logger, Ready: ready, Metrics: obs.metricsHandler()}))
 }
 
@@ -112,6 +112,39 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
+// TestAccessLogStringsMatchSlog expects the access log's JSON strings to be exactly what
+// slog's JSON handler writes, for paths and IDs of any bytes.
+func TestAccessLogStringsMatchSlog(t *testing.T) {
+	for _, s := range []string{"", "/v1/x", "/a\"b\\c", "/tab\there\n\r\x00\x1f\x7f", "/caf\u00e9/\u2028\u2029/\U0001F600",
+		"/bad\xff\xfe/utf8\xc3", "<script>&amp;</script>"} {
+		var want bytes.Buffer
+		slog.New(slog.NewJSONHandler(&want, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey {
+				return slog.Attr{}
+			}
+			return a
+		}})).Info("", "k", s)
+		got := "{\"k\":" + string(appendJSONString(nil, s)) + "}\n"
+		if got != want.String() {
+			t.Errorf("%q: appendJSONString gives %s, slog %s", s, got, want.String())
+		}
+	}
+}
+
+// BenchmarkObservedRequest serves GET /healthz through the observer with the
+// access log on, to show the cost and the allocations of the observability path.
+func BenchmarkObservedRequest(b *testing.B) {
+	h := observed(io.Discard, nil)
+	req := httptest.NewRequest("GET", "/healthz", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		w.code = 0
+		h.ServeHTTP(w, req)
+	}
+}
+
 // TestReadyz expects 503 until the server is ready, then 200.
 func TestReadyz(t *testing.T) {
 	ready := false
@@ -153,7 +186,7 @@ func TestLogWriter(t *testing.T) {
 
 // TestAdminHandler expects the pprof index and the metrics on the admin handler.
 func TestAdminHandler(t *testing.T) {
-	obs := newObserver(slog.New(slog.NewTextHandler(io.Discard, nil)), false, "", time.Time{})
+	obs := newObserver(io.Discard, false, "", time.Time{})
 	h := adminHandler(obs.metricsHandler())
 	for _, path := range []string{"/debug/pprof/", "/metrics"} {
 		rec := httptest.NewRecorder()

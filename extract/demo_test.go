@@ -166,3 +166,40 @@ func TestSpansMatchSyntax(t *testing.T) {
 		}
 	}
 }
+
+// TestSpansPointAtCellLines checks that each declaration's span, found from a provenance note
+// that names only the cell, starts at the cell line the declaration came from.
+func TestSpansPointAtCellLines(t *testing.T) {
+	plan, out := buildDemo(t)
+	cellSrc := map[int][]string{}
+	for _, c := range plan.Cells {
+		cellSrc[c.Index] = strings.Split(c.src, "\n")
+	}
+	checked := 0
+	for name, spans := range out.Spans {
+		if !strings.HasPrefix(name, "churn/") {
+			continue
+		}
+		lines := strings.Split(string(out.Files[name]), "\n")
+		for _, s := range spans {
+			cl := cellSrc[s.Cell]
+			if s.CellLine < 1 || s.CellLine > len(cl) {
+				t.Errorf("%s:%d: cell %d has no line %d", name, s.Start, s.Cell, s.CellLine)
+				continue
+			}
+			// gofmt may re-indent a %% body, and a trained value's initializer is wrapped
+			// (var model = trained(...)): the line starts as the cell's does.
+			head := func(l string) string {
+				f := strings.Fields(l)
+				return strings.Join(f[:min(2, len(f))], " ")
+			}
+			if got, want := strings.TrimSpace(lines[s.Start-1]), strings.TrimSpace(cl[s.CellLine-1]); head(got) != head(want) {
+				t.Errorf("%s:%d is %q, but cell %d, line %d is %q", name, s.Start, got, s.Cell, s.CellLine, want)
+			}
+			checked++
+		}
+	}
+	if checked < 10 {
+		t.Errorf("checked %d spans, want the demo's declarations and steps", checked)
+	}
+}

@@ -33,6 +33,9 @@ type Span struct {
 	Cell       int
 	CellLine   int
 	What       string
+	// declLine is the file line of the declaration itself (its func, var or type line), which
+	// the plan's origins are keyed by.
+	declLine int
 }
 
 // Locate maps a generated file and line back to the notebook: cell index and cell line.
@@ -156,16 +159,23 @@ func (p *Plan) Render() (*Output, error) {
 	out.Files["go.mod"] = p.renderGoMod()
 	out.Files["Makefile"] = p.renderMakefile()
 	out.Files[".gitignore"] = []byte("/bin/\n/model/\n*.test\n*.out\n")
+	p.locateSpans(out, p.origins(out.Files))
 	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 	return out, nil
 }
 
-var noteRE = regexp.MustCompile(`cell (\d+), line (\d+)`)
+// noteRE matches a provenance note and captures its cell. Notes written before they dropped
+// the cell line ("cell 14, line 30.") still match.
+var noteRE = regexp.MustCompile(`(?m)^(?:\s*//)? ?From .+, cell (\d+)(?:, line \d+)?\.\s*$`)
 
-// note is the one-line provenance note each declaration carries.
-func (p *Plan) note(cell, line int) string {
-	return fmt.Sprintf("From %s, cell %d, line %d.", p.Notebook, cell, line)
+// note is the one-line provenance note each declaration carries. It names the notebook and the
+// cell, not the declaration's line in the cell: an edit that changes the length of one
+// declaration must not change the notes of those after it, or extracting a notebook that sync
+// updated would not give back the service's files. The exact spans live in the manifest and
+// the README's cell map.
+func (p *Plan) note(cell int) string {
+	return fmt.Sprintf("From %s, cell %d.", p.Notebook, cell)
 }
 
 // docWithNote adds the provenance note to a doc comment, before any trailing directives.
@@ -207,7 +217,7 @@ func (p *Plan) renderDecls(name string, sec Section, decls []*Decl, test bool) (
 	var body strings.Builder
 	for _, d := range decls {
 		cells[d.Cell] = true
-		body.WriteString(docWithNote(d.doc, p.note(d.Cell, d.Line)))
+		body.WriteString(docWithNote(d.doc, p.note(d.Cell)))
 		body.WriteString("\n")
 		body.WriteString(d.code)
 		body.WriteString("\n\n")
@@ -232,7 +242,7 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 	}
 	var sb strings.Builder
 	for _, st := range kept {
-		fmt.Fprintf(&sb, "// %s runs the %%%% body of the notebook's %s section.\n//\n// %s\n", st.Name, st.Section, p.note(st.Cell, st.Line))
+		fmt.Fprintf(&sb, "// %s runs the %%%% body of the notebook's %s section.\n//\n// %s\n", st.Name, st.Section, p.note(st.Cell))
 		fmt.Fprintf(&sb, "func %s() {\n%s\n}\n\n", st.Name, st.Body)
 	}
 	withArgs := false
@@ -566,7 +576,7 @@ func spans(src []byte) []Span {
 	isComment := func(l string) bool { return strings.HasPrefix(l, "//") }
 	type decl struct {
 		docStart, start int // 0-based line indexes
-		cell, line      int
+		cell            int
 		what            string
 		step            bool
 	}
@@ -589,7 +599,6 @@ func spans(src []byte) []Span {
 		}
 		d := decl{docStart: docStart, start: i}
 		d.cell, _ = strconv.Atoi(m[1])
-		d.line, _ = strconv.Atoi(m[2])
 		if rest, ok := strings.CutPrefix(lines[i], "func "); ok {
 			if strings.HasPrefix(rest, "(") { // a method: skip the receiver
 				if j := strings.Index(rest, ") "); j >= 0 {
@@ -626,7 +635,7 @@ func spans(src []byte) []Span {
 		if d.step {
 			start++ // a step's body starts on the line after the func line
 		}
-		out = append(out, Span{Start: start, End: end + 1, Cell: d.cell, CellLine: d.line, What: d.what})
+		out = append(out, Span{Start: start, End: end + 1, Cell: d.cell, What: d.what, declLine: d.start + 1})
 	}
 	return out
 }
@@ -641,6 +650,27 @@ func (p *Plan) places(o *Output) map[int][]string {
 	for _, f := range files {
 		for _, s := range o.Spans[f] {
 			places[s.Cell] = append(places[s.Cell], fmt.Sprintf("%s:%d", f, s.Start))
+		}
+	}
+	return places
+}
+
+// readmePlaces is places for the README: each place also names the cell line it starts at,
+// which provenance notes leave out.
+func (p *Plan) readmePlaces(o *Output) map[int][]string {
+	places := map[int][]string{}
+	files := make([]string, 0, len(o.Spans))
+	for f := range o.Spans {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		for _, s := range o.Spans[f] {
+			place := fmt.Sprintf("%s:%d", f, s.Start)
+			if s.CellLine > 0 {
+				place = fmt.Sprintf("%d → %s", s.CellLine, place)
+			}
+			places[s.Cell] = append(places[s.Cell], place)
 		}
 	}
 	return places
@@ -691,6 +721,7 @@ func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
 			cellDecls[c.Index], _ = declspan.Cell(c.src, c.label)
 		}
 	}
+	origins := p.origins(o.Files)
 	for _, f := range files {
 		src := o.Files[f]
 		decls, err := declspan.File(src)
@@ -698,26 +729,18 @@ func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
 			continue
 		}
 		for _, d := range decls {
-			m := noteRE.FindSubmatch(src[d.Start:d.DeclStart]) // the note is in the doc comment
-			if m == nil {
+			from := origins[fileLine{f, d.Line}].decl
+			if from == nil {
+				continue // no note, or a pipeline step
+			}
+			c := cellOf[from.Cell]
+			if c == nil {
 				continue
 			}
-			cell, _ := strconv.Atoi(string(m[1]))
-			line, _ := strconv.Atoi(string(m[2]))
-			var from *Decl
-			for _, pd := range p.Decls {
-				if pd.Kept && pd.Cell == cell && pd.Line == line {
-					from = pd
-				}
-			}
-			c := cellOf[cell]
-			if from == nil || c == nil {
-				continue // a pipeline step, not a declaration
-			}
 			md := manifest.Decl{File: f, Key: d.Key, Line: d.DocLine, EndLine: strings.Count(string(src[:d.End]), "\n") + 1,
-				Cell: cell, CellID: c.ID, CellLine: line, SourceKey: from.Key}
-			for _, cd := range cellDecls[cell] {
-				if cd.Line == line {
+				Cell: from.Cell, CellID: c.ID, CellLine: from.Line, SourceKey: from.Key}
+			for _, cd := range cellDecls[from.Cell] {
+				if cd.Line == from.Line {
 					md.SourceSHA256 = declspan.Hash(c.src[cd.Start:cd.End])
 				}
 			}
@@ -801,8 +824,9 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	if len(p.Routes) > 0 {
 		sb.WriteString(p.readmeOperations(o))
 	}
-	sb.WriteString("## Where each cell went\n\n| cell | section | label | went to |\n|---|---|---|---|\n")
-	places := p.places(o)
+	sb.WriteString("## Where each cell went\n\nEach declaration's doc comment names the cell it came from; this map gives the lines.\n\n")
+	sb.WriteString("| cell | section | label | went to (cell line → file:line) |\n|---|---|---|---|\n")
+	places := p.readmePlaces(o)
 	for _, c := range p.Cells {
 		if c.Type != "code" {
 			continue
@@ -886,6 +910,7 @@ func (p *Plan) Update(out *Output, changed map[string][]byte) {
 			out.Files[name] = data
 		}
 	}
+	p.locateSpans(out, p.origins(out.Files))
 	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
 }

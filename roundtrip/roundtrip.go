@@ -150,7 +150,9 @@ func find(decls map[string][]serviceDecl, key, file string) (serviceDecl, bool) 
 	return serviceDecl{}, false
 }
 
-var noteLine = regexp.MustCompile(`^// From .+, cell \d+, line \d+\.$`)
+// noteLine matches a provenance note; notes written before they dropped the cell line
+// ("cell 14, line 30.") still match, for services extracted by earlier versions.
+var noteLine = regexp.MustCompile(`^// From .+, cell \d+(?:, line \d+)?\.$`)
 
 // StripNote removes the provenance note extraction adds to a declaration's doc comment (and
 // the empty comment line separating it from the rest of the doc).

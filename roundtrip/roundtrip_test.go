@@ -53,7 +53,7 @@ package nb
 
 // prepareRows scales the training rows.
 //
-// From nb.ipynb, cell 1, line 3.
+// From nb.ipynb, cell 1.
 func prepareRows(rows []int) []int {
 	out := make([]int, 0, len(rows))
 	for _, r := range rows {
@@ -64,10 +64,10 @@ func prepareRows(rows []int) []int {
 
 // scale is the factor.
 //
-// From nb.ipynb, cell 1, line 21.
+// From nb.ipynb, cell 1.
 var scale = 2
 
-// From nb.ipynb, cell 1, line 22.
+// From nb.ipynb, cell 1.
 var bias = 1 // added last
 `
 
@@ -94,7 +94,7 @@ func newFixture(t testing.TB) *fixture {
 	base := map[string][]byte{
 		"nb/preprocessing.go": []byte(baseFile),
 		"cmd/server/main.go":  []byte("package main\n\nfunc main() {}\n"),
-		"nb/pipeline.go":      []byte("package nb\n\n// From nb.ipynb, cell 1, line 25.\nfunc step1() {}\n"),
+		"nb/pipeline.go":      []byte("package nb\n\n// From nb.ipynb, cell 1.\nfunc step1() {}\n"),
 	}
 	return &fixture{nb: nb, man: man, base: base, before: cellSrc}
 }
@@ -211,10 +211,13 @@ func TestNewDeclarationCell(t *testing.T) {
 
 func TestStripNote(t *testing.T) {
 	for in, want := range map[string]string{
-		"// doc\n//\n// From a.ipynb, cell 1, line 2.\nfunc f() {}":                 "// doc\nfunc f() {}",
-		"// From a.ipynb, cell 1, line 2.\nvar x = 1":                               "var x = 1",
-		"// doc\n//\n// From a.ipynb, cell 1, line 2.\n//\n//go:noinline\nfunc f()": "// doc\n//\n//go:noinline\nfunc f()",
+		"// doc\n//\n// From a.ipynb, cell 1.\nfunc f() {}":                 "// doc\nfunc f() {}",
+		"// From a.ipynb, cell 1.\nvar x = 1":                               "var x = 1",
+		"// doc\n//\n// From a.ipynb, cell 1.\n//\n//go:noinline\nfunc f()": "// doc\n//\n//go:noinline\nfunc f()",
 		"func f() {}": "func f() {}",
+		// Notes written before they dropped the cell line.
+		"// doc\n//\n// From a.ipynb, cell 1, line 2.\nfunc f() {}": "// doc\nfunc f() {}",
+		"// From a.ipynb, cell 12, line 30.\nvar x = 1":             "var x = 1",
 	} {
 		if got := StripNote(in); got != want {
 			t.Errorf("StripNote(%q) = %q, want %q", in, got, want)
@@ -251,7 +254,7 @@ func FuzzSyncSplice(f *testing.F) {
 			if d.Grouped {
 				text = "var " + text
 			}
-			fmt.Fprintf(&file, "// From f.ipynb, cell 0, line %d.\n%s\n\n", d.Line, text)
+			fmt.Fprintf(&file, "// From f.ipynb, cell 0.\n%s\n\n", text)
 			man.Decls = append(man.Decls, manifest.Decl{File: "p/preprocessing.go", Key: d.Key, Cell: 0, CellID: id, CellLine: d.Line,
 				SourceKey: d.Key, SourceSHA256: declspan.Hash(src[d.Start:d.End])})
 		}
@@ -308,7 +311,7 @@ func TestUnformattedCell(t *testing.T) {
 	man := &manifest.Manifest{Package: "u", Cells: []manifest.Cell{{Index: 0, ID: id, Section: "processing"}},
 		Decls: []manifest.Decl{{File: "u/preprocessing.go", Key: "f", CellID: id, CellLine: 1, SourceKey: "f",
 			SourceSHA256: declspan.Hash(strings.TrimSuffix(src, "\n"))}}}
-	base := "package u\n\n// From u.ipynb, cell 0, line 1.\nfunc f(x int) int {\n\treturn x + 1\n}\n"
+	base := "package u\n\n// From u.ipynb, cell 0.\nfunc f(x int) int {\n\treturn x + 1\n}\n"
 	res, err := Sync(Input{Notebook: nb, Manifest: man, Base: map[string][]byte{"u/preprocessing.go": []byte(base)},
 		Theirs: map[string][]byte{"u/preprocessing.go": []byte(strings.Replace(base, "x + 1", "x + 2", 1))}})
 	if err != nil || len(res.Conflicts) > 0 {

@@ -37,13 +37,13 @@ func TestCell(t *testing.T) {
 }
 
 func TestFile(t *testing.T) {
-	src := "package p\n\n// From n.ipynb, cell 1, line 2.\nfunc f() {}\n"
+	src := "package p\n\n// From n.ipynb, cell 1.\nfunc f() {}\n"
 	decls, err := File([]byte(src))
 	if err != nil || len(decls) != 1 {
 		t.Fatal(decls, err)
 	}
 	d := decls[0]
-	if src[d.Start:d.DeclStart] != "// From n.ipynb, cell 1, line 2.\n" || src[d.DeclStart:d.End] != "func f() {}" || d.Line != 4 || d.DocLine != 3 {
+	if src[d.Start:d.DeclStart] != "// From n.ipynb, cell 1.\n" || src[d.DeclStart:d.End] != "func f() {}" || d.Line != 4 || d.DocLine != 3 {
 		t.Errorf("%+v", d)
 	}
 }

@@ -205,6 +205,11 @@ func (a *accumulator) add(r *vegeta.Result, sink func(*vegeta.Result)) {
 	case t.Class == Bad && (r.Code < 400 || r.Code > 499):
 		a.checks.BadAccepted++
 		problem = "status " + strconv.Itoa(int(r.Code)) + ", want 4xx"
+	case t.ContentType != "" && r.Code >= 200 && r.Code <= 299:
+		if !hasMediaType(r.Headers.Get("Content-Type"), t.ContentType) {
+			a.checks.NotJSON++
+			problem = "status " + strconv.Itoa(int(r.Code)) + " with Content-Type " + strconv.Quote(r.Headers.Get("Content-Type")) + ", want " + t.ContentType
+		}
 	case !isJSON(r):
 		a.checks.NotJSON++
 		problem = "status " + strconv.Itoa(int(r.Code)) + " with a body that is not JSON"
@@ -231,11 +236,17 @@ func isJSON(r *vegeta.Result) bool {
 	if r.Method == http.MethodHead || r.Code == http.StatusNoContent {
 		return true
 	}
-	ct := r.Headers.Get("Content-Type")
-	if ct != "application/json" && !strings.HasPrefix(ct, "application/json;") {
+	if !hasMediaType(r.Headers.Get("Content-Type"), "application/json") {
 		return false
 	}
 	return json.Valid(bytes.TrimSpace(r.Body))
+}
+
+// hasMediaType reports whether a Content-Type header names the media type want, with or
+// without parameters ("text/plain; version=0.0.4" has "text/plain").
+func hasMediaType(header, want string) bool {
+	mt, _, _ := strings.Cut(header, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), want)
 }
 
 func (a *accumulator) report(base string, o Options) *Report {

@@ -324,3 +324,97 @@ func FuzzTargets(f *testing.F) {
 		}
 	})
 }
+
+// opsSpec is the API of an extracted server, operational routes included, as its openapi.json
+// declares them: /healthz and /readyz answer JSON status objects, /metrics Prometheus text.
+const opsSpec = `{
+  "openapi": "3.0.3",
+  "paths": {
+    "/healthz": {"get": {"operationId": "healthz", "responses": {"200": {"content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/readyz": {"get": {"operationId": "readyz", "responses": {"200": {"content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/metrics": {"get": {"operationId": "metrics", "responses": {"200": {"content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+    "/v1/score": {"get": {"operationId": "Score", "parameters": [
+      {"name": "x", "in": "query", "required": true, "schema": {"type": "number"}, "example": 1.5},
+      {"name": "plan", "in": "query", "required": true, "schema": {"type": "string", "enum": ["basic", "premium"]}, "example": "basic"},
+      {"name": "n", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": 10}, "example": 3}
+    ]}}
+  }
+}`
+
+// opsHandler is strictHandler plus the operational routes of an extracted server, which
+// ignore their query strings as probes and scrapers expect.
+func opsHandler(t testing.TB) http.Handler {
+	mux := http.NewServeMux()
+	api := strictHandler(t)
+	mux.Handle("/", api)
+	status := func(s string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"status":"` + s + `"}`))
+		}
+	}
+	mux.HandleFunc("GET /healthz", status("ok"))
+	mux.HandleFunc("GET /readyz", status("ready"))
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8; escaping=underscores")
+		w.Write([]byte("# TYPE http_requests_total counter\nhttp_requests_total 1\n"))
+	})
+	return mux
+}
+
+// TestOpsRoutes is the regression test of decant load on an extracted server: its operational
+// routes must not count as broken (/metrics is not JSON; /readyz has no parameter to reject),
+// and they are left out of the load unless asked for.
+func TestOpsRoutes(t *testing.T) {
+	ts, err := Targets([]byte(opsSpec), TargetOptions{Fuzz: 20, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range ts {
+		if p, _, _ := strings.Cut(tg.Path, "?"); OpsPaths[p] {
+			t.Errorf("target %q exercises %s without Ops", tg.Name, p)
+		}
+	}
+	ts, err = Targets([]byte(opsSpec), TargetOptions{Fuzz: 20, Seed: 3, Ops: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]Target{}
+	for _, tg := range ts {
+		if p, _, _ := strings.Cut(tg.Path, "?"); OpsPaths[p] {
+			if tg.Class != Good {
+				t.Errorf("target %q: class %v on an operational route, want good only", tg.Name, tg.Class)
+			}
+			ops[p] = tg
+		}
+	}
+	if len(ops) != 3 || ops["/metrics"].ContentType != "text/plain" || ops["/readyz"].ContentType != "" {
+		t.Errorf("operational targets %+v, want /healthz, /readyz (JSON) and /metrics (text/plain)", ops)
+	}
+	srv := httptest.NewServer(opsHandler(t))
+	defer srv.Close()
+	rep, err := Run(context.Background(), srv.URL, ts, Options{Rate: 1000, Duration: time.Second, MaxRequests: 3 * len(ts)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Checks.Failed() != 0 {
+		t.Errorf("checks failed on the operational routes: %+v", rep.Checks)
+	}
+
+	// A /metrics that answers JSON (or HTML) breaks its documented content type.
+	broken := http.NewServeMux()
+	broken.Handle("/", opsHandler(t))
+	broken.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<html>"))
+	})
+	srv2 := httptest.NewServer(broken)
+	defer srv2.Close()
+	rep, err = Run(context.Background(), srv2.URL, []Target{ops["/metrics"]}, Options{Rate: 100, Duration: time.Second, MaxRequests: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Checks.NotJSON != 3 {
+		t.Errorf("a /metrics answering text/html: checks %+v, want 3 wrong content types", rep.Checks)
+	}
+}

@@ -39,6 +39,9 @@ type Target struct {
 	Method string
 	Path   string // with the query string, if any
 	Body   []byte // JSON, or nil
+	// ContentType is the media type a 2xx answer must carry, from the document's 200
+	// response: "" means application/json. Error answers are JSON whatever it says.
+	ContentType string
 }
 
 // TargetOptions selects the targets [Targets] builds. The zero value builds the good and bad
@@ -47,7 +50,15 @@ type TargetOptions struct {
 	Fuzz     int    // number of fuzzed targets to add
 	Seed     uint64 // seed of the fuzzed targets; the same seed gives the same targets
 	GoodOnly bool   // leave out the bad targets
+	// Ops adds the operational routes (see [OpsPaths]) as good targets. They take no
+	// parameters, so they get no bad or fuzzed targets.
+	Ops bool
 }
+
+// OpsPaths are the operational routes of an extracted server: liveness and readiness (JSON
+// status objects) and Prometheus metrics (text). They are not the service's API: probes and
+// scrapers call them, not users, so a load test leaves them out unless asked.
+var OpsPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // openAPI is the part of an OpenAPI 3 document the targets need.
 type openAPI struct {
@@ -57,6 +68,9 @@ type openAPI struct {
 type operation struct {
 	OperationID string      `json:"operationId"`
 	Parameters  []parameter `json:"parameters"`
+	Responses   map[string]struct {
+		Content map[string]json.RawMessage `json:"content"`
+	} `json:"responses"`
 	RequestBody *struct {
 		Content map[string]struct {
 			Schema  schema          `json:"schema"`
@@ -95,25 +109,39 @@ type route struct {
 	query        []field // query parameters, in document order
 	body         []field // body properties, sorted by name; nil for a route without a body
 	hasBody      bool
+	ops          bool   // one of OpsPaths
+	contentType  string // of the 200 answer when it is not JSON
 }
 
-// Targets builds the targets of every operation in an OpenAPI 3 document except /healthz,
-// sorted by path and method so the same document gives the same targets.
+// Targets builds the targets of every operation in an OpenAPI 3 document except the
+// operational routes (unless o.Ops), sorted by path and method so the same document gives the
+// same targets.
 func Targets(spec []byte, o TargetOptions) ([]Target, error) {
 	var doc openAPI
 	if err := json.Unmarshal(spec, &doc); err != nil {
 		return nil, fmt.Errorf("reading the OpenAPI document: %w", err)
 	}
-	routes, err := readRoutes(doc)
+	all, err := readRoutes(doc)
 	if err != nil {
 		return nil, err
 	}
+	var routes, ops []route // API routes; operational ones
+	for _, r := range all {
+		if r.ops {
+			ops = append(ops, r)
+		} else {
+			routes = append(routes, r)
+		}
+	}
 	if len(routes) == 0 {
-		return nil, fmt.Errorf("reading the OpenAPI document: no operations besides /healthz")
+		return nil, fmt.Errorf("reading the OpenAPI document: no operations besides /healthz, /readyz and /metrics")
 	}
 	var out []Target
-	for _, r := range routes {
-		out = append(out, Target{Name: r.method + " " + r.path + ": examples", Class: Good, Method: r.method, Path: r.target(r.exampleQuery()), Body: r.exampleBody()})
+	for _, r := range all {
+		if r.ops && !o.Ops {
+			continue
+		}
+		out = append(out, Target{Name: r.method + " " + r.path + ": examples", Class: Good, Method: r.method, Path: r.target(r.exampleQuery()), Body: r.exampleBody(), ContentType: r.contentType})
 	}
 	if !o.GoodOnly {
 		for _, r := range routes {
@@ -140,7 +168,7 @@ func readRoutes(doc openAPI) ([]route, error) {
 	sort.Strings(paths)
 	var routes []route
 	for _, p := range paths {
-		if p == "/healthz" || !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "{}?#") {
+		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "{}?#") {
 			continue // path templates have no example values to fill in
 		}
 		methods := make([]string, 0, len(doc.Paths[p]))
@@ -156,7 +184,7 @@ func readRoutes(doc openAPI) ([]route, error) {
 				continue // "parameters", "summary" and other path-level keys
 			}
 			op := doc.Paths[p][m]
-			r := route{method: method, path: p}
+			r := route{method: method, path: p, ops: OpsPaths[p], contentType: successType(op)}
 			for _, prm := range op.Parameters {
 				if prm.In != "query" {
 					continue
@@ -195,6 +223,24 @@ func readRoutes(doc openAPI) ([]route, error) {
 		}
 	}
 	return routes, nil
+}
+
+// successType returns the media type of an operation's 200 answer when it is not JSON (the
+// metrics' text/plain), else "".
+func successType(op operation) string {
+	ok, found := op.Responses["200"]
+	if !found || len(ok.Content) == 0 {
+		return ""
+	}
+	types := make([]string, 0, len(ok.Content))
+	for t := range ok.Content {
+		if t == "application/json" {
+			return ""
+		}
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	return types[0]
 }
 
 // exampleQuery returns the query parameters and their example values, as wire text.

@@ -38,6 +38,8 @@ type loadOptions struct {
 	fuzz            int
 	seed            uint64
 	goodOnly        bool
+	ops             bool
+	modelURL        string
 	plot            string
 	baseline        string
 	update          bool
@@ -57,6 +59,8 @@ func bindLoadFlags(o *loadOptions, env Env) *pflag.FlagSet {
 	fs.IntVar(&o.fuzz, "fuzz", 0, "add this many fuzzed requests (mutated queries and bodies), which must never get a 5xx")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fuzzed requests")
 	fs.BoolVar(&o.goodOnly, "good-only", false, "send only the example requests, not the bad ones")
+	fs.BoolVar(&o.ops, "ops", false, "also send requests to the operational routes /healthz, /readyz and /metrics")
+	fs.StringVar(&o.modelURL, "model-url", "", "with --repo: the trained artifact the server starts from (default: run the batch command's train into a temporary directory first)")
 	fs.StringVar(&o.plot, "plot", "", "write Vegeta's HTML latency plot to this file")
 	fs.StringVar(&o.baseline, "baseline", "", "baseline file: written if missing, else compared against (a regression exits 1)")
 	fs.BoolVar(&o.update, "update-baseline", false, "overwrite the --baseline file with this run")
@@ -76,6 +80,9 @@ func runLoad(ctx context.Context, args []string, env Env) error {
 	}
 	if (o.url == "") == (o.repo == "") {
 		return usagef("give exactly one of --url and --repo")
+	}
+	if o.modelURL != "" && o.repo == "" {
+		return usagef("--model-url needs --repo")
 	}
 	if o.update && o.baseline == "" {
 		return usagef("--update-baseline needs --baseline")
@@ -103,7 +110,7 @@ func runLoad(ctx context.Context, args []string, env Env) error {
 	base := o.url
 	if o.repo != "" {
 		fmt.Fprintf(env.Stderr, "building and starting %s/cmd/server...\n", o.repo)
-		srv, err := loadtest.Start(ctx, resolve(env, o.repo), loadtest.ServerOptions{Stderr: env.Stderr})
+		srv, err := loadtest.Start(ctx, resolve(env, o.repo), loadtest.ServerOptions{Stderr: env.Stderr, ModelURL: o.modelURL})
 		if err != nil {
 			return err
 		}
@@ -120,7 +127,7 @@ func runLoad(ctx context.Context, args []string, env Env) error {
 		}
 		spec = b
 	}
-	targets, err := loadtest.Targets(spec, loadtest.TargetOptions{Fuzz: o.fuzz, Seed: o.seed, GoodOnly: o.goodOnly})
+	targets, err := loadtest.Targets(spec, loadtest.TargetOptions{Fuzz: o.fuzz, Seed: o.seed, GoodOnly: o.goodOnly, Ops: o.ops})
 	if err != nil {
 		return err
 	}

@@ -90,12 +90,23 @@ type Options struct {
 	// NoVerify keeps changes without building, vetting and testing them. For tests of the passes
 	// themselves; a change that does not even parse and format is still dropped.
 	NoVerify bool
-	// Short runs the module's tests with -short.
+	// Short runs the module's tests with -short, the final check included. Without it, each
+	// change is checked with go test -short (the slow tests, such as building the binaries of
+	// an image, say nothing about one refactoring), and the module as refactored is checked
+	// once more with the full tests; if that check fails, Run verifies every change again with
+	// the full tests, so the result is always fully verified.
 	Short bool
+	// Verified says that the caller has just built, vetted and tested the module as it is in
+	// dir (with Short's choice of tests), so the check before refactoring is not repeated.
+	Verified bool
 	// TestTimeout bounds each go test run; 0 means 10 minutes.
 	TestTimeout time.Duration
 	// Log, if not nil, receives one line per step, for people waiting on a long run.
 	Log io.Writer
+
+	// fullChanges checks each change with the full tests: set when the module as refactored
+	// failed them after short checks.
+	fullChanges bool
 }
 
 // Change is one refactoring: what it does, why, and the edits.

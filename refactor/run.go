@@ -58,11 +58,11 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 	if err := writeFiles(scratch, orig, nil); err != nil {
 		return nil, err
 	}
-	r := &runner{ctx: ctx, opts: opts, scratch: scratch, cur: maps.Clone(orig)}
+	r := &runner{ctx: ctx, opts: opts, scratch: scratch, cur: maps.Clone(orig), fullChanges: opts.fullChanges}
 	res := &Result{Passes: slices.Clone(passes), Verified: !opts.NoVerify, GoLinesBefore: goLines(orig)}
-	if !opts.NoVerify && len(passes) > 0 {
+	if !opts.NoVerify && len(passes) > 0 && !opts.Verified {
 		r.logf("checking the module before refactoring (go build, go vet, go test)")
-		if prob := r.verify(); prob != "" {
+		if prob := r.verify(r.opts.Short || r.fullChanges); prob != "" {
 			return nil, fmt.Errorf("the module in %s does not pass its checks before refactoring, so no change could be verified:\n%s", dir, prob)
 		}
 	}
@@ -90,6 +90,13 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 				return nil, r.broken
 			}
 		}
+	}
+	if r.checkFinal(res) {
+		// A change passed the short tests but the module as refactored fails the full ones:
+		// start again from dir, checking each change with the full tests.
+		r.logf("the refactored module fails its full tests; checking each change again with them")
+		opts.fullChanges = true
+		return Run(ctx, dir, opts)
 	}
 	res.Files, res.Old = map[string][]byte{}, map[string][]byte{}
 	for _, p := range slices.Sorted(maps.Keys(r.cur)) {
@@ -123,6 +130,20 @@ type runner struct {
 	views map[loadKey]*view
 	// broken is set when the scratch copy could not be restored; the run stops with it.
 	broken error
+	// fullChanges checks each change with the full tests rather than -short.
+	fullChanges bool
+}
+
+// checkFinal runs the full tests on the module as refactored, when the changes were checked
+// with -short only and some were kept; it reports whether they failed. An interrupted check
+// is not a failure: the interruption surfaces from the caller's context.
+func (r *runner) checkFinal(res *Result) bool {
+	if r.opts.NoVerify || r.opts.Short || r.fullChanges || len(res.Applied) == 0 || r.ctx.Err() != nil {
+		return false
+	}
+	r.logf("checking the refactored module with the full tests")
+	prob := r.verify(false)
+	return prob != "" && r.ctx.Err() == nil
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -202,7 +223,7 @@ func (r *runner) try(c *Change) bool {
 	}
 	if !r.opts.NoVerify {
 		r.logf("verifying: %s", c.Title)
-		if prob := r.verify(); prob != "" {
+		if prob := r.verify(r.opts.Short || !r.fullChanges); prob != "" {
 			c.Problem = prob
 			if err := r.restore(allPaths); err != nil {
 				r.broken = err
@@ -298,34 +319,35 @@ func tidyGo(files map[string][]byte, paths []string, imports, drops map[string][
 }
 
 // verify builds, vets and tests the scratch module; it returns "" when all pass, else what
-// failed with the end of its output.
-func (r *runner) verify() string {
+// failed with the end of its output. One go test -vet=all does all three: it compiles every
+// package, test or not, runs go vet's full set of analyzers on each, and loads the module once
+// rather than three times.
+func (r *runner) verify(short bool) string {
 	timeout := r.opts.TestTimeout
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
 	}
-	test := []string{"test", "-count=1", "-timeout", timeout.String()}
-	if r.opts.Short {
+	test := []string{"test", "-vet=all", "-count=1", "-timeout", timeout.String()}
+	if short {
 		test = append(test, "-short")
 	}
-	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}, append(test, "./...")} {
-		ctx, cancel := context.WithTimeout(r.ctx, timeout+time.Minute)
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = r.scratch
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
-		cleanup, err := gocmd.Prepare(cmd)
-		var out []byte
-		if err == nil {
-			out, err = cmd.CombinedOutput()
-		}
-		cleanup()
-		cancel()
-		if r.ctx.Err() != nil {
-			return fmt.Sprintf("interrupted: %v", r.ctx.Err())
-		}
-		if err != nil {
-			return fmt.Sprintf("go %s failed: %v\n%s", args[0], err, tail(string(out), 20))
-		}
+	args := append(test, "./...")
+	ctx, cancel := context.WithTimeout(r.ctx, timeout+time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = r.scratch
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cleanup, err := gocmd.Prepare(cmd)
+	defer cleanup()
+	var out []byte
+	if err == nil {
+		out, err = cmd.CombinedOutput()
+	}
+	if r.ctx.Err() != nil {
+		return fmt.Sprintf("interrupted: %v", r.ctx.Err())
+	}
+	if err != nil {
+		return fmt.Sprintf("go %s failed: %v\n%s", args[0], err, tail(string(out), 20))
 	}
 	return ""
 }

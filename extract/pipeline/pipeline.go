@@ -14,7 +14,8 @@
 //  5. outputs: compare each %% cell's step with the notebook's saved output and test that lazy
 //     values are reproducible; cells that differ leave the golden test;
 //  6. verify: gofmt, go build, go vet and go test on the service as extracted;
-//  7. refactor: the chosen refactorings, each verified on its own;
+//  7. refactor: the chosen refactorings, each verified on its own with go test -short, and the
+//     refactored service once more with the full tests (see [refactor.Options.Short]);
 //  8. finalize: a unified diff against the branch (dry run) or a commit.
 //
 // Decisions made after the plan was built (cells left out of the golden test, values that are
@@ -463,7 +464,10 @@ func (r *run) refactor() error {
 	ctx, cancel := r.budget(StageRefactor)
 	defer cancel()
 	r.progress("refactoring the service (%s), each change verified...", strings.Join(r.opts.Refactor, ", "))
-	res, err := refactor.Run(ctx, r.stage, refactor.Options{Passes: r.opts.Refactor, NoVerify: r.opts.NoVerify, Short: r.opts.Short})
+	// The verify stage has just checked the staged service: the refactorings do not check it
+	// again before their first change.
+	verified := !r.opts.NoVerify && !r.opts.DryRun
+	res, err := refactor.Run(ctx, r.stage, refactor.Options{Passes: r.opts.Refactor, NoVerify: r.opts.NoVerify, Short: r.opts.Short, Verified: verified})
 	if r.overBudget(StageRefactor, ctx, "refactoring") {
 		return nil
 	}

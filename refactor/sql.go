@@ -440,7 +440,12 @@ func paramType(sig *types.Signature, i int) types.Type {
 		return nil
 	}
 	if sig.Variadic() && i >= n-1 {
-		return sig.Params().At(n - 1).Type().(*types.Slice).Elem()
+		// The variadic parameter is a slice, except in append(b, s...) with a string s, where
+		// go/types records it as the string type itself.
+		if sl, ok := sig.Params().At(n - 1).Type().Underlying().(*types.Slice); ok {
+			return sl.Elem()
+		}
+		return nil
 	}
 	if i >= n {
 		return nil

@@ -139,7 +139,7 @@ func declaredNames(f *ast.File) []string {
 				out = append(out, d.Name.Name)
 				continue
 			}
-			if name := recvTypeName(d.Recv.List[0].Type); name != "" {
+			if name := gonbmem.RecvName(d.Recv); name != "unknown" {
 				out = append(out, name)
 			}
 		case *ast.GenDecl:
@@ -156,26 +156,6 @@ func declaredNames(f *ast.File) []string {
 		}
 	}
 	return out
-}
-
-// recvTypeName is the type name of a method receiver: T in T, *T, T[K] and *T[K, V].
-func recvTypeName(e ast.Expr) string {
-	for {
-		switch x := e.(type) {
-		case *ast.ParenExpr:
-			e = x.X
-		case *ast.StarExpr:
-			e = x.X
-		case *ast.IndexExpr:
-			e = x.X
-		case *ast.IndexListExpr:
-			e = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return ""
-		}
-	}
 }
 
 func cellFileName(notebook string, cell int) string {

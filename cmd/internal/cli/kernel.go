@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -157,17 +158,18 @@ func runKernelServe(ctx context.Context, args []string, env Env) error {
 // extract, which runs this command line.
 func kernelMagics(env Env) map[string]proxy.Magic {
 	m := magics.All()
-	m["extract"] = extractMagic(env)
-	m["sync"] = notebookMagic(env, "sync", "merge edits made in the service back into this notebook (as last saved); takes decant sync's flags")
-	m["clean"] = notebookMagic(env, "clean", "strip outputs, execution counts and volatile metadata from this notebook (as last saved); takes decant clean's flags")
+	m["extract"] = notebookMagic(env, "extract", "extract the notebook (as last saved) into its service repository and commit; takes decant extract's flags", false)
+	m["sync"] = notebookMagic(env, "sync", "merge edits made in the service back into this notebook (as last saved); takes decant sync's flags", true)
+	m["clean"] = notebookMagic(env, "clean", "strip outputs, execution counts and volatile metadata from this notebook (as last saved); takes decant clean's flags", true)
 	return m
 }
 
-// extractMagic runs `decant extract` on the notebook being edited, for
-// %decant extract [flags].
-func extractMagic(outer Env) proxy.Magic {
+// notebookMagic runs `decant <name> [flags] <notebook>` on the notebook being edited, as last
+// saved. A command that rewrites the file under Jupyter (sync, clean) gets a line saying how to
+// see the result without overwriting it.
+func notebookMagic(outer Env, name, summary string, rewrites bool) proxy.Magic {
 	return proxy.Magic{
-		Summary: "extract the notebook (as last saved) into its service repository and commit; takes decant extract's flags",
+		Summary: summary,
 		Run: func(ctx context.Context, args []string, menv proxy.MagicEnv) (*proxy.Result, error) {
 			flag, rest, err := takeNotebookFlag(args)
 			if err != nil {
@@ -177,10 +179,20 @@ func extractMagic(outer Env) proxy.Magic {
 			if err != nil {
 				return nil, err
 			}
+			var before []byte
+			if rewrites {
+				before, _ = os.ReadFile(path)
+			}
 			env := Env{Stdin: strings.NewReader(""), Stdout: menv.Stdout, Stderr: menv.Stderr,
 				Now: outer.Now, Getenv: menv.Getenv, Dir: menv.Dir}
-			if code := Main(ctx, append(append([]string{"extract"}, rest...), path), env); code != ExitOK {
-				return nil, fmt.Errorf("decant extract failed (exit status %d): see the messages above", code)
+			code := Main(ctx, append(append([]string{name}, rest...), path), env)
+			if rewrites {
+				if after, err := os.ReadFile(path); err == nil && !bytes.Equal(before, after) {
+					fmt.Fprintf(menv.Stdout, "\n%s changed on disk: reload it (File > Reload Notebook from Disk) before saving, or the open copy overwrites the change\n", filepath.Base(path))
+				}
+			}
+			if code != ExitOK {
+				return nil, fmt.Errorf("decant %s failed (exit status %d): see the messages above", name, code)
 			}
 			return nil, nil
 		},

@@ -145,7 +145,7 @@ func TestExtractMagicReportsFailure(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "broken.ipynb"), []byte("not json"), 0o644)
 	var out, errb bytes.Buffer
-	m := extractMagic(Env{})
+	m := notebookMagic(Env{}, "extract", "", false)
 	_, err := m.Run(context.Background(), []string{"--no-verify"}, proxy.MagicEnv{Stdout: &out, Stderr: &errb, Dir: dir,
 		Getenv: func(string) string { return "" }})
 	if err == nil || !strings.Contains(err.Error(), "exit status 1") {

@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -17,7 +15,6 @@ import (
 	"github.com/decant-go/decant/extract"
 	"github.com/decant-go/decant/extract/manifest"
 	"github.com/decant-go/decant/internal/safefile"
-	"github.com/decant-go/decant/kernel/proxy"
 	"github.com/decant-go/decant/notebooks"
 	"github.com/decant-go/decant/roundtrip"
 )
@@ -210,34 +207,4 @@ func commitFiles(c *object.Commit) (map[string][]byte, error) {
 		return nil, fmt.Errorf("reading commit %s: %w", shortHash(c.Hash.String()), err)
 	}
 	return files, nil
-}
-
-// notebookMagic runs `decant <name> [flags] <notebook>` on the notebook being edited, as last
-// saved. The command rewrites the file under Jupyter, so the magic says how to see the result
-// without overwriting it.
-func notebookMagic(outer Env, name, summary string) proxy.Magic {
-	return proxy.Magic{
-		Summary: summary,
-		Run: func(ctx context.Context, args []string, menv proxy.MagicEnv) (*proxy.Result, error) {
-			flag, rest, err := takeNotebookFlag(args)
-			if err != nil {
-				return nil, err
-			}
-			path, err := menv.Notebook(flag)
-			if err != nil {
-				return nil, err
-			}
-			before, _ := os.ReadFile(path)
-			env := Env{Stdin: strings.NewReader(""), Stdout: menv.Stdout, Stderr: menv.Stderr,
-				Now: outer.Now, Getenv: menv.Getenv, Dir: menv.Dir}
-			code := Main(ctx, append(append([]string{name}, rest...), path), env)
-			if after, err := os.ReadFile(path); err == nil && !bytes.Equal(before, after) {
-				fmt.Fprintf(menv.Stdout, "\n%s changed on disk: reload it (File > Reload Notebook from Disk) before saving, or the open copy overwrites the change\n", filepath.Base(path))
-			}
-			if code != ExitOK {
-				return nil, fmt.Errorf("decant %s failed (exit status %d): see the messages above", name, code)
-			}
-			return nil, nil
-		},
-	}
 }

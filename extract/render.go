@@ -222,7 +222,7 @@ func (p *Plan) renderDecls(name string, sec Section, decls []*Decl, test bool) (
 		body.WriteString(d.code)
 		body.WriteString("\n\n")
 	}
-	cands, forced := p.fileImports(cells)
+	cands, forced := p.fileImports(cells, false)
 	return p.assemble(name, header, body.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 
@@ -279,7 +279,7 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 		fmt.Fprintf(&sb, "\t%s()\n", st.Name)
 	}
 	sb.WriteString("}\n")
-	cands, forced := p.fileImports(cells)
+	cands, forced := p.fileImports(cells, true)
 	return p.assemble(p.Slug+"/pipeline.go", head.String(), sb.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 

@@ -42,7 +42,7 @@ type ModuleContext struct {
 	Notes []Decision `json:"-"`
 
 	modCache string
-	pkgIndex map[string][]pkgDir       // package name → directories, built on first use
+	pkgIndex map[string][]pkgDir        // package name → directories, built on first use
 	exports  map[string]map[string]bool // import path → declared names, read on first use
 }
 

@@ -482,7 +482,8 @@ func (p *Plan) renderMakefile() []byte {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "# Makefile for the service extracted from %s.\n\n", p.Notebook)
 	for _, kv := range p.Env {
-		fmt.Fprintf(&sb, "export %s := %s\n", kv[0], makeQuote(kv[1]))
+		// ?=: the environment wins, as it does when Decant verifies the service.
+		fmt.Fprintf(&sb, "export %s ?= %s\n", kv[0], makeQuote(kv[1]))
 	}
 	if len(p.GoFlags) > 0 {
 		fmt.Fprintf(&sb, "export GOFLAGS := %s\n", makeQuote(strings.Join(p.GoFlags, " ")))

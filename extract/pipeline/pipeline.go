@@ -221,6 +221,9 @@ func (r *run) run(nbPath string) error {
 	defer os.RemoveAll(stage)
 	r.stage = stage
 	r.vopts = extract.VerifyOptions{Short: r.opts.Short}
+	env, notes := r.res.Plan.VerifyEnv(os.LookupEnv)
+	r.vopts.Env = append(r.vopts.Env, env...)
+	r.res.Plan.Decisions = append(r.res.Plan.Decisions, notes...)
 	if err := r.timed(StageTidy, r.tidy); err != nil {
 		return err
 	}

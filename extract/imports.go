@@ -265,7 +265,8 @@ func (p *Plan) fileImports(cells map[int]bool, allBlank bool) (candidates, force
 			case imp.Name == ".":
 				add(imp)
 			case imp.Name == "_":
-				if allBlank || cells[c] {
+				// _ "embed" only enables //go:embed in the file that has the directive.
+				if cells[c] || allBlank && imp.Path != "embed" {
 					add(imp)
 				}
 			case !slices.Contains(candidates, imp):

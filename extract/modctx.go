@@ -44,6 +44,7 @@ type ModuleContext struct {
 	modCache string
 	pkgIndex map[string][]pkgDir        // package name → directories, built on first use
 	exports  map[string]map[string]bool // import path → declared names, read on first use
+	missing  []string                   // local checkouts the notebook used that this machine lacks
 }
 
 // ModuleOptions are the user's choices about module resolution.
@@ -222,9 +223,13 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 			return
 		}
 		note("warning", fmt.Sprintf("%s is not a module directory on this machine: its module resolves from the enclosing module, the module cache or --replace", raw))
+		mc.missing = append(mc.missing, fmt.Sprintf("%s (cell %d, line %d)", raw, cell, line))
 	}
 	for _, part := range regexp.MustCompile(`&&|;|\|\|`).Split(sh, -1) {
 		f := strings.Fields(part)
+		for i, a := range f {
+			f[i] = unquoteShell(a)
+		}
 		switch {
 		case len(f) >= 3 && f[0] == "go" && f[1] == "get":
 			for _, a := range f[2:] {
@@ -267,10 +272,20 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 					note("converted", fmt.Sprintf("%s => %s is used to verify the service; the committed go.mod requires a published version of %s instead", old, d, old))
 				} else {
 					note("warning", fmt.Sprintf("the replacement %s => %s is not a module directory on this machine: %s resolves from the enclosing module, the module cache or --replace", old, new, old))
+					mc.missing = append(mc.missing, fmt.Sprintf("%s for %s (cell %d, line %d)", new, old, cell, line))
 				}
 			}
 		}
 	}
+}
+
+// unquoteShell removes the quotes around a shell word ("${HOME}/x" or 'x'); a double-quoted
+// word still has its variables expanded.
+func unquoteShell(w string) string {
+	if len(w) >= 2 && (w[0] == '"' || w[0] == '\'') && w[len(w)-1] == w[0] {
+		return w[1 : len(w)-1]
+	}
+	return w
 }
 
 // inModCache reports the module and version of a directory inside the module cache.
@@ -468,6 +483,21 @@ func (mc *ModuleContext) GoMods(gomod []byte, imports []string) (verify, commit 
 	}
 	verify, err = f.Format()
 	return verify, commit, notes, err
+}
+
+// BuildHint explains a service that does not build when the notebook ran against local
+// checkouts this machine lacks: the code may be written for a version of a library other than
+// the one verified. It returns "" otherwise.
+func (mc *ModuleContext) BuildHint() string {
+	if mc == nil || len(mc.missing) == 0 {
+		return ""
+	}
+	against := "the versions its module context requires"
+	if mc.Enclosing != "" && mc.EnclosingVersion != "" {
+		against = mc.Enclosing + "@" + mc.EnclosingVersion
+	}
+	return fmt.Sprintf("the notebook ran against local checkouts this machine does not have (%s), and was verified against %s instead: its code may be written for another version; --replace MODULE=DIR (a checkout) or --pin MODULE@VERSION selects the one it was written for",
+		strings.Join(mc.missing, "; "), against)
 }
 
 // UnresolvedError is an import no module could provide.

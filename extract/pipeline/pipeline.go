@@ -36,6 +36,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,13 +146,19 @@ type Skip struct {
 }
 
 // VerifyError is returned when the extracted service does not pass its own checks.
-type VerifyError struct{ Problems []extract.Problem }
+type VerifyError struct {
+	Problems []extract.Problem
+	Hint     string // what may explain the problems, when something does
+}
 
 func (e *VerifyError) Error() string {
 	var sb strings.Builder
 	sb.WriteString("the extracted service does not pass its checks:")
 	for _, p := range e.Problems {
 		fmt.Fprintf(&sb, "\n  %s", p)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&sb, "\nnote: %s", e.Hint)
 	}
 	return sb.String()
 }
@@ -456,7 +463,11 @@ func (r *run) verify() error {
 	if len(probs) > 0 {
 		r.res.Plan.LocateDependencyProblems(probs, r.modules)
 		r.res.Problems = probs
-		return &VerifyError{Problems: probs}
+		verr := &VerifyError{Problems: probs}
+		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
+			verr.Hint = r.modules.BuildHint()
+		}
+		return verr
 	}
 	return nil
 }
@@ -495,7 +506,11 @@ func (r *run) refactor() error {
 			return nil
 		}
 		r.res.Problems = probs
-		return &VerifyError{Problems: probs}
+		verr := &VerifyError{Problems: probs}
+		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
+			verr.Hint = r.modules.BuildHint()
+		}
+		return verr
 	}
 	if err := refactor.WriteFiles(r.stage, res.Files); err != nil {
 		return err

@@ -106,6 +106,7 @@ func (p *Plan) Render() (*Output, error) {
 	} else {
 		for name, src := range map[string][]byte{
 			"cmd/" + pkg + "/main.go":            p.renderBatchTrain(),
+			"cmd/" + pkg + "/main_test.go":       p.renderBatchTrainTest(),
 			"cmd/" + pkg + "/drivers.go":         renderDrivers(),
 			pkg + "/trained.go":                  p.renderTrained(),
 			pkg + "/trained_test.go":             p.renderTrainedTest(),

@@ -56,7 +56,7 @@ const (
 	StageBuild       Stage = "build"
 	StageDestination Stage = "destination"
 	StageRender      Stage = "render"
-	StageTidy        Stage = "stage"
+	StageTidy        Stage = "tidy"
 	StageOutputs     Stage = "outputs"
 	StageVerify      Stage = "verify"
 	StageRefactor    Stage = "refactor"

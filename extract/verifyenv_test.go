@@ -10,7 +10,7 @@ import (
 // GoNB's kernel, unless Decant's own environment sets the variable: then that wins, and the
 // report says so.
 func TestVerifyEnv(t *testing.T) {
-	p := &Plan{Env: [][2]string{{"MODEL_BACKEND", "xla:cpu"}, {"DATA_DIR", "/data"}, {"SAME", "x"}}}
+	p := &Plan{Env: [][2]string{{"MODEL_BACKEND", "xla:cpu"}, {"DATA_DIR", "/data"}, {"SAME", "x"}, {"GOFLAGS", "-mod=vendor"}}}
 	environ := map[string]string{"MODEL_BACKEND": "go", "SAME": "x"}
 	env, notes := p.VerifyEnv(func(k string) (string, bool) { v, ok := environ[k]; return v, ok })
 	if !slices.Equal(env, []string{"DATA_DIR=/data"}) {

@@ -257,6 +257,22 @@ func (p *Plan) VerifyEnv(lookup func(string) (string, bool)) (env []string, note
 	return env, notes
 }
 
+// TestEnvHint explains, for a service whose tests fail, which of the notebook's %env settings
+// they ran with, since those often choose what a machine may lack (a backend, a device, an
+// endpoint), and that the environment overrides them. It returns "" when there are none.
+func (p *Plan) TestEnvHint(lookup func(string) (string, bool)) string {
+	var set []string
+	for _, kv := range p.Env {
+		if _, overridden := lookup(kv[0]); !overridden && !toolchainEnv[kv[0]] {
+			set = append(set, kv[0]+"="+kv[1])
+		}
+	}
+	if len(set) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the tests ran with the notebook's %%env %s; set a variable in the environment to verify with another value", strings.Join(set, ", "))
+}
+
 // toolchainEnv are the go command's settings that verification controls itself (module mode,
 // proxies, caches, target): a notebook's %env of them stays in the Makefile only.
 var toolchainEnv = map[string]bool{

@@ -19,6 +19,9 @@ func TestVerifyEnv(t *testing.T) {
 	if len(notes) != 1 || !strings.Contains(notes[0].Reason, "MODEL_BACKEND=go from the environment, not the notebook's xla:cpu") {
 		t.Errorf("notes = %+v", notes)
 	}
+	if h := p.TestEnvHint(func(k string) (string, bool) { v, ok := environ[k]; return v, ok }); h != "the tests ran with the notebook's %env DATA_DIR=/data; set a variable in the environment to verify with another value" {
+		t.Errorf("hint = %q", h)
+	}
 }
 
 // A failing test's summary line is the cause (a log.Fatal message without its timestamp), not

@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -8,6 +10,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -15,11 +18,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 
+	"github.com/decant-go/decant/internal/gocmd"
 	"github.com/decant-go/decant/internal/modcache"
 )
 
@@ -45,6 +50,11 @@ type ModuleContext struct {
 	pkgIndex map[string][]pkgDir        // package name → directories, built on first use
 	exports  map[string]map[string]bool // import path → declared names, read on first use
 	missing  []string                   // local checkouts the notebook used that this machine lacks
+	imported []string                   // the notebook's import paths
+	fetched  bool                       // fetchDirect has run
+	// download fetches a module version into the module cache and returns its directory; nil
+	// means `go mod download`, the module cache first.
+	download func(mod, version string) (string, error)
 }
 
 // ModuleOptions are the user's choices about module resolution.
@@ -662,10 +672,16 @@ func (o *Output) Imports() []string {
 // UseModules makes the rendering resolve names the notebook used without importing them
 // from the modules of the context (the enclosing module first) before goimports searches the
 // whole module cache, which may hold other versions with other layouts.
-func (p *Plan) UseModules(mc *ModuleContext) { p.modules = mc }
+func (p *Plan) UseModules(mc *ModuleContext) {
+	p.modules = mc
+	for _, imp := range p.Imports {
+		mc.imported = append(mc.imported, imp.Path)
+	}
+}
 
 // moduleRoots lists the directories of the context's modules, the enclosing module first.
 func (mc *ModuleContext) moduleRoots() []moduleRoot {
+	mc.fetchDirect()
 	var roots []moduleRoot
 	add := func(m string) {
 		if d, ok := mc.Local[m]; ok {
@@ -703,6 +719,72 @@ func (mc *ModuleContext) moduleRoots() []moduleRoot {
 }
 
 type moduleRoot struct{ path, dir string }
+
+// fetchDirect brings the enclosing module and the modules the notebook imports from into the
+// module cache when they are not there yet, so that names the notebook used without importing
+// them resolve in the versions the author's module asked for, as goimports resolved them in
+// GoNB after go get had fetched them. Those modules are the ones verification fetches anyway;
+// the rest of the module graph is not fetched, which could cost minutes.
+func (mc *ModuleContext) fetchDirect() {
+	if mc.fetched || mc.modCache == "" {
+		return
+	}
+	mc.fetched = true
+	have := map[string]bool{}
+	for _, r := range mc.moduleRoots() {
+		have[r.path] = true
+	}
+	var mods []string
+	for _, ip := range mc.imported {
+		if m := mc.moduleFor(ip); m != "" {
+			mods = append(mods, m)
+		}
+	}
+	if mc.Enclosing != "" {
+		mods = append(mods, mc.Enclosing)
+	}
+	sort.Strings(mods)
+	for _, m := range dedupe(mods) {
+		v := mc.Requires[m]
+		if have[m] || v == "" || !semver.IsValid(v) {
+			continue
+		}
+		download := mc.download
+		if download == nil {
+			download = goModDownload
+		}
+		if _, err := download(m, v); err != nil {
+			mc.Notes = append(mc.Notes, Decision{Cell: -1, Subject: "module " + m, Action: "warning",
+				Reason: fmt.Sprintf("could not fetch %s@%s to resolve the names the notebook uses without importing them: %v", m, v, err)})
+		}
+	}
+}
+
+// goModDownload fetches mod@version with `go mod download`, from the module cache first.
+func goModDownload(mod, version string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", mod+"@"+version)
+	cmd.Dir = os.TempDir() // outside any module or workspace
+	cmd.Env = append(os.Environ(), "GOPROXY="+modcache.InFront(os.Getenv("GOPROXY")), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cleanup, err := gocmd.Prepare(cmd)
+	defer cleanup()
+	if err != nil {
+		return "", err
+	}
+	out, err := cmd.Output()
+	var res struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &res); jerr != nil || res.Dir == "" {
+		if res.Error != "" {
+			return "", errors.New(res.Error)
+		}
+		if err == nil {
+			err = jerr
+		}
+		return "", fmt.Errorf("go mod download %s@%s: %w", mod, version, err)
+	}
+	return res.Dir, nil
+}
 
 // hasRoot reports whether module m's source, at the version the context requires or in a
 // local directory, is on this machine.

@@ -156,9 +156,15 @@ func (p *Plan) Render() (*Output, error) {
 			out.Exec[sh.Script] = true
 		}
 	}
+	if err := p.renderWasm(out); err != nil {
+		return nil, err
+	}
 	out.Files["go.mod"] = p.renderGoMod()
 	out.Files["Makefile"] = p.renderMakefile()
 	out.Files[".gitignore"] = []byte("/bin/\n/model/\n*.test\n*.out\n")
+	if len(p.wasmPrograms()) > 0 {
+		out.Files[".gitignore"] = append(out.Files[".gitignore"], "/"+wasmDir+"/*.wasm\n/"+wasmDir+"/wasm_exec.js\n"...)
+	}
 	p.locateSpans(out, p.origins(out.Files))
 	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
@@ -503,14 +509,24 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.Routes) > 0 {
 		sb.WriteString(" image")
 	}
-	sb.WriteString("\n\nall: vet test build\n\n")
+	wasm := p.wasmMakefile()
+	if wasm != "" {
+		sb.WriteString(" wasm\n\nall: vet test build wasm\n\n")
+	} else {
+		sb.WriteString("\n\nall: vet test build\n\n")
+	}
 	sb.WriteString("build:\n\tgo build -trimpath -o bin/ ./...\n\n")
 	testArgs := ""
 	if len(p.TestFlags) > 0 {
 		testArgs = " -args " + makeQuote(strings.Join(p.TestFlags, " "))
 	}
 	fmt.Fprintf(&sb, "test:\n\tgo test ./...%s\n\n", testArgs)
-	sb.WriteString("vet:\n\tgo vet ./...\n\tgofmt -l . | (! grep .)\n\n")
+	sb.WriteString("vet:\n\tgo vet ./...\n")
+	if wasm != "" {
+		fmt.Fprintf(&sb, "\tGOOS=js GOARCH=wasm go vet ./%s/...\n", wasmDir)
+	}
+	sb.WriteString("\tgofmt -l . | (! grep .)\n\n")
+	sb.WriteString(wasm)
 	sb.WriteString("# The notebook read its data files relative to its own folder; they ship in $(PKG)/.\n")
 	sb.WriteString("run:\n\tcd $(PKG) && go run ../cmd/$(PKG)\n\n")
 	if len(p.Trained) > 0 {
@@ -781,6 +797,9 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	fmt.Fprintf(&sb, "| `%s/pipeline.go` | the notebook's %%%% cells as functions; `Run` composes them in notebook order |\n", p.Slug)
 	fmt.Fprintf(&sb, "| `cmd/%s` | batch command: what the notebook did, as a program |\n", p.Slug)
 	sb.WriteString("| `cmd/server` | the HTTP API |\n| `openapi.json` | routes, parameters and every response code |\n")
+	if len(p.wasmPrograms()) > 0 {
+		fmt.Fprintf(&sb, "| `%s/` | the %%wasm cells: browser programs (js/wasm) and the page that runs them |\n", wasmDir)
+	}
 	sb.WriteString("| `.decant/manifest.json` | provenance: cell → file:line |\n\n")
 	sb.WriteString("## Run\n\n```sh\nmake test     # vet, tests\nmake run      # the batch command\nmake serve    # the API on 127.0.0.1:8080\n```\n\n")
 	var withArgs []*Step
@@ -824,6 +843,7 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	if len(p.Routes) > 0 {
 		sb.WriteString(p.readmeOperations(o))
 	}
+	sb.WriteString(p.wasmReadme())
 	sb.WriteString("## Where each cell went\n\nEach declaration's doc comment names the cell it came from; this map gives the lines.\n\n")
 	sb.WriteString("| cell | section | label | went to (cell line → file:line) |\n|---|---|---|---|\n")
 	places := p.readmePlaces(o)

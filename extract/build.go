@@ -59,6 +59,10 @@ type Plan struct {
 	Pins         []string   `json:"pins,omitempty"`      // module@version from !*go get lines
 	ModEdits     []string   `json:"mod_edits,omitempty"` // other go / go mod commands, as Makefile steps
 	Shell        []Shell    `json:"shell,omitempty"`     // shell lines and script cells
+	// ShellFiles are files the notebook's shell lines write and its kept code reads, and
+	// RunFirst the init functions reading them that Run calls first (see shellfiles.go).
+	ShellFiles []ShellFile `json:"shell_files,omitempty"`
+	RunFirst   []string    `json:"run_first,omitempty"`
 	// Wasm are the %wasm cells, each a browser program of its own (see wasm.go).
 	Wasm      []*WasmProgram `json:"wasm,omitempty"`
 	Env       [][2]string    `json:"env,omitempty"` // %env, in order
@@ -279,6 +283,7 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 	b.routes()
 	b.noRoutes()
 	b.assets()
+	b.shellFiles()
 	return b.plan, nil
 }
 

@@ -278,6 +278,9 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 		sb.WriteString("func before(step string) {\n\tif BeforeStep != nil {\n\t\tBeforeStep(step)\n\t}\n}\n\n")
 	}
 	sb.WriteString("// Run runs the notebook's %% cells in notebook order.\nfunc Run() {\n")
+	for _, f := range p.RunFirst {
+		fmt.Fprintf(&sb, "\t%s()\n", f)
+	}
 	for _, st := range kept {
 		if withArgs {
 			fmt.Fprintf(&sb, "\tbefore(%q)\n", st.Name)
@@ -294,6 +297,9 @@ func (p *Plan) renderPipelineTest() []byte {
 	fmt.Fprintf(&sb, "package %s\n\nimport (\n\t\"io\"\n\t\"os\"\n\t\"strings\"\n\t\"testing\"\n)\n\n", p.Slug)
 	sb.WriteString("// TestRun replays the notebook's pipeline end to end: every %% cell must run without panicking.\n")
 	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
+	if len(p.ShellFiles) > 0 {
+		sb.WriteString("\trequireShellFiles(t)\n")
+	}
 	uiSteps := false
 	for _, st := range p.Steps {
 		uiSteps = uiSteps || st.Kept && st.NotebookOnly
@@ -306,6 +312,9 @@ func (p *Plan) renderPipelineTest() []byte {
 
 	fmt.Fprintf(&sb, "// TestNotebookOutputs is a golden test: each %%%% cell, run as its pipeline step, must print what\n// the cell printed when %s was last run.\n", p.Notebook)
 	sb.WriteString("func TestNotebookOutputs(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
+	if reason := p.goldenBlocker(); reason == "" && len(p.ShellFiles) > 0 {
+		sb.WriteString("\trequireShellFiles(t)\n")
+	}
 	if reason := p.goldenBlocker(); reason != "" {
 		fmt.Fprintf(&sb, "\tt.Skip(%q)\n}\n\n", reason)
 	} else {
@@ -337,6 +346,9 @@ func (p *Plan) renderPipelineTest() []byte {
 		fmt.Fprintf(&sb, "// Test%sReproducible computes %s twice: a model or table the service serves must not\n// depend on randomness or state it does not control.\n", exportName(name), name)
 		fmt.Fprintf(&sb, "func Test%sReproducible(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"computes %s twice\")\n\t}\n", exportName(name), name)
 		fmt.Fprintf(&sb, "\ta := %s\n\tb := %s\n\tif !reflect.DeepEqual(a, b) {\n\t\tt.Fatalf(\"%s is not reproducible: two computations differ:\\n%%v\\n%%v\", a, b)\n\t}\n}\n\n", d.lazyInit, d.lazyInit, name)
+	}
+	if len(p.ShellFiles) > 0 {
+		p.renderShellFileGuard(&sb)
 	}
 	sb.WriteString(`// captureStdout runs f and returns what it printed to os.Stdout.
 func captureStdout(t *testing.T, f func()) string {
@@ -382,6 +394,9 @@ func firstDifference(got, want string) string {
 	extra := "\t\"strconv\"\n"
 	if lazies > 0 {
 		extra = "\t\"reflect\"\n" + extra
+	}
+	if p.needsGonbTmpDir() {
+		extra = "\t\"path/filepath\"\n" + extra
 	}
 	return []byte(strings.Replace(sb.String(), "\"io\"\n", "\"io\"\n"+extra, 1))
 }
@@ -493,7 +508,12 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.GoFlags) > 0 {
 		fmt.Fprintf(&sb, "export GOFLAGS := %s\n", makeQuote(strings.Join(p.GoFlags, " ")))
 	}
-	if len(p.Env) > 0 || len(p.GoFlags) > 0 {
+	if p.needsGonbTmpDir() {
+		sb.WriteString("# The code reads files that the notebook's !* lines wrote in GoNB's temporary module\n")
+		sb.WriteString("# ($GONB_TMP_DIR); make setup runs those lines here, in the module root.\n")
+		sb.WriteString("export GONB_TMP_DIR := $(CURDIR)\n")
+	}
+	if len(p.Env) > 0 || len(p.GoFlags) > 0 || p.needsGonbTmpDir() {
 		sb.WriteString("\n")
 	}
 	fmt.Fprintf(&sb, "PKG := %s\nADDR ?= 127.0.0.1:8080\n", p.Slug)
@@ -956,6 +976,9 @@ func (p *Plan) RenderTests(out *Output) (map[string][]byte, error) {
 // renderReplay writes a TestRun body that runs every step except those using the notebook UI.
 func (p *Plan) renderReplay(sb *strings.Builder) {
 	sb.WriteString("\tcaptureStdout(t, func() {\n")
+	for _, f := range p.RunFirst {
+		fmt.Fprintf(sb, "\t\t%s()\n", f)
+	}
 	for _, st := range p.Steps {
 		switch {
 		case !st.Kept:

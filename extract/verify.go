@@ -401,6 +401,11 @@ func CompareOutputs(ctx context.Context, dir string, plan *Plan, opts VerifyOpti
 	if err != nil && !strings.Contains(text, "--- FAIL: TestNotebookOutputs") {
 		return nil, fmt.Errorf("running the notebook's golden test: %w\n%s", err, text)
 	}
+	if strings.Contains(text, "--- SKIP: TestNotebookOutputs ") {
+		// The test says why it cannot compare (init functions, files only shell lines write):
+		// no cell was compared, and none differed.
+		return nil, nil
+	}
 	var checks []OutputCheck
 	for _, st := range plan.Steps {
 		if !st.Kept || !st.Golden {

@@ -47,13 +47,13 @@ func (p *Plan) ExplainUndefined(probs []Problem, mc *ModuleContext) {
 		if mod == "" || mc.Local[mod] != "" {
 			continue // resolved by go mod tidy, or from a local directory that is here
 		}
-		msg := fmt.Sprintf("%s: %s@%s (%s) has no %s.%s", pr.Msg, mod, ver, mc.From[mod], m[1], m[2])
+		msg := fmt.Sprintf("%s: not in %s@%s", pr.Msg, mod, ver)
 		if len(missing) > 0 {
 			d := missing[0]
-			msg += fmt.Sprintf("; the notebook ran against a local checkout (cell %d, line %d: %s) that is not on this machine, which probably had it", d.Cell, d.Line, d.Subject)
-			msg += fmt.Sprintf(". Pass --replace %s=DIR with that checkout, --pin %s@VERSION with a version that has it, or leave the cell out with --skip %d", mod, mod, pr.Cell)
+			msg += fmt.Sprintf("; the notebook ran against a local checkout that is not on this machine (cell %d, line %d)", d.Cell, d.Line)
+			msg += fmt.Sprintf("; fix: --replace %s=DIR with that checkout, --pin %s@VERSION with a version that has it, or --skip %d", mod, mod, pr.Cell)
 		} else {
-			msg += fmt.Sprintf(". Pass --pin %s@VERSION with a version that has it, or leave the cell out with --skip %d", mod, pr.Cell)
+			msg += fmt.Sprintf(" (%s); fix: --pin %s@VERSION with a version that has it, or --skip %d", mc.From[mod], mod, pr.Cell)
 		}
 		probs[i].Msg = msg
 	}

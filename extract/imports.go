@@ -109,6 +109,12 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		list = append(list, imp)
 	}
 	sort.Slice(list, func(i, j int) bool {
+		// The standard library first, as goimports groups them.
+		_, si := stdpkgs.Name(list[i].Path)
+		_, sj := stdpkgs.Name(list[j].Path)
+		if si != sj {
+			return si
+		}
 		if list[i].Path != list[j].Path {
 			return list[i].Path < list[j].Path
 		}

@@ -452,6 +452,7 @@ func (r *run) verify() error {
 	}
 	if len(probs) > 0 {
 		r.res.Plan.LocateDependencyProblems(probs, r.modules)
+		r.res.Plan.ExplainUndefined(probs, r.modules)
 		r.res.Problems = probs
 		return &VerifyError{Problems: probs}
 	}
@@ -476,6 +477,7 @@ func (r *run) refactor() error {
 		// stage to build it): name the cells it comes from.
 		probs := extract.Locate(r.stage, r.res.Output, "refactor", []byte(err.Error()))
 		r.res.Plan.LocateDependencyProblems(probs, r.modules)
+		r.res.Plan.ExplainUndefined(probs, r.modules)
 		located := false
 		for _, p := range probs {
 			located = located || p.Cell >= 0

@@ -229,7 +229,7 @@ func (p *Plan) renderDecls(name string, sec Section, decls []*Decl, test bool) (
 		body.WriteString(d.code)
 		body.WriteString("\n\n")
 	}
-	cands, forced := p.fileImports(cells)
+	cands, forced := p.fileImports(cells, false)
 	return p.assemble(name, header, body.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 
@@ -289,7 +289,7 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 		fmt.Fprintf(&sb, "\t%s()\n", st.Name)
 	}
 	sb.WriteString("}\n")
-	cands, forced := p.fileImports(cells)
+	cands, forced := p.fileImports(cells, true)
 	return p.assemble(p.Slug+"/pipeline.go", head.String(), sb.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 
@@ -504,7 +504,8 @@ func (p *Plan) renderMakefile() []byte {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "# Makefile for the service extracted from %s.\n\n", p.Notebook)
 	for _, kv := range p.Env {
-		fmt.Fprintf(&sb, "export %s := %s\n", kv[0], makeQuote(kv[1]))
+		// ?=: the environment wins, as it does when Decant verifies the service.
+		fmt.Fprintf(&sb, "export %s ?= %s\n", kv[0], makeQuote(kv[1]))
 	}
 	if len(p.GoFlags) > 0 {
 		fmt.Fprintf(&sb, "export GOFLAGS := %s\n", makeQuote(strings.Join(p.GoFlags, " ")))

@@ -131,7 +131,13 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		return fmt.Errorf("interrupted; nothing was committed: %w", ctx.Err())
 	case errors.As(err, &verr):
 		fmt.Fprintf(env.Stderr, "%s\n", recognize.Mask(err.Error()))
-		fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or pass --no-verify to commit anyway\n")
+		hint := "pass --no-verify to commit anyway"
+		if !o.short && onlyTests(verr.Problems) {
+			// It builds and vets: what failed is a replay of the notebook's steps, which may
+			// need data, network or hardware this machine lacks.
+			hint = "pass --short to verify without replaying the whole notebook, or --no-verify to commit anyway"
+		}
+		fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or %s\n", hint)
 		return silentError(ExitProblem)
 	case errors.As(err, &oerr):
 		fmt.Fprintf(env.Stderr, "%v\n", err)
@@ -305,6 +311,16 @@ func (d *extractJSON) write(env Env) error {
 		return err
 	}
 	return writeJSON(env, "extract", js)
+}
+
+// onlyTests reports whether every problem comes from running the service's tests.
+func onlyTests(probs []extract.Problem) bool {
+	for _, p := range probs {
+		if p.Step != "test" {
+			return false
+		}
+	}
+	return len(probs) > 0
 }
 
 // parseBudgets turns --budget's stage=duration pairs into the pipeline's budgets. Only the

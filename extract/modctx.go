@@ -868,7 +868,14 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 		return
 	}
 	for i, pr := range probs {
+		if pr.Replayed {
+			probs[i].Msg = p.replayFailure(pr, mc)
+			continue
+		}
 		if pr.Cell >= 0 {
+			if pr.Step == "test" && strings.HasPrefix(pr.Msg, "panic: ") && !strings.Contains(pr.Msg, "--short") {
+				probs[i].Msg += " (the service's test replays the notebook: if the step needs " + runtimeNeeds + ", provide it, or pass --short to verify without replaying the notebook)"
+			}
 			continue
 		}
 		if m := couldNotImportRE.FindStringSubmatch(pr.Msg); m != nil {
@@ -920,9 +927,28 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 			continue
 		}
 		probs[i].Cell, probs[i].CellLine = best[0], best[1]
-		probs[i].Msg = fmt.Sprintf("%s: %s (install what it needs, or --pin another version of %s)", what, pr.Msg, m)
+		hint := fmt.Sprintf("install what it needs, or --pin another version of %s", m)
+		if pr.Step == "test" {
+			hint = "it may need " + runtimeNeeds + "; provide it, or pass --short to verify without replaying the notebook"
+		}
+		probs[i].Msg = fmt.Sprintf("%s: %s (%s)", what, pr.Msg, hint)
 	}
 }
+
+// replayFailure words a failure of the step the emitted test was replaying that names no line
+// of the service: what the library or the step said, and how the user can get past it.
+func (p *Plan) replayFailure(pr Problem, mc *ModuleContext) string {
+	what := "the step failed when the service's test replayed it"
+	if filepath.IsAbs(pr.File) {
+		if m, v, _, ok := inModCache(mc.modCache, filepath.Dir(pr.File)); ok {
+			what = fmt.Sprintf("the library %s@%s fails on this machine when the service's test replays the step", m, v)
+		}
+	}
+	return fmt.Sprintf("%s: %s (it may need %s; provide it, or pass --short to verify without replaying the notebook)", what, pr.Msg, runtimeNeeds)
+}
+
+// runtimeNeeds is what a library that builds may still want when it runs.
+const runtimeNeeds = "what this machine lacks (a device, a plugin, data, the network) or the environment variable the library reads to choose them"
 
 var missingLibRE = regexp.MustCompile(`cannot find -l([A-Za-z0-9_.+-]+)`)
 

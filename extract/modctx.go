@@ -41,6 +41,9 @@ type ModuleContext struct {
 
 	modCache string
 	pkgIndex map[string][]pkgDir // package name → directories, built on first use
+	// writtenImports are the import paths the notebook's cells wrote (not those goimports
+	// added); nil when unknown.
+	writtenImports map[string]bool
 }
 
 // ModuleOptions are the user's choices about module resolution.
@@ -503,7 +506,9 @@ var importsLineRE = regexp.MustCompile(`(?m)^\s+([^\s:]+): (.*)$`)
 // ExplainResolve turns a failure to resolve the service's modules into an error at the cell
 // and line of the first import that could not be resolved, naming the module and versions
 // tried and the flag that fixes it. Other errors are returned as they are.
-func (p *Plan) ExplainResolve(err error, mc *ModuleContext) error {
+//
+// searched are the version search's findings for the modules concerned, added to the refusal.
+func (p *Plan) ExplainResolve(err error, mc *ModuleContext, searched ...Decision) error {
 	var te *TidyError
 	if !errors.As(err, &te) || mc == nil {
 		return p.ExplainTidy(err)
@@ -568,6 +573,11 @@ func (p *Plan) ExplainResolve(err error, mc *ModuleContext) error {
 	if len(others) > 0 {
 		out += "\nalso unresolved: " + strings.Join(dedupe(others), "; ")
 	}
+	for _, d := range searched {
+		if d.Subject == "module "+h.mod {
+			out = d.Reason + "\n" + out
+		}
+	}
 	return &UnresolvedError{Notebook: p.Notebook, Cell: h.cell, Line: h.line, Import: h.imp, Module: h.mod, Tried: tried, Output: out, Implicit: h.implicit}
 }
 
@@ -629,7 +639,15 @@ func (o *Output) Imports() []string {
 // UseModules makes the rendering resolve names the notebook used without importing them
 // from the modules of the context (the enclosing module first) before goimports searches the
 // whole module cache, which may hold other versions with other layouts.
-func (p *Plan) UseModules(mc *ModuleContext) { p.modules = mc }
+func (p *Plan) UseModules(mc *ModuleContext) {
+	p.modules = mc
+	if mc != nil {
+		mc.writtenImports = map[string]bool{}
+		for ip := range p.importAt {
+			mc.writtenImports[ip] = true
+		}
+	}
+}
 
 // moduleRoots lists the directories of the context's modules, the enclosing module first.
 func (mc *ModuleContext) moduleRoots() []moduleRoot {

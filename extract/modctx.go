@@ -45,6 +45,9 @@ type ModuleContext struct {
 	pkgIndex map[string][]pkgDir        // package name → directories, built on first use
 	exports  map[string]map[string]bool // import path → declared names, read on first use
 	missing  []string                   // local checkouts the notebook used that this machine lacks
+	// writtenImports are the import paths the notebook's cells wrote (not those goimports
+	// added); nil when unknown.
+	writtenImports map[string]bool
 }
 
 // ModuleOptions are the user's choices about module resolution.
@@ -536,7 +539,9 @@ var importsLineRE = regexp.MustCompile(`(?m)^\s+([^\s:]+): (.*)$`)
 // ExplainResolve turns a failure to resolve the service's modules into an error at the cell
 // and line of the first import that could not be resolved, naming the module and versions
 // tried and the flag that fixes it. Other errors are returned as they are.
-func (p *Plan) ExplainResolve(err error, mc *ModuleContext) error {
+//
+// searched are the version search's findings for the modules concerned, added to the refusal.
+func (p *Plan) ExplainResolve(err error, mc *ModuleContext, searched ...Decision) error {
 	var te *TidyError
 	if !errors.As(err, &te) || mc == nil {
 		return p.ExplainTidy(err)
@@ -601,6 +606,11 @@ func (p *Plan) ExplainResolve(err error, mc *ModuleContext) error {
 	if len(others) > 0 {
 		out += "\nalso unresolved: " + strings.Join(dedupe(others), "; ")
 	}
+	for _, d := range searched {
+		if d.Subject == "module "+h.mod {
+			out = d.Reason + "\n" + out
+		}
+	}
 	return &UnresolvedError{Notebook: p.Notebook, Cell: h.cell, Line: h.line, Import: h.imp, Module: h.mod, Tried: tried, Output: out, Implicit: h.implicit}
 }
 
@@ -662,7 +672,15 @@ func (o *Output) Imports() []string {
 // UseModules makes the rendering resolve names the notebook used without importing them
 // from the modules of the context (the enclosing module first) before goimports searches the
 // whole module cache, which may hold other versions with other layouts.
-func (p *Plan) UseModules(mc *ModuleContext) { p.modules = mc }
+func (p *Plan) UseModules(mc *ModuleContext) {
+	p.modules = mc
+	if mc != nil {
+		mc.writtenImports = map[string]bool{}
+		for ip := range p.importAt {
+			mc.writtenImports[ip] = true
+		}
+	}
+}
 
 // moduleRoots lists the directories of the context's modules, the enclosing module first.
 func (mc *ModuleContext) moduleRoots() []moduleRoot {
@@ -968,7 +986,14 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 		return
 	}
 	for i, pr := range probs {
+		if pr.Replayed {
+			probs[i].Msg = p.replayFailure(pr, mc)
+			continue
+		}
 		if pr.Cell >= 0 {
+			if pr.Step == "test" && strings.HasPrefix(pr.Msg, "panic: ") && !strings.Contains(pr.Msg, "--short") {
+				probs[i].Msg += " (the service's test replays the notebook: if the step needs " + runtimeNeeds + ", provide it, or pass --short to verify without replaying the notebook)"
+			}
 			continue
 		}
 		if m := couldNotImportRE.FindStringSubmatch(pr.Msg); m != nil {
@@ -1020,9 +1045,28 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 			continue
 		}
 		probs[i].Cell, probs[i].CellLine = best[0], best[1]
-		probs[i].Msg = fmt.Sprintf("%s: %s (install what it needs, or --pin another version of %s)", what, pr.Msg, m)
+		hint := fmt.Sprintf("install what it needs, or --pin another version of %s", m)
+		if pr.Step == "test" {
+			hint = "it may need " + runtimeNeeds + "; provide it, or pass --short to verify without replaying the notebook"
+		}
+		probs[i].Msg = fmt.Sprintf("%s: %s (%s)", what, pr.Msg, hint)
 	}
 }
+
+// replayFailure words a failure of the step the emitted test was replaying that names no line
+// of the service: what the library or the step said, and how the user can get past it.
+func (p *Plan) replayFailure(pr Problem, mc *ModuleContext) string {
+	what := "the step failed when the service's test replayed it"
+	if filepath.IsAbs(pr.File) {
+		if m, v, _, ok := inModCache(mc.modCache, filepath.Dir(pr.File)); ok {
+			what = fmt.Sprintf("the library %s@%s fails on this machine when the service's test replays the step", m, v)
+		}
+	}
+	return fmt.Sprintf("%s: %s (it may need %s; provide it, or pass --short to verify without replaying the notebook)", what, pr.Msg, runtimeNeeds)
+}
+
+// runtimeNeeds is what a library that builds may still want when it runs.
+const runtimeNeeds = "what this machine lacks (a device, a plugin, data, the network) or the environment variable the library reads to choose them"
 
 var missingLibRE = regexp.MustCompile(`cannot find -l([A-Za-z0-9_.+-]+)`)
 

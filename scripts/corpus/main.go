@@ -36,11 +36,14 @@ type entry struct {
 	Path    string `json:"path"`
 	SHA256  string `json:"sha256"`
 	Kernel  string `json:"kernel"`
+	// Triage is the last manual reading of a notebook that does not build: "Decant bug",
+	// "environment" or "stale", with a few words of why. It is shown beside the result.
+	Triage string `json:"triage,omitempty"`
 }
 
 type result struct {
-	name, kernel, outcome, reason string
-	took                          time.Duration
+	name, kernel, outcome, reason, triage string
+	took                                  time.Duration
 }
 
 // class is the summary class of a result: built, refused: environment, refused: other or
@@ -59,8 +62,13 @@ func (r result) class() string {
 var classes = []string{"built", "refused: environment", "refused: other", "failed"}
 
 // environmental matches the refusals that name something this machine lacks rather than
-// something in the notebook or in Decant.
-var environmental = regexp.MustCompile(`needs the C library|not installed on this machine|does not build on this machine|fails on this machine`)
+// something in the notebook or in Decant: a C library or a library that does not build here,
+// or, when the service's tests run the notebook's code, a network it cannot reach (a data set or
+// an XLA plugin to download; e3b0c442… is the sha256 of the empty file a failed download
+// leaves).
+var environmental = regexp.MustCompile(`needs the C library|not installed on this machine|does not build on this machine|fails on this machine|` +
+	`dial tcp|no such host|network is unreachable|failed downloading|failed to fetch|failed to auto-install|plugin name "[^"]*" not found|` +
+	`hash is "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"`)
 
 var cellLocated = regexp.MustCompile(`cell \d+(, line \d+)?`)
 
@@ -92,14 +100,18 @@ func main() {
 		}
 		r := one(e, *decant, *timeout, strings.Fields(*extra))
 		r.name, r.kernel = name, e.Kernel
+		if r.outcome != "built" {
+			r.triage = e.Triage
+		}
 		fmt.Fprintf(os.Stderr, "%-8s %6.1fs %s\n", r.outcome, r.took.Seconds(), name)
 		results = append(results, r)
 	}
 	counts := map[string]int{}
-	fmt.Printf("\n| notebook | kernel | result | time | reason |\n|---|---|---|---|---|\n")
+	fmt.Printf("\n| notebook | kernel | result | time | reason | triage |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		counts[r.class()]++
-		fmt.Printf("| %s | %s | %s | %.1fs | %s |\n", r.name, r.kernel, r.class(), r.took.Seconds(), strings.ReplaceAll(r.reason, "|", "\\|"))
+		fmt.Printf("| %s | %s | %s | %.1fs | %s | %s |\n", r.name, r.kernel, r.class(), r.took.Seconds(),
+			strings.ReplaceAll(r.reason, "|", "\\|"), strings.ReplaceAll(r.triage, "|", "\\|"))
 	}
 	fmt.Printf("\n%d notebooks:", len(results))
 	for i, c := range classes {
@@ -181,6 +193,7 @@ func writeJSON(path string, results []result, counts map[string]int) error {
 		Result   string  `json:"result"`
 		Seconds  float64 `json:"seconds"`
 		Reason   string  `json:"reason,omitempty"`
+		Triage   string  `json:"triage,omitempty"`
 	}
 	report := struct {
 		Notebooks []row          `json:"notebooks"`
@@ -191,7 +204,7 @@ func writeJSON(path string, results []result, counts map[string]int) error {
 	}
 	for _, r := range results {
 		secs := float64(r.took.Milliseconds()) / 1000
-		report.Notebooks = append(report.Notebooks, row{r.name, r.kernel, r.class(), secs, r.reason})
+		report.Notebooks = append(report.Notebooks, row{r.name, r.kernel, r.class(), secs, r.reason, r.triage})
 	}
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {

@@ -30,6 +30,10 @@ type entry struct {
 	Version string `json:"version"`
 	Path    string `json:"path"`
 	SHA256  string `json:"sha256"`
+	// Env is set for decant (and so for the service's verification) unless the environment
+	// already sets the variable: what this kind of machine needs to run the notebook, such as
+	// a library backend that needs no download.
+	Env map[string]string `json:"env,omitempty"`
 }
 
 type result struct {
@@ -109,6 +113,12 @@ func one(e entry, decant string, timeout time.Duration, extra []string) result {
 	defer cancel()
 	args := append([]string{"extract", "--auto-label", "--quiet", "--repo", repo}, extra...)
 	cmd := exec.CommandContext(ctx, decant, append(args, nb)...)
+	cmd.Env = os.Environ()
+	for k, v := range e.Env {
+		if _, set := os.LookupEnv(k); !set {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	start = time.Now()

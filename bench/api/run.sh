@@ -32,6 +32,14 @@ for tool in wrk curl gunicorn "$BIN/decant"; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "bench-api: $tool not found (apt-get install wrk curl gunicorn python3-flask; make build)" >&2; exit 1; }
 done
 
+# A server already answering on one of the ports would be measured in place of ours.
+for p in 1 2 3; do
+	if curl -s -o /dev/null "http://127.0.0.1:$((PORT_BASE + p))/"; then
+		echo "bench-api: 127.0.0.1:$((PORT_BASE + p)) is in use; set PORT_BASE to another port" >&2
+		exit 1
+	fi
+done
+
 REPO=$OUT/churn-service
 rm -rf "$OUT" && mkdir -p "$OUT"
 echo "== extracting $NOTEBOOK into $REPO"

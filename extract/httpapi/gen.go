@@ -103,6 +103,7 @@ type features struct {
 	get, post                   bool
 	float, intK, uintK, boolK   bool
 	floatResult                 bool
+	appendResult                bool
 	errResult                   bool
 	enum, bounds                bool
 	firstErr, firstFloat        *route
@@ -140,6 +141,9 @@ func (m *model) features() features {
 			if p.min != nil || p.max != nil {
 				f.bounds = true
 			}
+		}
+		if rt.appendsJSON() {
+			f.appendResult = true
 		}
 		if rt.hasErr {
 			f.errResult = true
@@ -225,6 +229,10 @@ func renderAPI(m *model) []byte {
 	g.p("")
 	g.WriteString(apiErrors)
 	g.p("")
+	if f.appendResult {
+		g.WriteString(apiAppend)
+		g.p("")
+	}
 	g.WriteString(emittedWire(wireSource))
 	if f.get {
 		g.p("")
@@ -257,6 +265,59 @@ func renderAPI(m *model) []byte {
 	return g.Bytes()
 }
 
+// appendsJSON reports whether the route's response type can encode itself without reflection:
+// every result is a predeclared number or bool under a plain key, whose encoding/json form the
+// generated appendJSON method writes byte for byte.
+func (rt *route) appendsJSON() bool {
+	for _, r := range rt.results {
+		k := KindOf(r.typ)
+		if !k.isNumeric() && k != Bool {
+			return false
+		}
+		if r.key == "" || strings.TrimLeft(r.key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// renderAppendJSON writes the appendJSON method of a route's response type.
+func renderAppendJSON(g *gen, rt *route) {
+	g.p("// appendJSON appends v as encoding/json encodes it, without reflection.")
+	g.p("func (v %s) appendJSON(b []byte) []byte {", rt.respType)
+	if len(rt.results) == 0 {
+		g.p("return append(b, \"{}\"...)")
+		g.p("}")
+		return
+	}
+	for i, r := range rt.results {
+		sep := ","
+		if i == 0 {
+			sep = "{"
+		}
+		g.p("b = append(b, %s...)", strconv.Quote(sep+strconv.Quote(r.key)+":"))
+		field := "v." + r.field
+		switch k := KindOf(r.typ); {
+		case k == Float32:
+			g.p("b = appendJSONFloat(b, float64(%s), 32)", field)
+		case k == Float64:
+			g.p("b = appendJSONFloat(b, %s, 64)", field)
+		case k == Int64:
+			g.p("b = strconv.AppendInt(b, %s, 10)", field)
+		case k.isInt():
+			g.p("b = strconv.AppendInt(b, int64(%s), 10)", field)
+		case k == Uint64:
+			g.p("b = strconv.AppendUint(b, %s, 10)", field)
+		case k.isUint():
+			g.p("b = strconv.AppendUint(b, uint64(%s), 10)", field)
+		case k == Bool:
+			g.p("b = strconv.AppendBool(b, %s)", field)
+		}
+	}
+	g.p("return append(b, '}')")
+	g.p("}")
+}
+
 // renderRoute writes the request and response types and the handler of one route.
 func renderRoute(g *gen, m *model, rt *route) {
 	if rt.method == "POST" {
@@ -275,6 +336,10 @@ func renderRoute(g *gen, m *model, rt *route) {
 	}
 	g.p("}")
 	g.p("")
+	if rt.appendsJSON() {
+		renderAppendJSON(g, rt)
+		g.p("")
+	}
 	g.p("// %s serves %s %s with %s.%s.", rt.handler, rt.method, rt.path, m.alias, rt.fn)
 	g.p("func (s *server) %s(w http.ResponseWriter, r *http.Request) {", rt.handler)
 	if rt.method == "GET" {
@@ -324,7 +389,11 @@ func renderRoute(g *gen, m *model, rt *route) {
 	for _, r := range rt.results {
 		fields = append(fields, r.field+": "+r.local)
 	}
-	g.p("s.writeResult(w, r, %s{%s})", rt.respType, strings.Join(fields, ", "))
+	if rt.appendsJSON() {
+		g.p("writeAppended(w, %s{%s})", rt.respType, strings.Join(fields, ", "))
+	} else {
+		g.p("s.writeResult(w, r, %s{%s})", rt.respType, strings.Join(fields, ", "))
+	}
 	g.p("}")
 }
 
@@ -788,6 +857,26 @@ func badParam(w http.ResponseWriter, name, want, got string) {
 `
 
 // apiQuery reads query strings.
+const apiAppend = `// jsonAppender is a response type that appends its own JSON encoding: the bytes encoding/json
+// would write, without reflection.
+type jsonAppender interface{ appendJSON(b []byte) []byte }
+
+// resultBuffers recycles the buffers of response bodies; Write copies the body out.
+var resultBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// writeAppended answers 200 with the JSON encoding of v.
+func writeAppended[T jsonAppender](w http.ResponseWriter, v T) {
+	bp := resultBuffers.Get().(*[]byte)
+	b := v.appendJSON((*bp)[:0])
+	w.Header()["Content-Type"] = contentTypeJSON
+	w.Write(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		resultBuffers.Put(bp)
+	}
+}
+`
+
 const apiQuery = `// parseQuery stores the value of each parameter in names at the same index of vals and set, and
 // returns a message for an unknown, repeated or badly escaped parameter. Values are unescaped
 // only when they contain % or +, so a plain query allocates nothing.

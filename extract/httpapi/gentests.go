@@ -248,6 +248,10 @@ func renderTests(m *model) []byte {
 	g.p("")
 	g.WriteString(testTimeouts)
 	g.p("")
+	if f.appendResult {
+		renderAppendTest(&g, m)
+		g.p("")
+	}
 	g.p("func TestMethodNotAllowed(t *testing.T) {")
 	g.p("tests := []struct{ method, path, allow string }{")
 	for _, rt := range m.routes {
@@ -648,6 +652,48 @@ func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(code int)        { d.code = code }
 `
+
+// renderAppendTest writes the test that each response type's appendJSON writes what
+// encoding/json writes for the same value.
+func renderAppendTest(g *gen, m *model) {
+	g.p("// TestResponsesEncodeAsEncodingJSON expects each response type that encodes itself to write")
+	g.p("// exactly what encoding/json writes for the same value.")
+	g.p("func TestResponsesEncodeAsEncodingJSON(t *testing.T) {")
+	g.p("check := func(v jsonAppender) {")
+	g.p("t.Helper()")
+	g.p("want, err := json.Marshal(v)")
+	g.p("if err != nil {")
+	g.p("t.Fatal(err)")
+	g.p("}")
+	g.p("if got := v.appendJSON(nil); string(got) != string(want) {")
+	g.p("t.Errorf(\"%T: appendJSON gives %s, encoding/json %s\", v, got, want)")
+	g.p("}")
+	g.p("}")
+	g.p("for _, x := range []float64{0, 1, -1, 0.5, -2.75, 1e-7, 3e-6, 1e21, 1e20, 123456789, 0.9812389453960341, math.MaxFloat32} {")
+	for _, rt := range m.routes {
+		if !rt.appendsJSON() {
+			continue
+		}
+		var fields []string
+		for _, r := range rt.results {
+			var v string
+			switch k := KindOf(r.typ); {
+			case k == Bool:
+				v = "x > 0"
+			case k == Float64:
+				v = "x"
+			case k.isUint():
+				v = r.typ + "(math.Abs(x))"
+			default:
+				v = r.typ + "(x)"
+			}
+			fields = append(fields, r.field+": "+v)
+		}
+		g.p("check(%s{%s})", rt.respType, strings.Join(fields, ", "))
+	}
+	g.p("}")
+	g.p("}")
+}
 
 // testTimeouts checks that net/http's timeouts fire as set through serverConn, which passes
 // later deadlines on to the connection lazily.

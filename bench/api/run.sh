@@ -61,7 +61,9 @@ trap cleanup EXIT INT TERM
 # The servers run from the package directory, where churn.db ships.
 cd "$REPO/churn"
 "$OUT/generated" -addr 127.0.0.1:$((PORT_BASE + 1)) -model-url "$OUT/model" 2>"$OUT/generated.log" & PIDS="$PIDS $!"
+GENERATED_PID=$!
 "$OUT/hand" -addr 127.0.0.1:$((PORT_BASE + 2)) 2>"$OUT/hand.log" & PIDS="$PIDS $!"
+HAND_PID=$!
 PYTHONPATH="$HERE" gunicorn --workers 2 --worker-class sync --preload --bind 127.0.0.1:$((PORT_BASE + 3)) \
 	--log-level warning flask_app:app 2>"$OUT/flask.log" & PIDS="$PIDS $!"
 cd - >/dev/null
@@ -81,12 +83,21 @@ for n in $NAMES; do
 	printf '%-10s %s\n' "$n" "$(curl -s "http://127.0.0.1:$(port "$n")$QUERY")"
 done
 
+# cpu_ticks is the CPU time (user + system, in clock ticks) a Go server has used, from
+# /proc/PID/stat; "-" for flask, whose workers are other processes, or without /proc.
+cpu_ticks() {
+	case $1 in generated) pid=$GENERATED_PID ;; hand) pid=$HAND_PID ;; *) echo - && return ;; esac
+	awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo -
+}
+
 echo "== wrk -t1 -c$CONNS -d$WRK_DURATION, $WRK_ROUNDS rounds, the servers in a rotating order"
 round=1
 while [ "$round" -le "$WRK_ROUNDS" ]; do
 	case $((round % 3)) in 1) order="generated hand flask" ;; 2) order="hand flask generated" ;; 0) order="flask generated hand" ;; esac
 	for n in $order; do
+		before=$(cpu_ticks "$n")
 		wrk -t1 -c"$CONNS" -d"$WRK_DURATION" --latency "http://127.0.0.1:$(port "$n")$QUERY" >"$OUT/$n.wrk.$round"
+		echo "$before $(cpu_ticks "$n")" >"$OUT/$n.cpu.$round"
 	done
 	echo "round $round: load average $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/loadavg.txt"
 	round=$((round + 1))
@@ -107,7 +118,7 @@ done
 echo
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews latency)"
 python3 - "$OUT" "$WRK_ROUNDS" "$CONNS" "$RATE" <<'PY'
-import json, re, statistics, sys
+import json, os, re, statistics, sys
 out, rounds, conns, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 names = ["generated", "hand", "flask"]
 units = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -121,6 +132,16 @@ def wrk(name, r):
     return rps, pct
 
 runs = {n: [wrk(n, r) for r in range(1, rounds + 1)] for n in names}
+
+def cpu_per_request(name, r):
+    """The server's CPU time per request in one round, in microseconds (None if unknown)."""
+    try:
+        before, after = open("%s/%s.cpu.%d" % (out, name, r)).read().split()
+        text = open("%s/%s.wrk.%d" % (out, name, r)).read()
+        n = int(re.search(r"^\s*(\d+) requests in", text, re.M).group(1))
+        return (float(after) - float(before)) / os.sysconf("SC_CLK_TCK") / n * 1e6
+    except (OSError, ValueError, AttributeError):
+        return None
 
 def load(name):
     try:
@@ -149,6 +170,11 @@ gh = [g / h for (g, _), (h, _) in zip(runs["generated"], runs["hand"])]
 gf = [g / f for (g, _), (f, _) in zip(runs["generated"], runs["flask"])]
 print("generated / hand  = %.2fx throughput, median of rounds %s (target >= 0.9x)" % (med(gh), " ".join("%.3f" % x for x in gh)))
 print("generated / flask = %.1fx throughput, median of rounds %s (target >= 8x)" % (med(gf), " ".join("%.1f" % x for x in gf)))
+cpu = {n: [cpu_per_request(n, r) for r in range(1, rounds + 1)] for n in ("generated", "hand")}
+if all(x is not None for n in cpu for x in cpu[n]):
+    ratios = [g / h for g, h in zip(cpu["generated"], cpu["hand"])]
+    print("CPU per request under wrk: generated %.1fus, hand %.1fus (medians); generated / hand = %.2fx, median of rounds %s" % (
+        med(cpu["generated"]), med(cpu["hand"]), med(ratios), " ".join("%.2f" % x for x in ratios)))
 l = load("generated")
 print("generated p99 at %s requests/s = %s (target < 5ms)" % (rate, "%.3fms" % (l["latency"]["p99"] / 1e6) if l else "-"))
 PY

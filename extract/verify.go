@@ -255,6 +255,9 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 // editing the notebook; the report says so. lookup is os.LookupEnv outside tests.
 func (p *Plan) VerifyEnv(lookup func(string) (string, bool)) (env []string, notes []Decision) {
 	for _, kv := range p.Env {
+		if toolchainEnv[kv[0]] {
+			continue // how the go command builds is the verification's to decide
+		}
 		if cur, ok := lookup(kv[0]); ok {
 			if cur != kv[1] {
 				notes = append(notes, Decision{Cell: -1, Subject: "%env " + kv[0], Action: "warning",
@@ -265,6 +268,30 @@ func (p *Plan) VerifyEnv(lookup func(string) (string, bool)) (env []string, note
 		env = append(env, kv[0]+"="+kv[1])
 	}
 	return env, notes
+}
+
+// TestEnvHint explains, for a service whose tests fail, which of the notebook's %env settings
+// they ran with, since those often choose what a machine may lack (a backend, a device, an
+// endpoint), and that the environment overrides them. It returns "" when there are none.
+func (p *Plan) TestEnvHint(lookup func(string) (string, bool)) string {
+	var set []string
+	for _, kv := range p.Env {
+		if _, overridden := lookup(kv[0]); !overridden && !toolchainEnv[kv[0]] {
+			set = append(set, kv[0]+"="+kv[1])
+		}
+	}
+	if len(set) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the tests ran with the notebook's %%env %s; set a variable in the environment to verify with another value", strings.Join(set, ", "))
+}
+
+// toolchainEnv are the go command's settings that verification controls itself (module mode,
+// proxies, caches, target): a notebook's %env of them stays in the Makefile only.
+var toolchainEnv = map[string]bool{
+	"GOFLAGS": true, "GOWORK": true, "GOPROXY": true, "GOSUMDB": true, "GOTOOLCHAIN": true,
+	"GOOS": true, "GOARCH": true, "GOMODCACHE": true, "GOCACHE": true, "GOPATH": true,
+	"GOROOT": true, "GOBIN": true, "GOENV": true, "CGO_ENABLED": true,
 }
 
 // goTestNoiseRE matches the lines go test prints about packages and tests, not about a failure.

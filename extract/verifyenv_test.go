@@ -10,7 +10,7 @@ import (
 // GoNB's kernel, unless Decant's own environment sets the variable: then that wins, and the
 // report says so.
 func TestVerifyEnv(t *testing.T) {
-	p := &Plan{Env: [][2]string{{"MODEL_BACKEND", "xla:cpu"}, {"DATA_DIR", "/data"}, {"SAME", "x"}}}
+	p := &Plan{Env: [][2]string{{"MODEL_BACKEND", "xla:cpu"}, {"DATA_DIR", "/data"}, {"SAME", "x"}, {"GOFLAGS", "-mod=vendor"}}}
 	environ := map[string]string{"MODEL_BACKEND": "go", "SAME": "x"}
 	env, notes := p.VerifyEnv(func(k string) (string, bool) { v, ok := environ[k]; return v, ok })
 	if !slices.Equal(env, []string{"DATA_DIR=/data"}) {
@@ -18,6 +18,9 @@ func TestVerifyEnv(t *testing.T) {
 	}
 	if len(notes) != 1 || !strings.Contains(notes[0].Reason, "MODEL_BACKEND=go from the environment, not the notebook's xla:cpu") {
 		t.Errorf("notes = %+v", notes)
+	}
+	if h := p.TestEnvHint(func(k string) (string, bool) { v, ok := environ[k]; return v, ok }); h != "the tests ran with the notebook's %env DATA_DIR=/data; set a variable in the environment to verify with another value" {
+		t.Errorf("hint = %q", h)
 	}
 }
 

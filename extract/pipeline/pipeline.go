@@ -497,6 +497,8 @@ func (r *run) verify() error {
 		verr := &VerifyError{Problems: probs}
 		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
 			verr.Hint = r.modules.BuildHint()
+		} else {
+			verr.Hint = r.res.Plan.TestEnvHint(os.LookupEnv)
 		}
 		return verr
 	}
@@ -541,6 +543,8 @@ func (r *run) refactor() error {
 		verr := &VerifyError{Problems: probs}
 		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
 			verr.Hint = r.modules.BuildHint()
+		} else {
+			verr.Hint = r.res.Plan.TestEnvHint(os.LookupEnv)
 		}
 		return verr
 	}

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/parser"
 	"go/token"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,7 +42,9 @@ type ModuleContext struct {
 	Notes []Decision `json:"-"`
 
 	modCache string
-	pkgIndex map[string][]pkgDir // package name → directories, built on first use
+	pkgIndex map[string][]pkgDir        // package name → directories, built on first use
+	exports  map[string]map[string]bool // import path → declared names, read on first use
+	missing  []string                   // local checkouts the notebook used that this machine lacks
 	// writtenImports are the import paths the notebook's cells wrote (not those goimports
 	// added); nil when unknown.
 	writtenImports map[string]bool
@@ -222,9 +226,13 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 			return
 		}
 		note("warning", fmt.Sprintf("%s is not a module directory on this machine: its module resolves from the enclosing module, the module cache or --replace", raw))
+		mc.missing = append(mc.missing, fmt.Sprintf("%s (cell %d, line %d)", raw, cell, line))
 	}
 	for _, part := range regexp.MustCompile(`&&|;|\|\|`).Split(sh, -1) {
 		f := strings.Fields(part)
+		for i, a := range f {
+			f[i] = unquoteShell(a)
+		}
 		switch {
 		case len(f) >= 3 && f[0] == "go" && f[1] == "get":
 			for _, a := range f[2:] {
@@ -267,10 +275,20 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 					note("converted", fmt.Sprintf("%s => %s is used to verify the service; the committed go.mod requires a published version of %s instead", old, d, old))
 				} else {
 					note("warning", fmt.Sprintf("the replacement %s => %s is not a module directory on this machine: %s resolves from the enclosing module, the module cache or --replace", old, new, old))
+					mc.missing = append(mc.missing, fmt.Sprintf("%s for %s (cell %d, line %d)", new, old, cell, line))
 				}
 			}
 		}
 	}
+}
+
+// unquoteShell removes the quotes around a shell word ("${HOME}/x" or 'x'); a double-quoted
+// word still has its variables expanded.
+func unquoteShell(w string) string {
+	if len(w) >= 2 && (w[0] == '"' || w[0] == '\'') && w[len(w)-1] == w[0] {
+		return w[1 : len(w)-1]
+	}
+	return w
 }
 
 // inModCache reports the module and version of a directory inside the module cache.
@@ -468,6 +486,21 @@ func (mc *ModuleContext) GoMods(gomod []byte, imports []string) (verify, commit 
 	}
 	verify, err = f.Format()
 	return verify, commit, notes, err
+}
+
+// BuildHint explains a service that does not build when the notebook ran against local
+// checkouts this machine lacks: the code may be written for a version of a library other than
+// the one verified. It returns "" otherwise.
+func (mc *ModuleContext) BuildHint() string {
+	if mc == nil || len(mc.missing) == 0 {
+		return ""
+	}
+	against := "the versions its module context requires"
+	if mc.Enclosing != "" && mc.EnclosingVersion != "" {
+		against = mc.Enclosing + "@" + mc.EnclosingVersion
+	}
+	return fmt.Sprintf("the notebook ran against local checkouts this machine does not have (%s), and was verified against %s instead: its code may be written for another version; --replace MODULE=DIR (a checkout) or --pin MODULE@VERSION selects the one it was written for",
+		strings.Join(mc.missing, "; "), against)
 }
 
 // UnresolvedError is an import no module could provide.
@@ -689,6 +722,20 @@ func (mc *ModuleContext) moduleRoots() []moduleRoot {
 
 type moduleRoot struct{ path, dir string }
 
+// hasRoot reports whether module m's source, at the version the context requires or in a
+// local directory, is on this machine.
+func (mc *ModuleContext) hasRoot(m string) bool {
+	return slices.ContainsFunc(mc.moduleRoots(), func(r moduleRoot) bool { return r.path == m })
+}
+
+// describe names the version of module m the context uses.
+func (mc *ModuleContext) describe(m string) string {
+	if d, ok := mc.Local[m]; ok {
+		return m + " in " + d
+	}
+	return m + "@" + mc.Requires[m]
+}
+
 // findPackage finds a package named name that declares every one of syms in the context's
 // modules, and returns its import path.
 func (mc *ModuleContext) findPackage(name string, syms []string) (string, bool) {
@@ -754,9 +801,64 @@ func isMajor(s string) bool {
 // declaresAll reports whether the non-test Go files in dir declare a package-level name for
 // each of syms.
 func declaresAll(dir string, syms []string) bool {
+	declared := declaredNames(dir)
+	if declared == nil {
+		return false
+	}
+	for _, s := range syms {
+		if !declared[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// packageDir finds the directory of package ip among the context's modules: a local
+// directory, else the required version in the module cache.
+func (mc *ModuleContext) packageDir(ip string) (string, bool) {
+	m := mc.moduleFor(ip)
+	if m == "" {
+		return "", false
+	}
+	rel := strings.TrimPrefix(strings.TrimPrefix(ip, m), "/")
+	for _, r := range mc.moduleRoots() {
+		if r.path == m {
+			d := filepath.Join(r.dir, filepath.FromSlash(rel))
+			if st, err := os.Stat(d); err == nil && st.IsDir() {
+				return d, true
+			}
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// Exports returns the package-level names package ip declares, from its source in the
+// context's modules, or nil when the package cannot be found there.
+func (mc *ModuleContext) Exports(ip string) map[string]bool {
+	if mc == nil {
+		return nil
+	}
+	if names, ok := mc.exports[ip]; ok {
+		return names
+	}
+	var names map[string]bool
+	if d, ok := mc.packageDir(ip); ok {
+		names = declaredNames(d)
+	}
+	if mc.exports == nil {
+		mc.exports = map[string]map[string]bool{}
+	}
+	mc.exports[ip] = names
+	return names
+}
+
+// declaredNames returns the package-level names the non-test Go files in dir declare for
+// this platform, or nil when dir holds none.
+func declaredNames(dir string) map[string]bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return false
+		return nil
 	}
 	declared := map[string]bool{}
 	fset := token.NewFileSet()
@@ -765,6 +867,9 @@ func declaresAll(dir string, syms []string) bool {
 		n := e.Name()
 		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
 			continue
+		}
+		if ok, err := build.Default.MatchFile(dir, n); err != nil || !ok {
+			continue // another platform's file, or one a build tag excludes
 		}
 		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
 		if err != nil {
@@ -792,14 +897,9 @@ func declaresAll(dir string, syms []string) bool {
 		}
 	}
 	if !any {
-		return false
+		return nil
 	}
-	for _, s := range syms {
-		if !declared[s] {
-			return false
-		}
-	}
-	return true
+	return declared
 }
 
 // firstUse finds the cell and line of the first kept code that uses the package of import

@@ -106,6 +106,7 @@ func (p *Plan) Render() (*Output, error) {
 	} else {
 		for name, src := range map[string][]byte{
 			"cmd/" + pkg + "/main.go":            p.renderBatchTrain(),
+			"cmd/" + pkg + "/main_test.go":       p.renderBatchTrainTest(),
 			"cmd/" + pkg + "/drivers.go":         renderDrivers(),
 			pkg + "/trained.go":                  p.renderTrained(),
 			pkg + "/trained_test.go":             p.renderTrainedTest(),
@@ -156,9 +157,15 @@ func (p *Plan) Render() (*Output, error) {
 			out.Exec[sh.Script] = true
 		}
 	}
+	if err := p.renderWasm(out); err != nil {
+		return nil, err
+	}
 	out.Files["go.mod"] = p.renderGoMod()
 	out.Files["Makefile"] = p.renderMakefile()
 	out.Files[".gitignore"] = []byte("/bin/\n/model/\n*.test\n*.out\n")
+	if len(p.wasmPrograms()) > 0 {
+		out.Files[".gitignore"] = append(out.Files[".gitignore"], "/"+wasmDir+"/*.wasm\n/"+wasmDir+"/wasm_exec.js\n"...)
+	}
 	p.locateSpans(out, p.origins(out.Files))
 	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
@@ -222,7 +229,7 @@ func (p *Plan) renderDecls(name string, sec Section, decls []*Decl, test bool) (
 		body.WriteString(d.code)
 		body.WriteString("\n\n")
 	}
-	cands, forced := p.fileImports(cells)
+	cands, forced := p.fileImports(cells, false)
 	return p.assemble(name, header, body.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 
@@ -272,6 +279,9 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 		sb.WriteString("func before(step string) {\n\tif BeforeStep != nil {\n\t\tBeforeStep(step)\n\t}\n}\n\n")
 	}
 	sb.WriteString("// Run runs the notebook's %% cells in notebook order.\nfunc Run() {\n")
+	for _, f := range p.RunFirst {
+		fmt.Fprintf(&sb, "\t%s()\n", f)
+	}
 	for _, st := range kept {
 		if withArgs {
 			fmt.Fprintf(&sb, "\tbefore(%q)\n", st.Name)
@@ -279,7 +289,7 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 		fmt.Fprintf(&sb, "\t%s()\n", st.Name)
 	}
 	sb.WriteString("}\n")
-	cands, forced := p.fileImports(cells)
+	cands, forced := p.fileImports(cells, true)
 	return p.assemble(p.Slug+"/pipeline.go", head.String(), sb.String(), cands, forced, p.localNames(), !p.noModuleSearch)
 }
 
@@ -288,6 +298,9 @@ func (p *Plan) renderPipelineTest() []byte {
 	fmt.Fprintf(&sb, "package %s\n\nimport (\n\t\"io\"\n\t\"os\"\n\t\"strings\"\n\t\"testing\"\n)\n\n", p.Slug)
 	sb.WriteString("// TestRun replays the notebook's pipeline end to end: every %% cell must run without panicking.\n")
 	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
+	if len(p.ShellFiles) > 0 {
+		sb.WriteString("\trequireShellFiles(t)\n")
+	}
 	withArgs := false
 	for _, st := range p.Steps {
 		withArgs = withArgs || st.Kept && len(st.Args) > 0
@@ -296,6 +309,9 @@ func (p *Plan) renderPipelineTest() []byte {
 
 	fmt.Fprintf(&sb, "// TestNotebookOutputs is a golden test: each %%%% cell, run as its pipeline step, must print what\n// the cell printed when %s was last run.\n", p.Notebook)
 	sb.WriteString("func TestNotebookOutputs(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
+	if reason := p.goldenBlocker(); reason == "" && len(p.ShellFiles) > 0 {
+		sb.WriteString("\trequireShellFiles(t)\n")
+	}
 	if reason := p.goldenBlocker(); reason != "" {
 		fmt.Fprintf(&sb, "\tt.Skip(%q)\n}\n\n", reason)
 	} else {
@@ -327,6 +343,9 @@ func (p *Plan) renderPipelineTest() []byte {
 		fmt.Fprintf(&sb, "// Test%sReproducible computes %s twice: a model or table the service serves must not\n// depend on randomness or state it does not control.\n", exportName(name), name)
 		fmt.Fprintf(&sb, "func Test%sReproducible(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"computes %s twice\")\n\t}\n", exportName(name), name)
 		fmt.Fprintf(&sb, "\ta := %s\n\tb := %s\n\tif !reflect.DeepEqual(a, b) {\n\t\tt.Fatalf(\"%s is not reproducible: two computations differ:\\n%%v\\n%%v\", a, b)\n\t}\n}\n\n", d.lazyInit, d.lazyInit, name)
+	}
+	if len(p.ShellFiles) > 0 {
+		p.renderShellFileGuard(&sb)
 	}
 	sb.WriteString("// replayStep says on stderr which step runs, so that a step that ends the process (log.Fatal,\n")
 	sb.WriteString("// os.Exit) is found by its cell")
@@ -399,6 +418,9 @@ func firstDifference(got, want string) string {
 	extra := "\t\"strconv\"\n"
 	if lazies > 0 {
 		extra = "\t\"reflect\"\n" + extra
+	}
+	if p.needsGonbTmpDir() {
+		extra = "\t\"path/filepath\"\n" + extra
 	}
 	head := "\t\"fmt\"\n\t\"io\"\n"
 	if withArgs {
@@ -509,12 +531,18 @@ func (p *Plan) renderMakefile() []byte {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "# Makefile for the service extracted from %s.\n\n", p.Notebook)
 	for _, kv := range p.Env {
-		fmt.Fprintf(&sb, "export %s := %s\n", kv[0], makeQuote(kv[1]))
+		// ?=: the environment wins, as it does when Decant verifies the service.
+		fmt.Fprintf(&sb, "export %s ?= %s\n", kv[0], makeQuote(kv[1]))
 	}
 	if len(p.GoFlags) > 0 {
 		fmt.Fprintf(&sb, "export GOFLAGS := %s\n", makeQuote(strings.Join(p.GoFlags, " ")))
 	}
-	if len(p.Env) > 0 || len(p.GoFlags) > 0 {
+	if p.needsGonbTmpDir() {
+		sb.WriteString("# The code reads files that the notebook's !* lines wrote in GoNB's temporary module\n")
+		sb.WriteString("# ($GONB_TMP_DIR); make setup runs those lines here, in the module root.\n")
+		sb.WriteString("export GONB_TMP_DIR := $(CURDIR)\n")
+	}
+	if len(p.Env) > 0 || len(p.GoFlags) > 0 || p.needsGonbTmpDir() {
 		sb.WriteString("\n")
 	}
 	fmt.Fprintf(&sb, "PKG := %s\nADDR ?= 127.0.0.1:8080\n", p.Slug)
@@ -530,14 +558,24 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.Routes) > 0 {
 		sb.WriteString(" image")
 	}
-	sb.WriteString("\n\nall: vet test build\n\n")
+	wasm := p.wasmMakefile()
+	if wasm != "" {
+		sb.WriteString(" wasm\n\nall: vet test build wasm\n\n")
+	} else {
+		sb.WriteString("\n\nall: vet test build\n\n")
+	}
 	sb.WriteString("build:\n\tgo build -trimpath -o bin/ ./...\n\n")
 	testArgs := ""
 	if len(p.TestFlags) > 0 {
 		testArgs = " -args " + makeQuote(strings.Join(p.TestFlags, " "))
 	}
 	fmt.Fprintf(&sb, "test:\n\tgo test ./...%s\n\n", testArgs)
-	sb.WriteString("vet:\n\tgo vet ./...\n\tgofmt -l . | (! grep .)\n\n")
+	sb.WriteString("vet:\n\tgo vet ./...\n")
+	if wasm != "" {
+		fmt.Fprintf(&sb, "\tGOOS=js GOARCH=wasm go vet ./%s/...\n", wasmDir)
+	}
+	sb.WriteString("\tgofmt -l . | (! grep .)\n\n")
+	sb.WriteString(wasm)
 	sb.WriteString("# The notebook read its data files relative to its own folder; they ship in $(PKG)/.\n")
 	sb.WriteString("run:\n\tcd $(PKG) && go run ../cmd/$(PKG)\n\n")
 	if len(p.Trained) > 0 {
@@ -808,6 +846,9 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	fmt.Fprintf(&sb, "| `%s/pipeline.go` | the notebook's %%%% cells as functions; `Run` composes them in notebook order |\n", p.Slug)
 	fmt.Fprintf(&sb, "| `cmd/%s` | batch command: what the notebook did, as a program |\n", p.Slug)
 	sb.WriteString("| `cmd/server` | the HTTP API |\n| `openapi.json` | routes, parameters and every response code |\n")
+	if len(p.wasmPrograms()) > 0 {
+		fmt.Fprintf(&sb, "| `%s/` | the %%wasm cells: browser programs (js/wasm) and the page that runs them |\n", wasmDir)
+	}
 	sb.WriteString("| `.decant/manifest.json` | provenance: cell → file:line |\n\n")
 	sb.WriteString("## Run\n\n```sh\nmake test     # vet, tests\nmake run      # the batch command\nmake serve    # the API on 127.0.0.1:8080\n```\n\n")
 	var withArgs []*Step
@@ -851,6 +892,7 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	if len(p.Routes) > 0 {
 		sb.WriteString(p.readmeOperations(o))
 	}
+	sb.WriteString(p.wasmReadme())
 	sb.WriteString("## Where each cell went\n\nEach declaration's doc comment names the cell it came from; this map gives the lines.\n\n")
 	sb.WriteString("| cell | section | label | went to (cell line → file:line) |\n|---|---|---|---|\n")
 	places := p.readmePlaces(o)
@@ -968,6 +1010,9 @@ const ReplayMarker = "decant: replaying the step"
 // renderReplay writes a TestRun body that runs every step except those using the notebook UI.
 func (p *Plan) renderReplay(sb *strings.Builder) {
 	sb.WriteString("\tcaptureStdout(t, func() {\n")
+	for _, f := range p.RunFirst {
+		fmt.Fprintf(sb, "\t\t%s()\n", f)
+	}
 	for _, st := range p.Steps {
 		switch {
 		case !st.Kept:

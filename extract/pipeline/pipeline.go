@@ -36,6 +36,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +56,7 @@ const (
 	StageBuild       Stage = "build"
 	StageDestination Stage = "destination"
 	StageRender      Stage = "render"
-	StageTidy        Stage = "stage"
+	StageTidy        Stage = "tidy"
 	StageOutputs     Stage = "outputs"
 	StageVerify      Stage = "verify"
 	StageRefactor    Stage = "refactor"
@@ -145,13 +146,19 @@ type Skip struct {
 }
 
 // VerifyError is returned when the extracted service does not pass its own checks.
-type VerifyError struct{ Problems []extract.Problem }
+type VerifyError struct {
+	Problems []extract.Problem
+	Hint     string // what may explain the problems, when something does
+}
 
 func (e *VerifyError) Error() string {
 	var sb strings.Builder
 	sb.WriteString("the extracted service does not pass its checks:")
 	for _, p := range e.Problems {
 		fmt.Fprintf(&sb, "\n  %s", p)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&sb, "\nnote: %s", e.Hint)
 	}
 	return sb.String()
 }
@@ -221,6 +228,9 @@ func (r *run) run(nbPath string) error {
 	defer os.RemoveAll(stage)
 	r.stage = stage
 	r.vopts = extract.VerifyOptions{Short: r.opts.Short}
+	env, notes := r.res.Plan.VerifyEnv(os.LookupEnv)
+	r.vopts.Env = append(r.vopts.Env, env...)
+	r.res.Plan.Decisions = append(r.res.Plan.Decisions, notes...)
 	if err := r.timed(StageTidy, r.tidy); err != nil {
 		return err
 	}
@@ -482,8 +492,13 @@ func (r *run) verify() error {
 	}
 	if len(probs) > 0 {
 		r.res.Plan.LocateDependencyProblems(probs, r.modules)
+		r.res.Plan.ExplainUndefined(probs, r.modules)
 		r.res.Problems = probs
-		return &VerifyError{Problems: probs}
+		verr := &VerifyError{Problems: probs}
+		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
+			verr.Hint = r.modules.BuildHint()
+		}
+		return verr
 	}
 	return nil
 }
@@ -506,6 +521,7 @@ func (r *run) refactor() error {
 		// stage to build it): name the cells it comes from.
 		probs := extract.Locate(r.stage, r.res.Output, "refactor", []byte(err.Error()))
 		r.res.Plan.LocateDependencyProblems(probs, r.modules)
+		r.res.Plan.ExplainUndefined(probs, r.modules)
 		located := false
 		for _, p := range probs {
 			located = located || p.Cell >= 0
@@ -522,7 +538,11 @@ func (r *run) refactor() error {
 			return nil
 		}
 		r.res.Problems = probs
-		return &VerifyError{Problems: probs}
+		verr := &VerifyError{Problems: probs}
+		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
+			verr.Hint = r.modules.BuildHint()
+		}
+		return verr
 	}
 	if err := refactor.WriteFiles(r.stage, res.Files); err != nil {
 		return err

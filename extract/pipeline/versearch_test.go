@@ -147,3 +147,46 @@ func TestVersionSearchNothingFits(t *testing.T) {
 		}
 	}
 }
+
+// When the version required lacks a package the notebook imports, the search prefers the
+// version another imported library requires (what it was built against) to a newer one.
+func TestVersionSearchPrefersWhatLibrariesRequire(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go mod tidy")
+	}
+	tmp := t.TempDir()
+	proxy := filepath.Join(tmp, "proxy")
+	addModule(t, proxy, "example.com/lib", "v1.1.0", "", "neu")
+	addModule(t, proxy, "example.com/lib", "v1.2.0", "", "neu")
+	addModule(t, proxy, "example.com/lib", "v1.3.0", "", "newer")
+	addModule(t, proxy, "example.com/wrap", "v0.2.0", "\nrequire example.com/lib v1.1.0\n", ".")
+	realCache := extract.DefaultModCache()
+	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(realCache, "cache", "download")))
+	t.Setenv("GOMODCACHE", filepath.Join(tmp, "modcache"))
+	t.Setenv("GOSUMDB", "off")
+	t.Setenv("GOFLAGS", "-mod=mod -modcacherw")
+	t.Setenv("GOTOOLCHAIN", "local")
+	// The module the notebook sits in requires the library's newest version, which moved the
+	// package again.
+	proj := filepath.Join(tmp, "proj")
+	write(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\ngo 1.21\n\nrequire (\n\texample.com/lib v1.3.0\n\texample.com/wrap v0.2.0\n)\n")
+	nb := filepath.Join(proj, "answer.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 3. Calculation",
+		"import (\n\t\"example.com/lib/neu\"\n\t\"example.com/wrap\"\n)\n\n// Compute returns the libraries' answer.\nfunc Compute() int { return neu.Answer() + wrap.Answer() }",
+		"%%\nfmt.Println(Compute())")
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, NoVerify: true})
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	if gomod := string(res.Output.Files["go.mod"]); !strings.Contains(gomod, "example.com/lib v1.1.0") {
+		t.Errorf("go.mod does not require the version example.com/wrap requires:\n%s", gomod)
+	}
+	found := false
+	for _, d := range res.Decisions {
+		found = found || strings.Contains(d.Reason, "the version example.com/wrap@v0.2.0, which the notebook also imports, requires")
+	}
+	if !found {
+		t.Errorf("no decision says why example.com/lib v1.1.0: %+v", res.Decisions)
+	}
+}

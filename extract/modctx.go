@@ -1011,7 +1011,7 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 			// The linker wants a C library a dependency's cgo code names.
 			if at, ok := p.importNaming(lib[1], mc); ok {
 				probs[i].Cell, probs[i].CellLine = at[0], at[1]
-				probs[i].Msg = fmt.Sprintf("a library imported here uses cgo and needs the C library %s, which is not installed on this machine (install it, or leave the cell out with --skip): the linker says %s", lib[1], lib[0])
+				probs[i].Msg = fmt.Sprintf("a library imported here uses cgo and needs the C library %s, which is not installed on this machine (install it: a system package, or the library's own release with CGO_LDFLAGS=-L<its directory>; or leave the cell out with --skip): the linker says %s", lib[1], lib[0])
 			}
 			continue
 		}
@@ -1046,6 +1046,9 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 		}
 		probs[i].Cell, probs[i].CellLine = best[0], best[1]
 		hint := fmt.Sprintf("install what it needs, or --pin another version of %s", m)
+		if missingHeaderRE.MatchString(pr.Msg) {
+			hint = fmt.Sprintf("its cgo code includes C headers this machine lacks: install them (a system package, or the library's own C release, with CGO_CFLAGS=-I<include directory> and CGO_LDFLAGS=-L<lib directory>), or --pin a version of %s that does not need them", m)
+		}
 		if pr.Step == "test" {
 			hint = "it may need " + runtimeNeeds + "; provide it, or pass --short to verify without replaying the notebook"
 		}
@@ -1068,6 +1071,44 @@ func (p *Plan) replayFailure(pr Problem, mc *ModuleContext) string {
 // runtimeNeeds is what a library that builds may still want when it runs.
 const runtimeNeeds = "what this machine lacks (a device, a plugin, data, the network) or the environment variable the library reads to choose them"
 
+// linksLibrary reports whether the package at import path ip, as the module cache holds it,
+// has a cgo directive linking the C library lib (#cgo LDFLAGS: -llib).
+func (mc *ModuleContext) linksLibrary(ip, lib string) bool {
+	m := mc.moduleOf(ip)
+	if m == "" || mc.modCache == "" {
+		return false
+	}
+	esc, err := module.EscapePath(m)
+	if err != nil {
+		return false
+	}
+	flag := regexp.MustCompile(`#cgo\b[^\n]*\bLDFLAGS:[^\n]*-l` + regexp.QuoteMeta(lib) + `\b`)
+	rel := filepath.FromSlash(strings.TrimPrefix(strings.TrimPrefix(ip, m), "/"))
+	for _, v := range mc.cachedVersions(m) {
+		ev, err := module.EscapeVersion(v)
+		if err != nil {
+			continue
+		}
+		dir := filepath.Join(mc.modCache, filepath.FromSlash(esc)+"@"+ev, rel)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".go") {
+				continue
+			}
+			if data, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && flag.Match(data) {
+				return true
+			}
+		}
+		return false // the newest version the cache holds decides
+	}
+	return false
+}
+
+var missingHeaderRE = regexp.MustCompile(`fatal error: \S+\.h: No such file or directory`)
+
 var missingLibRE = regexp.MustCompile(`cannot find -l([A-Za-z0-9_.+-]+)`)
 
 // importNaming returns the cell and line of the first import whose path contains name, else
@@ -1082,6 +1123,7 @@ func (p *Plan) importNaming(name string, mc *ModuleContext) ([2]int, bool) {
 		return a[0] < b[0] || a[0] == b[0] && (a[1] < b[1] || a[1] == b[1] && paths[i] < paths[j])
 	})
 	for _, test := range []func(string) bool{
+		func(ip string) bool { return name != "" && mc.linksLibrary(ip, name) },
 		func(ip string) bool { return name != "" && strings.Contains(ip, name) },
 		func(ip string) bool { return mc.Enclosing != "" && strings.HasPrefix(ip+"/", mc.Enclosing+"/") },
 		func(ip string) bool { first, _, _ := strings.Cut(ip, "/"); return strings.Contains(first, ".") },

@@ -18,7 +18,6 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/decant-go/decant/internal/gocmd"
-	"github.com/decant-go/decant/internal/modcache"
 )
 
 // Notebooks are often older than the module they sit in: a notebook committed at a module's
@@ -428,7 +427,8 @@ func (s *versionSearch) download(ctx context.Context, m, v string) downloaded {
 	return dl
 }
 
-// goJSON runs the go command outside any module, the module cache in front of the proxy.
+// goJSON runs the go command outside any module, with the user's proxy: the module cache in
+// front of it would answer version lists with only the versions it holds.
 func (s *versionSearch) goJSON(ctx context.Context, args ...string) ([]byte, error) {
 	tmp, err := os.MkdirTemp("", "decant-versions-")
 	if err != nil {
@@ -439,7 +439,7 @@ func (s *versionSearch) goJSON(ctx context.Context, args ...string) ([]byte, err
 	cmd.Dir = tmp
 	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local"), s.env...)
 	if s.mc.modCache != "" {
-		cmd.Env = append(cmd.Env, "GOMODCACHE="+s.mc.modCache, "GOPROXY="+modcache.Proxy(s.mc.modCache)+","+proxyOf(cmd.Env))
+		cmd.Env = append(cmd.Env, "GOMODCACHE="+s.mc.modCache)
 	}
 	cleanup, err := gocmd.Prepare(cmd)
 	defer cleanup()
@@ -447,20 +447,6 @@ func (s *versionSearch) goJSON(ctx context.Context, args ...string) ([]byte, err
 		return nil, err
 	}
 	return cmd.Output()
-}
-
-// proxyOf returns the GOPROXY an environment sets, or the go command's default.
-func proxyOf(env []string) string {
-	p := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GOPROXY="); ok {
-			p = v
-		}
-	}
-	if p == "" {
-		p = "https://proxy.golang.org,direct"
-	}
-	return p
 }
 
 func sortedKeys[V any](m map[string]V) []string {

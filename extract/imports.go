@@ -110,9 +110,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 	}
 	sort.Slice(list, func(i, j int) bool {
 		// The standard library first, as goimports groups them.
-		_, si := stdpkgs.Name(list[i].Path)
-		_, sj := stdpkgs.Name(list[j].Path)
-		if si != sj {
+		if si, sj := stdPath(list[i].Path), stdPath(list[j].Path); si != sj {
 			return si
 		}
 		if list[i].Path != list[j].Path {
@@ -133,7 +131,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		sb.WriteString("import (\n")
 		std := true
 		for i, imp := range list {
-			_, isStd := stdpkgs.Name(imp.Path)
+			isStd := stdPath(imp.Path)
 			if i > 0 && std && !isStd {
 				sb.WriteString("\n") // standard library first, as goimports groups them
 			}
@@ -169,6 +167,13 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		return nil, fmt.Errorf("formatting %s: %w\n%s", name, err, numbered(src))
 	}
 	return out, nil
+}
+
+// stdPath reports whether an import path is the standard library's, as goimports decides it:
+// its first element has no dot (syscall/js counts, though the index of this platform lacks it).
+func stdPath(p string) bool {
+	first, _, _ := strings.Cut(p, "/")
+	return !strings.Contains(first, ".")
 }
 
 func contains(list []string, s string) bool {

@@ -549,7 +549,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"LIBPATH"
@@ -598,11 +601,55 @@ func settings() map[string]string {
 	return s
 }
 
+// missingInputs returns the data files and file-like settings that do not exist before
+// training starts.
+func missingInputs(flags map[string]string) []string {
+	var missing []string
+	for _, p := range trainingFiles {
+		if _, err := os.Stat(p); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	for _, v := range flags {
+		if filepath.Ext(v) != "" && !filepath.IsAbs(v) && !strings.Contains(v, "://") {
+			if _, err := os.Stat(v); err != nil && !slices.Contains(missing, v) {
+				missing = append(missing, v)
+			}
+		}
+	}
+	slices.Sort(missing)
+	return missing
+}
+
+// explainMissing adds the likely cause to a failed training: data files that were not there.
+// A database driver such as SQLite creates an empty file for a path that does not exist, so
+// training then fails with "no such table"; that empty file is removed again, so that the
+// next run fails the same way instead of finding a database with no data.
+func explainMissing(err error, missing []string) error {
+	var absent []string
+	for _, p := range missing {
+		st, serr := os.Stat(p)
+		switch {
+		case serr != nil:
+			absent = append(absent, p)
+		case st.Mode().IsRegular() && st.Size() == 0:
+			os.Remove(p)
+			absent = append(absent, p)
+		}
+	}
+	if len(absent) == 0 {
+		return err
+	}
+	wd, _ := os.Getwd()
+	return fmt.Errorf("%w\n(%s not found in %s: run train from the directory that holds the training data, or name the files with their flags)", err, strings.Join(absent, ", "), wd)
+}
+
 // trainAndSave computes the trained values and saves them at url, stamped with now.
 func trainAndSave(ctx context.Context, url string, flags map[string]string, now time.Time) (artifact.Manifest, error) {
+	missing := missingInputs(flags)
 	values, err := SLUG.Train()
 	if err != nil {
-		return artifact.Manifest{}, err
+		return artifact.Manifest{}, explainMissing(err, missing)
 	}
 	b, err := artifact.OpenBucket(ctx, url, true)
 	if err != nil {
@@ -619,6 +666,45 @@ func trainAndSave(ctx context.Context, url string, flags map[string]string, now 
 		GoVersion:        runtime.Version(),
 		CreatedAt:        now,
 	}, values)
+}
+`
+
+// renderBatchTrainTest returns cmd/<slug>/main_test.go: train started where its data is not.
+func (p *Plan) renderBatchTrainTest() []byte {
+	return []byte(strings.NewReplacer("SLUG", p.Slug).Replace(batchTrainTestSrc))
+}
+
+const batchTrainTestSrc = `package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTrainWithoutItsData starts train in an empty directory: the error names the data files
+// that are missing, and no empty file is left where a driver created one.
+func TestTrainWithoutItsData(t *testing.T) {
+	if len(trainingFiles) == 0 {
+		t.Skip("training reads no data file by relative path")
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	_, err := trainAndSave(context.Background(), filepath.Join(dir, "model"), map[string]string{}, time.Unix(0, 0).UTC())
+	if err == nil {
+		t.Skip("training succeeded without its data files")
+	}
+	for _, f := range trainingFiles {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("the error does not name the missing %s:\n%v", f, err)
+		}
+		if st, serr := os.Stat(f); serr == nil && st.Size() == 0 {
+			t.Errorf("train left an empty %s behind", f)
+		}
+	}
 }
 `
 

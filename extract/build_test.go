@@ -137,6 +137,9 @@ func TestBuild(t *testing.T) {
 				}
 				return nil, os.ErrNotExist
 			}
+			if archiveFile(ar, "notebook-at") != "" {
+				opts.NoModuleSearch = true // the fixture's module context resolves every name
+			}
 			for _, o := range strings.Fields(archiveFile(ar, "options")) {
 				switch o {
 				case "auto-label":
@@ -147,6 +150,9 @@ func TestBuild(t *testing.T) {
 			}
 			var got strings.Builder
 			plan, err := Build(nb, raw, opts)
+			if err == nil {
+				useArchiveModules(t, plan, ar)
+			}
 			if err != nil {
 				got.WriteString("error: " + err.Error() + "\n")
 			} else {
@@ -195,6 +201,29 @@ func TestBuild(t *testing.T) {
 			}
 		})
 	}
+}
+
+// useArchiveModules gives the plan the module context of a fixture whose "modcache/" files
+// lay out a module cache (module@version directories, as the go command writes them) and
+// whose "notebook-at" file places the notebook in it, as a notebook read from a module
+// version. No go command runs.
+func useArchiveModules(t *testing.T, plan *Plan, ar *txtar.Archive) {
+	t.Helper()
+	at := strings.TrimSpace(archiveFile(ar, "notebook-at"))
+	if at == "" {
+		return
+	}
+	cache := t.TempDir()
+	for _, f := range ar.Files {
+		if rel, ok := strings.CutPrefix(f.Name, "modcache/"); ok {
+			mustWrite(t, filepath.Join(cache, filepath.FromSlash(rel)), string(f.Data))
+		}
+	}
+	mc, err := DiscoverModules(filepath.Join(cache, filepath.FromSlash(at)), plan, ModuleOptions{ModCache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.UseModules(mc)
 }
 
 func TestParseLabel(t *testing.T) {

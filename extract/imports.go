@@ -8,7 +8,11 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"maps"
+	"path"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/imports"
@@ -71,7 +75,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		}
 	}
 	var list []Import
-	var missing, found []string
+	var missing, found, renamed []string
 	for n, syms := range selectors {
 		if imp, ok := byName[n]; ok {
 			list = append(list, imp)
@@ -89,24 +93,50 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 				continue
 			}
 		}
+		if imp, ok := p.renamedImport(n, syms, candidates); ok {
+			list = append(list, imp)
+			renamed = append(renamed, fmt.Sprintf("%s.%s as %s, which the notebook imports and which declares them", n, strings.Join(syms, ", "+n+"."), imp.Path))
+			continue
+		}
 		missing = append(missing, n)
 	}
-	// A dot import is kept only if the file has bare names nothing else declares: where none
-	// are left, Go would reject it as unused.
-	bare := false
+	// A dot import is kept only if the file uses a name the package declares: Go rejects an
+	// unused one. Which names a package declares comes from its source in the notebook's module
+	// context (or the standard library's index); for a package found in neither, any bare name
+	// nothing else explains keeps it.
+	bare := map[string]bool{}
 	for id := range unresolved {
 		if !local[id.Name] && types.Universe.Lookup(id.Name) == nil && id.Name != "_" {
 			if _, isQualifier := selectors[id.Name]; !isQualifier {
-				bare = true
-				break
+				bare[id.Name] = true
 			}
 		}
 	}
+	unexplained := maps.Clone(bare)
+	var unknownDots []Import
 	for _, imp := range forced {
-		if imp.Name == "." && !bare {
+		if imp.Name != "." {
+			list = append(list, imp)
 			continue
 		}
-		list = append(list, imp)
+		exports := p.dotExports(imp.Path)
+		if exports == nil {
+			unknownDots = append(unknownDots, imp)
+			continue
+		}
+		used := false
+		for n := range bare {
+			if exports[n] && ast.IsExported(n) {
+				used = true
+				delete(unexplained, n)
+			}
+		}
+		if used {
+			list = append(list, imp)
+		}
+	}
+	if len(unexplained) > 0 {
+		list = append(list, unknownDots...)
 	}
 	sort.Slice(list, func(i, j int) bool {
 		// The standard library first, as goimports groups them.
@@ -151,11 +181,19 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
 			Reason: fmt.Sprintf("the notebook uses %s without importing it; resolved in the notebook's module context", strings.Join(found, ", "))})
 	}
+	if len(renamed) > 0 {
+		sort.Strings(renamed)
+		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
+			Reason: fmt.Sprintf("no package of that name in the notebook's module context declares what the notebook uses, so its library probably renamed the package: resolved %s; check it is the package meant", strings.Join(renamed, "; "))})
+	}
 	if len(missing) > 0 && search {
 		// A name only goimports can find (a module-cache package the notebook never imported).
 		out, err := imports.Process(name, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
 		if err != nil {
 			return nil, fmt.Errorf("fixing imports of %s: %w\n%s", name, err, numbered(src))
+		}
+		if err := p.checkOutsideContext(out, list); err != nil {
+			return nil, err
 		}
 		sort.Strings(missing)
 		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
@@ -203,29 +241,63 @@ func (p *Plan) localNames() map[string]bool {
 	return m
 }
 
-// fileImports returns the candidate imports for a file, and the blank and dot imports of the
-// cells whose code it holds, which cannot be judged by use.
-func (p *Plan) fileImports(cells map[int]bool) (candidates, forced []Import) {
+// fileImports returns the candidate imports for a file, and the blank and dot imports that
+// cannot be judged by qualified use. GoNB compiled every cell with all the imports memorized
+// so far, so a dot import in one cell serves code in any other: every file gets every dot
+// import, for assemble to keep those it uses. A blank import's effect is the whole program's:
+// a file gets those of the cells whose code it holds, and allBlank (the package's pipeline
+// file) gets all of them, so none is lost when the cell that wrote it was redefined later.
+func (p *Plan) fileImports(cells map[int]bool, allBlank bool) (candidates, forced []Import) {
+	ids := make([]int, 0, len(p.cellImports))
+	for c := range p.cellImports {
+		ids = append(ids, c)
+	}
+	sort.Ints(ids)
+	seen := map[Import]bool{}
+	add := func(imp Import) {
+		if !seen[imp] {
+			seen[imp] = true
+			forced = append(forced, imp)
+		}
+	}
 	for _, imp := range p.Imports {
 		if imp.Name != "_" && imp.Name != "." {
 			candidates = append(candidates, imp)
 		}
 	}
-	seen := map[Import]bool{}
-	ids := make([]int, 0, len(cells))
-	for c := range cells {
-		ids = append(ids, c)
-	}
-	sort.Ints(ids)
 	for _, c := range ids {
 		for _, imp := range p.cellImports[c] {
-			if (imp.Name == "_" || imp.Name == ".") && !seen[imp] {
-				seen[imp] = true
-				forced = append(forced, imp)
+			switch {
+			case imp.Name == ".":
+				add(imp)
+			case imp.Name == "_":
+				// _ "embed" only enables //go:embed in the file that has the directive.
+				if cells[c] || allBlank && imp.Path != "embed" {
+					add(imp)
+				}
+			case !slices.Contains(candidates, imp):
+				// The same path imported plainly and with a dot: p.Imports holds one of them.
+				candidates = append(candidates, imp)
 			}
 		}
 	}
 	return candidates, forced
+}
+
+// dotExports returns the names package ip declares, when the module context or the standard
+// library's index knows it, else nil.
+func (p *Plan) dotExports(ip string) map[string]bool {
+	if names, ok := stdpkgs.Exports(ip); ok {
+		m := make(map[string]bool, len(names))
+		for _, n := range names {
+			m[n] = true
+		}
+		return m
+	}
+	if p.modules != nil {
+		return p.modules.Exports(ip)
+	}
+	return nil
 }
 
 var _ = bytes.Equal
@@ -242,4 +314,76 @@ func needsAlias(imp Import) bool {
 		return imp.Name != std
 	}
 	return true
+}
+
+// renamedImport finds, for a name the notebook uses as name.Sym without importing any package
+// of that name, the one package among the notebook's imports that declares every one of syms:
+// a library that renamed a package (data to datasets) leaves notebooks whose import lines were
+// updated and whose uses were not. It returns that import bound to name.
+func (p *Plan) renamedImport(name string, syms []string, candidates []Import) (Import, bool) {
+	var hit Import
+	n := 0
+	for _, c := range candidates {
+		if c.Name == "." || c.Name == "_" {
+			continue
+		}
+		exports := p.dotExports(c.Path)
+		if exports == nil {
+			continue
+		}
+		all := true
+		for _, s := range syms {
+			all = all && exports[s]
+		}
+		if all && hit.Path != c.Path {
+			hit, n = Import{Name: name, Path: c.Path}, n+1
+		}
+	}
+	return hit, n == 1
+}
+
+// checkOutsideContext refuses an import goimports added from a module of the notebook's
+// module context when the version the context requires has no such package: goimports
+// searches every version in the module cache, and another version's layout would not build.
+func (p *Plan) checkOutsideContext(out []byte, had []Import) error {
+	if p.modules == nil {
+		return nil
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "", out, parser.ImportsOnly)
+	if err != nil {
+		return nil // the formatting step reports it
+	}
+	for _, is := range f.Imports {
+		ip, err := strconv.Unquote(is.Path.Value)
+		if err != nil || slices.ContainsFunc(had, func(i Import) bool { return i.Path == ip }) {
+			continue
+		}
+		if _, std := stdpkgs.Name(ip); std {
+			continue
+		}
+		m := p.modules.moduleFor(ip)
+		if m == "" {
+			continue // a module outside the context: the module cache is all GoNB had too
+		}
+		if _, ok := p.modules.packageDir(ip); ok {
+			continue
+		}
+		if !p.modules.hasRoot(m) {
+			continue // the required version is not on this machine: go mod tidy decides
+		}
+		at, _ := p.firstUse(ip)
+		e := &UnresolvedError{Notebook: p.Notebook, Cell: -1, Import: ip, Module: m, Implicit: true,
+			Output: fmt.Sprintf("no package named %s in the notebook's module context declares what the notebook uses; %s has no package %s", path.Base(ip), p.modules.describe(m), strings.TrimPrefix(ip, m+"/"))}
+		if at != ([2]int{}) {
+			e.Cell, e.Line = at[0], at[1]
+		}
+		if v := p.modules.Requires[m]; v != "" {
+			e.Tried = append(e.Tried, m+"@"+v+" ("+p.modules.From[m]+")")
+		}
+		if d := p.modules.Local[m]; d != "" {
+			e.Tried = append(e.Tried, d+" ("+p.modules.From[m]+")")
+		}
+		return e
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -82,7 +83,8 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 	// compiling, with display calls that do nothing.
 	if kernel == KernelLgo {
 		for _, sc := range parsed {
-			if strings.Contains(strings.Join(sc.decls, "\n")+strings.Join(sc.stmts, "\n"), "_ctx.") {
+			// _ctx is used as a value too, for example passed to req.WithContext.
+			if lgoContextRE.MatchString(strings.Join(sc.decls, "\n") + "\n" + strings.Join(sc.stmts, "\n")) {
 				sc.decls = append(sc.decls, strings.Split(lgoContextShim, "\n")...)
 				notes = append(notes, Decision{Cell: sc.index, Line: 1, Subject: "_ctx", Action: "converted",
 					Reason: "lgo's notebook context: a stand-in whose Display calls do nothing outside the kernel (like GoNB's gonbui)"})
@@ -378,6 +380,9 @@ func varHasInit(s string) bool {
 	line, _, _ := strings.Cut(rest, "\n")
 	return strings.Contains(line, "=")
 }
+
+// lgoContextRE matches the identifier _ctx, not a longer name containing it.
+var lgoContextRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])_ctx($|[^A-Za-z0-9_])`)
 
 // lgoContextShim stands in for lgo's _ctx (a context.Context with a Display) in the package.
 const lgoContextShim = `

@@ -21,6 +21,10 @@ func TestOtherKernels(t *testing.T) {
 		{"testdata/kernels/lgo.ipynb", KernelLgo,
 			[]string{`fmt.Println("fib", n, "=", Fib(n))`, "fmt.Println(x * 2)", "_ctx.Display.HTML("},
 			[]string{"lgo's notebook context", "lgo displayed the value"}},
+		// _ctx passed as a value (lgo's interrupt example) still gets its stand-in.
+		{"testdata/kernels/lgo_ctx_value.ipynb", KernelLgo,
+			[]string{"req.WithContext(_ctx)", "var _ctx = lgoContext{"},
+			[]string{"lgo's notebook context"}},
 	} {
 		t.Run(tc.kernel, func(t *testing.T) {
 			_, plan, err := BuildFile(tc.file, Options{AutoLabel: true, NoModuleSearch: true})

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/parser"
 	"go/token"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,7 +42,12 @@ type ModuleContext struct {
 	Notes []Decision `json:"-"`
 
 	modCache string
-	pkgIndex map[string][]pkgDir // package name → directories, built on first use
+	pkgIndex map[string][]pkgDir        // package name → directories, built on first use
+	exports  map[string]map[string]bool // import path → declared names, read on first use
+	missing  []string                   // local checkouts the notebook used that this machine lacks
+	// writtenImports are the import paths the notebook's cells wrote (not those goimports
+	// added); nil when unknown.
+	writtenImports map[string]bool
 }
 
 // ModuleOptions are the user's choices about module resolution.
@@ -219,9 +226,13 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 			return
 		}
 		note("warning", fmt.Sprintf("%s is not a module directory on this machine: its module resolves from the enclosing module, the module cache or --replace", raw))
+		mc.missing = append(mc.missing, fmt.Sprintf("%s (cell %d, line %d)", raw, cell, line))
 	}
 	for _, part := range regexp.MustCompile(`&&|;|\|\|`).Split(sh, -1) {
 		f := strings.Fields(part)
+		for i, a := range f {
+			f[i] = unquoteShell(a)
+		}
 		switch {
 		case len(f) >= 3 && f[0] == "go" && f[1] == "get":
 			for _, a := range f[2:] {
@@ -264,10 +275,20 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 					note("converted", fmt.Sprintf("%s => %s is used to verify the service; the committed go.mod requires a published version of %s instead", old, d, old))
 				} else {
 					note("warning", fmt.Sprintf("the replacement %s => %s is not a module directory on this machine: %s resolves from the enclosing module, the module cache or --replace", old, new, old))
+					mc.missing = append(mc.missing, fmt.Sprintf("%s for %s (cell %d, line %d)", new, old, cell, line))
 				}
 			}
 		}
 	}
+}
+
+// unquoteShell removes the quotes around a shell word ("${HOME}/x" or 'x'); a double-quoted
+// word still has its variables expanded.
+func unquoteShell(w string) string {
+	if len(w) >= 2 && (w[0] == '"' || w[0] == '\'') && w[len(w)-1] == w[0] {
+		return w[1 : len(w)-1]
+	}
+	return w
 }
 
 // inModCache reports the module and version of a directory inside the module cache.
@@ -467,6 +488,21 @@ func (mc *ModuleContext) GoMods(gomod []byte, imports []string) (verify, commit 
 	return verify, commit, notes, err
 }
 
+// BuildHint explains a service that does not build when the notebook ran against local
+// checkouts this machine lacks: the code may be written for a version of a library other than
+// the one verified. It returns "" otherwise.
+func (mc *ModuleContext) BuildHint() string {
+	if mc == nil || len(mc.missing) == 0 {
+		return ""
+	}
+	against := "the versions its module context requires"
+	if mc.Enclosing != "" && mc.EnclosingVersion != "" {
+		against = mc.Enclosing + "@" + mc.EnclosingVersion
+	}
+	return fmt.Sprintf("the notebook ran against local checkouts this machine does not have (%s), and was verified against %s instead: its code may be written for another version; --replace MODULE=DIR (a checkout) or --pin MODULE@VERSION selects the one it was written for",
+		strings.Join(mc.missing, "; "), against)
+}
+
 // UnresolvedError is an import no module could provide.
 type UnresolvedError struct {
 	Notebook   string
@@ -503,7 +539,9 @@ var importsLineRE = regexp.MustCompile(`(?m)^\s+([^\s:]+): (.*)$`)
 // ExplainResolve turns a failure to resolve the service's modules into an error at the cell
 // and line of the first import that could not be resolved, naming the module and versions
 // tried and the flag that fixes it. Other errors are returned as they are.
-func (p *Plan) ExplainResolve(err error, mc *ModuleContext) error {
+//
+// searched are the version search's findings for the modules concerned, added to the refusal.
+func (p *Plan) ExplainResolve(err error, mc *ModuleContext, searched ...Decision) error {
 	var te *TidyError
 	if !errors.As(err, &te) || mc == nil {
 		return p.ExplainTidy(err)
@@ -568,6 +606,11 @@ func (p *Plan) ExplainResolve(err error, mc *ModuleContext) error {
 	if len(others) > 0 {
 		out += "\nalso unresolved: " + strings.Join(dedupe(others), "; ")
 	}
+	for _, d := range searched {
+		if d.Subject == "module "+h.mod {
+			out = d.Reason + "\n" + out
+		}
+	}
 	return &UnresolvedError{Notebook: p.Notebook, Cell: h.cell, Line: h.line, Import: h.imp, Module: h.mod, Tried: tried, Output: out, Implicit: h.implicit}
 }
 
@@ -629,7 +672,15 @@ func (o *Output) Imports() []string {
 // UseModules makes the rendering resolve names the notebook used without importing them
 // from the modules of the context (the enclosing module first) before goimports searches the
 // whole module cache, which may hold other versions with other layouts.
-func (p *Plan) UseModules(mc *ModuleContext) { p.modules = mc }
+func (p *Plan) UseModules(mc *ModuleContext) {
+	p.modules = mc
+	if mc != nil {
+		mc.writtenImports = map[string]bool{}
+		for ip := range p.importAt {
+			mc.writtenImports[ip] = true
+		}
+	}
+}
 
 // moduleRoots lists the directories of the context's modules, the enclosing module first.
 func (mc *ModuleContext) moduleRoots() []moduleRoot {
@@ -670,6 +721,20 @@ func (mc *ModuleContext) moduleRoots() []moduleRoot {
 }
 
 type moduleRoot struct{ path, dir string }
+
+// hasRoot reports whether module m's source, at the version the context requires or in a
+// local directory, is on this machine.
+func (mc *ModuleContext) hasRoot(m string) bool {
+	return slices.ContainsFunc(mc.moduleRoots(), func(r moduleRoot) bool { return r.path == m })
+}
+
+// describe names the version of module m the context uses.
+func (mc *ModuleContext) describe(m string) string {
+	if d, ok := mc.Local[m]; ok {
+		return m + " in " + d
+	}
+	return m + "@" + mc.Requires[m]
+}
 
 // findPackage finds a package named name that declares every one of syms in the context's
 // modules, and returns its import path.
@@ -736,9 +801,64 @@ func isMajor(s string) bool {
 // declaresAll reports whether the non-test Go files in dir declare a package-level name for
 // each of syms.
 func declaresAll(dir string, syms []string) bool {
+	declared := declaredNames(dir)
+	if declared == nil {
+		return false
+	}
+	for _, s := range syms {
+		if !declared[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// packageDir finds the directory of package ip among the context's modules: a local
+// directory, else the required version in the module cache.
+func (mc *ModuleContext) packageDir(ip string) (string, bool) {
+	m := mc.moduleFor(ip)
+	if m == "" {
+		return "", false
+	}
+	rel := strings.TrimPrefix(strings.TrimPrefix(ip, m), "/")
+	for _, r := range mc.moduleRoots() {
+		if r.path == m {
+			d := filepath.Join(r.dir, filepath.FromSlash(rel))
+			if st, err := os.Stat(d); err == nil && st.IsDir() {
+				return d, true
+			}
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// Exports returns the package-level names package ip declares, from its source in the
+// context's modules, or nil when the package cannot be found there.
+func (mc *ModuleContext) Exports(ip string) map[string]bool {
+	if mc == nil {
+		return nil
+	}
+	if names, ok := mc.exports[ip]; ok {
+		return names
+	}
+	var names map[string]bool
+	if d, ok := mc.packageDir(ip); ok {
+		names = declaredNames(d)
+	}
+	if mc.exports == nil {
+		mc.exports = map[string]map[string]bool{}
+	}
+	mc.exports[ip] = names
+	return names
+}
+
+// declaredNames returns the package-level names the non-test Go files in dir declare for
+// this platform, or nil when dir holds none.
+func declaredNames(dir string) map[string]bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return false
+		return nil
 	}
 	declared := map[string]bool{}
 	fset := token.NewFileSet()
@@ -747,6 +867,9 @@ func declaresAll(dir string, syms []string) bool {
 		n := e.Name()
 		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
 			continue
+		}
+		if ok, err := build.Default.MatchFile(dir, n); err != nil || !ok {
+			continue // another platform's file, or one a build tag excludes
 		}
 		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
 		if err != nil {
@@ -774,14 +897,9 @@ func declaresAll(dir string, syms []string) bool {
 		}
 	}
 	if !any {
-		return false
+		return nil
 	}
-	for _, s := range syms {
-		if !declared[s] {
-			return false
-		}
-	}
-	return true
+	return declared
 }
 
 // firstUse finds the cell and line of the first kept code that uses the package of import
@@ -868,7 +986,14 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 		return
 	}
 	for i, pr := range probs {
+		if pr.Replayed {
+			probs[i].Msg = p.replayFailure(pr, mc)
+			continue
+		}
 		if pr.Cell >= 0 {
+			if pr.Step == "test" && strings.HasPrefix(pr.Msg, "panic: ") && !strings.Contains(pr.Msg, "--short") {
+				probs[i].Msg += " (the service's test replays the notebook: if the step needs " + runtimeNeeds + ", provide it, or pass --short to verify without replaying the notebook)"
+			}
 			continue
 		}
 		if m := couldNotImportRE.FindStringSubmatch(pr.Msg); m != nil {
@@ -920,9 +1045,28 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 			continue
 		}
 		probs[i].Cell, probs[i].CellLine = best[0], best[1]
-		probs[i].Msg = fmt.Sprintf("%s: %s (install what it needs, or --pin another version of %s)", what, pr.Msg, m)
+		hint := fmt.Sprintf("install what it needs, or --pin another version of %s", m)
+		if pr.Step == "test" {
+			hint = "it may need " + runtimeNeeds + "; provide it, or pass --short to verify without replaying the notebook"
+		}
+		probs[i].Msg = fmt.Sprintf("%s: %s (%s)", what, pr.Msg, hint)
 	}
 }
+
+// replayFailure words a failure of the step the emitted test was replaying that names no line
+// of the service: what the library or the step said, and how the user can get past it.
+func (p *Plan) replayFailure(pr Problem, mc *ModuleContext) string {
+	what := "the step failed when the service's test replayed it"
+	if filepath.IsAbs(pr.File) {
+		if m, v, _, ok := inModCache(mc.modCache, filepath.Dir(pr.File)); ok {
+			what = fmt.Sprintf("the library %s@%s fails on this machine when the service's test replays the step", m, v)
+		}
+	}
+	return fmt.Sprintf("%s: %s (it may need %s; provide it, or pass --short to verify without replaying the notebook)", what, pr.Msg, runtimeNeeds)
+}
+
+// runtimeNeeds is what a library that builds may still want when it runs.
+const runtimeNeeds = "what this machine lacks (a device, a plugin, data, the network) or the environment variable the library reads to choose them"
 
 var missingLibRE = regexp.MustCompile(`cannot find -l([A-Za-z0-9_.+-]+)`)
 

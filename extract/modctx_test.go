@@ -1,10 +1,13 @@
 package extract
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/tools/txtar"
 )
 
 // A notebook in the module cache is in that module at that version; one in a checkout is in
@@ -32,7 +35,7 @@ func TestDiscoverModules(t *testing.T) {
 	mustWrite(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\nrequire (\n\texample.com/dep v0.4.0\n\texample.com/old v1.0.0\n)\n\nreplace example.com/dep => ../localdep\n")
 	plan := &Plan{Decisions: []Decision{
 		{Cell: 1, Line: 1, Subject: "!*go get example.com/old@v1.1.0"},
-		{Cell: 2, Line: 1, Subject: "!*rm -f go.work && go work init && go work use . " + work},
+		{Cell: 2, Line: 1, Subject: "!*rm -f go.work && go work init && go work use . \"" + work + "\""},
 		{Cell: 3, Line: 2, Subject: "!*go mod edit -replace example.com/gone=${HOME}/nowhere-" + t.Name()},
 	}}
 	mc, err = DiscoverModules(filepath.Join(proj, "nb", "x.ipynb"), plan, ModuleOptions{ModCache: cache, Pins: []string{"example.com/pinned@v2.0.0"}})
@@ -136,5 +139,61 @@ func mustWrite(t *testing.T, path, data string) {
 	}
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Rendering says which names it resolved in the module context and which it took for a
+// renamed package, so the reader can check them.
+func TestRenamedPackageIsReported(t *testing.T) {
+	ar, err := txtar.ParseFile("testdata/build/library-names.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, raw := notebookFromArchive(t, "library-names.txtar", ar)
+	plan, err := Build(nb, raw, Options{Slug: "svc", NoModuleSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	useArchiveModules(t, plan, ar)
+	if _, err := plan.Render(); err != nil {
+		t.Fatal(err)
+	}
+	var renamed, found bool
+	for _, d := range plan.Decisions {
+		renamed = renamed || strings.Contains(d.Reason, "renamed the package") && strings.Contains(d.Reason, "data.InMemory as example.com/lib/datasets")
+		found = found || strings.Contains(d.Reason, "metrics as example.com/lib/train/metrics")
+	}
+	if !renamed || !found {
+		t.Errorf("decisions do not report the renamed package (%v) and the context's metrics (%v): %+v", renamed, found, plan.Decisions)
+	}
+}
+
+// goimports searches every version in the module cache. A package it finds in a module of the
+// notebook's context that the required version lacks (another version's layout) is refused at
+// the cell and line of its first use, naming the version tried, before go mod tidy runs.
+func TestGoimportsOutsideContextRefused(t *testing.T) {
+	cache := t.TempDir()
+	mustWrite(t, filepath.Join(cache, "example.com", "lib@v1.1.0", "go.mod"), "module example.com/lib\n")
+	mustWrite(t, filepath.Join(cache, "example.com", "lib@v1.1.0", "neu", "neu.go"), "package neu\n\nfunc Answer() int { return 42 }\n")
+	mc, err := DiscoverModules(filepath.Join(cache, "example.com", "lib@v1.1.0", "nb", "x.ipynb"), &Plan{}, ModuleOptions{ModCache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Plan{Notebook: "x.ipynb", modules: mc,
+		Decls: []*Decl{{Kept: true, Cell: 3, Line: 2, text: "func f() int {\n\treturn old.Answer()\n}"}}}
+	out := []byte("package svc\n\nimport \"example.com/lib/old\"\n\nfunc f() int {\n\treturn old.Answer()\n}\n")
+	err = p.checkOutsideContext(out, nil)
+	var ue *UnresolvedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("got %v, want an UnresolvedError", err)
+	}
+	for _, want := range []string{"cell 3, line 3", "uses old without importing it", "example.com/lib@v1.1.0", "--pin example.com/lib@VERSION"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	// The package the required version has passes.
+	if err := p.checkOutsideContext([]byte("package svc\n\nimport \"example.com/lib/neu\"\n"), nil); err != nil {
+		t.Errorf("a package of the required version was refused: %v", err)
 	}
 }

@@ -56,6 +56,9 @@ type Problem struct {
 	Cell     int // -1 when it maps to no cell
 	CellLine int
 	Msg      string
+	// Replayed says the cell is the step the emitted test was replaying when it failed
+	// (found by the test's replay markers), not a line the failure names.
+	Replayed bool
 }
 
 func (p Problem) String() string {
@@ -205,6 +208,8 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 			if nl := strings.Index(msg, "\n"); nl >= 0 {
 				msg = msg[:nl]
 			}
+		} else {
+			msg = causeFirst(msg)
 		}
 		p := Problem{Step: step, Cell: -1, Msg: msg}
 		for _, m := range stackRE.FindAllSubmatch(text, -1) {
@@ -229,9 +234,98 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 				}
 			}
 		}
+		if p.Cell < 0 {
+			// No frame at all, or only a library's: the step the test was replaying (a step
+			// that ends the process, through log.Fatal or os.Exit, leaves no stack).
+			if c, l, ok := lastReplayed(text); ok {
+				p.Cell, p.CellLine, p.Replayed = c, l, true
+			}
+			if !strings.Contains(msg, "panic: ") {
+				p.Msg = failureLines(msg)
+			}
+		}
 		probs = append(probs, p)
 	}
 	return probs
+}
+
+// VerifyEnv returns the notebook's %env settings for the commands that verify the service,
+// as GoNB's kernel process had them. A variable already set in Decant's environment wins, as
+// it does in the service's Makefile, so a machine can choose (a backend, an endpoint) without
+// editing the notebook; the report says so. lookup is os.LookupEnv outside tests.
+func (p *Plan) VerifyEnv(lookup func(string) (string, bool)) (env []string, notes []Decision) {
+	for _, kv := range p.Env {
+		if cur, ok := lookup(kv[0]); ok {
+			if cur != kv[1] {
+				notes = append(notes, Decision{Cell: -1, Subject: "%env " + kv[0], Action: "warning",
+					Reason: fmt.Sprintf("verified with %s=%s from the environment, not the notebook's %s", kv[0], cur, kv[1])})
+			}
+			continue
+		}
+		env = append(env, kv[0]+"="+kv[1])
+	}
+	return env, notes
+}
+
+// goTestNoiseRE matches the lines go test prints about packages and tests, not about a failure.
+var goTestNoiseRE = regexp.MustCompile(`^(\?\s+\S+\s+\[no test files\]|ok\s+\S+.*|FAIL(\s+\S+.*)?|=== (RUN|PAUSE|CONT)\s.*|--- (FAIL|PASS|SKIP):.*|PASS|exit status \d+)$`)
+
+// logPrefixRE matches the date and time the log package puts before a message.
+var logPrefixRE = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)? `)
+
+// causeFirst moves the first line of a failed test's output that says what went wrong (a
+// log.Fatal message, an error) to the front, so the one-line summary names the cause rather
+// than go test's "[no test files]" lines for the other packages.
+func causeFirst(out string) string {
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if t == "" || goTestNoiseRE.MatchString(t) {
+			continue
+		}
+		cause := logPrefixRE.ReplaceAllString(t, "")
+		rest := append(append([]string(nil), lines[:i]...), lines[i+1:]...)
+		return cause + "\n" + strings.Join(rest, "\n")
+	}
+	return out
+}
+
+var replayedRE = regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(ReplayMarker) + ` \S+ \(cell (\d+), line (\d+)\)$`)
+
+// lastReplayed returns the cell and line of the last step a test's output says it replayed.
+func lastReplayed(text []byte) (cell, line int, ok bool) {
+	all := replayedRE.FindAllSubmatch(text, -1)
+	if len(all) == 0 {
+		return 0, 0, false
+	}
+	m := all[len(all)-1]
+	cell, _ = strconv.Atoi(string(m[1]))
+	line, _ = strconv.Atoi(string(m[2]))
+	return cell, line, true
+}
+
+// failureLines keeps what a failed go test printed about the failure: not the go command's
+// package summaries, the test framework's headers or the replay markers.
+func failureLines(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "", t == "FAIL", t == "PASS", strings.HasPrefix(t, "?"), strings.HasPrefix(t, "ok "), strings.HasPrefix(t, "ok\t"),
+			strings.HasPrefix(t, "FAIL\t"), strings.HasPrefix(t, "=== "), strings.HasPrefix(t, "--- "),
+			strings.HasPrefix(t, ReplayMarker), strings.HasPrefix(t, "exit status "):
+			continue
+		}
+		keep = append(keep, t)
+	}
+	if len(keep) == 0 {
+		return strings.TrimSpace(out)
+	}
+	if len(keep) > 5 {
+		// The first line (causeFirst puts the cause there) and the last ones.
+		keep = append(keep[:1], keep[len(keep)-4:]...)
+	}
+	return strings.Join(keep, "\n")
 }
 
 func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []Problem {

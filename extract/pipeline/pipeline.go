@@ -36,6 +36,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +56,7 @@ const (
 	StageBuild       Stage = "build"
 	StageDestination Stage = "destination"
 	StageRender      Stage = "render"
-	StageTidy        Stage = "stage"
+	StageTidy        Stage = "tidy"
 	StageOutputs     Stage = "outputs"
 	StageVerify      Stage = "verify"
 	StageRefactor    Stage = "refactor"
@@ -145,13 +146,19 @@ type Skip struct {
 }
 
 // VerifyError is returned when the extracted service does not pass its own checks.
-type VerifyError struct{ Problems []extract.Problem }
+type VerifyError struct {
+	Problems []extract.Problem
+	Hint     string // what may explain the problems, when something does
+}
 
 func (e *VerifyError) Error() string {
 	var sb strings.Builder
 	sb.WriteString("the extracted service does not pass its checks:")
 	for _, p := range e.Problems {
 		fmt.Fprintf(&sb, "\n  %s", p)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&sb, "\nnote: %s", e.Hint)
 	}
 	return sb.String()
 }
@@ -221,6 +228,9 @@ func (r *run) run(nbPath string) error {
 	defer os.RemoveAll(stage)
 	r.stage = stage
 	r.vopts = extract.VerifyOptions{Short: r.opts.Short}
+	env, notes := r.res.Plan.VerifyEnv(os.LookupEnv)
+	r.vopts.Env = append(r.vopts.Env, env...)
+	r.res.Plan.Decisions = append(r.res.Plan.Decisions, notes...)
 	if err := r.timed(StageTidy, r.tidy); err != nil {
 		return err
 	}
@@ -320,6 +330,7 @@ func (r *run) tidy() error {
 		return err
 	}
 	r.res.Decisions = append(r.res.Decisions, mc.Notes...)
+	modNotes := len(r.res.Decisions)
 	r.res.Decisions = append(r.res.Decisions, notes...)
 	if r.opts.DryRun && r.opts.NoVerify {
 		out.Files["go.mod"] = commitMod
@@ -334,6 +345,35 @@ func (r *run) tidy() error {
 	}
 	r.progress("resolving module versions (go mod tidy)...")
 	gomod, gosum, err := extract.Tidy(r.ctx, r.stage, r.vopts)
+	if missing := mc.UnresolvedModules(err); len(missing) > 0 {
+		// The notebook imports packages the required versions lack: it was written for
+		// another release. Look for versions that have them, then resolve again.
+		r.progress("searching module versions that have the packages the notebook imports...")
+		found, changed := mc.SearchVersions(r.ctx, missing, out.Imports(), r.vopts.Env, extract.SearchBudget{})
+		if changed {
+			// Names the notebook used without importing them resolve in the versions chosen.
+			if err := r.render(); err != nil {
+				return err
+			}
+			out = r.res.Output
+			if err := extract.WriteDir(r.stage, out.Files, out.Exec); err != nil {
+				return err
+			}
+			if verifyMod, _, notes, err = mc.GoMods(out.Files["go.mod"], out.Imports()); err != nil {
+				return err
+			}
+			r.res.Decisions = append(r.res.Decisions[:modNotes], notes...)
+			if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
+				return fmt.Errorf("writing the staged go.mod: %w", err)
+			}
+			r.progress("resolving module versions again (go mod tidy)...")
+			gomod, gosum, err = extract.Tidy(r.ctx, r.stage, r.vopts)
+		}
+		r.res.Decisions = append(r.res.Decisions, found...)
+		if err != nil {
+			return r.res.Plan.ExplainResolve(err, mc, found...)
+		}
+	}
 	if err != nil {
 		return r.res.Plan.ExplainResolve(err, mc)
 	}
@@ -454,7 +494,11 @@ func (r *run) verify() error {
 		r.res.Plan.LocateDependencyProblems(probs, r.modules)
 		r.res.Plan.ExplainUndefined(probs, r.modules)
 		r.res.Problems = probs
-		return &VerifyError{Problems: probs}
+		verr := &VerifyError{Problems: probs}
+		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
+			verr.Hint = r.modules.BuildHint()
+		}
+		return verr
 	}
 	return nil
 }
@@ -494,7 +538,11 @@ func (r *run) refactor() error {
 			return nil
 		}
 		r.res.Problems = probs
-		return &VerifyError{Problems: probs}
+		verr := &VerifyError{Problems: probs}
+		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
+			verr.Hint = r.modules.BuildHint()
+		}
+		return verr
 	}
 	if err := refactor.WriteFiles(r.stage, res.Files); err != nil {
 		return err

@@ -38,6 +38,7 @@ type extractOptions struct {
 	refactor    string
 	pins        []string
 	replaces    []string
+	budgets     map[string]string
 }
 
 func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
@@ -62,6 +63,7 @@ func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
 	fs.StringVar(&o.refactor, "refactor", "all", "refactorings to run on the result: all, none, or a list of unify,sql,hoist,config,modernize")
 	fs.BoolVar(&o.outputs, "verify-outputs", false, "run the extracted pipeline and compare what each %% cell prints with the notebook's saved outputs")
 	fs.StringArrayVar(&o.pins, "pin", nil, "require module@version, over the notebook's and the enclosing module's choice (repeatable)")
+	fs.StringToStringVar(&o.budgets, "budget", nil, "time allowed to an optional stage, as stage=duration (outputs=30s,refactor=2m); past it the stage's remaining work is skipped and the report says so")
 	fs.StringArrayVar(&o.replaces, "replace", nil, "old=dir verifies against a local checkout of module old (the committed go.mod still requires a published version); old=module@version pins it (repeatable)")
 	return fs
 }
@@ -103,6 +105,9 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		DryRun: o.dryRun, NoVerify: o.noVerify, Short: o.short, VerifyOutputs: o.outputs,
 		Refactor: passes, Force: o.force, Message: o.message,
 		Modules: extract.ModuleOptions{Pins: o.pins, Replaces: o.replaces}}
+	if popts.Budgets, err = parseBudgets(o.budgets); err != nil {
+		return usagef("--budget: %v", err)
+	}
 	if !o.quiet {
 		popts.Progress = env.Stderr
 	}
@@ -126,7 +131,13 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		return fmt.Errorf("interrupted; nothing was committed: %w", ctx.Err())
 	case errors.As(err, &verr):
 		fmt.Fprintf(env.Stderr, "%s\n", recognize.Mask(err.Error()))
-		fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or pass --no-verify to commit anyway\n")
+		hint := "pass --no-verify to commit anyway"
+		if !o.short && onlyTests(verr.Problems) {
+			// It builds and vets: what failed is a replay of the notebook's steps, which may
+			// need data, network or hardware this machine lacks.
+			hint = "pass --short to verify without replaying the whole notebook, or --no-verify to commit anyway"
+		}
+		fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or %s\n", hint)
 		return silentError(ExitProblem)
 	case errors.As(err, &oerr):
 		fmt.Fprintf(env.Stderr, "%v\n", err)
@@ -300,4 +311,36 @@ func (d *extractJSON) write(env Env) error {
 		return err
 	}
 	return writeJSON(env, "extract", js)
+}
+
+// onlyTests reports whether every problem comes from running the service's tests.
+func onlyTests(probs []extract.Problem) bool {
+	for _, p := range probs {
+		if p.Step != "test" {
+			return false
+		}
+	}
+	return len(probs) > 0
+}
+
+// parseBudgets turns --budget's stage=duration pairs into the pipeline's budgets. Only the
+// optional stages take one: the required stages cannot be skipped, so a budget there would
+// only turn a slow run into a failed one.
+func parseBudgets(flags map[string]string) (map[pipeline.Stage]time.Duration, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	budgets := make(map[pipeline.Stage]time.Duration, len(flags))
+	for name, value := range flags {
+		s := pipeline.Stage(name)
+		if s != pipeline.StageOutputs && s != pipeline.StageRefactor {
+			return nil, fmt.Errorf("stage %q: only %s and %s take a budget", name, pipeline.StageOutputs, pipeline.StageRefactor)
+		}
+		d, err := time.ParseDuration(value)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("stage %s: want a positive duration such as 90s or 2m, got %q", name, value)
+		}
+		budgets[s] = d
+	}
+	return budgets, nil
 }

@@ -1,8 +1,8 @@
 //go:build ignore
 
-// gen writes stdpkgs.txt: one line per importable standard-library package, "path name", and
-// for packages whose name is shared with another package, the exported names too, so that a
-// reference such as rand.IntN can pick math/rand/v2 over math/rand.
+// gen writes stdpkgs.txt: one line per importable standard-library package, "path name" and its
+// exported names, so that a reference such as rand.IntN picks math/rand/v2 over math/rand, and
+// metrics.NewMeanBinaryLogitsAccuracy is not taken for runtime/metrics.
 //
 //	go run gen.go
 package main
@@ -30,7 +30,6 @@ func main() {
 	}
 	type pkg struct{ path, name, dir string }
 	var pkgs []pkg
-	byName := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -38,17 +37,14 @@ func main() {
 			continue
 		}
 		pkgs = append(pkgs, pkg{f[0], f[1], f[2]})
-		byName[f[1]]++
 	}
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].path < pkgs[j].path })
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# Standard library packages of %s: path name [exported names, for shared names]\n", strings.TrimSpace(run("go", "version")))
+	fmt.Fprintf(&buf, "# Standard library packages of %s: path name exported names...\n", strings.TrimSpace(run("go", "version")))
 	for _, p := range pkgs {
 		fmt.Fprintf(&buf, "%s %s", p.path, p.name)
-		if byName[p.name] > 1 {
-			for _, s := range exported(p.dir) {
-				fmt.Fprintf(&buf, " %s", s)
-			}
+		for _, s := range exported(p.dir) {
+			fmt.Fprintf(&buf, " %s", s)
 		}
 		buf.WriteByte('\n')
 	}

@@ -19,7 +19,7 @@ var table string
 
 type pkg struct {
 	path    string
-	symbols []string // only for names shared by several packages
+	symbols []string // exported names, sorted
 }
 
 var index = sync.OnceValue(func() map[string][]pkg {
@@ -44,7 +44,7 @@ func Lookup(name string, symbols []string) (string, bool) {
 	cands := index()[name]
 	var best string
 	for _, c := range cands {
-		if len(cands) > 1 && !hasAll(c.symbols, symbols) {
+		if !hasAll(c.symbols, symbols) {
 			continue
 		}
 		if best == "" || better(c.path, best, name) {
@@ -80,4 +80,17 @@ func Name(path string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Exports returns the exported names of a standard-library package, sorted, and whether path
+// is one.
+func Exports(path string) ([]string, bool) {
+	for _, ps := range index() {
+		for _, p := range ps {
+			if p.path == path {
+				return p.symbols, true
+			}
+		}
+	}
+	return nil, false
 }

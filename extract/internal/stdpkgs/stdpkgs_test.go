@@ -39,3 +39,14 @@ func TestName(t *testing.T) {
 		t.Error("Name(example.com/x) claims a standard package")
 	}
 }
+
+// A package name the standard library shares with a library (metrics, graph, data) resolves to
+// the standard package only when it declares the names used.
+func TestLookupChecksSymbolsOfUniqueNames(t *testing.T) {
+	if got, ok := Lookup("metrics", []string{"NewMeanBinaryLogitsAccuracy"}); ok {
+		t.Errorf("Lookup(metrics, NewMeanBinaryLogitsAccuracy) = %q, want no match", got)
+	}
+	if got, ok := Lookup("metrics", []string{"Read", "Sample"}); !ok || got != "runtime/metrics" {
+		t.Errorf("Lookup(metrics, Read Sample) = %q, %v; want runtime/metrics", got, ok)
+	}
+}

@@ -144,3 +144,25 @@ func TestExplainUndefined(t *testing.T) {
 		t.Errorf("a name the notebook does not import from a module changed: %s", probs[1].Msg)
 	}
 }
+
+// TestServiceUsingWasmDeclaration checks that a server cell using what only a %wasm cell
+// declares is refused at that cell, saying where the name lives.
+func TestServiceUsingWasmDeclaration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	plan, out := buildFixture(t, "wasm.txtar", func(ar *txtar.Archive) {
+		setArchiveFile(ar, "4.go", "%%\nfmt.Println(*flagName)\n")
+	})
+	probs := verifyFixture(t, out, VerifyOptions{NoTests: true})
+	plan.ExplainUndefined(probs, nil)
+	found := false
+	for _, p := range probs {
+		if p.Step == "build" && p.Cell == 4 && p.CellLine == 2 && strings.Contains(p.Msg, "declared by the %wasm cell 3") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("want a build problem at cell 4, line 2 naming the %%wasm cell 3; got %v", probs)
+	}
+}

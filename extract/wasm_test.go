@@ -166,3 +166,58 @@ func TestServiceUsingWasmDeclaration(t *testing.T) {
 		t.Fatalf("want a build problem at cell 4, line 2 naming the %%wasm cell 3; got %v", probs)
 	}
 }
+
+// TestWasmProgramNames checks how a browser program names what it uses: an exported
+// declaration of the package through its import (aliased when the program uses the package's
+// name for another import), a lazy value as a call, and an earlier %wasm cell's declaration
+// copied in.
+func TestWasmProgramNames(t *testing.T) {
+	ar := txtar.Parse([]byte(`-- 0.md --
+## 2. Pre/Post processing
+-- 1.go --
+var Table = loadTable()
+
+func loadTable() map[string]int {
+	b, _ := os.ReadFile("table.json")
+	return map[string]int{"n": len(b)}
+}
+
+func Double(x int) int { return 2 * x }
+-- 2.go --
+%wasm
+func greet() string { return "hi" }
+-- 3.go --
+%wasm
+import "github.com/janpfeifer/gonb/gonbui/wasm"
+
+%%
+wasm.Alertf("%s %d %d", greet(), Double(2), Table["n"])
+`))
+	nb, raw := notebookFromArchive(t, "names.ipynb", ar)
+	plan, err := Build(nb, raw, Options{Slug: "wasm", NoModuleSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := plan.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(out.Files["web/cell3/main.go"])
+	for _, want := range []string{
+		`wasmpkg "example.com/wasm/wasm"`,
+		`"github.com/janpfeifer/gonb/gonbui/wasm"`,
+		`greet(), wasmpkg.Double(2), wasmpkg.Table()["n"]`,
+		"func greet() string",
+		"From names.ipynb, cell 2.",
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("web/cell3/main.go lacks %q:\n%s", want, src)
+		}
+	}
+	if _, ok := out.Files["web/cell2/main.go"]; ok {
+		t.Error("a %wasm cell of declarations only got a program of its own")
+	}
+	if got := plan.Wasm[1].Copied; len(got) != 1 || got[0] != "greet" {
+		t.Errorf("copied %v, want [greet]", got)
+	}
+}

@@ -37,11 +37,19 @@ func kernelOf(kernelName string) string {
 type stmtCell struct {
 	index        int
 	decls, stmts []string
-	firstStmt    int             // 1-based cell line of the first statement line
-	defines      map[string]bool // variables the statements declare at top level
-	uses         map[string]bool // identifiers the statements use
-	commands     []string        // magic and shell lines, reported and dropped
-	displayed    bool            // the last expression's value, which the kernel displayed, is printed
+	firstStmt    int              // 1-based cell line of the first statement line
+	defines      map[string]bool  // variables the statements declare at top level
+	uses         map[string]bool  // identifiers the statements use
+	commands     []string         // magic and shell lines, reported and dropped
+	displayed    bool             // the last expression's value, which the kernel displayed, is printed
+	hoistable    map[string]hoist // variables whose definition can become a package-level var
+}
+
+// hoist is a top-level "name := value" statement whose value uses no variable of the
+// notebook's statements and calls nothing, so it can initialize a package-level variable.
+type hoist struct {
+	line, col int    // 0-based index in stmts, and byte offset of ":=" in that line
+	value     string // the value's source
 }
 
 // displayable reports whether a statement-position expression is a value the kernel would
@@ -92,6 +100,7 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 			}
 		}
 	}
+	notes = append(notes, hoistGlobals(kernel, parsed)...)
 	// Group statement cells that share variables: a cell joins the group of the latest earlier
 	// cell whose variables it uses.
 	group := map[int]int{} // cell index → index of the cell holding the group's step
@@ -184,7 +193,7 @@ func joinInts(xs []int) string {
 // % or ! (magics, shell) are set aside. A var with an initializer stays a statement, since it
 // may use the cell's other variables; a var without one is a declaration.
 func splitTopLevel(src string) *stmtCell {
-	sc := &stmtCell{defines: map[string]bool{}, uses: map[string]bool{}}
+	sc := &stmtCell{defines: map[string]bool{}, uses: map[string]bool{}, hoistable: map[string]hoist{}}
 	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
 	// Set commands aside, keeping line numbers with blank lines.
 	code := make([]string, len(lines))
@@ -287,7 +296,8 @@ func splitTopLevel(src string) *stmtCell {
 	if len(sc.stmts) > 0 {
 		const head = "package p\nfunc _() {\n"
 		body := head + strings.Join(sc.stmts, "\n") + "\n}\n"
-		if f, err := parser.ParseFile(token.NewFileSet(), "", body, parser.SkipObjectResolution); err == nil {
+		fset := token.NewFileSet()
+		if f, err := parser.ParseFile(fset, "", body, parser.SkipObjectResolution); err == nil {
 			fn := f.Decls[0].(*ast.FuncDecl)
 			// The kernel displayed the value of a cell's last expression; Go rejects an unused
 			// value, so the step prints it.
@@ -308,6 +318,11 @@ func splitTopLevel(src string) *stmtCell {
 								sc.defines[id.Name] = true
 							}
 						}
+						if id, ok := st.Lhs[0].(*ast.Ident); ok && len(st.Lhs) == 1 && len(st.Rhs) == 1 && id.Name != "_" {
+							at := fset.Position(st.TokPos)
+							start, end := int(st.Rhs[0].Pos())-1, int(st.Rhs[0].End())-1
+							sc.hoistable[id.Name] = hoist{line: at.Line - 3, col: at.Column - 1, value: body[start:end]}
+						}
 					}
 				case *ast.DeclStmt:
 					if g, ok := st.Decl.(*ast.GenDecl); ok {
@@ -327,6 +342,26 @@ func splitTopLevel(src string) *stmtCell {
 				}
 				return true
 			})
+			// Only a value that needs nothing from the steps can initialize a package-level
+			// variable; a name defined twice is left alone.
+			seen := map[string]int{}
+			for _, st := range fn.Body.List {
+				if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+					for _, l := range as.Lhs {
+						if id, ok := l.(*ast.Ident); ok {
+							seen[id.Name]++
+						}
+					}
+					if id, ok := as.Lhs[0].(*ast.Ident); ok && len(as.Lhs) == 1 && len(as.Rhs) == 1 && !constantValue(as.Rhs[0]) {
+						delete(sc.hoistable, id.Name)
+					}
+				}
+			}
+			for name, n := range seen {
+				if n > 1 {
+					delete(sc.hoistable, name)
+				}
+			}
 		}
 	}
 	return sc
@@ -379,6 +414,93 @@ func varHasInit(s string) bool {
 	}
 	line, _, _ := strings.Cut(rest, "\n")
 	return strings.Contains(line, "=")
+}
+
+// hoistGlobals makes package-level variables of the top-level variables that the notebook's
+// functions use: gophernotes and lgo keep top-level variables global, so a function declared
+// in a cell sees them, while a GoNB step would hide them inside its body. A variable is hoisted
+// when its "name := value" has a value that needs nothing from the steps (a literal, a
+// composite of literals, make or new); the statement then assigns instead of declaring, so a
+// step still resets it as the cell did.
+func hoistGlobals(kernel string, parsed []*stmtCell) []Decision {
+	free := map[string]bool{} // names the declarations use without declaring them
+	for _, sc := range parsed {
+		if len(sc.decls) == 0 {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+strings.Join(sc.decls, "\n"), 0)
+		if err != nil {
+			continue
+		}
+		for _, id := range f.Unresolved {
+			free[id.Name] = true
+		}
+	}
+	var notes []Decision
+	done := map[string]bool{}
+	for _, sc := range parsed {
+		names := make([]string, 0, len(sc.hoistable))
+		for name := range sc.hoistable {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			h := sc.hoistable[name]
+			if !free[name] || done[name] {
+				continue
+			}
+			done[name] = true
+			l := sc.stmts[h.line]
+			sc.stmts[h.line] = l[:h.col] + "=" + l[h.col+2:]
+			sc.decls = append(sc.decls, "var "+name+" = "+h.value)
+			notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt + h.line, Subject: name, Action: "converted",
+				Reason: kernel + " keeps top-level variables global and a function declared in the notebook uses this one: it is a package-level variable, which the step resets"})
+		}
+	}
+	return notes
+}
+
+// constantValue reports whether e needs nothing at run time but allocation: a literal, true,
+// false or nil, a composite literal of such values, or make or new of a type with such sizes.
+// Types (of composites, make and new) may name anything declared at package level.
+func constantValue(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		return true
+	case *ast.Ident:
+		return e.Name == "true" || e.Name == "false" || e.Name == "nil"
+	case *ast.ParenExpr:
+		return constantValue(e.X)
+	case *ast.UnaryExpr:
+		return (e.Op == token.SUB || e.Op == token.ADD) && constantValue(e.X)
+	case *ast.KeyValueExpr:
+		return constantValue(e.Value) && (isIdent(e.Key) || constantValue(e.Key))
+	case *ast.CompositeLit:
+		for _, el := range e.Elts {
+			if !constantValue(el) {
+				return false
+			}
+		}
+		return true
+	case *ast.CallExpr:
+		id, ok := e.Fun.(*ast.Ident)
+		if !ok || id.Name != "make" && id.Name != "new" || len(e.Args) == 0 {
+			return false
+		}
+		for _, a := range e.Args[1:] {
+			if !constantValue(a) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// isIdent reports whether e is a bare identifier (a struct field's key in a composite literal).
+func isIdent(e ast.Expr) bool {
+	_, ok := e.(*ast.Ident)
+	return ok
 }
 
 // lgoContextRE matches the identifier _ctx, not a longer name containing it.

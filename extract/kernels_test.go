@@ -25,6 +25,11 @@ func TestOtherKernels(t *testing.T) {
 		{"testdata/kernels/lgo_ctx_value.ipynb", KernelLgo,
 			[]string{"req.WithContext(_ctx)", "var _ctx = lgoContext{"},
 			[]string{"lgo's notebook context"}},
+		// A function declared in a cell uses a top-level variable of the cell, which lgo keeps
+		// global (lgo's interrupt example): it becomes a package-level variable.
+		{"testdata/kernels/lgo_global.ipynb", KernelLgo,
+			[]string{"var leaf = 0", "\tleaf = 0\n", "leaf++"},
+			[]string{"lgo keeps top-level variables global"}},
 	} {
 		t.Run(tc.kernel, func(t *testing.T) {
 			_, plan, err := BuildFile(tc.file, Options{AutoLabel: true, NoModuleSearch: true})

@@ -100,6 +100,11 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 			}
 		}
 	}
+	// gophernotes imports its display package into every notebook, and declares Display;
+	// outside the kernel a stand-in keeps calls to them compiling, showing nothing.
+	if kernel == KernelGophernotes {
+		notes = append(notes, gophernotesDisplay(parsed)...)
+	}
 	notes = append(notes, hoistGlobals(kernel, parsed)...)
 	// Group statement cells that share variables: a cell joins the group of the latest earlier
 	// cell whose variables it uses.
@@ -502,6 +507,84 @@ func isIdent(e ast.Expr) bool {
 	_, ok := e.(*ast.Ident)
 	return ok
 }
+
+// gophernotesDisplay adds the stand-ins for gophernotes' display package and Display function
+// to the first cell that uses them, unless the notebook declares those names itself.
+func gophernotesDisplay(parsed []*stmtCell) []Decision {
+	declared := func(re *regexp.Regexp) bool {
+		for _, sc := range parsed {
+			if re.MatchString(strings.Join(sc.decls, "\n")) {
+				return true
+			}
+		}
+		return false
+	}
+	shims := []struct {
+		use, decl *regexp.Regexp
+		code      string
+		what      string
+	}{
+		{gophernotesPackageRE, regexp.MustCompile(`(?m)^\s*(var|const)?\s*display\b|"display"|\bdisplay\s+"`), gophernotesPackageShim,
+			"gophernotes' display package, imported into every notebook: a stand-in whose functions build nothing to show outside the kernel (MIMEMap and Data, its types, have none)"},
+		{gophernotesFuncRE, regexp.MustCompile(`(?m)^\s*func\s+Display\b`), gophernotesFuncShim,
+			"gophernotes' Display function: a stand-in that shows nothing outside the kernel"},
+	}
+	var notes []Decision
+	for _, sh := range shims {
+		if declared(sh.decl) {
+			continue
+		}
+		for _, sc := range parsed {
+			if sh.use.MatchString(strings.Join(sc.decls, "\n") + "\n" + strings.Join(sc.stmts, "\n")) {
+				sc.decls = append(sc.decls, strings.Split(sh.code, "\n")...)
+				notes = append(notes, Decision{Cell: sc.index, Line: 1, Subject: strings.Fields(sh.what)[1], Action: "converted", Reason: sh.what})
+				break
+			}
+		}
+	}
+	return notes
+}
+
+var (
+	// gophernotesPackageRE matches a use of the package name display (not a field or method).
+	gophernotesPackageRE = regexp.MustCompile(`(^|[^A-Za-z0-9_.])display\.[A-Z]`)
+	// gophernotesFuncRE matches a call of Display (not a method).
+	gophernotesFuncRE = regexp.MustCompile(`(^|[^A-Za-z0-9_.])Display\(`)
+)
+
+// gophernotesPackageShim stands in for gophernotes' display package: the functions gophernotes
+// documents, taking what it takes and returning its Data, with nothing in it.
+const gophernotesPackageShim = `
+// display stands in for gophernotes' display package outside the kernel: its functions build
+// nothing to show.
+var display gophernotesDisplay
+
+type gophernotesDisplay struct{}
+
+// gophernotesData has the shape of gophernotes' display.Data.
+type gophernotesData = struct{ Data, Metadata, Transient map[string]any }
+
+func (gophernotesDisplay) Any(string, any) gophernotesData           { return gophernotesData{} }
+func (gophernotesDisplay) Auto(any) gophernotesData                  { return gophernotesData{} }
+func (gophernotesDisplay) File(string, string) gophernotesData       { return gophernotesData{} }
+func (gophernotesDisplay) HTML(string) gophernotesData               { return gophernotesData{} }
+func (gophernotesDisplay) Image(any) gophernotesData                 { return gophernotesData{} }
+func (gophernotesDisplay) JavaScript(string) gophernotesData         { return gophernotesData{} }
+func (gophernotesDisplay) JPEG([]byte) gophernotesData               { return gophernotesData{} }
+func (gophernotesDisplay) JSON(map[string]any) gophernotesData       { return gophernotesData{} }
+func (gophernotesDisplay) Latex(string) gophernotesData              { return gophernotesData{} }
+func (gophernotesDisplay) MakeData(string, any) gophernotesData      { return gophernotesData{} }
+func (gophernotesDisplay) Markdown(string) gophernotesData           { return gophernotesData{} }
+func (gophernotesDisplay) Math(string) gophernotesData               { return gophernotesData{} }
+func (gophernotesDisplay) MIME(_, _ map[string]any) gophernotesData  { return gophernotesData{} }
+func (gophernotesDisplay) PDF([]byte) gophernotesData                { return gophernotesData{} }
+func (gophernotesDisplay) PNG([]byte) gophernotesData                { return gophernotesData{} }
+func (gophernotesDisplay) SVG(string) gophernotesData      { return gophernotesData{} }`
+
+// gophernotesFuncShim stands in for gophernotes' Display function.
+const gophernotesFuncShim = `
+// Display stands in for gophernotes' Display outside the kernel: it shows nothing.
+func Display(any) error { return nil }`
 
 // lgoContextRE matches the identifier _ctx, not a longer name containing it.
 var lgoContextRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])_ctx($|[^A-Za-z0-9_])`)

@@ -30,6 +30,10 @@ func TestOtherKernels(t *testing.T) {
 		{"testdata/kernels/lgo_global.ipynb", KernelLgo,
 			[]string{"var leaf = 0", "\tleaf = 0\n", "leaf++"},
 			[]string{"lgo keeps top-level variables global"}},
+		// gophernotes' display package and Display function (its Display example) get stand-ins.
+		{"testdata/kernels/gophernotes_display.ipynb", KernelGophernotes,
+			[]string{"var display gophernotesDisplay", "func Display(any) error", "Display(display.PNG(buf.Bytes()))"},
+			[]string{"gophernotes' display package", "gophernotes' Display function"}},
 	} {
 		t.Run(tc.kernel, func(t *testing.T) {
 			_, plan, err := BuildFile(tc.file, Options{AutoLabel: true, NoModuleSearch: true})

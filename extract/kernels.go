@@ -524,7 +524,7 @@ func gophernotesDisplay(parsed []*stmtCell) []Decision {
 		code      string
 		what      string
 	}{
-		{gophernotesPackageRE, regexp.MustCompile(`(?m)^\s*(var|const)?\s*display\b|"display"|\bdisplay\s+"`), gophernotesPackageShim,
+		{gophernotesPackageRE, regexp.MustCompile(`(?m)^\s*((var|const|type|func)\s+display\b|(import\s+)?display\s+")`), gophernotesPackageShim,
 			"gophernotes' display package, imported into every notebook: a stand-in whose functions build nothing to show outside the kernel (MIMEMap and Data, its types, have none)"},
 		{gophernotesFuncRE, regexp.MustCompile(`(?m)^\s*func\s+Display\b`), gophernotesFuncShim,
 			"gophernotes' Display function: a stand-in that shows nothing outside the kernel"},

@@ -43,6 +43,14 @@ type stmtCell struct {
 	commands     []string         // magic and shell lines, reported and dropped
 	displayed    bool             // the last expression's value, which the kernel displayed, is printed
 	hoistable    map[string]hoist // variables whose definition can become a package-level var
+	defs         []define         // the statements' top-level := definitions, in order
+	identCount   map[string]int   // occurrences of each identifier in the statements
+}
+
+// define is a top-level "a, b := …" statement of a cell.
+type define struct {
+	line, col int      // 0-based index in stmts, and byte offset of ":=" in that line
+	names     []string // the names on its left, blank ones left out
 }
 
 // hoist is a top-level "name := value" statement whose value uses no variable of the
@@ -136,6 +144,7 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 			defined[name] = sc.index
 		}
 	}
+	notes = append(notes, redefinitions(kernel, parsed, group)...)
 	bodies := map[int][]string{}
 	members := map[int][]int{}
 	for _, sc := range parsed {
@@ -148,6 +157,11 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 		}
 		bodies[g] = append(bodies[g], sc.stmts...)
 		members[g] = append(members[g], sc.index)
+	}
+	// Variables the kernel kept as globals may go unused; in a step Go rejects that.
+	for g, names := range unusedTopLevel(parsed, group) {
+		bodies[g] = append(bodies[g], fmt.Sprintf("%s = %s // %s keeps top-level variables, so an unused one is no error",
+			strings.TrimSuffix(strings.Repeat("_, ", len(names)), ", "), strings.Join(names, ", "), kernel))
 	}
 	out := map[int]string{}
 	shift := map[int]int{}
@@ -198,7 +212,7 @@ func joinInts(xs []int) string {
 // % or ! (magics, shell) are set aside. A var with an initializer stays a statement, since it
 // may use the cell's other variables; a var without one is a declaration.
 func splitTopLevel(src string) *stmtCell {
-	sc := &stmtCell{defines: map[string]bool{}, uses: map[string]bool{}, hoistable: map[string]hoist{}}
+	sc := &stmtCell{defines: map[string]bool{}, uses: map[string]bool{}, hoistable: map[string]hoist{}, identCount: map[string]int{}}
 	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
 	// Set commands aside, keeping line numbers with blank lines.
 	code := make([]string, len(lines))
@@ -318,13 +332,18 @@ func splitTopLevel(src string) *stmtCell {
 				switch st := st.(type) {
 				case *ast.AssignStmt:
 					if st.Tok == token.DEFINE {
+						at := fset.Position(st.TokPos)
+						d := define{line: at.Line - 3, col: at.Column - 1}
 						for _, l := range st.Lhs {
 							if id, ok := l.(*ast.Ident); ok {
 								sc.defines[id.Name] = true
+								if id.Name != "_" {
+									d.names = append(d.names, id.Name)
+								}
 							}
 						}
+						sc.defs = append(sc.defs, d)
 						if id, ok := st.Lhs[0].(*ast.Ident); ok && len(st.Lhs) == 1 && len(st.Rhs) == 1 && id.Name != "_" {
-							at := fset.Position(st.TokPos)
 							start, end := int(st.Rhs[0].Pos())-1, int(st.Rhs[0].End())-1
 							sc.hoistable[id.Name] = hoist{line: at.Line - 3, col: at.Column - 1, value: body[start:end]}
 						}
@@ -344,6 +363,7 @@ func splitTopLevel(src string) *stmtCell {
 			ast.Inspect(fn.Body, func(n ast.Node) bool {
 				if id, ok := n.(*ast.Ident); ok {
 					sc.uses[id.Name] = true
+					sc.identCount[id.Name]++
 				}
 				return true
 			})
@@ -419,6 +439,80 @@ func varHasInit(s string) bool {
 	}
 	line, _, _ := strings.Cut(rest, "\n")
 	return strings.Contains(line, "=")
+}
+
+// redefinitions turns a top-level "a, b := …" that defines only names an earlier cell of the
+// same step defined into "a, b = …": the kernel let a cell define a top-level variable again,
+// while one step may define it once.
+func redefinitions(kernel string, parsed []*stmtCell, group map[int]int) []Decision {
+	defined := map[int]map[string]bool{} // by group
+	var notes []Decision
+	for _, sc := range parsed {
+		if len(sc.stmts) == 0 {
+			continue
+		}
+		g := group[sc.index]
+		if defined[g] == nil {
+			defined[g] = map[string]bool{}
+		}
+		for _, d := range sc.defs {
+			again := len(d.names) > 0
+			for _, n := range d.names {
+				again = again && defined[g][n]
+			}
+			if again && g != sc.index {
+				l := sc.stmts[d.line]
+				if d.col+2 <= len(l) && l[d.col:d.col+2] == ":=" {
+					sc.stmts[d.line] = l[:d.col] + "=" + l[d.col+2:]
+					notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt + d.line, Subject: strings.Join(d.names, ", "), Action: "converted",
+						Reason: kernel + " let a cell define a top-level variable again: in the shared step it is assigned"})
+				}
+			}
+			for _, n := range d.names {
+				defined[g][n] = true
+			}
+		}
+	}
+	return notes
+}
+
+// unusedTopLevel returns, by step, the names the statements define at top level and never use
+// (they appear only where defined), sorted. Names the notebook's functions use are hoisted
+// globals, not counted here.
+func unusedTopLevel(parsed []*stmtCell, group map[int]int) map[int][]string {
+	count := map[int]map[string]int{}
+	defs := map[int]map[string]int{}
+	for _, sc := range parsed {
+		if len(sc.stmts) == 0 {
+			continue
+		}
+		g := group[sc.index]
+		if count[g] == nil {
+			count[g], defs[g] = map[string]int{}, map[string]int{}
+		}
+		for n, c := range sc.identCount {
+			count[g][n] += c
+		}
+		for _, d := range sc.defs {
+			for _, n := range d.names {
+				defs[g][n]++
+			}
+		}
+	}
+	out := map[int][]string{}
+	for g, ds := range defs {
+		var names []string
+		for n, c := range ds {
+			if count[g][n] <= c {
+				names = append(names, n)
+			}
+		}
+		if len(names) > 0 {
+			sort.Strings(names)
+			out[g] = names
+		}
+	}
+	return out
 }
 
 // hoistGlobals makes package-level variables of the top-level variables that the notebook's

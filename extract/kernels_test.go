@@ -34,6 +34,10 @@ func TestOtherKernels(t *testing.T) {
 		{"testdata/kernels/gophernotes_display.ipynb", KernelGophernotes,
 			[]string{"var display gophernotesDisplay", "func Display(any) error", "Display(display.PNG(buf.Bytes()))"},
 			[]string{"gophernotes' display package", "gophernotes' Display function"}},
+		// A cell defines a top-level variable again and never uses err (its Display example).
+		{"testdata/kernels/gophernotes_redefine.ipynb", KernelGophernotes,
+			[]string{"x, err := strconv.Atoi(\"1\")", "x, err = strconv.Atoi(\"2\")", "_ = err // gophernotes keeps top-level variables"},
+			[]string{"define a top-level variable again"}},
 	} {
 		t.Run(tc.kernel, func(t *testing.T) {
 			_, plan, err := BuildFile(tc.file, Options{AutoLabel: true, NoModuleSearch: true})

@@ -44,7 +44,7 @@ type stmtCell struct {
 	displayed    bool             // the last expression's value, which the kernel displayed, is printed
 	hoistable    map[string]hoist // variables whose definition can become a package-level var
 	defs         []define         // the statements' top-level := definitions, in order
-	identCount   map[string]int   // occurrences of each identifier in the statements
+	identCount   map[string]int   // uses of each identifier in the statements (not being assigned)
 }
 
 // define is a top-level "a, b := …" statement of a cell.
@@ -360,10 +360,30 @@ func splitTopLevel(src string) *stmtCell {
 					}
 				}
 			}
+			// Being assigned is no use to Go: identifiers on the left of an assignment or an
+			// increment are not counted.
+			assigned := map[*ast.Ident]bool{}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.AssignStmt:
+					for _, l := range n.Lhs {
+						if id, ok := l.(*ast.Ident); ok {
+							assigned[id] = true
+						}
+					}
+				case *ast.IncDecStmt:
+					if id, ok := n.X.(*ast.Ident); ok {
+						assigned[id] = true
+					}
+				}
+				return true
+			})
 			ast.Inspect(fn.Body, func(n ast.Node) bool {
 				if id, ok := n.(*ast.Ident); ok {
 					sc.uses[id.Name] = true
-					sc.identCount[id.Name]++
+					if !assigned[id] {
+						sc.identCount[id.Name]++
+					}
 				}
 				return true
 			})
@@ -477,7 +497,7 @@ func redefinitions(kernel string, parsed []*stmtCell, group map[int]int) []Decis
 }
 
 // unusedTopLevel returns, by step, the names the statements define at top level and never use
-// (they appear only where defined), sorted. Names the notebook's functions use are hoisted
+// (they are only assigned), sorted. Names the notebook's functions use are hoisted
 // globals, not counted here.
 func unusedTopLevel(parsed []*stmtCell, group map[int]int) map[int][]string {
 	count := map[int]map[string]int{}
@@ -502,8 +522,8 @@ func unusedTopLevel(parsed []*stmtCell, group map[int]int) map[int][]string {
 	out := map[int][]string{}
 	for g, ds := range defs {
 		var names []string
-		for n, c := range ds {
-			if count[g][n] <= c {
+		for n := range ds {
+			if count[g][n] == 0 {
 				names = append(names, n)
 			}
 		}
@@ -632,6 +652,17 @@ func gophernotesDisplay(parsed []*stmtCell) []Decision {
 			if sh.use.MatchString(strings.Join(sc.decls, "\n") + "\n" + strings.Join(sc.stmts, "\n")) {
 				sc.decls = append(sc.decls, strings.Split(sh.code, "\n")...)
 				notes = append(notes, Decision{Cell: sc.index, Line: 1, Subject: strings.Fields(sh.what)[1], Action: "converted", Reason: sh.what})
+				if sh.use == gophernotesPackageRE {
+					// A variable cannot hold types: the package's two types are named directly.
+					for _, sc := range parsed {
+						for i, l := range sc.decls {
+							sc.decls[i] = gophernotesTypeRE.ReplaceAllString(l, "${1}gophernotes$2")
+						}
+						for i, l := range sc.stmts {
+							sc.stmts[i] = gophernotesTypeRE.ReplaceAllString(l, "${1}gophernotes$2")
+						}
+					}
+				}
 				break
 			}
 		}
@@ -642,6 +673,8 @@ func gophernotesDisplay(parsed []*stmtCell) []Decision {
 var (
 	// gophernotesPackageRE matches a use of the package name display (not a field or method).
 	gophernotesPackageRE = regexp.MustCompile(`(^|[^A-Za-z0-9_.])display\.[A-Z]`)
+	// gophernotesTypeRE matches the display package's types.
+	gophernotesTypeRE = regexp.MustCompile(`(^|[^A-Za-z0-9_.])display\.(MIMEMap|Data)\b`)
 	// gophernotesFuncRE matches a call of Display (not a method).
 	gophernotesFuncRE = regexp.MustCompile(`(^|[^A-Za-z0-9_.])Display\(`)
 )
@@ -650,13 +683,21 @@ var (
 // documents, taking what it takes and returning its Data, with nothing in it.
 const gophernotesPackageShim = `
 // display stands in for gophernotes' display package outside the kernel: its functions build
-// nothing to show.
-var display gophernotesDisplay
+// nothing to show; its MIME type constants are fields.
+var display = gophernotesDisplay{
+	MIMETypeHTML: "text/html", MIMETypeJavaScript: "application/javascript", MIMETypeJPEG: "image/jpeg",
+	MIMETypeJSON: "application/json", MIMETypeLatex: "text/latex", MIMETypeMarkdown: "text/markdown",
+	MIMETypePNG: "image/png", MIMETypePDF: "application/pdf", MIMETypeSVG: "image/svg+xml", MIMETypeText: "text/plain",
+}
 
-type gophernotesDisplay struct{}
+type gophernotesDisplay struct {
+	MIMETypeHTML, MIMETypeJavaScript, MIMETypeJPEG, MIMETypeJSON, MIMETypeLatex string
+	MIMETypeMarkdown, MIMETypePNG, MIMETypePDF, MIMETypeSVG, MIMETypeText      string
+}
 
-// gophernotesData has the shape of gophernotes' display.Data.
-type gophernotesData = struct{ Data, Metadata, Transient map[string]any }
+// gophernotesMIMEMap and gophernotesData are gophernotes' display.MIMEMap and display.Data.
+type gophernotesMIMEMap = map[string]any
+type gophernotesData = struct{ Data, Metadata, Transient gophernotesMIMEMap }
 
 func (gophernotesDisplay) Any(string, any) gophernotesData           { return gophernotesData{} }
 func (gophernotesDisplay) Auto(any) gophernotesData                  { return gophernotesData{} }

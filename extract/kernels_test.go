@@ -32,7 +32,8 @@ func TestOtherKernels(t *testing.T) {
 			[]string{"lgo keeps top-level variables global"}},
 		// gophernotes' display package and Display function (its Display example) get stand-ins.
 		{"testdata/kernels/gophernotes_display.ipynb", KernelGophernotes,
-			[]string{"var display gophernotesDisplay", "func Display(any) error", "Display(display.PNG(buf.Bytes()))"},
+			[]string{"var display = gophernotesDisplay{", "func Display(any) error", "Display(display.PNG(buf.Bytes()))",
+				"SimpleRender() gophernotesMIMEMap", "display.MIMETypeHTML:"},
 			[]string{"gophernotes' display package", "gophernotes' Display function"}},
 		// A cell defines a top-level variable again and never uses err (its Display example).
 		{"testdata/kernels/gophernotes_redefine.ipynb", KernelGophernotes,

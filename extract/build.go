@@ -48,23 +48,29 @@ type Options struct {
 
 // Plan is the outcome of Build: what goes where and why.
 type Plan struct {
-	Notebook     string      `json:"notebook"`
-	NotebookHash string      `json:"notebook_sha256"`
-	Slug         string      `json:"slug"`
-	Module       string      `json:"module"`
-	Cells        []CellPlan  `json:"cells"`
-	Decls        []*Decl     `json:"decls"`
-	Steps        []*Step     `json:"steps"`
-	Imports      []Import    `json:"imports"`
-	Pins         []string    `json:"pins,omitempty"`      // module@version from !*go get lines
-	ModEdits     []string    `json:"mod_edits,omitempty"` // other go / go mod commands, as Makefile steps
-	Shell        []Shell     `json:"shell,omitempty"`     // shell lines and script cells
-	Env          [][2]string `json:"env,omitempty"`       // %env, in order
-	GoFlags      []string    `json:"goflags,omitempty"`
-	TestFlags    []string    `json:"test_flags,omitempty"`
-	Routes       []Route     `json:"routes"`
-	Assets       []Asset     `json:"assets,omitempty"`
-	Decisions    []Decision  `json:"decisions"`
+	Notebook     string     `json:"notebook"`
+	NotebookHash string     `json:"notebook_sha256"`
+	Slug         string     `json:"slug"`
+	Module       string     `json:"module"`
+	Cells        []CellPlan `json:"cells"`
+	Decls        []*Decl    `json:"decls"`
+	Steps        []*Step    `json:"steps"`
+	Imports      []Import   `json:"imports"`
+	Pins         []string   `json:"pins,omitempty"`      // module@version from !*go get lines
+	ModEdits     []string   `json:"mod_edits,omitempty"` // other go / go mod commands, as Makefile steps
+	Shell        []Shell    `json:"shell,omitempty"`     // shell lines and script cells
+	// ShellFiles are files the notebook's shell lines write and its kept code reads, and
+	// RunFirst the init functions reading them that Run calls first (see shellfiles.go).
+	ShellFiles []ShellFile `json:"shell_files,omitempty"`
+	RunFirst   []string    `json:"run_first,omitempty"`
+	// Wasm are the %wasm cells, each a browser program of its own (see wasm.go).
+	Wasm      []*WasmProgram `json:"wasm,omitempty"`
+	Env       [][2]string    `json:"env,omitempty"` // %env, in order
+	GoFlags   []string       `json:"goflags,omitempty"`
+	TestFlags []string       `json:"test_flags,omitempty"`
+	Routes    []Route        `json:"routes"`
+	Assets    []Asset        `json:"assets,omitempty"`
+	Decisions []Decision     `json:"decisions"`
 	// Trained are the values the batch command's train saves in the artifact, in notebook order.
 	Trained     []TrainedValue `json:"trained,omitempty"`
 	AutoLabeled bool           `json:"auto_labeled"`
@@ -95,6 +101,7 @@ type CellPlan struct {
 	Skipped string   `json:"skipped,omitempty"`
 	Decls   []string `json:"decls,omitempty"`
 	Step    string   `json:"step,omitempty"`
+	Wasm    string   `json:"wasm,omitempty"` // the browser program a %wasm cell became
 
 	src   string // the cell's source, for the manifest's declaration hashes
 	label bool   // its first line is a section label, blanked before parsing
@@ -272,9 +279,11 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 	if err := b.resolve(); err != nil {
 		return nil, err
 	}
+	b.wasmPrograms()
 	b.routes()
 	b.noRoutes()
 	b.assets()
+	b.shellFiles()
 	return b.plan, nil
 }
 
@@ -463,8 +472,9 @@ func (b *builder) readCells() error {
 			continue
 		}
 		if cell.Wasm {
-			cp.Skipped = "%wasm cell"
-			b.decide(c.Index, 0, "cell", "skipped", "a %wasm cell is built for the browser (GOOS=js) with GoNB's GonbWasm* constants; it is not part of the service")
+			if err := b.wasmCell(c, cp, cell); err != nil {
+				return err
+			}
 			continue
 		}
 		if cp.Label == "//decant:skip" {
@@ -568,7 +578,7 @@ func (b *builder) commands(c *notebooks.Cell, cell *gonbcell.Cell) {
 			if len(cmd.Args) > 0 {
 				b.plan.TestFlags = append([]string(nil), cmd.Args...)
 			}
-		case "%%", "%main", "%exec", "%args", "%autoget", "%noautoget":
+		case "%%", "%main", "%exec", "%args", "%autoget", "%noautoget", "%wasm":
 			// handled with the Go part, or irrelevant outside the kernel
 		case "%cd":
 			b.decide(c.Index, cmd.Line, cmd.Text, "warning", "the notebook changed directory: relative paths in the code depended on it")

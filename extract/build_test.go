@@ -183,6 +183,16 @@ func TestBuild(t *testing.T) {
 						check(sec, string(data))
 					}
 				}
+				// Other files are checked where the archive names them.
+				for _, f := range ar.Files {
+					name := f.Name
+					if name == "pipeline_test.go" {
+						name = "svc/" + name
+					} else if name != "Makefile" && !strings.HasPrefix(name, wasmDir+"/") {
+						continue
+					}
+					check(f.Name, string(out.Files[name]))
+				}
 			}
 			if *update {
 				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {

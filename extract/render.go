@@ -157,9 +157,15 @@ func (p *Plan) Render() (*Output, error) {
 			out.Exec[sh.Script] = true
 		}
 	}
+	if err := p.renderWasm(out); err != nil {
+		return nil, err
+	}
 	out.Files["go.mod"] = p.renderGoMod()
 	out.Files["Makefile"] = p.renderMakefile()
 	out.Files[".gitignore"] = []byte("/bin/\n/model/\n*.test\n*.out\n")
+	if len(p.wasmPrograms()) > 0 {
+		out.Files[".gitignore"] = append(out.Files[".gitignore"], "/"+wasmDir+"/*.wasm\n/"+wasmDir+"/wasm_exec.js\n"...)
+	}
 	p.locateSpans(out, p.origins(out.Files))
 	out.Files[manifest.Path] = p.renderManifest(out)
 	out.Files["README.md"] = p.renderReadme(out)
@@ -273,6 +279,9 @@ func (p *Plan) renderPipeline() ([]byte, error) {
 		sb.WriteString("func before(step string) {\n\tif BeforeStep != nil {\n\t\tBeforeStep(step)\n\t}\n}\n\n")
 	}
 	sb.WriteString("// Run runs the notebook's %% cells in notebook order.\nfunc Run() {\n")
+	for _, f := range p.RunFirst {
+		fmt.Fprintf(&sb, "\t%s()\n", f)
+	}
 	for _, st := range kept {
 		if withArgs {
 			fmt.Fprintf(&sb, "\tbefore(%q)\n", st.Name)
@@ -289,33 +298,35 @@ func (p *Plan) renderPipelineTest() []byte {
 	fmt.Fprintf(&sb, "package %s\n\nimport (\n\t\"io\"\n\t\"os\"\n\t\"strings\"\n\t\"testing\"\n)\n\n", p.Slug)
 	sb.WriteString("// TestRun replays the notebook's pipeline end to end: every %% cell must run without panicking.\n")
 	sb.WriteString("func TestRun(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
-	uiSteps := false
+	if len(p.ShellFiles) > 0 {
+		sb.WriteString("\trequireShellFiles(t)\n")
+	}
+	withArgs := false
 	for _, st := range p.Steps {
-		uiSteps = uiSteps || st.Kept && st.NotebookOnly
+		withArgs = withArgs || st.Kept && len(st.Args) > 0
 	}
-	if !uiSteps {
-		sb.WriteString("\tcaptureStdout(t, Run)\n}\n\n")
-	} else {
-		p.renderReplay(&sb)
-	}
+	p.renderReplay(&sb)
 
 	fmt.Fprintf(&sb, "// TestNotebookOutputs is a golden test: each %%%% cell, run as its pipeline step, must print what\n// the cell printed when %s was last run.\n", p.Notebook)
 	sb.WriteString("func TestNotebookOutputs(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
+	if reason := p.goldenBlocker(); reason == "" && len(p.ShellFiles) > 0 {
+		sb.WriteString("\trequireShellFiles(t)\n")
+	}
 	if reason := p.goldenBlocker(); reason != "" {
 		fmt.Fprintf(&sb, "\tt.Skip(%q)\n}\n\n", reason)
 	} else {
 		sb.WriteString("\tcheckNotebookOutputs(t)\n}\n\n")
 		sb.WriteString("// checkNotebookOutputs runs each %% cell that has saved output as its pipeline step and compares.\n")
 		sb.WriteString("func checkNotebookOutputs(t *testing.T) {\n\tt.Helper()\n")
-		sb.WriteString("\tfor _, c := range []struct {\n\t\tname string\n\t\tcell int\n\t\trun  func()\n\t\twant string\n\t}{\n")
+		sb.WriteString("\tfor _, c := range []struct {\n\t\tname       string\n\t\tcell, line int\n\t\trun        func()\n\t\twant       string\n\t}{\n")
 		n := 0
 		for _, st := range p.Steps {
 			if st.Kept && st.Golden {
-				fmt.Fprintf(&sb, "\t\t{%q, %d, %s, %s},\n", st.Name, st.Cell, st.Name, strconv.Quote(st.Saved))
+				fmt.Fprintf(&sb, "\t\t{%q, %d, %d, %s, %s},\n", st.Name, st.Cell, st.Line, st.Name, strconv.Quote(st.Saved))
 				n++
 			}
 		}
-		sb.WriteString("\t} {\n\t\tt.Run(c.name, func(t *testing.T) {\n\t\t\tgot := captureStdout(t, c.run)\n")
+		sb.WriteString("\t} {\n\t\tt.Run(c.name, func(t *testing.T) {\n\t\t\treplayStep(t, c.name, c.cell, c.line)\n\t\t\tgot := captureStdout(t, c.run)\n")
 		sb.WriteString("\t\t\tif got != c.want {\n\t\t\t\tt.Errorf(\"cell %d: the step printed something else than the notebook's saved output%s\", c.cell, firstDifference(got, c.want))\n\t\t\t}\n\t\t})\n\t}\n")
 		if n == 0 {
 			sb.WriteString("\tt.Log(\"no cell has saved output to compare\")\n")
@@ -333,6 +344,36 @@ func (p *Plan) renderPipelineTest() []byte {
 		fmt.Fprintf(&sb, "func Test%sReproducible(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"computes %s twice\")\n\t}\n", exportName(name), name)
 		fmt.Fprintf(&sb, "\ta := %s\n\tb := %s\n\tif !reflect.DeepEqual(a, b) {\n\t\tt.Fatalf(\"%s is not reproducible: two computations differ:\\n%%v\\n%%v\", a, b)\n\t}\n}\n\n", d.lazyInit, d.lazyInit, name)
 	}
+	if len(p.ShellFiles) > 0 {
+		p.renderShellFileGuard(&sb)
+	}
+	sb.WriteString("// replayStep says on stderr which step runs, so that a step that ends the process (log.Fatal,\n")
+	sb.WriteString("// os.Exit) is found by its cell")
+	if withArgs {
+		sb.WriteString(", and sets the flags from the arguments on the step's %% line:\n")
+		sb.WriteString("// every other flag back to its default, as GoNB ran the cell.\n")
+	} else {
+		sb.WriteString(".\n")
+	}
+	sb.WriteString("func replayStep(t *testing.T, name string, cell, line int) {\n\tt.Helper()\n")
+	sb.WriteString("\tfmt.Fprintf(os.Stderr, \"" + ReplayMarker + " %s (cell %d, line %d)\\n\", name, cell, line)\n")
+	if withArgs {
+		sb.WriteString(`	args := flag.NewFlagSet(name, flag.ContinueOnError)
+	args.SetOutput(io.Discard)
+	flag.VisitAll(func(f *flag.Flag) {
+		if !strings.HasPrefix(f.Name, "test.") {
+			_ = f.Value.Set(f.DefValue)
+			args.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	if err := args.Parse(StepArgs[name]); err != nil {
+		t.Fatalf("cell %d, line %d: the arguments on its %%%% line: %v", cell, line, err)
+	}
+`)
+	} else {
+		sb.WriteString("\t_ = name\n")
+	}
+	sb.WriteString("}\n\n")
 	sb.WriteString(`// captureStdout runs f and returns what it printed to os.Stdout.
 func captureStdout(t *testing.T, f func()) string {
 	t.Helper()
@@ -378,7 +419,14 @@ func firstDifference(got, want string) string {
 	if lazies > 0 {
 		extra = "\t\"reflect\"\n" + extra
 	}
-	return []byte(strings.Replace(sb.String(), "\"io\"\n", "\"io\"\n"+extra, 1))
+	if p.needsGonbTmpDir() {
+		extra = "\t\"path/filepath\"\n" + extra
+	}
+	head := "\t\"fmt\"\n\t\"io\"\n"
+	if withArgs {
+		head = "\t\"flag\"\n" + head
+	}
+	return []byte(strings.Replace(sb.String(), "\t\"io\"\n", head+extra, 1))
 }
 
 // goldenBlocker says why the notebook's saved outputs cannot be compared with the steps', or "".
@@ -489,7 +537,12 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.GoFlags) > 0 {
 		fmt.Fprintf(&sb, "export GOFLAGS := %s\n", makeQuote(strings.Join(p.GoFlags, " ")))
 	}
-	if len(p.Env) > 0 || len(p.GoFlags) > 0 {
+	if p.needsGonbTmpDir() {
+		sb.WriteString("# The code reads files that the notebook's !* lines wrote in GoNB's temporary module\n")
+		sb.WriteString("# ($GONB_TMP_DIR); make setup runs those lines here, in the module root.\n")
+		sb.WriteString("export GONB_TMP_DIR := $(CURDIR)\n")
+	}
+	if len(p.Env) > 0 || len(p.GoFlags) > 0 || p.needsGonbTmpDir() {
 		sb.WriteString("\n")
 	}
 	fmt.Fprintf(&sb, "PKG := %s\nADDR ?= 127.0.0.1:8080\n", p.Slug)
@@ -505,14 +558,24 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.Routes) > 0 {
 		sb.WriteString(" image")
 	}
-	sb.WriteString("\n\nall: vet test build\n\n")
+	wasm := p.wasmMakefile()
+	if wasm != "" {
+		sb.WriteString(" wasm\n\nall: vet test build wasm\n\n")
+	} else {
+		sb.WriteString("\n\nall: vet test build\n\n")
+	}
 	sb.WriteString("build:\n\tgo build -trimpath -o bin/ ./...\n\n")
 	testArgs := ""
 	if len(p.TestFlags) > 0 {
 		testArgs = " -args " + makeQuote(strings.Join(p.TestFlags, " "))
 	}
 	fmt.Fprintf(&sb, "test:\n\tgo test ./...%s\n\n", testArgs)
-	sb.WriteString("vet:\n\tgo vet ./...\n\tgofmt -l . | (! grep .)\n\n")
+	sb.WriteString("vet:\n\tgo vet ./...\n")
+	if wasm != "" {
+		fmt.Fprintf(&sb, "\tGOOS=js GOARCH=wasm go vet ./%s/...\n", wasmDir)
+	}
+	sb.WriteString("\tgofmt -l . | (! grep .)\n\n")
+	sb.WriteString(wasm)
 	sb.WriteString("# The notebook read its data files relative to its own folder; they ship in $(PKG)/.\n")
 	sb.WriteString("run:\n\tcd $(PKG) && go run ../cmd/$(PKG)\n\n")
 	if len(p.Trained) > 0 {
@@ -783,6 +846,9 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	fmt.Fprintf(&sb, "| `%s/pipeline.go` | the notebook's %%%% cells as functions; `Run` composes them in notebook order |\n", p.Slug)
 	fmt.Fprintf(&sb, "| `cmd/%s` | batch command: what the notebook did, as a program |\n", p.Slug)
 	sb.WriteString("| `cmd/server` | the HTTP API |\n| `openapi.json` | routes, parameters and every response code |\n")
+	if len(p.wasmPrograms()) > 0 {
+		fmt.Fprintf(&sb, "| `%s/` | the %%wasm cells: browser programs (js/wasm) and the page that runs them |\n", wasmDir)
+	}
 	sb.WriteString("| `.decant/manifest.json` | provenance: cell → file:line |\n\n")
 	sb.WriteString("## Run\n\n```sh\nmake test     # vet, tests\nmake run      # the batch command\nmake serve    # the API on 127.0.0.1:8080\n```\n\n")
 	var withArgs []*Step
@@ -826,6 +892,7 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	if len(p.Routes) > 0 {
 		sb.WriteString(p.readmeOperations(o))
 	}
+	sb.WriteString(p.wasmReadme())
 	sb.WriteString("## Where each cell went\n\nEach declaration's doc comment names the cell it came from; this map gives the lines.\n\n")
 	sb.WriteString("| cell | section | label | went to (cell line → file:line) |\n|---|---|---|---|\n")
 	places := p.readmePlaces(o)
@@ -935,16 +1002,24 @@ func (p *Plan) RenderTests(out *Output) (map[string][]byte, error) {
 	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[manifest.Path]}, nil
 }
 
+// ReplayMarker starts the line the emitted tests print on stderr before each step they
+// replay, followed by the step's name and "(cell N, line L)": a step that ends the process
+// leaves no stack, and the last marker names its cell.
+const ReplayMarker = "decant: replaying the step"
+
 // renderReplay writes a TestRun body that runs every step except those using the notebook UI.
 func (p *Plan) renderReplay(sb *strings.Builder) {
 	sb.WriteString("\tcaptureStdout(t, func() {\n")
+	for _, f := range p.RunFirst {
+		fmt.Fprintf(sb, "\t\t%s()\n", f)
+	}
 	for _, st := range p.Steps {
 		switch {
 		case !st.Kept:
 		case st.NotebookOnly:
 			fmt.Fprintf(sb, "\t\t// %s uses the notebook UI (gonbui) and is not replayed.\n", st.Name)
 		default:
-			fmt.Fprintf(sb, "\t\t%s()\n", st.Name)
+			fmt.Fprintf(sb, "\t\treplayStep(t, %q, %d, %d)\n\t\t%s()\n", st.Name, st.Cell, st.Line, st.Name)
 		}
 	}
 	sb.WriteString("\t})\n}\n\n")

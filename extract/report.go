@@ -55,6 +55,9 @@ func (p *Plan) WriteReport(w io.Writer) error {
 		if c.Step != "" {
 			parts = append(parts, "step "+c.Step+"()")
 		}
+		if c.Wasm != "" {
+			parts = append(parts, "browser program "+c.Wasm)
+		}
 		fmt.Fprintf(&sb, "  %s code      %-12s %s\n", index(c.Index), what, strings.Join(parts, "; "))
 	}
 	counts := map[Section]int{}
@@ -77,6 +80,9 @@ func (p *Plan) WriteReport(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(&sb, "  %s/pipeline.go        %d steps\n", p.Slug, steps)
+	for _, w := range p.wasmPrograms() {
+		fmt.Fprintf(&sb, "  %-27s browser program of cell %d (js/wasm)\n", w.Dir+"/main.go", w.Cell)
+	}
 	if len(p.Routes) > 0 {
 		sb.WriteString("\nroutes:\n")
 		for _, r := range p.Routes {

@@ -30,6 +30,7 @@ func TestLocateNamesTheCause(t *testing.T) {
 	out := &Output{Files: map[string][]byte{}}
 	text := "?   \texample.com/svc/cmd/svc\t[no test files]\n" +
 		"2026/11/30 04:43:34 Fatal error: dial tcp: lookup example.com: no such host\n" +
+		"while loading the customers\n" +
 		"FAIL\texample.com/svc/svc\t0.098s\nFAIL\n"
 	probs := Locate("/tmp/stage", out, "test", []byte(text))
 	if len(probs) != 1 {
@@ -39,8 +40,11 @@ func TestLocateNamesTheCause(t *testing.T) {
 	if first != "Fatal error: dial tcp: lookup example.com: no such host" {
 		t.Errorf("summary line %q", first)
 	}
-	if !strings.Contains(probs[0].Msg, "[no test files]") {
+	if !strings.Contains(probs[0].Msg, "while loading the customers") {
 		t.Errorf("the rest of the output was lost: %q", probs[0].Msg)
+	}
+	if strings.Contains(probs[0].Msg, "[no test files]") {
+		t.Errorf("go test's lines about other packages were kept: %q", probs[0].Msg)
 	}
 }
 

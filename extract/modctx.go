@@ -840,6 +840,27 @@ func (mc *ModuleContext) findPackage(name string, syms []string) (string, bool) 
 
 type pkgDir struct{ path, dir string }
 
+// lacking says, for the context's packages named name, which of syms each does not declare:
+// what a notebook written for another version of a library uses that this one dropped or
+// moved. It returns "" when the context has no package of that name.
+func (mc *ModuleContext) lacking(name string, syms []string) string {
+	mc.findPackage(name, nil) // builds the index
+	var parts []string
+	for _, cand := range mc.pkgIndex[name] {
+		declared := declaredNames(cand.dir)
+		var miss []string
+		for _, s := range syms {
+			if !declared[s] {
+				miss = append(miss, s)
+			}
+		}
+		if len(miss) > 0 {
+			parts = append(parts, fmt.Sprintf("%s lacks %s", cand.path, strings.Join(miss, ", ")))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 func (mc *ModuleContext) indexModule(r moduleRoot) {
 	filepath.WalkDir(r.dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {

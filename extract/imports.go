@@ -377,7 +377,7 @@ func (p *Plan) checkOutsideContext(out []byte, had []Import, used map[string][]s
 		}
 		name := importName(imp)
 		msg := fmt.Sprintf("no package named %s in the notebook's module context declares what the notebook uses; %s has no package %s", name, p.modules.describe(m), strings.TrimPrefix(ip, m+"/"))
-		if lacks := p.modules.lacking(name, used[name]); lacks != "" {
+		if lacks := p.modules.lacking(m, name, used[name]); lacks != "" {
 			msg += "; " + lacks
 		}
 		e := &UnresolvedError{Notebook: p.Notebook, Cell: -1, Import: ip, Module: m, Implicit: true, Output: msg}

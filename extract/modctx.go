@@ -840,13 +840,16 @@ func (mc *ModuleContext) findPackage(name string, syms []string) (string, bool) 
 
 type pkgDir struct{ path, dir string }
 
-// lacking says, for the context's packages named name, which of syms each does not declare:
-// what a notebook written for another version of a library uses that this one dropped or
-// moved. It returns "" when the context has no package of that name.
-func (mc *ModuleContext) lacking(name string, syms []string) string {
+// lacking says, for module m's packages named name in the context, which of syms each does not
+// declare: what a notebook written for another version of the library uses that this one
+// dropped or moved. It returns "" when the module has no package of that name.
+func (mc *ModuleContext) lacking(m, name string, syms []string) string {
 	mc.findPackage(name, nil) // builds the index
 	var parts []string
 	for _, cand := range mc.pkgIndex[name] {
+		if !strings.HasPrefix(cand.path, m+"/") || mc.moduleFor(cand.path) != m {
+			continue
+		}
 		declared := declaredNames(cand.dir)
 		var miss []string
 		for _, s := range syms {

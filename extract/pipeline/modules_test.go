@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -26,12 +27,15 @@ func writeProxy(t *testing.T, root string) {
 	}
 }
 
-// writeModule adds module mod at version v, with files (relative path to source), to the
-// GOPROXY directory root.
+// writeModule adds module mod at version v, with files (relative path to source; go.mod
+// defaults to one without requirements), to the GOPROXY directory root.
 func writeModule(t *testing.T, root, mod, v string, files map[string]string) {
 	t.Helper()
 	dir := filepath.Join(root, filepath.FromSlash(mod), "@v")
-	gomod := "module " + mod + "\n\ngo 1.21\n"
+	gomod, ok := files["go.mod"]
+	if !ok {
+		gomod = "module " + mod + "\n\ngo 1.21\n"
+	}
 	src := filepath.Join(t.TempDir(), "src")
 	write(t, filepath.Join(src, "go.mod"), gomod)
 	for name, data := range files {
@@ -51,8 +55,13 @@ func writeModule(t *testing.T, root, mod, v string, files map[string]string) {
 	write(t, filepath.Join(dir, v+".mod"), gomod)
 	info, _ := json.Marshal(map[string]string{"Version": v, "Time": "2026-01-01T00:00:00Z"})
 	write(t, filepath.Join(dir, v+".info"), string(info))
-	list, _ := os.ReadFile(filepath.Join(dir, "list"))
-	write(t, filepath.Join(dir, "list"), string(list)+v+"\n")
+	var list []string
+	if old, err := os.ReadFile(filepath.Join(dir, "list")); err == nil {
+		list = strings.Fields(string(old))
+	}
+	list = append(list, v)
+	sort.Strings(list)
+	write(t, filepath.Join(dir, "list"), strings.Join(list, "\n")+"\n")
 }
 
 // offlineModules points the go command at a fresh module cache filled from the GOPROXY

@@ -2,15 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
-
-	"golang.org/x/mod/module"
-	"golang.org/x/mod/zip"
 
 	"github.com/decant-go/decant/extract"
 )
@@ -19,38 +13,15 @@ import (
 // and one Go package per entry of pkgs ("." for the module's root).
 func addModule(t *testing.T, root, path, version, requires string, pkgs ...string) {
 	t.Helper()
-	dir := filepath.Join(root, filepath.FromSlash(path), "@v")
-	src := filepath.Join(t.TempDir(), "src")
-	gomod := "module " + path + "\n\ngo 1.21\n" + requires
-	write(t, filepath.Join(src, "go.mod"), gomod)
+	files := map[string]string{"go.mod": "module " + path + "\n\ngo 1.21\n" + requires}
 	for _, p := range pkgs {
 		name := filepath.Base(p)
 		if p == "." {
 			name = filepath.Base(path)
 		}
-		write(t, filepath.Join(src, filepath.FromSlash(p), "x.go"), "package "+name+"\n\n// Answer is what the library computes.\nfunc Answer() int { return 42 }\n")
+		files[p+"/x.go"] = "package " + name + "\n\n// Answer is what the library computes.\nfunc Answer() int { return 42 }\n"
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(filepath.Join(dir, version+".zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := zip.CreateFromDir(f, module.Version{Path: path, Version: version}, src); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	write(t, filepath.Join(dir, version+".mod"), gomod)
-	info, _ := json.Marshal(map[string]string{"Version": version, "Time": "2026-01-01T00:00:00Z"})
-	write(t, filepath.Join(dir, version+".info"), string(info))
-	var list []string
-	if old, err := os.ReadFile(filepath.Join(dir, "list")); err == nil {
-		list = strings.Fields(string(old))
-	}
-	list = append(list, version)
-	sort.Strings(list)
-	write(t, filepath.Join(dir, "list"), strings.Join(list, "\n")+"\n")
+	writeModule(t, root, path, version, files)
 }
 
 // A notebook committed in a module's release but written for an older layout of a library:

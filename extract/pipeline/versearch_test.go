@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/decant-go/decant/extract"
 )
 
 // addModule adds path@version to the file:// proxy at root: a go.mod (with require lines)
@@ -38,12 +36,7 @@ func TestVersionSearchOlderLayout(t *testing.T) {
 	addModule(t, proxy, "example.com/lib", "v1.1.0", "", "neu")
 	addModule(t, proxy, "example.com/wrap", "v0.1.0", "\nrequire example.com/lib v1.0.0\n", ".")
 	addModule(t, proxy, "example.com/wrap", "v0.2.0", "\nrequire example.com/lib v1.1.0\n", ".")
-	realCache := extract.DefaultModCache()
-	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(realCache, "cache", "download")))
-	t.Setenv("GOMODCACHE", filepath.Join(tmp, "modcache"))
-	t.Setenv("GOSUMDB", "off")
-	t.Setenv("GOFLAGS", "-mod=mod -modcacherw")
-	t.Setenv("GOTOOLCHAIN", "local")
+	offlineModules(t, tmp, proxy)
 
 	proj := filepath.Join(tmp, "proj")
 	write(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\ngo 1.21\n\nrequire (\n\texample.com/lib v1.1.0\n\texample.com/wrap v0.2.0\n)\n")
@@ -92,12 +85,7 @@ func TestVersionSearchNothingFits(t *testing.T) {
 	addModule(t, proxy, "example.com/lib", "v1.0.0", "", "old")
 	addModule(t, proxy, "example.com/lib", "v1.1.0", "", "neu")
 	addModule(t, proxy, "example.com/wrap", "v0.2.0", "\nrequire example.com/lib v1.1.0\n", ".")
-	realCache := extract.DefaultModCache()
-	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(realCache, "cache", "download")))
-	t.Setenv("GOMODCACHE", filepath.Join(tmp, "modcache"))
-	t.Setenv("GOSUMDB", "off")
-	t.Setenv("GOFLAGS", "-mod=mod -modcacherw")
-	t.Setenv("GOTOOLCHAIN", "local")
+	offlineModules(t, tmp, proxy)
 
 	proj := filepath.Join(tmp, "proj")
 	write(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\ngo 1.21\n\nrequire (\n\texample.com/lib v1.1.0\n\texample.com/wrap v0.2.0\n)\n")
@@ -131,12 +119,7 @@ func TestVersionSearchPrefersWhatLibrariesRequire(t *testing.T) {
 	addModule(t, proxy, "example.com/lib", "v1.2.0", "", "neu")
 	addModule(t, proxy, "example.com/lib", "v1.3.0", "", "newer")
 	addModule(t, proxy, "example.com/wrap", "v0.2.0", "\nrequire example.com/lib v1.1.0\n", ".")
-	realCache := extract.DefaultModCache()
-	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(realCache, "cache", "download")))
-	t.Setenv("GOMODCACHE", filepath.Join(tmp, "modcache"))
-	t.Setenv("GOSUMDB", "off")
-	t.Setenv("GOFLAGS", "-mod=mod -modcacherw")
-	t.Setenv("GOTOOLCHAIN", "local")
+	offlineModules(t, tmp, proxy)
 	// The module the notebook sits in requires the library's newest version, which moved the
 	// package again.
 	proj := filepath.Join(tmp, "proj")

@@ -91,9 +91,10 @@ clean:
 # The development corpus: real third-party notebooks pinned in testdata/corpus/manifest.json,
 # fetched into the module cache with go mod download, each extracted with --auto-label and full
 # verification, then built. Needs the Go module proxy; not part of make test.
+# RUN=regexp limits it to some notebooks; JSON=file also writes the results as JSON.
 .PHONY: corpus
 corpus: build
-	$(GO) run ./scripts/corpus -decant $(BIN)/decant $(if $(RUN),-run '$(RUN)')
+	$(GO) run ./scripts/corpus -decant $(BIN)/decant $(if $(RUN),-run '$(RUN)') $(if $(JSON),-json '$(JSON)')
 
 # decant extract --dry-run --no-verify (without and with the default refactorings) against
 # jupyter nbconvert --to script on GoNB's tutorial, side by side. Needs Debian's hyperfine and

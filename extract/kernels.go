@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -36,11 +37,27 @@ func kernelOf(kernelName string) string {
 type stmtCell struct {
 	index        int
 	decls, stmts []string
-	firstStmt    int             // 1-based cell line of the first statement line
-	defines      map[string]bool // variables the statements declare at top level
-	uses         map[string]bool // identifiers the statements use
-	commands     []string        // magic and shell lines, reported and dropped
-	displayed    bool            // the last expression's value, which the kernel displayed, is printed
+	firstStmt    int              // 1-based cell line of the first statement line
+	defines      map[string]bool  // variables the statements declare at top level
+	uses         map[string]bool  // identifiers the statements use
+	commands     []string         // magic and shell lines, reported and dropped
+	displayed    bool             // the last expression's value, which the kernel displayed, is printed
+	hoistable    map[string]hoist // variables whose definition can become a package-level var
+	defs         []define         // the statements' top-level := definitions, in order
+	identCount   map[string]int   // uses of each identifier in the statements (not being assigned)
+}
+
+// define is a top-level "a, b := …" statement of a cell.
+type define struct {
+	line, col int      // 0-based index in stmts, and byte offset of ":=" in that line
+	names     []string // the names on its left, blank ones left out
+}
+
+// hoist is a top-level "name := value" statement whose value uses no variable of the
+// notebook's statements and calls nothing, so it can initialize a package-level variable.
+type hoist struct {
+	line, col int    // 0-based index in stmts, and byte offset of ":=" in that line
+	value     string // the value's source
 }
 
 // displayable reports whether a statement-position expression is a value the kernel would
@@ -82,7 +99,8 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 	// compiling, with display calls that do nothing.
 	if kernel == KernelLgo {
 		for _, sc := range parsed {
-			if strings.Contains(strings.Join(sc.decls, "\n")+strings.Join(sc.stmts, "\n"), "_ctx.") {
+			// _ctx is used as a value too, for example passed to req.WithContext.
+			if lgoContextRE.MatchString(strings.Join(sc.decls, "\n") + "\n" + strings.Join(sc.stmts, "\n")) {
 				sc.decls = append(sc.decls, strings.Split(lgoContextShim, "\n")...)
 				notes = append(notes, Decision{Cell: sc.index, Line: 1, Subject: "_ctx", Action: "converted",
 					Reason: "lgo's notebook context: a stand-in whose Display calls do nothing outside the kernel (like GoNB's gonbui)"})
@@ -90,6 +108,12 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 			}
 		}
 	}
+	// gophernotes imports its display package into every notebook, and declares Display;
+	// outside the kernel a stand-in keeps calls to them compiling, showing nothing.
+	if kernel == KernelGophernotes {
+		notes = append(notes, gophernotesDisplay(parsed)...)
+	}
+	notes = append(notes, hoistGlobals(kernel, parsed)...)
 	// Group statement cells that share variables: a cell joins the group of the latest earlier
 	// cell whose variables it uses.
 	group := map[int]int{} // cell index → index of the cell holding the group's step
@@ -120,6 +144,7 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 			defined[name] = sc.index
 		}
 	}
+	notes = append(notes, redefinitions(kernel, parsed, group)...)
 	bodies := map[int][]string{}
 	members := map[int][]int{}
 	for _, sc := range parsed {
@@ -132,6 +157,11 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 		}
 		bodies[g] = append(bodies[g], sc.stmts...)
 		members[g] = append(members[g], sc.index)
+	}
+	// Variables the kernel kept as globals may go unused; in a step Go rejects that.
+	for g, names := range unusedTopLevel(parsed, group) {
+		bodies[g] = append(bodies[g], fmt.Sprintf("%s = %s // %s keeps top-level variables, so an unused one is no error",
+			strings.TrimSuffix(strings.Repeat("_, ", len(names)), ", "), strings.Join(names, ", "), kernel))
 	}
 	out := map[int]string{}
 	shift := map[int]int{}
@@ -182,7 +212,7 @@ func joinInts(xs []int) string {
 // % or ! (magics, shell) are set aside. A var with an initializer stays a statement, since it
 // may use the cell's other variables; a var without one is a declaration.
 func splitTopLevel(src string) *stmtCell {
-	sc := &stmtCell{defines: map[string]bool{}, uses: map[string]bool{}}
+	sc := &stmtCell{defines: map[string]bool{}, uses: map[string]bool{}, hoistable: map[string]hoist{}, identCount: map[string]int{}}
 	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
 	// Set commands aside, keeping line numbers with blank lines.
 	code := make([]string, len(lines))
@@ -285,7 +315,8 @@ func splitTopLevel(src string) *stmtCell {
 	if len(sc.stmts) > 0 {
 		const head = "package p\nfunc _() {\n"
 		body := head + strings.Join(sc.stmts, "\n") + "\n}\n"
-		if f, err := parser.ParseFile(token.NewFileSet(), "", body, parser.SkipObjectResolution); err == nil {
+		fset := token.NewFileSet()
+		if f, err := parser.ParseFile(fset, "", body, parser.SkipObjectResolution); err == nil {
 			fn := f.Decls[0].(*ast.FuncDecl)
 			// The kernel displayed the value of a cell's last expression; Go rejects an unused
 			// value, so the step prints it.
@@ -301,10 +332,20 @@ func splitTopLevel(src string) *stmtCell {
 				switch st := st.(type) {
 				case *ast.AssignStmt:
 					if st.Tok == token.DEFINE {
+						at := fset.Position(st.TokPos)
+						d := define{line: at.Line - 3, col: at.Column - 1}
 						for _, l := range st.Lhs {
 							if id, ok := l.(*ast.Ident); ok {
 								sc.defines[id.Name] = true
+								if id.Name != "_" {
+									d.names = append(d.names, id.Name)
+								}
 							}
+						}
+						sc.defs = append(sc.defs, d)
+						if id, ok := st.Lhs[0].(*ast.Ident); ok && len(st.Lhs) == 1 && len(st.Rhs) == 1 && id.Name != "_" {
+							start, end := int(st.Rhs[0].Pos())-1, int(st.Rhs[0].End())-1
+							sc.hoistable[id.Name] = hoist{line: at.Line - 3, col: at.Column - 1, value: body[start:end]}
 						}
 					}
 				case *ast.DeclStmt:
@@ -319,12 +360,53 @@ func splitTopLevel(src string) *stmtCell {
 					}
 				}
 			}
+			// Being assigned is no use to Go: identifiers on the left of an assignment or an
+			// increment are not counted.
+			assigned := map[*ast.Ident]bool{}
 			ast.Inspect(fn.Body, func(n ast.Node) bool {
-				if id, ok := n.(*ast.Ident); ok {
-					sc.uses[id.Name] = true
+				switch n := n.(type) {
+				case *ast.AssignStmt:
+					for _, l := range n.Lhs {
+						if id, ok := l.(*ast.Ident); ok {
+							assigned[id] = true
+						}
+					}
+				case *ast.IncDecStmt:
+					if id, ok := n.X.(*ast.Ident); ok {
+						assigned[id] = true
+					}
 				}
 				return true
 			})
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok {
+					sc.uses[id.Name] = true
+					if !assigned[id] {
+						sc.identCount[id.Name]++
+					}
+				}
+				return true
+			})
+			// Only a value that needs nothing from the steps can initialize a package-level
+			// variable; a name defined twice is left alone.
+			seen := map[string]int{}
+			for _, st := range fn.Body.List {
+				if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+					for _, l := range as.Lhs {
+						if id, ok := l.(*ast.Ident); ok {
+							seen[id.Name]++
+						}
+					}
+					if id, ok := as.Lhs[0].(*ast.Ident); ok && len(as.Lhs) == 1 && len(as.Rhs) == 1 && !constantValue(as.Rhs[0]) {
+						delete(sc.hoistable, id.Name)
+					}
+				}
+			}
+			for name, n := range seen {
+				if n > 1 {
+					delete(sc.hoistable, name)
+				}
+			}
 		}
 	}
 	return sc
@@ -378,6 +460,269 @@ func varHasInit(s string) bool {
 	line, _, _ := strings.Cut(rest, "\n")
 	return strings.Contains(line, "=")
 }
+
+// redefinitions turns a top-level "a, b := …" that defines only names an earlier cell of the
+// same step defined into "a, b = …": the kernel let a cell define a top-level variable again,
+// while one step may define it once.
+func redefinitions(kernel string, parsed []*stmtCell, group map[int]int) []Decision {
+	defined := map[int]map[string]bool{} // by group
+	var notes []Decision
+	for _, sc := range parsed {
+		if len(sc.stmts) == 0 {
+			continue
+		}
+		g := group[sc.index]
+		if defined[g] == nil {
+			defined[g] = map[string]bool{}
+		}
+		for _, d := range sc.defs {
+			again := len(d.names) > 0
+			for _, n := range d.names {
+				again = again && defined[g][n]
+			}
+			if again && g != sc.index {
+				l := sc.stmts[d.line]
+				if d.col+2 <= len(l) && l[d.col:d.col+2] == ":=" {
+					sc.stmts[d.line] = l[:d.col] + "=" + l[d.col+2:]
+					notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt + d.line, Subject: strings.Join(d.names, ", "), Action: "converted",
+						Reason: kernel + " let a cell define a top-level variable again: in the shared step it is assigned"})
+				}
+			}
+			for _, n := range d.names {
+				defined[g][n] = true
+			}
+		}
+	}
+	return notes
+}
+
+// unusedTopLevel returns, by step, the names the statements define at top level and never use
+// (they are only assigned), sorted. Names the notebook's functions use are hoisted
+// globals, not counted here.
+func unusedTopLevel(parsed []*stmtCell, group map[int]int) map[int][]string {
+	count := map[int]map[string]int{}
+	defs := map[int]map[string]int{}
+	for _, sc := range parsed {
+		if len(sc.stmts) == 0 {
+			continue
+		}
+		g := group[sc.index]
+		if count[g] == nil {
+			count[g], defs[g] = map[string]int{}, map[string]int{}
+		}
+		for n, c := range sc.identCount {
+			count[g][n] += c
+		}
+		for _, d := range sc.defs {
+			for _, n := range d.names {
+				defs[g][n]++
+			}
+		}
+	}
+	out := map[int][]string{}
+	for g, ds := range defs {
+		var names []string
+		for n := range ds {
+			if count[g][n] == 0 {
+				names = append(names, n)
+			}
+		}
+		if len(names) > 0 {
+			sort.Strings(names)
+			out[g] = names
+		}
+	}
+	return out
+}
+
+// hoistGlobals makes package-level variables of the top-level variables that the notebook's
+// functions use: gophernotes and lgo keep top-level variables global, so a function declared
+// in a cell sees them, while a GoNB step would hide them inside its body. A variable is hoisted
+// when its "name := value" has a value that needs nothing from the steps (a literal, a
+// composite of literals, make or new); the statement then assigns instead of declaring, so a
+// step still resets it as the cell did.
+func hoistGlobals(kernel string, parsed []*stmtCell) []Decision {
+	free := map[string]bool{} // names the declarations use without declaring them
+	for _, sc := range parsed {
+		if len(sc.decls) == 0 {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+strings.Join(sc.decls, "\n"), 0)
+		if err != nil {
+			continue
+		}
+		for _, id := range f.Unresolved {
+			free[id.Name] = true
+		}
+	}
+	var notes []Decision
+	done := map[string]bool{}
+	for _, sc := range parsed {
+		names := make([]string, 0, len(sc.hoistable))
+		for name := range sc.hoistable {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			h := sc.hoistable[name]
+			if !free[name] || done[name] {
+				continue
+			}
+			done[name] = true
+			l := sc.stmts[h.line]
+			sc.stmts[h.line] = l[:h.col] + "=" + l[h.col+2:]
+			sc.decls = append(sc.decls, "var "+name+" = "+h.value)
+			notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt + h.line, Subject: name, Action: "converted",
+				Reason: kernel + " keeps top-level variables global and a function declared in the notebook uses this one: it is a package-level variable, which the step resets"})
+		}
+	}
+	return notes
+}
+
+// constantValue reports whether e needs nothing at run time but allocation: a literal, true,
+// false or nil, a composite literal of such values, or make or new of a type with such sizes.
+// Types (of composites, make and new) may name anything declared at package level.
+func constantValue(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		return true
+	case *ast.Ident:
+		return e.Name == "true" || e.Name == "false" || e.Name == "nil"
+	case *ast.ParenExpr:
+		return constantValue(e.X)
+	case *ast.UnaryExpr:
+		return (e.Op == token.SUB || e.Op == token.ADD) && constantValue(e.X)
+	case *ast.KeyValueExpr:
+		return constantValue(e.Value) && (isIdent(e.Key) || constantValue(e.Key))
+	case *ast.CompositeLit:
+		for _, el := range e.Elts {
+			if !constantValue(el) {
+				return false
+			}
+		}
+		return true
+	case *ast.CallExpr:
+		id, ok := e.Fun.(*ast.Ident)
+		if !ok || id.Name != "make" && id.Name != "new" || len(e.Args) == 0 {
+			return false
+		}
+		for _, a := range e.Args[1:] {
+			if !constantValue(a) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// isIdent reports whether e is a bare identifier (a struct field's key in a composite literal).
+func isIdent(e ast.Expr) bool {
+	_, ok := e.(*ast.Ident)
+	return ok
+}
+
+// gophernotesDisplay adds the stand-ins for gophernotes' display package and Display function
+// to the first cell that uses them, unless the notebook declares those names itself.
+func gophernotesDisplay(parsed []*stmtCell) []Decision {
+	declared := func(re *regexp.Regexp) bool {
+		for _, sc := range parsed {
+			if re.MatchString(strings.Join(sc.decls, "\n")) {
+				return true
+			}
+		}
+		return false
+	}
+	shims := []struct {
+		use, decl *regexp.Regexp
+		code      string
+		what      string
+	}{
+		{gophernotesPackageRE, regexp.MustCompile(`(?m)^\s*((var|const|type|func)\s+display\b|(import\s+)?display\s+")`), gophernotesPackageShim,
+			"gophernotes' display package, imported into every notebook: a stand-in whose functions build nothing to show outside the kernel (MIMEMap and Data, its types, have none)"},
+		{gophernotesFuncRE, regexp.MustCompile(`(?m)^\s*func\s+Display\b`), gophernotesFuncShim,
+			"gophernotes' Display function: a stand-in that shows nothing outside the kernel"},
+	}
+	var notes []Decision
+	for _, sh := range shims {
+		if declared(sh.decl) {
+			continue
+		}
+		for _, sc := range parsed {
+			if sh.use.MatchString(strings.Join(sc.decls, "\n") + "\n" + strings.Join(sc.stmts, "\n")) {
+				sc.decls = append(sc.decls, strings.Split(sh.code, "\n")...)
+				notes = append(notes, Decision{Cell: sc.index, Line: 1, Subject: strings.Fields(sh.what)[1], Action: "converted", Reason: sh.what})
+				if sh.use == gophernotesPackageRE {
+					// A variable cannot hold types: the package's two types are named directly.
+					for _, sc := range parsed {
+						for i, l := range sc.decls {
+							sc.decls[i] = gophernotesTypeRE.ReplaceAllString(l, "${1}gophernotes$2")
+						}
+						for i, l := range sc.stmts {
+							sc.stmts[i] = gophernotesTypeRE.ReplaceAllString(l, "${1}gophernotes$2")
+						}
+					}
+				}
+				break
+			}
+		}
+	}
+	return notes
+}
+
+var (
+	// gophernotesPackageRE matches a use of the package name display (not a field or method).
+	gophernotesPackageRE = regexp.MustCompile(`(^|[^A-Za-z0-9_.])display\.[A-Z]`)
+	// gophernotesTypeRE matches the display package's types.
+	gophernotesTypeRE = regexp.MustCompile(`(^|[^A-Za-z0-9_.])display\.(MIMEMap|Data)\b`)
+	// gophernotesFuncRE matches a call of Display (not a method).
+	gophernotesFuncRE = regexp.MustCompile(`(^|[^A-Za-z0-9_.])Display\(`)
+)
+
+// gophernotesPackageShim stands in for gophernotes' display package: the functions gophernotes
+// documents, taking what it takes and returning its Data, with nothing in it.
+const gophernotesPackageShim = `
+// display stands in for gophernotes' display package outside the kernel: its functions build
+// nothing to show; its MIME type constants are fields.
+var display = gophernotesDisplay{
+	MIMETypeHTML: "text/html", MIMETypeJavaScript: "application/javascript", MIMETypeJPEG: "image/jpeg",
+	MIMETypeJSON: "application/json", MIMETypeLatex: "text/latex", MIMETypeMarkdown: "text/markdown",
+	MIMETypePNG: "image/png", MIMETypePDF: "application/pdf", MIMETypeSVG: "image/svg+xml", MIMETypeText: "text/plain",
+}
+
+type gophernotesDisplay struct {
+	MIMETypeHTML, MIMETypeJavaScript, MIMETypeJPEG, MIMETypeJSON, MIMETypeLatex string
+	MIMETypeMarkdown, MIMETypePNG, MIMETypePDF, MIMETypeSVG, MIMETypeText      string
+}
+
+// gophernotesMIMEMap and gophernotesData are gophernotes' display.MIMEMap and display.Data.
+type gophernotesMIMEMap = map[string]any
+type gophernotesData = struct{ Data, Metadata, Transient gophernotesMIMEMap }
+
+func (gophernotesDisplay) Any(string, any) gophernotesData           { return gophernotesData{} }
+func (gophernotesDisplay) Auto(any) gophernotesData                  { return gophernotesData{} }
+func (gophernotesDisplay) File(string, string) gophernotesData       { return gophernotesData{} }
+func (gophernotesDisplay) HTML(string) gophernotesData               { return gophernotesData{} }
+func (gophernotesDisplay) Image(any) gophernotesData                 { return gophernotesData{} }
+func (gophernotesDisplay) JavaScript(string) gophernotesData         { return gophernotesData{} }
+func (gophernotesDisplay) JPEG([]byte) gophernotesData               { return gophernotesData{} }
+func (gophernotesDisplay) JSON(map[string]any) gophernotesData       { return gophernotesData{} }
+func (gophernotesDisplay) Latex(string) gophernotesData              { return gophernotesData{} }
+func (gophernotesDisplay) MakeData(string, any) gophernotesData      { return gophernotesData{} }
+func (gophernotesDisplay) Markdown(string) gophernotesData           { return gophernotesData{} }
+func (gophernotesDisplay) Math(string) gophernotesData               { return gophernotesData{} }
+func (gophernotesDisplay) MIME(_, _ map[string]any) gophernotesData  { return gophernotesData{} }
+func (gophernotesDisplay) PDF([]byte) gophernotesData                { return gophernotesData{} }
+func (gophernotesDisplay) PNG([]byte) gophernotesData                { return gophernotesData{} }
+func (gophernotesDisplay) SVG(string) gophernotesData      { return gophernotesData{} }`
+
+// gophernotesFuncShim stands in for gophernotes' Display function.
+const gophernotesFuncShim = `
+// Display stands in for gophernotes' Display outside the kernel: it shows nothing.
+func Display(any) error { return nil }`
+
+// lgoContextRE matches the identifier _ctx, not a longer name containing it.
+var lgoContextRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])_ctx($|[^A-Za-z0-9_])`)
 
 // lgoContextShim stands in for lgo's _ctx (a context.Context with a Display) in the package.
 const lgoContextShim = `

@@ -21,6 +21,24 @@ func TestOtherKernels(t *testing.T) {
 		{"testdata/kernels/lgo.ipynb", KernelLgo,
 			[]string{`fmt.Println("fib", n, "=", Fib(n))`, "fmt.Println(x * 2)", "_ctx.Display.HTML("},
 			[]string{"lgo's notebook context", "lgo displayed the value"}},
+		// _ctx passed as a value (lgo's interrupt example) still gets its stand-in.
+		{"testdata/kernels/lgo_ctx_value.ipynb", KernelLgo,
+			[]string{"req.WithContext(_ctx)", "var _ctx = lgoContext{"},
+			[]string{"lgo's notebook context"}},
+		// A function declared in a cell uses a top-level variable of the cell, which lgo keeps
+		// global (lgo's interrupt example): it becomes a package-level variable.
+		{"testdata/kernels/lgo_global.ipynb", KernelLgo,
+			[]string{"var leaf = 0", "\tleaf = 0\n", "leaf++"},
+			[]string{"lgo keeps top-level variables global"}},
+		// gophernotes' display package and Display function (its Display example) get stand-ins.
+		{"testdata/kernels/gophernotes_display.ipynb", KernelGophernotes,
+			[]string{"var display = gophernotesDisplay{", "func Display(any) error", "Display(display.PNG(buf.Bytes()))",
+				"SimpleRender() gophernotesMIMEMap", "display.MIMETypeHTML:"},
+			[]string{"gophernotes' display package", "gophernotes' Display function"}},
+		// A cell defines a top-level variable again and never uses err (its Display example).
+		{"testdata/kernels/gophernotes_redefine.ipynb", KernelGophernotes,
+			[]string{"x, err := strconv.Atoi(\"1\")", "x, err = strconv.Atoi(\"2\")", "_ = err // gophernotes keeps top-level variables"},
+			[]string{"define a top-level variable again"}},
 	} {
 		t.Run(tc.kernel, func(t *testing.T) {
 			_, plan, err := BuildFile(tc.file, Options{AutoLabel: true, NoModuleSearch: true})

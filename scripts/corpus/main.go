@@ -2,11 +2,16 @@
 // notebooks listed in testdata/corpus/manifest.json and prints one line per notebook: built,
 // refused (with the cell-located reason) or failed, and the time it took.
 //
+// A refusal is classed as "refused: environment" when its reason is that this machine lacks
+// something the notebook needs and Decant cannot supply (a C library, a library that does not
+// build or pass here), and "refused: other" otherwise; the summary counts each class. With
+// -json FILE the results are also written as JSON, for comparing runs.
+//
 // Each notebook is fetched with `go mod download module@version` into the module cache (never
 // into the repository), checked against its sha256, extracted in place with --auto-label and
 // full verification into a temporary repository, and the result is built with go build.
 //
-//	go run ./scripts/corpus -decant bin/decant [-run regexp] [-timeout 5m]
+//	go run ./scripts/corpus -decant bin/decant [-run regexp] [-timeout 5m] [-json report.json]
 package main
 
 import (
@@ -21,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -30,6 +36,10 @@ type entry struct {
 	Version string `json:"version"`
 	Path    string `json:"path"`
 	SHA256  string `json:"sha256"`
+	Kernel  string `json:"kernel"`
+	// Triage is the last manual reading of a notebook that does not build: "Decant bug",
+	// "environment" or "stale", with a few words of why. It is shown beside the result.
+	Triage string `json:"triage,omitempty"`
 	// Env is set for decant (and so for the service's verification) unless the environment
 	// already sets the variable: what this kind of machine needs to run the notebook, such as
 	// a library backend that needs no download.
@@ -37,9 +47,33 @@ type entry struct {
 }
 
 type result struct {
-	name, outcome, reason string
-	took                  time.Duration
+	name, kernel, outcome, reason, triage string
+	took                                  time.Duration
 }
+
+// class is the summary class of a result: built, refused: environment, refused: other or
+// failed.
+func (r result) class() string {
+	if r.outcome == "refused" {
+		if environmental.MatchString(r.reason) {
+			return "refused: environment"
+		}
+		return "refused: other"
+	}
+	return r.outcome
+}
+
+// classes lists the summary classes in the order they are printed.
+var classes = []string{"built", "refused: environment", "refused: other", "failed"}
+
+// environmental matches the refusals that name something this machine lacks rather than
+// something in the notebook or in Decant: a C library or a library that does not build here,
+// or, when the service's tests run the notebook's code, a network it cannot reach (a data set or
+// an XLA plugin to download; e3b0c442… is the sha256 of the empty file a failed download
+// leaves).
+var environmental = regexp.MustCompile(`needs the C library|not installed on this machine|does not build on this machine|fails on this machine|` +
+	`dial tcp|no such host|network is unreachable|failed downloading|failed to fetch|failed to auto-install|plugin name "[^"]*" not found|` +
+	`hash is "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"`)
 
 var cellLocated = regexp.MustCompile(`cell \d+(, line \d+)?`)
 
@@ -49,6 +83,7 @@ func main() {
 	run := flag.String("run", "", "only notebooks whose module@version/path matches this regexp")
 	timeout := flag.Duration("timeout", 5*time.Minute, "time allowed per notebook")
 	extra := flag.String("args", "", "extra arguments for decant extract, space separated")
+	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	flag.Parse()
 
 	data, err := os.ReadFile(*manifest)
@@ -56,10 +91,24 @@ func main() {
 		fatal(err)
 	}
 	var m struct {
-		Notebooks []entry `json:"notebooks"`
+		// Env is the corpus machine's environment, set for every notebook: the choices a
+		// user of these libraries makes on a machine like this one (documented in the
+		// manifest's comment).
+		Env       map[string]string `json:"env"`
+		Notebooks []entry           `json:"notebooks"`
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		fatal(fmt.Errorf("%s: %w", *manifest, err))
+	}
+	env := os.Environ()
+	keys := make([]string, 0, len(m.Env))
+	for k := range m.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+m.Env[k])
+		fmt.Fprintf(os.Stderr, "corpus environment: %s=%s\n", k, m.Env[k])
 	}
 	filter := regexp.MustCompile(*run)
 	var results []result
@@ -68,24 +117,41 @@ func main() {
 		if !filter.MatchString(name) {
 			continue
 		}
-		r := one(e, *decant, *timeout, strings.Fields(*extra))
-		r.name = name
+		r := one(e, *decant, *timeout, strings.Fields(*extra), env)
+		r.name, r.kernel = name, e.Kernel
+		if r.outcome != "built" {
+			r.triage = e.Triage
+		}
 		fmt.Fprintf(os.Stderr, "%-8s %6.1fs %s\n", r.outcome, r.took.Seconds(), name)
 		results = append(results, r)
 	}
 	counts := map[string]int{}
-	fmt.Printf("\n| notebook | result | time | reason |\n|---|---|---|---|\n")
+	fmt.Printf("\n| notebook | kernel | result | time | reason | triage |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
-		counts[r.outcome]++
-		fmt.Printf("| %s | %s | %.1fs | %s |\n", r.name, r.outcome, r.took.Seconds(), strings.ReplaceAll(r.reason, "|", "\\|"))
+		counts[r.class()]++
+		fmt.Printf("| %s | %s | %s | %.1fs | %s | %s |\n", r.name, r.kernel, r.class(), r.took.Seconds(),
+			strings.ReplaceAll(r.reason, "|", "\\|"), strings.ReplaceAll(r.triage, "|", "\\|"))
 	}
-	fmt.Printf("\n%d notebooks: %d built, %d refused, %d failed\n", len(results), counts["built"], counts["refused"], counts["failed"])
+	fmt.Printf("\n%d notebooks:", len(results))
+	for i, c := range classes {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Printf("%s %d %s", sep, counts[c], c)
+	}
+	fmt.Println()
+	if *jsonOut != "" {
+		if err := writeJSON(*jsonOut, results, counts); err != nil {
+			fatal(err)
+		}
+	}
 	if counts["failed"] > 0 {
 		os.Exit(1)
 	}
 }
 
-func one(e entry, decant string, timeout time.Duration, extra []string) result {
+func one(e entry, decant string, timeout time.Duration, extra []string, env []string) result {
 	start := time.Now()
 	fail := func(outcome, reason string) result {
 		return result{outcome: outcome, reason: reason, took: time.Since(start)}
@@ -113,7 +179,7 @@ func one(e entry, decant string, timeout time.Duration, extra []string) result {
 	defer cancel()
 	args := append([]string{"extract", "--auto-label", "--quiet", "--repo", repo}, extra...)
 	cmd := exec.CommandContext(ctx, decant, append(args, nb)...)
-	cmd.Env = os.Environ()
+	cmd.Env = env
 	for k, v := range e.Env {
 		if _, set := os.LookupEnv(k); !set {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -137,10 +203,53 @@ func one(e entry, decant string, timeout time.Duration, extra []string) result {
 	}
 	build := exec.Command("go", "build", "./...")
 	build.Dir = repo
+	build.Env = env
 	if out, err := build.CombinedOutput(); err != nil {
 		return result{outcome: "failed", reason: "go build: " + firstLine(string(out)), took: took}
 	}
 	return result{outcome: "built", took: took}
+}
+
+// writeJSON writes the results and the count per class to path, through a temporary file
+// renamed into place.
+func writeJSON(path string, results []result, counts map[string]int) error {
+	type row struct {
+		Notebook string  `json:"notebook"`
+		Kernel   string  `json:"kernel,omitempty"`
+		Result   string  `json:"result"`
+		Seconds  float64 `json:"seconds"`
+		Reason   string  `json:"reason,omitempty"`
+		Triage   string  `json:"triage,omitempty"`
+	}
+	report := struct {
+		Notebooks []row          `json:"notebooks"`
+		Summary   map[string]int `json:"summary"`
+	}{Notebooks: []row{}, Summary: map[string]int{}}
+	for _, c := range classes {
+		report.Summary[c] = counts[c]
+	}
+	for _, r := range results {
+		secs := float64(r.took.Milliseconds()) / 1000
+		report.Notebooks = append(report.Notebooks, row{r.name, r.kernel, r.class(), secs, r.reason, r.triage})
+	}
+	data, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing the JSON report: %w", err)
+	}
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing the JSON report: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing the JSON report: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // firstLocated returns the first line of decant's output that names a cell, the shape of a

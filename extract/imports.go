@@ -139,10 +139,9 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		list = append(list, unknownDots...)
 	}
 	sort.Slice(list, func(i, j int) bool {
-		_, si := stdpkgs.Name(list[i].Path)
-		_, sj := stdpkgs.Name(list[j].Path)
-		if si != sj {
-			return si // the standard library first, as goimports groups them
+		// The standard library first, as goimports groups them.
+		if si, sj := stdPath(list[i].Path), stdPath(list[j].Path); si != sj {
+			return si
 		}
 		if list[i].Path != list[j].Path {
 			return list[i].Path < list[j].Path
@@ -162,7 +161,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		sb.WriteString("import (\n")
 		std := true
 		for i, imp := range list {
-			_, isStd := stdpkgs.Name(imp.Path)
+			isStd := stdPath(imp.Path)
 			if i > 0 && std && !isStd {
 				sb.WriteString("\n") // standard library first, as goimports groups them
 			}
@@ -206,6 +205,13 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		return nil, fmt.Errorf("formatting %s: %w\n%s", name, err, numbered(src))
 	}
 	return out, nil
+}
+
+// stdPath reports whether an import path is the standard library's, as goimports decides it:
+// its first element has no dot (syscall/js counts, though the index of this platform lacks it).
+func stdPath(p string) bool {
+	first, _, _ := strings.Cut(p, "/")
+	return !strings.Contains(first, ".")
 }
 
 func contains(list []string, s string) bool {

@@ -45,6 +45,9 @@ type ModuleContext struct {
 	pkgIndex map[string][]pkgDir        // package name → directories, built on first use
 	exports  map[string]map[string]bool // import path → declared names, read on first use
 	missing  []string                   // local checkouts the notebook used that this machine lacks
+	// writtenImports are the import paths the notebook's cells wrote (not those goimports
+	// added); nil when unknown.
+	writtenImports map[string]bool
 }
 
 // ModuleOptions are the user's choices about module resolution.
@@ -536,7 +539,9 @@ var importsLineRE = regexp.MustCompile(`(?m)^\s+([^\s:]+): (.*)$`)
 // ExplainResolve turns a failure to resolve the service's modules into an error at the cell
 // and line of the first import that could not be resolved, naming the module and versions
 // tried and the flag that fixes it. Other errors are returned as they are.
-func (p *Plan) ExplainResolve(err error, mc *ModuleContext) error {
+//
+// searched are the version search's findings for the modules concerned, added to the refusal.
+func (p *Plan) ExplainResolve(err error, mc *ModuleContext, searched ...Decision) error {
 	var te *TidyError
 	if !errors.As(err, &te) || mc == nil {
 		return p.ExplainTidy(err)
@@ -601,6 +606,11 @@ func (p *Plan) ExplainResolve(err error, mc *ModuleContext) error {
 	if len(others) > 0 {
 		out += "\nalso unresolved: " + strings.Join(dedupe(others), "; ")
 	}
+	for _, d := range searched {
+		if d.Subject == "module "+h.mod {
+			out = d.Reason + "\n" + out
+		}
+	}
 	return &UnresolvedError{Notebook: p.Notebook, Cell: h.cell, Line: h.line, Import: h.imp, Module: h.mod, Tried: tried, Output: out, Implicit: h.implicit}
 }
 
@@ -662,7 +672,15 @@ func (o *Output) Imports() []string {
 // UseModules makes the rendering resolve names the notebook used without importing them
 // from the modules of the context (the enclosing module first) before goimports searches the
 // whole module cache, which may hold other versions with other layouts.
-func (p *Plan) UseModules(mc *ModuleContext) { p.modules = mc }
+func (p *Plan) UseModules(mc *ModuleContext) {
+	p.modules = mc
+	if mc != nil {
+		mc.writtenImports = map[string]bool{}
+		for ip := range p.importAt {
+			mc.writtenImports[ip] = true
+		}
+	}
+}
 
 // moduleRoots lists the directories of the context's modules, the enclosing module first.
 func (mc *ModuleContext) moduleRoots() []moduleRoot {
@@ -968,7 +986,14 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 		return
 	}
 	for i, pr := range probs {
+		if pr.Replayed {
+			probs[i].Msg = p.replayFailure(pr, mc)
+			continue
+		}
 		if pr.Cell >= 0 {
+			if pr.Step == "test" && strings.HasPrefix(pr.Msg, "panic: ") && !strings.Contains(pr.Msg, "--short") {
+				probs[i].Msg += " (the service's test replays the notebook: if the step needs " + runtimeNeeds + ", provide it, or pass --short to verify without replaying the notebook)"
+			}
 			continue
 		}
 		if m := couldNotImportRE.FindStringSubmatch(pr.Msg); m != nil {
@@ -986,7 +1011,7 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 			// The linker wants a C library a dependency's cgo code names.
 			if at, ok := p.importNaming(lib[1], mc); ok {
 				probs[i].Cell, probs[i].CellLine = at[0], at[1]
-				probs[i].Msg = fmt.Sprintf("a library imported here uses cgo and needs the C library %s, which is not installed on this machine (install it, or leave the cell out with --skip): the linker says %s", lib[1], lib[0])
+				probs[i].Msg = fmt.Sprintf("a library imported here uses cgo and needs the C library %s, which is not installed on this machine (install it: a system package, or the library's own release with CGO_LDFLAGS=-L<its directory>; or leave the cell out with --skip): the linker says %s", lib[1], lib[0])
 			}
 			continue
 		}
@@ -1020,9 +1045,69 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 			continue
 		}
 		probs[i].Cell, probs[i].CellLine = best[0], best[1]
-		probs[i].Msg = fmt.Sprintf("%s: %s (install what it needs, or --pin another version of %s)", what, pr.Msg, m)
+		hint := fmt.Sprintf("install what it needs, or --pin another version of %s", m)
+		if missingHeaderRE.MatchString(pr.Msg) {
+			hint = fmt.Sprintf("its cgo code includes C headers this machine lacks: install them (a system package, or the library's own C release, with CGO_CFLAGS=-I<include directory> and CGO_LDFLAGS=-L<lib directory>), or --pin a version of %s that does not need them", m)
+		}
+		if pr.Step == "test" {
+			hint = "it may need " + runtimeNeeds + "; provide it, or pass --short to verify without replaying the notebook"
+		}
+		probs[i].Msg = fmt.Sprintf("%s: %s (%s)", what, pr.Msg, hint)
 	}
 }
+
+// replayFailure words a failure of the step the emitted test was replaying that names no line
+// of the service: what the library or the step said, and how the user can get past it.
+func (p *Plan) replayFailure(pr Problem, mc *ModuleContext) string {
+	what := "the step failed when the service's test replayed it"
+	if filepath.IsAbs(pr.File) {
+		if m, v, _, ok := inModCache(mc.modCache, filepath.Dir(pr.File)); ok {
+			what = fmt.Sprintf("the library %s@%s fails on this machine when the service's test replays the step", m, v)
+		}
+	}
+	return fmt.Sprintf("%s: %s (it may need %s; provide it, or pass --short to verify without replaying the notebook)", what, pr.Msg, runtimeNeeds)
+}
+
+// runtimeNeeds is what a library that builds may still want when it runs.
+const runtimeNeeds = "what this machine lacks (a device, a plugin, data, the network) or the environment variable the library reads to choose them"
+
+// linksLibrary reports whether the package at import path ip, as the module cache holds it,
+// has a cgo directive linking the C library lib (#cgo LDFLAGS: -llib).
+func (mc *ModuleContext) linksLibrary(ip, lib string) bool {
+	m := mc.moduleOf(ip)
+	if m == "" || mc.modCache == "" {
+		return false
+	}
+	esc, err := module.EscapePath(m)
+	if err != nil {
+		return false
+	}
+	flag := regexp.MustCompile(`#cgo\b[^\n]*\bLDFLAGS:[^\n]*-l` + regexp.QuoteMeta(lib) + `\b`)
+	rel := filepath.FromSlash(strings.TrimPrefix(strings.TrimPrefix(ip, m), "/"))
+	for _, v := range mc.cachedVersions(m) {
+		ev, err := module.EscapeVersion(v)
+		if err != nil {
+			continue
+		}
+		dir := filepath.Join(mc.modCache, filepath.FromSlash(esc)+"@"+ev, rel)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".go") {
+				continue
+			}
+			if data, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && flag.Match(data) {
+				return true
+			}
+		}
+		return false // the newest version the cache holds decides
+	}
+	return false
+}
+
+var missingHeaderRE = regexp.MustCompile(`fatal error: \S+\.h: No such file or directory`)
 
 var missingLibRE = regexp.MustCompile(`cannot find -l([A-Za-z0-9_.+-]+)`)
 
@@ -1038,6 +1123,7 @@ func (p *Plan) importNaming(name string, mc *ModuleContext) ([2]int, bool) {
 		return a[0] < b[0] || a[0] == b[0] && (a[1] < b[1] || a[1] == b[1] && paths[i] < paths[j])
 	})
 	for _, test := range []func(string) bool{
+		func(ip string) bool { return name != "" && mc.linksLibrary(ip, name) },
 		func(ip string) bool { return name != "" && strings.Contains(ip, name) },
 		func(ip string) bool { return mc.Enclosing != "" && strings.HasPrefix(ip+"/", mc.Enclosing+"/") },
 		func(ip string) bool { first, _, _ := strings.Cut(ip, "/"); return strings.Contains(first, ".") },

@@ -197,3 +197,30 @@ func TestGoimportsOutsideContextRefused(t *testing.T) {
 		t.Errorf("a package of the required version was refused: %v", err)
 	}
 }
+
+// A missing C library is pointed at the import whose package links it (#cgo LDFLAGS), not at
+// an earlier import that merely has the library's name in its path.
+func TestMissingLibraryAtTheLinkingImport(t *testing.T) {
+	cache := t.TempDir()
+	for _, f := range []struct{ path, src string }{
+		{"example.com/hf@v0.3.1/tokenizers/t.go", "package tokenizers\n"},
+		{"example.com/rust@v1.2.0/t.go", "package tokenizers\n\n/*\n#cgo LDFLAGS: -ltokenizers -ldl\n*/\nimport \"C\"\n"},
+		{"cache/download/example.com/hf/@v/v0.3.1.mod", "module example.com/hf\n"},
+		{"cache/download/example.com/rust/@v/v1.2.0.mod", "module example.com/rust\n"},
+	} {
+		p := filepath.Join(cache, filepath.FromSlash(f.path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mc := &ModuleContext{modCache: cache, Requires: map[string]string{}, Local: map[string]string{}}
+	p := &Plan{importAt: map[string][2]int{"example.com/hf/tokenizers": {3, 4}, "example.com/rust": {11, 1}}}
+	probs := []Problem{{Step: "build", Cell: -1, Msg: "/usr/bin/ld: cannot find -ltokenizers: No such file or directory"}}
+	p.LocateDependencyProblems(probs, mc)
+	if probs[0].Cell != 11 || probs[0].CellLine != 1 {
+		t.Errorf("located at cell %d, line %d; want cell 11, line 1 (the import that links it): %s", probs[0].Cell, probs[0].CellLine, probs[0].Msg)
+	}
+}

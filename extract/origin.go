@@ -77,6 +77,12 @@ func (p *Plan) origins(files map[string][]byte) map[fileLine]origin {
 	claimed := map[*Decl]bool{}
 	var renamed []rendered
 	for _, r := range all {
+		if strings.HasPrefix(r.at.file, wasmDir+"/") {
+			if or, ok := p.wasmOrigin(r.cell, r.key); ok {
+				out[r.at] = or
+			}
+			continue
+		}
 		if st := p.step(r.cell, r.key); st != nil {
 			out[r.at] = origin{step: st}
 			continue
@@ -123,6 +129,8 @@ func (p *Plan) locateSpans(o *Output, origins map[fileLine]origin) {
 		for i := range spans {
 			if or, ok := origins[fileLine{name, spans[i].declLine}]; ok {
 				spans[i].CellLine = or.cellLine()
+			} else if line, ok := p.wasmMainLine(name, spans[i]); ok {
+				spans[i].CellLine = line
 			}
 		}
 	}

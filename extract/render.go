@@ -301,15 +301,11 @@ func (p *Plan) renderPipelineTest() []byte {
 	if len(p.ShellFiles) > 0 {
 		sb.WriteString("\trequireShellFiles(t)\n")
 	}
-	uiSteps := false
+	withArgs := false
 	for _, st := range p.Steps {
-		uiSteps = uiSteps || st.Kept && st.NotebookOnly
+		withArgs = withArgs || st.Kept && len(st.Args) > 0
 	}
-	if !uiSteps {
-		sb.WriteString("\tcaptureStdout(t, Run)\n}\n\n")
-	} else {
-		p.renderReplay(&sb)
-	}
+	p.renderReplay(&sb)
 
 	fmt.Fprintf(&sb, "// TestNotebookOutputs is a golden test: each %%%% cell, run as its pipeline step, must print what\n// the cell printed when %s was last run.\n", p.Notebook)
 	sb.WriteString("func TestNotebookOutputs(t *testing.T) {\n\tif testing.Short() {\n\t\tt.Skip(\"replays the whole notebook\")\n\t}\n")
@@ -322,15 +318,15 @@ func (p *Plan) renderPipelineTest() []byte {
 		sb.WriteString("\tcheckNotebookOutputs(t)\n}\n\n")
 		sb.WriteString("// checkNotebookOutputs runs each %% cell that has saved output as its pipeline step and compares.\n")
 		sb.WriteString("func checkNotebookOutputs(t *testing.T) {\n\tt.Helper()\n")
-		sb.WriteString("\tfor _, c := range []struct {\n\t\tname string\n\t\tcell int\n\t\trun  func()\n\t\twant string\n\t}{\n")
+		sb.WriteString("\tfor _, c := range []struct {\n\t\tname       string\n\t\tcell, line int\n\t\trun        func()\n\t\twant       string\n\t}{\n")
 		n := 0
 		for _, st := range p.Steps {
 			if st.Kept && st.Golden {
-				fmt.Fprintf(&sb, "\t\t{%q, %d, %s, %s},\n", st.Name, st.Cell, st.Name, strconv.Quote(st.Saved))
+				fmt.Fprintf(&sb, "\t\t{%q, %d, %d, %s, %s},\n", st.Name, st.Cell, st.Line, st.Name, strconv.Quote(st.Saved))
 				n++
 			}
 		}
-		sb.WriteString("\t} {\n\t\tt.Run(c.name, func(t *testing.T) {\n\t\t\tgot := captureStdout(t, c.run)\n")
+		sb.WriteString("\t} {\n\t\tt.Run(c.name, func(t *testing.T) {\n\t\t\treplayStep(t, c.name, c.cell, c.line)\n\t\t\tgot := captureStdout(t, c.run)\n")
 		sb.WriteString("\t\t\tif got != c.want {\n\t\t\t\tt.Errorf(\"cell %d: the step printed something else than the notebook's saved output%s\", c.cell, firstDifference(got, c.want))\n\t\t\t}\n\t\t})\n\t}\n")
 		if n == 0 {
 			sb.WriteString("\tt.Log(\"no cell has saved output to compare\")\n")
@@ -351,6 +347,33 @@ func (p *Plan) renderPipelineTest() []byte {
 	if len(p.ShellFiles) > 0 {
 		p.renderShellFileGuard(&sb)
 	}
+	sb.WriteString("// replayStep says on stderr which step runs, so that a step that ends the process (log.Fatal,\n")
+	sb.WriteString("// os.Exit) is found by its cell")
+	if withArgs {
+		sb.WriteString(", and sets the flags from the arguments on the step's %% line:\n")
+		sb.WriteString("// every other flag back to its default, as GoNB ran the cell.\n")
+	} else {
+		sb.WriteString(".\n")
+	}
+	sb.WriteString("func replayStep(t *testing.T, name string, cell, line int) {\n\tt.Helper()\n")
+	sb.WriteString("\tfmt.Fprintf(os.Stderr, \"" + ReplayMarker + " %s (cell %d, line %d)\\n\", name, cell, line)\n")
+	if withArgs {
+		sb.WriteString(`	args := flag.NewFlagSet(name, flag.ContinueOnError)
+	args.SetOutput(io.Discard)
+	flag.VisitAll(func(f *flag.Flag) {
+		if !strings.HasPrefix(f.Name, "test.") {
+			_ = f.Value.Set(f.DefValue)
+			args.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	if err := args.Parse(StepArgs[name]); err != nil {
+		t.Fatalf("cell %d, line %d: the arguments on its %%%% line: %v", cell, line, err)
+	}
+`)
+	} else {
+		sb.WriteString("\t_ = name\n")
+	}
+	sb.WriteString("}\n\n")
 	sb.WriteString(`// captureStdout runs f and returns what it printed to os.Stdout.
 func captureStdout(t *testing.T, f func()) string {
 	t.Helper()
@@ -399,7 +422,11 @@ func firstDifference(got, want string) string {
 	if p.needsGonbTmpDir() {
 		extra = "\t\"path/filepath\"\n" + extra
 	}
-	return []byte(strings.Replace(sb.String(), "\"io\"\n", "\"io\"\n"+extra, 1))
+	head := "\t\"fmt\"\n\t\"io\"\n"
+	if withArgs {
+		head = "\t\"flag\"\n" + head
+	}
+	return []byte(strings.Replace(sb.String(), "\t\"io\"\n", head+extra, 1))
 }
 
 // goldenBlocker says why the notebook's saved outputs cannot be compared with the steps', or "".
@@ -975,6 +1002,11 @@ func (p *Plan) RenderTests(out *Output) (map[string][]byte, error) {
 	return map[string][]byte{name: out.Files[name], "README.md": out.Files["README.md"], ".decant/manifest.json": out.Files[manifest.Path]}, nil
 }
 
+// ReplayMarker starts the line the emitted tests print on stderr before each step they
+// replay, followed by the step's name and "(cell N, line L)": a step that ends the process
+// leaves no stack, and the last marker names its cell.
+const ReplayMarker = "decant: replaying the step"
+
 // renderReplay writes a TestRun body that runs every step except those using the notebook UI.
 func (p *Plan) renderReplay(sb *strings.Builder) {
 	sb.WriteString("\tcaptureStdout(t, func() {\n")
@@ -987,7 +1019,7 @@ func (p *Plan) renderReplay(sb *strings.Builder) {
 		case st.NotebookOnly:
 			fmt.Fprintf(sb, "\t\t// %s uses the notebook UI (gonbui) and is not replayed.\n", st.Name)
 		default:
-			fmt.Fprintf(sb, "\t\t%s()\n", st.Name)
+			fmt.Fprintf(sb, "\t\treplayStep(t, %q, %d, %d)\n\t\t%s()\n", st.Name, st.Cell, st.Line, st.Name)
 		}
 	}
 	sb.WriteString("\t})\n}\n\n")

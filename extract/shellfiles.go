@@ -194,12 +194,14 @@ func (p *Plan) renderShellFileGuard(sb *strings.Builder) {
 		}
 		seen[sf.Name] = true
 		where := fmt.Sprintf("%q", sf.Name)
+		how := fmt.Sprintf("run that line (the Makefile's setup target has it) in %s/, where the tests and make run run, first", p.Slug)
 		if sf.InTmp {
 			where = fmt.Sprintf("filepath.Join(os.Getenv(\"GONB_TMP_DIR\"), %q)", sf.Name)
+			how = "run that line (the Makefile's setup target has it) from the module root first; the Makefile sets GONB_TMP_DIR to it"
 		}
 		fmt.Fprintf(sb, "\tif _, err := os.Stat(%s); err != nil {\n", where)
 		fmt.Fprintf(sb, "\t\tt.Skip(%q)\n\t}\n",
-			fmt.Sprintf("%s (cell %d, line %d) reads %s, which the shell line of cell %d, line %d writes when the notebook runs; it is not there, so the pipeline is not replayed: run that line (the Makefile's setup target has it) from the module root first", sf.ReadBy, sf.ReadAt[0], sf.ReadAt[1], sf.Name, sf.Cell, sf.Line))
+			fmt.Sprintf("%s (cell %d, line %d) reads %s, which the shell line of cell %d, line %d writes when the notebook runs; it is not there, so the pipeline is not replayed: %s", sf.ReadBy, sf.ReadAt[0], sf.ReadAt[1], sf.Name, sf.Cell, sf.Line, how))
 	}
 	sb.WriteString("}\n\n")
 }

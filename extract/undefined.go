@@ -15,10 +15,10 @@ var undefinedSelRE = regexp.MustCompile(`^undefined: ([A-Za-z_][A-Za-z0-9_]*)\.(
 // does not have ("undefined: gonbui.ConnectToJupyterServer"): the module version the service
 // was built against, and, when the notebook pointed the kernel at a local checkout that is not
 // on this machine (go work use, go mod edit -replace), that the author's checkout probably had
-// it. notes are the module context's decisions.
+// it. A bare name that only a %wasm cell declares is explained as such.
 func (p *Plan) ExplainUndefined(probs []Problem, mc *ModuleContext) {
 	if mc == nil {
-		return
+		mc = &ModuleContext{}
 	}
 	var missing []Decision // local checkouts the notebook used that are not here
 	for _, d := range append(append([]Decision(nil), mc.Notes...), p.Decisions...) {
@@ -27,6 +27,12 @@ func (p *Plan) ExplainUndefined(probs []Problem, mc *ModuleContext) {
 		}
 	}
 	for i, pr := range probs {
+		if name, ok := strings.CutPrefix(pr.Msg, "undefined: "); ok && pr.Cell >= 0 {
+			if w := p.wasmDeclaring(name); w != nil {
+				probs[i].Msg = fmt.Sprintf("%s: it is declared by the %%wasm cell %d, whose code is built for the browser only (%s); declare it in a cell of the service too", pr.Msg, w.Cell, w.Dir)
+				continue
+			}
+		}
 		m := undefinedSelRE.FindStringSubmatch(pr.Msg)
 		if m == nil || pr.Cell < 0 {
 			continue
@@ -72,4 +78,18 @@ func (p *Plan) importNamed(cell int, name string) string {
 		}
 	}
 	return ""
+}
+
+// wasmDeclaring returns the %wasm cell that declares name, if any.
+func (p *Plan) wasmDeclaring(name string) *WasmProgram {
+	for _, w := range p.Wasm {
+		for _, d := range w.decls {
+			for _, n := range d.Names {
+				if n == name {
+					return w
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -56,6 +56,9 @@ type Problem struct {
 	Cell     int // -1 when it maps to no cell
 	CellLine int
 	Msg      string
+	// Replayed says the cell is the step the emitted test was replaying when it failed
+	// (found by the test's replay markers), not a line the failure names.
+	Replayed bool
 }
 
 func (p Problem) String() string {
@@ -231,6 +234,16 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 				}
 			}
 		}
+		if p.Cell < 0 {
+			// No frame at all, or only a library's: the step the test was replaying (a step
+			// that ends the process, through log.Fatal or os.Exit, leaves no stack).
+			if c, l, ok := lastReplayed(text); ok {
+				p.Cell, p.CellLine, p.Replayed = c, l, true
+			}
+			if !strings.Contains(msg, "panic: ") {
+				p.Msg = failureLines(msg)
+			}
+		}
 		probs = append(probs, p)
 	}
 	return probs
@@ -242,6 +255,9 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 // editing the notebook; the report says so. lookup is os.LookupEnv outside tests.
 func (p *Plan) VerifyEnv(lookup func(string) (string, bool)) (env []string, notes []Decision) {
 	for _, kv := range p.Env {
+		if toolchainEnv[kv[0]] {
+			continue // how the go command builds is the verification's to decide
+		}
 		if cur, ok := lookup(kv[0]); ok {
 			if cur != kv[1] {
 				notes = append(notes, Decision{Cell: -1, Subject: "%env " + kv[0], Action: "warning",
@@ -252,6 +268,30 @@ func (p *Plan) VerifyEnv(lookup func(string) (string, bool)) (env []string, note
 		env = append(env, kv[0]+"="+kv[1])
 	}
 	return env, notes
+}
+
+// TestEnvHint explains, for a service whose tests fail, which of the notebook's %env settings
+// they ran with, since those often choose what a machine may lack (a backend, a device, an
+// endpoint), and that the environment overrides them. It returns "" when there are none.
+func (p *Plan) TestEnvHint(lookup func(string) (string, bool)) string {
+	var set []string
+	for _, kv := range p.Env {
+		if _, overridden := lookup(kv[0]); !overridden && !toolchainEnv[kv[0]] {
+			set = append(set, kv[0]+"="+kv[1])
+		}
+	}
+	if len(set) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the tests ran with the notebook's %%env %s; set a variable in the environment to verify with another value", strings.Join(set, ", "))
+}
+
+// toolchainEnv are the go command's settings that verification controls itself (module mode,
+// proxies, caches, target): a notebook's %env of them stays in the Makefile only.
+var toolchainEnv = map[string]bool{
+	"GOFLAGS": true, "GOWORK": true, "GOPROXY": true, "GOSUMDB": true, "GOTOOLCHAIN": true,
+	"GOOS": true, "GOARCH": true, "GOMODCACHE": true, "GOCACHE": true, "GOPATH": true,
+	"GOROOT": true, "GOBIN": true, "GOENV": true, "CGO_ENABLED": true,
 }
 
 // goTestNoiseRE matches the lines go test prints about packages and tests, not about a failure.
@@ -275,6 +315,44 @@ func causeFirst(out string) string {
 		return cause + "\n" + strings.Join(rest, "\n")
 	}
 	return out
+}
+
+var replayedRE = regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(ReplayMarker) + ` \S+ \(cell (\d+), line (\d+)\)$`)
+
+// lastReplayed returns the cell and line of the last step a test's output says it replayed.
+func lastReplayed(text []byte) (cell, line int, ok bool) {
+	all := replayedRE.FindAllSubmatch(text, -1)
+	if len(all) == 0 {
+		return 0, 0, false
+	}
+	m := all[len(all)-1]
+	cell, _ = strconv.Atoi(string(m[1]))
+	line, _ = strconv.Atoi(string(m[2]))
+	return cell, line, true
+}
+
+// failureLines keeps what a failed go test printed about the failure: not the go command's
+// package summaries, the test framework's headers or the replay markers.
+func failureLines(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "", t == "FAIL", t == "PASS", strings.HasPrefix(t, "?"), strings.HasPrefix(t, "ok "), strings.HasPrefix(t, "ok\t"),
+			strings.HasPrefix(t, "FAIL\t"), strings.HasPrefix(t, "=== "), strings.HasPrefix(t, "--- "),
+			strings.HasPrefix(t, ReplayMarker), strings.HasPrefix(t, "exit status "):
+			continue
+		}
+		keep = append(keep, t)
+	}
+	if len(keep) == 0 {
+		return strings.TrimSpace(out)
+	}
+	if len(keep) > 5 {
+		// The first line (causeFirst puts the cause there) and the last ones.
+		keep = append(keep[:1], keep[len(keep)-4:]...)
+	}
+	return strings.Join(keep, "\n")
 }
 
 func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []Problem {

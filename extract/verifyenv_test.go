@@ -10,7 +10,7 @@ import (
 // GoNB's kernel, unless Decant's own environment sets the variable: then that wins, and the
 // report says so.
 func TestVerifyEnv(t *testing.T) {
-	p := &Plan{Env: [][2]string{{"MODEL_BACKEND", "xla:cpu"}, {"DATA_DIR", "/data"}, {"SAME", "x"}}}
+	p := &Plan{Env: [][2]string{{"MODEL_BACKEND", "xla:cpu"}, {"DATA_DIR", "/data"}, {"SAME", "x"}, {"GOFLAGS", "-mod=vendor"}}}
 	environ := map[string]string{"MODEL_BACKEND": "go", "SAME": "x"}
 	env, notes := p.VerifyEnv(func(k string) (string, bool) { v, ok := environ[k]; return v, ok })
 	if !slices.Equal(env, []string{"DATA_DIR=/data"}) {
@@ -18,6 +18,9 @@ func TestVerifyEnv(t *testing.T) {
 	}
 	if len(notes) != 1 || !strings.Contains(notes[0].Reason, "MODEL_BACKEND=go from the environment, not the notebook's xla:cpu") {
 		t.Errorf("notes = %+v", notes)
+	}
+	if h := p.TestEnvHint(func(k string) (string, bool) { v, ok := environ[k]; return v, ok }); h != "the tests ran with the notebook's %env DATA_DIR=/data; set a variable in the environment to verify with another value" {
+		t.Errorf("hint = %q", h)
 	}
 }
 
@@ -27,6 +30,7 @@ func TestLocateNamesTheCause(t *testing.T) {
 	out := &Output{Files: map[string][]byte{}}
 	text := "?   \texample.com/svc/cmd/svc\t[no test files]\n" +
 		"2026/11/30 04:43:34 Fatal error: dial tcp: lookup example.com: no such host\n" +
+		"while loading the customers\n" +
 		"FAIL\texample.com/svc/svc\t0.098s\nFAIL\n"
 	probs := Locate("/tmp/stage", out, "test", []byte(text))
 	if len(probs) != 1 {
@@ -36,8 +40,11 @@ func TestLocateNamesTheCause(t *testing.T) {
 	if first != "Fatal error: dial tcp: lookup example.com: no such host" {
 		t.Errorf("summary line %q", first)
 	}
-	if !strings.Contains(probs[0].Msg, "[no test files]") {
+	if !strings.Contains(probs[0].Msg, "while loading the customers") {
 		t.Errorf("the rest of the output was lost: %q", probs[0].Msg)
+	}
+	if strings.Contains(probs[0].Msg, "[no test files]") {
+		t.Errorf("go test's lines about other packages were kept: %q", probs[0].Msg)
 	}
 }
 

@@ -597,3 +597,38 @@ func codeList(names []string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// wasmOrigin is where a declaration of a browser program came from: the %wasm cell's own
+// declarations, or the declarations copied from other cells.
+func (p *Plan) wasmOrigin(cell int, key string) (origin, bool) {
+	for _, w := range p.Wasm {
+		if w.Cell != cell {
+			continue
+		}
+		for _, d := range w.decls {
+			if d.Key == key {
+				return origin{decl: d}, true
+			}
+		}
+	}
+	for _, d := range p.Decls {
+		if d.Cell == cell && d.Key == key {
+			return origin{decl: d}, true
+		}
+	}
+	return origin{}, false
+}
+
+// wasmMainLine is the cell line of the first body line of a browser program's main, which
+// the package's declaration index leaves out (a main is never memorized).
+func (p *Plan) wasmMainLine(file string, s Span) (int, bool) {
+	if !strings.HasPrefix(file, wasmDir+"/") || s.What != "func main" {
+		return 0, false
+	}
+	for _, w := range p.Wasm {
+		if w.Cell == s.Cell && w.body != "" {
+			return w.Line, true
+		}
+	}
+	return 0, false
+}

@@ -7,7 +7,10 @@
 #   flask      Flask under gunicorn, 2 sync workers, the same model fitted in Python
 #
 # Each server gets the same two loads, one server at a time, all on 127.0.0.1:
-#   1. wrk, closed loop ($CONNS connections, $WRK_DURATION): the most each can serve.
+#   1. wrk, closed loop ($CONNS connections): the most each can serve. $WRK_ROUNDS rounds of
+#      $WRK_DURATION each, the servers taking turns in a rotating order, so a burst of other work
+#      on the machine lands on all of them; the report gives every round's generated/hand ratio
+#      and their median.
 #   2. decant load at a constant $RATE requests/s for $RATE_DURATION: latency percentiles.
 #
 # Needs: go, wrk, curl, gunicorn and python3-flask (Debian: apt-get install wrk curl gunicorn
@@ -18,7 +21,8 @@ BIN=${BIN:-$PWD/bin}
 OUT=${OUT:-$PWD/out/bench-api}
 NOTEBOOK=${NOTEBOOK:-testdata/demo/churn.ipynb}
 CONNS=${CONNS:-32}
-WRK_DURATION=${WRK_DURATION:-10s}
+WRK_ROUNDS=${WRK_ROUNDS:-5}
+WRK_DURATION=${WRK_DURATION:-5s}
 RATE=${RATE:-5000}
 RATE_DURATION=${RATE_DURATION:-10s}
 PORT_BASE=${PORT_BASE:-18480}
@@ -26,6 +30,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 for tool in wrk curl gunicorn "$BIN/decant"; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "bench-api: $tool not found (apt-get install wrk curl gunicorn python3-flask; make build)" >&2; exit 1; }
+done
+
+# A server already answering on one of the ports would be measured in place of ours.
+for p in 1 2 3; do
+	if curl -s -o /dev/null "http://127.0.0.1:$((PORT_BASE + p))/"; then
+		echo "bench-api: 127.0.0.1:$((PORT_BASE + p)) is in use; set PORT_BASE to another port" >&2
+		exit 1
+	fi
 done
 
 REPO=$OUT/churn-service
@@ -49,7 +61,9 @@ trap cleanup EXIT INT TERM
 # The servers run from the package directory, where churn.db ships.
 cd "$REPO/churn"
 "$OUT/generated" -addr 127.0.0.1:$((PORT_BASE + 1)) -model-url "$OUT/model" 2>"$OUT/generated.log" & PIDS="$PIDS $!"
+GENERATED_PID=$!
 "$OUT/hand" -addr 127.0.0.1:$((PORT_BASE + 2)) 2>"$OUT/hand.log" & PIDS="$PIDS $!"
+HAND_PID=$!
 PYTHONPATH="$HERE" gunicorn --workers 2 --worker-class sync --preload --bind 127.0.0.1:$((PORT_BASE + 3)) \
 	--log-level warning flask_app:app 2>"$OUT/flask.log" & PIDS="$PIDS $!"
 cd - >/dev/null
@@ -69,49 +83,105 @@ for n in $NAMES; do
 	printf '%-10s %s\n' "$n" "$(curl -s "http://127.0.0.1:$(port "$n")$QUERY")"
 done
 
+# cpu_ticks is the CPU time (user + system, in clock ticks) a Go server has used, from
+# /proc/PID/stat; "-" for flask, whose workers are other processes, or without /proc.
+cpu_ticks() {
+	case $1 in generated) pid=$GENERATED_PID ;; hand) pid=$HAND_PID ;; *) echo - && return ;; esac
+	awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo -
+}
+
+echo "== wrk -t1 -c$CONNS -d$WRK_DURATION, $WRK_ROUNDS rounds, the servers in a rotating order"
+round=1
+while [ "$round" -le "$WRK_ROUNDS" ]; do
+	case $((round % 3)) in 1) order="generated hand flask" ;; 2) order="hand flask generated" ;; 0) order="flask generated hand" ;; esac
+	for n in $order; do
+		before=$(cpu_ticks "$n")
+		wrk -t1 -c"$CONNS" -d"$WRK_DURATION" --latency "http://127.0.0.1:$(port "$n")$QUERY" >"$OUT/$n.wrk.$round"
+		echo "$before $(cpu_ticks "$n")" >"$OUT/$n.cpu.$round"
+	done
+	echo "round $round: load average $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/loadavg.txt"
+	round=$((round + 1))
+done
+
 # spec holds the one route with its examples, so decant load sends the same good request.
 SPEC=$REPO/openapi.json
 for n in $NAMES; do
 	url=http://127.0.0.1:$(port "$n")
-	echo "== $n: wrk -t1 -c$CONNS -d$WRK_DURATION"
-	wrk -t1 -c"$CONNS" -d"$WRK_DURATION" --latency "$url$QUERY" >"$OUT/$n.wrk"
 	echo "== $n: decant load --rate $RATE --duration $RATE_DURATION"
 	"$BIN/decant" load --url "$url" --spec "$SPEC" --good-only --rate "$RATE" --duration "$RATE_DURATION" \
 		--timeout 2s --json >"$OUT/$n.load.json" 2>/dev/null || true
 	sleep 1
 done
 
-# Reports: wrk's Requests/sec and latency distribution; decant load's JSON (durations in ns).
-wrk_rps() { awk '/^Requests\/sec:/ {print $2}' "$OUT/$1.wrk"; }
-wrk_pct() { awk -v p="$2" '$1 == p {print $2}' "$OUT/$1.wrk"; }
-load_field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$OUT/$1.load.json" 2>/dev/null || echo "-"; }
-
+# Reports: wrk's Requests/sec and latency distribution (medians over the rounds); decant load's
+# JSON (durations in ns).
 echo
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews latency)"
-printf '%-10s | %12s %9s %9s | %10s %9s %9s %9s %8s\n' server "wrk req/s" "wrk p50" "wrk p99" "sent/s" "p50" "p99" "max" "2xx"
-printf '%-10s | %12s %9s %9s | %10s %9s %9s %9s %8s\n' "" "($CONNS conns)" "" "" "(at $RATE/s)" "" "" "" ""
-for n in $NAMES; do
-	printf '%-10s | %12s %9s %9s | %10s %9s %9s %9s %8s\n' "$n" "$(wrk_rps "$n")" "$(wrk_pct "$n" 50%)" "$(wrk_pct "$n" 99%)" \
-		"$(load_field "$n" '"%.0f" % r["sent_rate"]')" \
-		"$(load_field "$n" '"%.2fms" % (r["latency"]["p50"]/1e6)')" \
-		"$(load_field "$n" '"%.2fms" % (r["latency"]["p99"]/1e6)')" \
-		"$(load_field "$n" '"%.2fms" % (r["latency"]["max"]/1e6)')" \
-		"$(load_field "$n" '"%.2f%%" % (100*r["success"])')"
-done
-gen=$(wrk_rps generated)
-echo
-python3 - "$gen" "$(wrk_rps hand)" "$(wrk_rps flask)" <<'PY'
-import sys
-g, h, f = (float(x) for x in sys.argv[1:])
-print("generated / hand  = %.2fx throughput (target >= 0.9x)" % (g / h))
-print("generated / flask = %.1fx throughput (target >= 8x)" % (g / f))
+python3 - "$OUT" "$WRK_ROUNDS" "$CONNS" "$RATE" <<'PY'
+import json, os, re, statistics, sys
+out, rounds, conns, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+names = ["generated", "hand", "flask"]
+units = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+def wrk(name, r):
+    text = open("%s/%s.wrk.%d" % (out, name, r)).read()
+    rps = float(re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M).group(1))
+    pct = {}
+    for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M):
+        pct[p] = float(v) * units[u]
+    return rps, pct
+
+runs = {n: [wrk(n, r) for r in range(1, rounds + 1)] for n in names}
+
+def cpu_per_request(name, r):
+    """The server's CPU time per request in one round, in microseconds (None if unknown)."""
+    try:
+        before, after = open("%s/%s.cpu.%d" % (out, name, r)).read().split()
+        text = open("%s/%s.wrk.%d" % (out, name, r)).read()
+        n = int(re.search(r"^\s*(\d+) requests in", text, re.M).group(1))
+        return (float(after) - float(before)) / os.sysconf("SC_CLK_TCK") / n * 1e6
+    except (OSError, ValueError, AttributeError):
+        return None
+
+def load(name):
+    try:
+        return json.load(open("%s/%s.load.json" % (out, name)))
+    except Exception:
+        return None
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+print("%-10s | %12s %9s %9s | %10s %9s %9s %9s %8s" % ("server", "wrk req/s", "wrk p50", "wrk p99", "sent/s", "p50", "p99", "max", "2xx"))
+print("%-10s | %12s %9s %9s | %10s %9s %9s %9s %8s" % ("", "(%s conns)" % conns, "(median)", "(median)", "(at %s/s)" % rate, "", "", "", ""))
+for n in names:
+    rps = med([r for r, _ in runs[n]])
+    p50 = med([p["50"] for _, p in runs[n] if "50" in p])
+    p99 = med([p["99"] for _, p in runs[n] if "99" in p])
+    l = load(n)
+    if l:
+        lat = l["latency"]
+        cols = ("%.0f" % l["sent_rate"], "%.2fms" % (lat["p50"] / 1e6), "%.2fms" % (lat["p99"] / 1e6), "%.2fms" % (lat["max"] / 1e6), "%.2f%%" % (100 * l["success"]))
+    else:
+        cols = ("-",) * 5
+    print("%-10s | %12.0f %8.2fms %8.2fms | %10s %9s %9s %9s %8s" % ((n, rps, p50, p99) + cols))
+print()
+gh = [g / h for (g, _), (h, _) in zip(runs["generated"], runs["hand"])]
+gf = [g / f for (g, _), (f, _) in zip(runs["generated"], runs["flask"])]
+print("generated / hand  = %.2fx throughput, median of rounds %s (target >= 0.9x)" % (med(gh), " ".join("%.3f" % x for x in gh)))
+print("generated / flask = %.1fx throughput, median of rounds %s (target >= 8x)" % (med(gf), " ".join("%.1f" % x for x in gf)))
+cpu = {n: [cpu_per_request(n, r) for r in range(1, rounds + 1)] for n in ("generated", "hand")}
+if all(x is not None for n in cpu for x in cpu[n]):
+    ratios = [g / h for g, h in zip(cpu["generated"], cpu["hand"])]
+    print("CPU per request under wrk: generated %.1fus, hand %.1fus (medians); generated / hand = %.2fx, median of rounds %s" % (
+        med(cpu["generated"]), med(cpu["hand"]), med(ratios), " ".join("%.2f" % x for x in ratios)))
+l = load("generated")
+print("generated p99 at %s requests/s = %s (target < 5ms)" % (rate, "%.3fms" % (l["latency"]["p99"] / 1e6) if l else "-"))
 PY
-p99=$(load_field generated '"%.3f" % (r["latency"]["p99"]/1e6)')
-echo "generated p99 at $RATE requests/s = ${p99}ms (target < 5ms)"
 # The same comparison with a Go client in alternating short rounds (median of per-round
 # ratios), which holds up better than one wrk run each on a busy machine.
 echo
 echo "== generated vs hand: go test -bench ServeRatio (alternating rounds)"
 (cd "$HERE/../.." && BENCH_API_GENERATED="http://127.0.0.1:$(port generated)$QUERY" BENCH_API_HAND="http://127.0.0.1:$(port hand)$QUERY" \
 	go test -run '^$' -bench ServeRatio -benchtime 1x ./bench/api/ | tee "$OUT/ratio.txt" | grep -E '^Benchmark')
-echo "raw reports: $OUT/*.wrk, $OUT/*.load.json, $OUT/ratio.txt"
+echo "raw reports: $OUT/*.wrk.N, $OUT/loadavg.txt, $OUT/*.load.json, $OUT/ratio.txt"

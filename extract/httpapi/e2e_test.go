@@ -228,6 +228,11 @@ func varietySpec() Spec {
 				},
 				Results: []Result{{GoType: "json.Rate", Kind: Float64}, {GoType: "float32"}},
 			},
+			{
+				Func:    "Tally",
+				Params:  []Param{{Name: "n", GoType: "int", Min: ptr(0), Max: ptr(100)}},
+				Results: []Result{{GoType: "int"}, {GoType: "uint16"}, {GoType: "bool"}, {GoType: "float32"}, {GoType: "int64"}},
+			},
 		},
 	}
 }

@@ -103,6 +103,7 @@ type features struct {
 	get, post                   bool
 	float, intK, uintK, boolK   bool
 	floatResult                 bool
+	appendResult                bool
 	errResult                   bool
 	enum, bounds                bool
 	firstErr, firstFloat        *route
@@ -141,6 +142,9 @@ func (m *model) features() features {
 				f.bounds = true
 			}
 		}
+		if rt.appendsJSON() {
+			f.appendResult = true
+		}
 		if rt.hasErr {
 			f.errResult = true
 			if f.firstErr == nil {
@@ -166,7 +170,7 @@ func renderAPI(m *model) []byte {
 	g.p("package main")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"bytes", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/url", "path", "reflect", "strconv", "strings", "sync"} {
+	for _, imp := range []string{"bytes", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/url", "os", "path", "reflect", "strconv", "strings", "sync", "time"} {
 		g.p("%q", imp)
 	}
 	g.p("")
@@ -225,6 +229,10 @@ func renderAPI(m *model) []byte {
 	g.p("")
 	g.WriteString(apiErrors)
 	g.p("")
+	if f.appendResult {
+		g.WriteString(apiAppend)
+		g.p("")
+	}
 	g.WriteString(emittedWire(wireSource))
 	if f.get {
 		g.p("")
@@ -257,6 +265,59 @@ func renderAPI(m *model) []byte {
 	return g.Bytes()
 }
 
+// appendsJSON reports whether the route's response type can encode itself without reflection:
+// every result is a predeclared number or bool under a plain key, whose encoding/json form the
+// generated appendJSON method writes byte for byte.
+func (rt *route) appendsJSON() bool {
+	for _, r := range rt.results {
+		k := KindOf(r.typ)
+		if !k.isNumeric() && k != Bool {
+			return false
+		}
+		if r.key == "" || strings.TrimLeft(r.key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// renderAppendJSON writes the appendJSON method of a route's response type.
+func renderAppendJSON(g *gen, rt *route) {
+	g.p("// appendJSON appends v as encoding/json encodes it, without reflection.")
+	g.p("func (v %s) appendJSON(b []byte) []byte {", rt.respType)
+	if len(rt.results) == 0 {
+		g.p("return append(b, \"{}\"...)")
+		g.p("}")
+		return
+	}
+	for i, r := range rt.results {
+		sep := ","
+		if i == 0 {
+			sep = "{"
+		}
+		g.p("b = append(b, %s...)", strconv.Quote(sep+strconv.Quote(r.key)+":"))
+		field := "v." + r.field
+		switch k := KindOf(r.typ); {
+		case k == Float32:
+			g.p("b = appendJSONFloat(b, float64(%s), 32)", field)
+		case k == Float64:
+			g.p("b = appendJSONFloat(b, %s, 64)", field)
+		case k == Int64:
+			g.p("b = strconv.AppendInt(b, %s, 10)", field)
+		case k.isInt():
+			g.p("b = strconv.AppendInt(b, int64(%s), 10)", field)
+		case k == Uint64:
+			g.p("b = strconv.AppendUint(b, %s, 10)", field)
+		case k.isUint():
+			g.p("b = strconv.AppendUint(b, uint64(%s), 10)", field)
+		case k == Bool:
+			g.p("b = strconv.AppendBool(b, %s)", field)
+		}
+	}
+	g.p("return append(b, '}')")
+	g.p("}")
+}
+
 // renderRoute writes the request and response types and the handler of one route.
 func renderRoute(g *gen, m *model, rt *route) {
 	if rt.method == "POST" {
@@ -275,6 +336,10 @@ func renderRoute(g *gen, m *model, rt *route) {
 	}
 	g.p("}")
 	g.p("")
+	if rt.appendsJSON() {
+		renderAppendJSON(g, rt)
+		g.p("")
+	}
 	g.p("// %s serves %s %s with %s.%s.", rt.handler, rt.method, rt.path, m.alias, rt.fn)
 	g.p("func (s *server) %s(w http.ResponseWriter, r *http.Request) {", rt.handler)
 	if rt.method == "GET" {
@@ -324,7 +389,11 @@ func renderRoute(g *gen, m *model, rt *route) {
 	for _, r := range rt.results {
 		fields = append(fields, r.field+": "+r.local)
 	}
-	g.p("s.writeResult(w, r, %s{%s})", rt.respType, strings.Join(fields, ", "))
+	if rt.appendsJSON() {
+		g.p("writeAppended(w, %s{%s})", rt.respType, strings.Join(fields, ", "))
+	} else {
+		g.p("s.writeResult(w, r, %s{%s})", rt.respType, strings.Join(fields, ", "))
+	}
 	g.p("}")
 }
 
@@ -609,26 +678,109 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "no route for "+r.URL.Path)
 }
 
-// jsonErrorListener makes the errors net/http answers by itself, before any handler runs (431
-// for headers over MaxHeaderBytes, 400 for a malformed request line or Host header, 501 for an
-// unsupported transfer encoding), JSON like every other answer. net/http writes each as one
-// plain-text response straight to the connection; jsonErrorConn rewrites exactly that shape.
-type jsonErrorListener struct{ net.Listener }
+// serverListener wraps each connection the server accepts in a serverConn.
+type serverListener struct{ net.Listener }
 
 // Accept wraps each connection.
-func (l jsonErrorListener) Accept() (net.Conn, error) {
+func (l serverListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return jsonErrorConn{c}, nil
+	return &serverConn{Conn: c}, nil
 }
 
-type jsonErrorConn struct{ net.Conn }
+// serverConn is one of the server's connections. It does two things.
+//
+// It makes the errors net/http answers by itself, before any handler runs (431 for headers over
+// MaxHeaderBytes, 400 for a malformed request line or Host header, 501 for an unsupported
+// transfer encoding), JSON like every other answer. net/http writes each as one plain-text
+// response straight to the connection; Write rewrites exactly that shape.
+//
+// And it keeps the server's timeouts cheap. With them set, net/http moves a connection's read
+// and write deadlines eight times per request (header, body, idle and write deadlines), and each
+// move resets a runtime timer. serverConn passes a deadline on at once only when it is earlier
+// than the one in force, which is also how net/http wakes a blocked read. A later deadline, or
+// none, is only recorded: when the earlier one in force expires, Read or Write sees that the
+// deadline last set has not passed, applies it and carries on. So a timeout fires exactly when
+// the last deadline set says, as without serverConn, and a busy keep-alive connection resets
+// three timers per request instead of eight.
+type serverConn struct {
+	net.Conn
+	mu            sync.Mutex // guards the deadlines: net/http reads in the background while it serves
+	readDeadline  lazyDeadline
+	writeDeadline lazyDeadline
+}
+
+// lazyDeadline is one direction's deadline: the last one set, and the one in force.
+type lazyDeadline struct{ want, applied time.Time }
+
+// set records t as the deadline and reports whether it must be put in force now: only when it
+// is earlier than the one in force, or none is.
+func (d *lazyDeadline) set(t time.Time) bool {
+	d.want = t
+	if t.IsZero() || (!d.applied.IsZero() && !t.Before(d.applied)) {
+		return false
+	}
+	d.applied = t
+	return true
+}
+
+// retry reports whether an operation that failed with err failed only because the deadline in
+// force was older than the one last set, which it then puts in force.
+func (c *serverConn) retry(err error, d *lazyDeadline, read bool) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d.want.Equal(d.applied) || (!d.want.IsZero() && !time.Now().Before(d.want)) {
+		return false // the deadline last set has passed: a real timeout
+	}
+	d.applied = d.want
+	if read {
+		return c.Conn.SetReadDeadline(d.want) == nil
+	}
+	return c.Conn.SetWriteDeadline(d.want) == nil
+}
+
+func (c *serverConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.readDeadline.set(t) {
+		return nil
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *serverConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.writeDeadline.set(t) {
+		return nil
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *serverConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+func (c *serverConn) Read(p []byte) (int, error) {
+	for {
+		n, err := c.Conn.Read(p)
+		if n > 0 || err == nil || !c.retry(err, &c.readDeadline, true) {
+			return n, err
+		}
+	}
+}
 
 // CloseWrite keeps net/http's lingering close (it half-closes and drains the request before
 // closing, so the client reads the error instead of a reset).
-func (c jsonErrorConn) CloseWrite() error {
+func (c *serverConn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
 	}
@@ -638,7 +790,7 @@ func (c jsonErrorConn) CloseWrite() error {
 // plainErrorHeaders are the headers net/http writes with its own error responses.
 const plainErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
-func (c jsonErrorConn) Write(p []byte) (int, error) {
+func (c *serverConn) Write(p []byte) (int, error) {
 	// Responses of handlers never carry plainErrorHeaders: writeError sets application/json.
 	if len(p) > 12 && (p[9] == '4' || p[9] == '5') && bytes.HasPrefix(p, []byte("HTTP/1.1 ")) {
 		if i := bytes.Index(p, []byte(plainErrorHeaders)); i > 0 {
@@ -646,14 +798,26 @@ func (c jsonErrorConn) Write(p []byte) (int, error) {
 			if err == nil {
 				body, _ := json.Marshal(errorBody{ErrorMessage: string(p[i+len(plainErrorHeaders):]), Result: code})
 				resp := string(p[:i]) + "\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + string(body)
-				if _, err := io.WriteString(c.Conn, resp); err != nil {
+				if _, err := c.writeAll([]byte(resp)); err != nil {
 					return 0, err
 				}
 				return len(p), nil
 			}
 		}
 	}
-	return c.Conn.Write(p)
+	return c.writeAll(p)
+}
+
+// writeAll writes all of p, past a deadline in force that is older than the one last set.
+func (c *serverConn) writeAll(p []byte) (int, error) {
+	written := 0
+	for {
+		n, err := c.Conn.Write(p[written:])
+		written += n
+		if err == nil || !c.retry(err, &c.writeDeadline, false) {
+			return written, err
+		}
+	}
 }
 
 // healthzBody is the answer of /healthz while the process serves requests.
@@ -693,6 +857,26 @@ func badParam(w http.ResponseWriter, name, want, got string) {
 `
 
 // apiQuery reads query strings.
+const apiAppend = `// jsonAppender is a response type that appends its own JSON encoding: the bytes encoding/json
+// would write, without reflection.
+type jsonAppender interface{ appendJSON(b []byte) []byte }
+
+// resultBuffers recycles the buffers of response bodies; Write copies the body out.
+var resultBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// writeAppended answers 200 with the JSON encoding of v.
+func writeAppended[T jsonAppender](w http.ResponseWriter, v T) {
+	bp := resultBuffers.Get().(*[]byte)
+	b := v.appendJSON((*bp)[:0])
+	w.Header()["Content-Type"] = contentTypeJSON
+	w.Write(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		resultBuffers.Put(bp)
+	}
+}
+`
+
 const apiQuery = `// parseQuery stores the value of each parameter in names at the same index of vals and set, and
 // returns a message for an unknown, repeated or badly escaped parameter. Values are unescaped
 // only when they contain % or +, so a plain query allocates nothing.

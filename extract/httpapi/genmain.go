@@ -18,7 +18,7 @@ func renderMain(m *model) []byte {
 	g.p("package main")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"context", "errors", "flag", "fmt", "io", "log/slog", "net", "net/http", "net/http/pprof", "os", "os/signal", "runtime", "strconv", "sync/atomic", "syscall", "time"} {
+	for _, imp := range []string{"context", "errors", "flag", "fmt", "io", "log/slog", "net", "net/http", "net/http/pprof", "os", "os/signal", "runtime", "runtime/debug", "runtime/metrics", "strconv", "sync/atomic", "syscall", "time"} {
 		g.p("%q", imp)
 	}
 	if m.spec.Artifact != nil {
@@ -72,6 +72,9 @@ const mainDoc = `//
 // duration, request ID; -access-log=false turns them off), errors with their detail. Lines
 // are buffered and written at least every 100ms. X-Request-ID is taken from the request when
 // it is sane, else generated, and returned.
+//
+// Unless $GOGC is set, the garbage collector lets the heap grow 32 MiB past the live data
+// between collections (at least Go's default 100%); $GOMEMLIMIT caps it as usual.
 //
 // SIGINT or SIGTERM shut the server down gracefully: /readyz turns 503, the server stops
 // accepting connections and lets requests in flight finish within -shutdown-timeout; a second
@@ -197,6 +200,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer logs.Close()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	// ARTIFACT-LOAD
+	setGCHeadroom(getenv)
 	var ready atomic.Bool
 	obs := newObserver(logs, cfg.accessLog, artifactVersion, artifactCreated)
 	h := newHandler(libraryRoutes(), handlerConfig{MaxBodyBytes: cfg.maxBodyBytes, Logger: logger, Ready: ready.Load, Metrics: obs.metricsHandler()})
@@ -222,6 +226,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ready.Store(true)
 	logger.Info("listening", "addr", ln.Addr().String(), "version", apiVersion)
 	return serve(ctx, ln, newServer(cfg, obs.wrap(h), logger), cfg.shutdownTimeout, logger)
+}
+
+// gcHeadroom is how far the heap may grow past the live data before the next collection,
+// unless $GOGC says otherwise. Each collection marks the whole live heap, which is mostly what
+// never changes (the trained values, the storage drivers' tables), and with Go's default of a
+// collection each time the heap doubles, a server with a small heap collects every few MB of
+// requests. 32 MiB of headroom makes that an order of magnitude rarer, well within the
+// Deployment's memory limit; a heap over 32 MiB keeps the default.
+const gcHeadroom = 32 << 20
+
+// setGCHeadroom sets the GC percentage so that the heap may grow by gcHeadroom past the live
+// data, and never below the default 100%, unless the environment sets GOGC. Call it once the
+// artifact is loaded, so the live data includes it.
+func setGCHeadroom(getenv func(string) string) {
+	if getenv("GOGC") != "" {
+		return
+	}
+	runtime.GC()
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	if live[0].Value.Kind() != metrics.KindUint64 || live[0].Value.Uint64() == 0 {
+		return
+	}
+	if percent := gcHeadroom * 100 / live[0].Value.Uint64(); percent > 100 {
+		debug.SetGCPercent(int(percent))
+	}
 }
 
 // adminHandler serves the pprof profiles and the metrics, for the admin address only.
@@ -253,7 +283,7 @@ func newServer(cfg config, h http.Handler, logger *slog.Logger) *http.Server {
 // shutdownTimeout to finish.
 func serve(ctx context.Context, ln net.Listener, srv *http.Server, shutdownTimeout time.Duration, logger *slog.Logger) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(jsonErrorListener{ln}) }()
+	go func() { errc <- srv.Serve(serverListener{ln}) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving: %w", err)

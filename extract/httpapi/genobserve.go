@@ -159,7 +159,7 @@ func (o *observer) wrap(h http.Handler) http.Handler {
 		sw := statusWriters.Get().(*statusWriter)
 		sw.ResponseWriter, sw.code = w, 0
 		defer func() {
-			end := time.Now()
+			d := time.Since(start) // the monotonic clock only: half the cost of time.Now
 			o.inFlight.Dec()
 			code := sw.code
 			if code == 0 {
@@ -167,12 +167,11 @@ func (o *observer) wrap(h http.Handler) http.Handler {
 			}
 			sw.ResponseWriter = nil
 			statusWriters.Put(sw)
-			d := end.Sub(start)
 			m := o.route(r.Pattern)
 			m.counter(o, code).Inc()
 			m.duration.Observe(d.Seconds())
 			if o.accessLog != nil {
-				o.logRequest(end, r, m, code, d, id)
+				o.logRequest(start.Add(d), r, m, code, d, id)
 			}
 		}()
 		h.ServeHTTP(sw, r)
@@ -243,7 +242,7 @@ var logBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &
 func (o *observer) logRequest(t time.Time, r *http.Request, m *routeMetrics, code int, d time.Duration, id string) {
 	bp := logBuffers.Get().(*[]byte)
 	b := append((*bp)[:0], "{\"time\":\""...)
-	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = appendLogTime(b, t)
 	b = append(b, "\",\"level\":\"INFO\",\"msg\":\"request\",\"method\":"...)
 	b = appendJSONString(b, r.Method)
 	b = append(b, ",\"route\":"...)
@@ -262,6 +261,48 @@ func (o *observer) logRequest(t time.Time, r *http.Request, m *routeMetrics, cod
 		*bp = b
 		logBuffers.Put(bp)
 	}
+}
+
+// logSecond is one second of the access log's timestamps, formatted.
+type logSecond struct {
+	unix int64
+	loc  *time.Location
+	date string // "2006-01-02T15:04:05"
+	zone string // "Z" or "-07:00"
+}
+
+// lastLogSecond is the second the latest access log line was in.
+var lastLogSecond atomic.Pointer[logSecond]
+
+// appendLogTime appends t as t.AppendFormat(b, time.RFC3339Nano) does. Formatting a time costs
+// about as much as the rest of the line, so the date, clock and zone of the current second are
+// kept, and each line formats only its fraction of a second.
+func appendLogTime(b []byte, t time.Time) []byte {
+	sec, loc := t.Unix(), t.Location()
+	s := lastLogSecond.Load()
+	if s == nil || s.unix != sec || s.loc != loc {
+		f := t.Format(time.RFC3339)
+		if y := t.Year(); y < 0 || y > 9999 || len(f) < 20 {
+			return t.AppendFormat(b, time.RFC3339Nano) // not the usual fixed-width layout
+		}
+		s = &logSecond{unix: sec, loc: loc, date: f[:19], zone: f[19:]}
+		lastLogSecond.Store(s)
+	}
+	b = append(b, s.date...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(frac)
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, s.zone...)
 }
 
 // appendJSONString appends s as a JSON string, as slog's JSON handler writes it: invalid UTF-8

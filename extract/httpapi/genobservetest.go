@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -128,6 +129,47 @@ func TestAccessLogStringsMatchSlog(t *testing.T) {
 		if got != want.String() {
 			t.Errorf("%q: appendJSONString gives %s, slog %s", s, got, want.String())
 		}
+	}
+}
+
+// TestAccessLogTimeMatchesFormat expects the access log's timestamps to be exactly what
+// time.RFC3339Nano gives, as in slog's JSON handler, within a second, across seconds and zones.
+func TestAccessLogTimeMatchesFormat(t *testing.T) {
+	base := time.Date(2026, 3, 29, 0, 59, 59, 0, time.UTC)
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("", -7*3600-30*60), time.FixedZone("", 5*3600+45*60)}
+	for _, ns := range []int{0, 1, 10, 999999999, 123456789, 100000000, 500, 999000000} {
+		for _, loc := range zones {
+			for _, step := range []time.Duration{0, time.Second, 24 * time.Hour, -400 * 24 * time.Hour} {
+				tm := base.Add(step + time.Duration(ns)).In(loc)
+				if got, want := string(appendLogTime(nil, tm)), tm.Format(time.RFC3339Nano); got != want {
+					t.Errorf("appendLogTime gives %s, time.RFC3339Nano %s", got, want)
+				}
+			}
+		}
+	}
+	for _, tm := range []time.Time{{}, time.Date(10000, 1, 1, 0, 0, 0, 5, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		if got, want := string(appendLogTime(nil, tm)), tm.Format(time.RFC3339Nano); got != want {
+			t.Errorf("appendLogTime gives %s, time.RFC3339Nano %s", got, want)
+		}
+	}
+}
+
+// TestGCHeadroom expects a GC percentage above the default for the test's small heap, and
+// GOGC, when set, to be left alone.
+func TestGCHeadroom(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	setGCHeadroom(func(k string) string {
+		if k == "GOGC" {
+			return "100"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC=100 set, the GC percentage became %d", got)
+	}
+	setGCHeadroom(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got <= 100 {
+		t.Errorf("GC percentage %d for a small heap; want more than 100", got)
 	}
 }
 

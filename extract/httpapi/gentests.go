@@ -172,7 +172,7 @@ func renderTests(m *model) []byte {
 	g.p("package main")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"bufio", "bytes", "context", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/http/httptest", "reflect", "sort", "strings", "testing"} {
+	for _, imp := range []string{"bufio", "bytes", "context", "encoding/json", "errors", "io", "log/slog", "math", "net", "net/http", "net/http/httptest", "os", "reflect", "sort", "strconv", "strings", "testing", "time"} {
 		g.p("%q", imp)
 	}
 	g.p("")
@@ -246,6 +246,12 @@ func renderTests(m *model) []byte {
 	g.p("")
 	g.WriteString(testEveryAnswerJSON)
 	g.p("")
+	g.WriteString(testTimeouts)
+	g.p("")
+	if f.appendResult {
+		renderAppendTest(&g, m)
+		g.p("")
+	}
 	g.p("func TestMethodNotAllowed(t *testing.T) {")
 	g.p("tests := []struct{ method, path, allow string }{")
 	for _, rt := range m.routes {
@@ -647,12 +653,130 @@ func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(code int)        { d.code = code }
 `
 
+// renderAppendTest writes the test that each response type's appendJSON writes what
+// encoding/json writes for the same value.
+func renderAppendTest(g *gen, m *model) {
+	g.p("// TestResponsesEncodeAsEncodingJSON expects each response type that encodes itself to write")
+	g.p("// exactly what encoding/json writes for the same value.")
+	g.p("func TestResponsesEncodeAsEncodingJSON(t *testing.T) {")
+	g.p("check := func(v jsonAppender) {")
+	g.p("t.Helper()")
+	g.p("want, err := json.Marshal(v)")
+	g.p("if err != nil {")
+	g.p("t.Fatal(err)")
+	g.p("}")
+	g.p("if got := v.appendJSON(nil); string(got) != string(want) {")
+	g.p("t.Errorf(\"%T: appendJSON gives %s, encoding/json %s\", v, got, want)")
+	g.p("}")
+	g.p("}")
+	g.p("for _, x := range []float64{0, 1, -1, 0.5, -2.75, 1e-7, 3e-6, 1e21, 1e20, 123456789, 0.9812389453960341, math.MaxFloat32} {")
+	for _, rt := range m.routes {
+		if !rt.appendsJSON() {
+			continue
+		}
+		var fields []string
+		for _, r := range rt.results {
+			var v string
+			switch k := KindOf(r.typ); {
+			case k == Bool:
+				v = "x > 0"
+			case k == Float64:
+				v = "x"
+			case k.isUint():
+				v = r.typ + "(math.Abs(x))"
+			default:
+				v = r.typ + "(x)"
+			}
+			fields = append(fields, r.field+": "+v)
+		}
+		g.p("check(%s{%s})", rt.respType, strings.Join(fields, ", "))
+	}
+	g.p("}")
+	g.p("}")
+}
+
+// testTimeouts checks that net/http's timeouts fire as set through serverConn, which passes
+// later deadlines on to the connection lazily.
+const testTimeouts = `// TestTimeouts serves through serverListener, whose connections pass a later deadline on only
+// when the one in force expires, and checks each timeout: a keep-alive connection outlives the
+// first request's deadlines, and a stalled request header and an idle connection are closed.
+func TestTimeouts(t *testing.T) {
+	srv := httptest.NewUnstartedServer(newHandler(stubRoutes(), quietConfig()))
+	srv.Listener = serverListener{srv.Listener}
+	srv.Config.ReadHeaderTimeout = 200 * time.Millisecond
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Config.IdleTimeout = 600 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	dial := func() (net.Conn, *bufio.Reader) {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn, bufio.NewReader(conn)
+	}
+	get := func(conn net.Conn, br *bufio.Reader, what string) {
+		t.Helper()
+		if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", what, res.StatusCode)
+		}
+	}
+	// closed waits for the server to close conn, which it must do within a few seconds.
+	closed := func(conn net.Conn, br *bufio.Reader, what string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		conn.SetReadDeadline(start.Add(5 * time.Second))
+		_, err := io.Copy(io.Discard, br)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("%s: the server kept the connection open", what)
+		}
+		return time.Since(start)
+	}
+
+	// Requests 100ms apart for a second: the read, write and header deadlines of the first
+	// request pass long before the last one, which must still be served.
+	conn, br := dial()
+	for i := range 10 {
+		get(conn, br, "request "+strconv.Itoa(i)+" on a keep-alive connection")
+		time.Sleep(100 * time.Millisecond)
+	}
+	conn.Close()
+
+	// A request header that stops halfway is cut off by the header timeout.
+	conn, br = dial()
+	get(conn, br, "first request")
+	io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+	if d := closed(conn, br, "stalled header"); d < 100*time.Millisecond {
+		t.Errorf("stalled header: closed after %v, before the 200ms header timeout", d)
+	}
+	conn.Close()
+
+	// A connection that stays idle is closed by the idle timeout.
+	conn, br = dial()
+	get(conn, br, "request before idling")
+	if d := closed(conn, br, "idle connection"); d < 400*time.Millisecond {
+		t.Errorf("idle connection: closed after %v, before the 600ms idle timeout", d)
+	}
+	conn.Close()
+}
+`
+
 // testEveryAnswerJSON checks, over a real connection, the answers that ServeMux and net/http
 // would give in plain text or HTML: unclean paths, headers over the limit, a malformed Host,
 // an unsupported transfer encoding.
 const testEveryAnswerJSON = `func TestEveryAnswerIsJSON(t *testing.T) {
 	srv := httptest.NewUnstartedServer(newHandler(stubRoutes(), quietConfig()))
-	srv.Listener = jsonErrorListener{srv.Listener}
+	srv.Listener = serverListener{srv.Listener}
 	srv.Config.MaxHeaderBytes = 1 << 10
 	srv.Start()
 	defer srv.Close()

@@ -79,7 +79,8 @@ var reservedNames = strings.Fields(`
 	newHandler server defaultMaxBodyBytes errorBody writeError badParam methodNotAllowed notFound
 	healthz healthzBody internalErrorMessage parseQuery unescape parseFloat parseInt parseUint
 	parseBool contentTypeJSON quoteValue serveTest checkJSON checkError decodeJSON quietConfig
-	errorLogger defaultAddr discardWriter
+	errorLogger defaultAddr discardWriter serverListener serverConn lazyDeadline jsonAppender
+	writeAppended resultBuffers appendJSONFloat setGCHeadroom gcHeadroom metrics
 	w r s err ok req vals set names t tc tests fns got want rec h body b f called e ln ctx cancel
 	done resp cfg logger srv i n target method path query code msg keys v m env args
 	any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 int32

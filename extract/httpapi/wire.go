@@ -15,6 +15,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -194,6 +195,28 @@ func checkValue(dec *json.Decoder, t reflect.Type, at string) (string, bool) {
 	}
 	_, err = dec.Token() // the closing delimiter
 	return "", err == nil
+}
+
+// appendJSONFloat appends f, a finite float of the given bit size (32 or 64), as encoding/json
+// writes it: the shortest decimal that reads back as f, in exponent form only below 1e-6 or
+// from 1e21 on, with the exponent's leading zero dropped (1e-7, not 1e-07).
+func appendJSONFloat(b []byte, f float64, bits int) []byte {
+	format := byte('f')
+	if a := math.Abs(f); bits == 32 {
+		if a32 := float32(a); a32 != 0 && (a32 < 1e-6 || a32 >= 1e21) {
+			format = 'e'
+		}
+	} else if a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // END emitted

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -265,4 +266,71 @@ func TestEmittedWireIsTheTestedCode(t *testing.T) {
 	if !strings.Contains(string(files["cmd/server/api.go"]), emittedWire(wireSource)) {
 		t.Fatal("api.go does not contain wire.go's emitted part verbatim")
 	}
+}
+
+// jsonFloatOracle is encoding/json's encoding of f at the given bit size.
+func jsonFloatOracle(t testing.TB, f float64, bits int) string {
+	var v any = f
+	if bits == 32 {
+		v = float32(f)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("json.Marshal(%v): %v", f, err)
+	}
+	return string(b)
+}
+
+func TestAppendJSONFloatExamples(t *testing.T) {
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1, 0.5, 0.9812389453960341, 1e-6, 1e-7, 9.99999e-7, 1e20, 1e21, 1e21 - 1e5,
+		-1e21, 123456789, 1e-300, 5e-324, math.MaxFloat64, -math.MaxFloat64, float64(float32(1e-6)), float64(math.Nextafter32(float32(1e-6), 0)),
+		float64(float32(1e21)), float64(math.Nextafter32(float32(1e21), 0)), math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-9, 3.14159} {
+		for _, bits := range []int{32, 64} {
+			x := f
+			if bits == 32 {
+				if math.Abs(f) > math.MaxFloat32 {
+					continue
+				}
+				x = float64(float32(f))
+			}
+			if got, want := string(appendJSONFloat(nil, x, bits)), jsonFloatOracle(t, x, bits); got != want {
+				t.Errorf("appendJSONFloat(%v, %d) = %s, encoding/json %s", x, bits, got, want)
+			}
+		}
+	}
+}
+
+func TestAppendJSONFloatProperty(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		f := math.Float64frombits(r.Uint64())
+		f32 := math.Float32frombits(r.Uint32())
+		if !math.IsNaN(f) && !math.IsInf(f, 0) {
+			if got, want := string(appendJSONFloat(nil, f, 64)), jsonFloatOracle(t, f, 64); got != want {
+				t.Fatalf("appendJSONFloat(%v, 64) = %s, encoding/json %s", f, got, want)
+			}
+		}
+		if x := float64(f32); !math.IsNaN(x) && !math.IsInf(x, 0) {
+			if got, want := string(appendJSONFloat(nil, x, 32)), jsonFloatOracle(t, x, 32); got != want {
+				t.Fatalf("appendJSONFloat(%v, 32) = %s, encoding/json %s", x, got, want)
+			}
+		}
+	}
+}
+
+func FuzzAppendJSONFloat(f *testing.F) {
+	f.Add(uint64(0), uint32(0))
+	f.Add(math.Float64bits(1e-7), math.Float32bits(1e-6))
+	f.Fuzz(func(t *testing.T, b64 uint64, b32 uint32) {
+		if x := math.Float64frombits(b64); !math.IsNaN(x) && !math.IsInf(x, 0) {
+			if got, want := string(appendJSONFloat(nil, x, 64)), jsonFloatOracle(t, x, 64); got != want {
+				t.Fatalf("appendJSONFloat(%v, 64) = %s, encoding/json %s", x, got, want)
+			}
+		}
+		if x := float64(math.Float32frombits(b32)); !math.IsNaN(x) && !math.IsInf(x, 0) {
+			if got, want := string(appendJSONFloat(nil, x, 32)), jsonFloatOracle(t, x, 32); got != want {
+				t.Fatalf("appendJSONFloat(%v, 32) = %s, encoding/json %s", x, got, want)
+			}
+		}
+	})
 }

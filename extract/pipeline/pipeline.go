@@ -330,6 +330,7 @@ func (r *run) tidy() error {
 		return err
 	}
 	r.res.Decisions = append(r.res.Decisions, mc.Notes...)
+	modNotes := len(r.res.Decisions)
 	r.res.Decisions = append(r.res.Decisions, notes...)
 	if r.opts.DryRun && r.opts.NoVerify {
 		out.Files["go.mod"] = commitMod
@@ -344,6 +345,35 @@ func (r *run) tidy() error {
 	}
 	r.progress("resolving module versions (go mod tidy)...")
 	gomod, gosum, err := extract.Tidy(r.ctx, r.stage, r.vopts)
+	if missing := mc.UnresolvedModules(err); len(missing) > 0 {
+		// The notebook imports packages the required versions lack: it was written for
+		// another release. Look for versions that have them, then resolve again.
+		r.progress("searching module versions that have the packages the notebook imports...")
+		found, changed := mc.SearchVersions(r.ctx, missing, out.Imports(), r.vopts.Env, extract.SearchBudget{})
+		if changed {
+			// Names the notebook used without importing them resolve in the versions chosen.
+			if err := r.render(); err != nil {
+				return err
+			}
+			out = r.res.Output
+			if err := extract.WriteDir(r.stage, out.Files, out.Exec); err != nil {
+				return err
+			}
+			if verifyMod, _, notes, err = mc.GoMods(out.Files["go.mod"], out.Imports()); err != nil {
+				return err
+			}
+			r.res.Decisions = append(r.res.Decisions[:modNotes], notes...)
+			if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
+				return fmt.Errorf("writing the staged go.mod: %w", err)
+			}
+			r.progress("resolving module versions again (go mod tidy)...")
+			gomod, gosum, err = extract.Tidy(r.ctx, r.stage, r.vopts)
+		}
+		r.res.Decisions = append(r.res.Decisions, found...)
+		if err != nil {
+			return r.res.Plan.ExplainResolve(err, mc, found...)
+		}
+	}
 	if err != nil {
 		return r.res.Plan.ExplainResolve(err, mc)
 	}
@@ -467,6 +497,8 @@ func (r *run) verify() error {
 		verr := &VerifyError{Problems: probs}
 		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
 			verr.Hint = r.modules.BuildHint()
+		} else {
+			verr.Hint = r.res.Plan.TestEnvHint(os.LookupEnv)
 		}
 		return verr
 	}
@@ -511,6 +543,8 @@ func (r *run) refactor() error {
 		verr := &VerifyError{Problems: probs}
 		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
 			verr.Hint = r.modules.BuildHint()
+		} else {
+			verr.Hint = r.res.Plan.TestEnvHint(os.LookupEnv)
 		}
 		return verr
 	}

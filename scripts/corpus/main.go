@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -90,10 +91,24 @@ func main() {
 		fatal(err)
 	}
 	var m struct {
-		Notebooks []entry `json:"notebooks"`
+		// Env is the corpus machine's environment, set for every notebook: the choices a
+		// user of these libraries makes on a machine like this one (documented in the
+		// manifest's comment).
+		Env       map[string]string `json:"env"`
+		Notebooks []entry           `json:"notebooks"`
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		fatal(fmt.Errorf("%s: %w", *manifest, err))
+	}
+	env := os.Environ()
+	keys := make([]string, 0, len(m.Env))
+	for k := range m.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+m.Env[k])
+		fmt.Fprintf(os.Stderr, "corpus environment: %s=%s\n", k, m.Env[k])
 	}
 	filter := regexp.MustCompile(*run)
 	var results []result
@@ -102,7 +117,7 @@ func main() {
 		if !filter.MatchString(name) {
 			continue
 		}
-		r := one(e, *decant, *timeout, strings.Fields(*extra))
+		r := one(e, *decant, *timeout, strings.Fields(*extra), env)
 		r.name, r.kernel = name, e.Kernel
 		if r.outcome != "built" {
 			r.triage = e.Triage
@@ -136,7 +151,7 @@ func main() {
 	}
 }
 
-func one(e entry, decant string, timeout time.Duration, extra []string) result {
+func one(e entry, decant string, timeout time.Duration, extra []string, env []string) result {
 	start := time.Now()
 	fail := func(outcome, reason string) result {
 		return result{outcome: outcome, reason: reason, took: time.Since(start)}
@@ -164,7 +179,7 @@ func one(e entry, decant string, timeout time.Duration, extra []string) result {
 	defer cancel()
 	args := append([]string{"extract", "--auto-label", "--quiet", "--repo", repo}, extra...)
 	cmd := exec.CommandContext(ctx, decant, append(args, nb)...)
-	cmd.Env = os.Environ()
+	cmd.Env = env
 	for k, v := range e.Env {
 		if _, set := os.LookupEnv(k); !set {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -188,6 +203,7 @@ func one(e entry, decant string, timeout time.Duration, extra []string) result {
 	}
 	build := exec.Command("go", "build", "./...")
 	build.Dir = repo
+	build.Env = env
 	if out, err := build.CombinedOutput(); err != nil {
 		return result{outcome: "failed", reason: "go build: " + firstLine(string(out)), took: took}
 	}

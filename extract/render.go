@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -8,6 +9,7 @@ import (
 	"go/token"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -601,13 +603,21 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.ModEdits) == 0 && len(p.Shell) == 0 {
 		sb.WriteString("\t@true\n")
 	}
-	for _, e := range p.ModEdits {
-		fmt.Fprintf(&sb, "\t%s\n", makeQuote(e))
-	}
-	for _, sh := range p.Shell {
+	for _, sh := range p.setupSteps() {
 		fmt.Fprintf(&sb, "\t# cell %d, line %d\n\t%s\n", sh.Cell, sh.Line, makeQuote(sh.Command))
 	}
 	return []byte(sb.String())
+}
+
+// setupSteps are the go commands and other shell lines the notebook ran, in the notebook's
+// order (cell, then line): a go mod edit may depend on a file an earlier line wrote, or a
+// later line on the go.mod it edited.
+func (p *Plan) setupSteps() []Shell {
+	steps := append(slices.Clone(p.ModEdits), p.Shell...)
+	slices.SortStableFunc(steps, func(a, b Shell) int {
+		return cmp.Or(cmp.Compare(a.Cell, b.Cell), cmp.Compare(a.Line, b.Line))
+	})
+	return steps
 }
 
 // addGo formats a Go file and records where each declaration came from.

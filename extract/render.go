@@ -782,7 +782,7 @@ func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
 	var out []manifest.Decl
 	files := make([]string, 0, len(o.Files))
 	for f := range o.Files {
-		if strings.HasPrefix(f, p.Slug+"/") && strings.HasSuffix(f, ".go") && !strings.Contains(f[len(p.Slug)+1:], "/") {
+		if strings.HasPrefix(f, p.Slug+"/") && strings.HasSuffix(f, ".go") && !strings.Contains(f[len(p.Slug)+1:], "/") || p.wasmProgramFile(f) != nil {
 			files = append(files, f)
 		}
 	}
@@ -821,8 +821,31 @@ func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
 			}
 			out = append(out, md)
 		}
+		if w := p.wasmProgramFile(f); w != nil {
+			// The program's func main is the %wasm cell's %% body (or its func main).
+			c := cellOf[w.Cell]
+			if c == nil {
+				continue
+			}
+			body, ok := declspan.MainBody(src)
+			cb, cok := declspan.CellMain(c.src, c.label)
+			if ok && cok {
+				out = append(out, manifest.Decl{File: f, Key: "main", Line: body.Line, EndLine: strings.Count(string(src[:body.End]), "\n") + 1,
+					Cell: w.Cell, CellID: c.ID, CellLine: cb.Line, SourceKey: "main", SourceSHA256: declspan.Hash(c.src[cb.Start:cb.End])})
+			}
+		}
 	}
 	return out
+}
+
+// wasmProgramFile returns the %wasm cell whose browser program's source is file, or nil.
+func (p *Plan) wasmProgramFile(file string) *WasmProgram {
+	for _, w := range p.wasmPrograms() {
+		if file == w.Dir+"/main.go" {
+			return w
+		}
+	}
+	return nil
 }
 
 func routeMethod(r Route) string {

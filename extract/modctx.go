@@ -1079,7 +1079,7 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 			hint = fmt.Sprintf("its cgo code includes C headers this machine lacks: install them (a system package, or the library's own C release, with CGO_CFLAGS=-I<include directory> and CGO_LDFLAGS=-L<lib directory>), or --pin a version of %s that does not need them", m)
 		}
 		if pr.Step == "test" {
-			hint = "it may need " + runtimeNeeds + "; provide it, or pass --short to verify without replaying the notebook"
+			hint = "it may need " + runtimeNeeds + envHint(pr.File) + "; provide it, or pass --short to verify without replaying the notebook"
 		}
 		probs[i].Msg = fmt.Sprintf("%s: %s (%s)", what, pr.Msg, hint)
 	}
@@ -1094,7 +1094,94 @@ func (p *Plan) replayFailure(pr Problem, mc *ModuleContext) string {
 			what = fmt.Sprintf("the library %s@%s fails on this machine when the service's test replays the step", m, v)
 		}
 	}
-	return fmt.Sprintf("%s: %s (it may need %s; provide it, or pass --short to verify without replaying the notebook)", what, pr.Msg, runtimeNeeds)
+	return fmt.Sprintf("%s: %s (it may need %s%s; provide it, or pass --short to verify without replaying the notebook)", what, pr.Msg, runtimeNeeds, envHint(pr.File))
+}
+
+// envHint names the environment variables the library package holding file reads, which are
+// often how a user chooses a device, a backend or a data directory: ", and it reads $A, $B".
+func envHint(file string) string {
+	if !filepath.IsAbs(file) {
+		return ""
+	}
+	vars := envVarsRead(filepath.Dir(file))
+	if len(vars) == 0 {
+		return ""
+	}
+	return "; the library reads $" + strings.Join(vars, ", $") + " from the environment"
+}
+
+// envVarsRead lists the environment variables the Go package in dir reads with os.Getenv or
+// os.LookupEnv, given as string literals or the package's string constants.
+func envVarsRead(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		if f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution); err == nil {
+			files = append(files, f)
+		}
+	}
+	consts := map[string]string{}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, sp := range g.Specs {
+				vs := sp.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if i < len(vs.Values) {
+						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							if v, err := strconv.Unquote(lit.Value); err == nil {
+								consts[n.Name] = v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var vars []string
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 1 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Getenv" && sel.Sel.Name != "LookupEnv" {
+				return true
+			}
+			if x, ok := sel.X.(*ast.Ident); !ok || x.Name != "os" {
+				return true
+			}
+			name := ""
+			switch a := call.Args[0].(type) {
+			case *ast.BasicLit:
+				if a.Kind == token.STRING {
+					name, _ = strconv.Unquote(a.Value)
+				}
+			case *ast.Ident:
+				name = consts[a.Name]
+			}
+			if name != "" && !seen[name] {
+				seen[name] = true
+				vars = append(vars, name)
+			}
+			return true
+		})
+	}
+	sort.Strings(vars)
+	return vars
 }
 
 // runtimeNeeds is what a library that builds may still want when it runs.

@@ -325,3 +325,30 @@ func TestSplitShell(t *testing.T) {
 		}
 	}
 }
+
+// A library failing when the test replays the notebook is reported with the environment
+// variables its package reads, the usual way to choose a device or a backend.
+func TestRuntimeFailureNamesTheLibrarysEnvironment(t *testing.T) {
+	cache := t.TempDir()
+	dir := filepath.Join(cache, "example.com", "ml@v0.2.0", "backends")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := "package backends\n\nimport \"os\"\n\n// ConfigEnvVar chooses the backend.\nconst ConfigEnvVar = \"ML_BACKEND\"\n\n" +
+		"func config() string {\n\tif v, ok := os.LookupEnv(ConfigEnvVar); ok {\n\t\treturn v\n\t}\n\treturn os.Getenv(\"ML_PLUGIN_DIR\")\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "backends.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mc := &ModuleContext{modCache: cache, Requires: map[string]string{}, Local: map[string]string{}}
+	p := &Plan{importAt: map[string][2]int{"example.com/ml/backends": {3, 5}}}
+	probs := []Problem{{Step: "test", File: filepath.Join(dir, "backends.go"), Line: 9, Cell: -1, Msg: `panic: backend "accel" failed to install its plugins`}}
+	p.LocateDependencyProblems(probs, mc)
+	if probs[0].Cell != 3 || probs[0].CellLine != 5 {
+		t.Errorf("located at cell %d, line %d; want cell 3, line 5", probs[0].Cell, probs[0].CellLine)
+	}
+	for _, want := range []string{"example.com/ml@v0.2.0", "$ML_BACKEND, $ML_PLUGIN_DIR", "--short"} {
+		if !strings.Contains(probs[0].Msg, want) {
+			t.Errorf("the refusal does not say %q: %s", want, probs[0].Msg)
+		}
+	}
+}

@@ -396,7 +396,7 @@ func TestWasmProgram(t *testing.T) {
 func TestUnqualify(t *testing.T) {
 	for in, want := range map[string]string{
 		`svc.F(svc.X) + x.svc.Y + svc .Z + svcx.W`: `F(X) + x.svc.Y + svc .Z + svcx.W`,
-		"a := \"svc.F\" // svc.G":                   "a := \"svc.F\" // svc.G",
+		"a := \"svc.F\" // svc.G":                  "a := \"svc.F\" // svc.G",
 	} {
 		if got := unqualify(in, "svc"); got != want {
 			t.Errorf("unqualify(%q) = %q, want %q", in, got, want)

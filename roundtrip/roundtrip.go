@@ -64,7 +64,8 @@ type Snapshot struct {
 	Files    map[string][]byte
 }
 
-// Change is one declaration written back, or one cell added.
+// Change is one declaration written back (Before is "" for declarations added to a cell), or
+// one cell added.
 type Change struct {
 	Cell   int    // the cell's index in the notebook as written
 	CellID string // its id ("" in notebooks without ids)
@@ -410,6 +411,8 @@ func Sync(in Input) (*Result, error) {
 		}
 	}
 
+	addToWasmCells(man, base, theirs, cellFor, isLabel, edits)
+
 	for c, es := range edits {
 		if conflicted[c] {
 			for _, e := range es {
@@ -442,7 +445,7 @@ func Sync(in Input) (*Result, error) {
 		return a.Cell < b.Cell || a.Cell == b.Cell && a.Key < b.Key
 	})
 	addNew(nb, man, base, theirs, cellFor, res)
-	unmapped(man, in.Base, in.Theirs, base, theirs, res)
+	unmapped(man, in.Base, in.Theirs, res)
 	return res, nil
 }
 
@@ -450,41 +453,65 @@ func Sync(in Input) (*Result, error) {
 // %wasm cell's %% body.
 func isMain(md manifest.Decl) bool { return md.Key == "main" && IsWasmProgram(md.File) }
 
-// unmapped notes the changes to browser programs that sync does not carry back: declarations
-// the service added to a program, and every change to a program the manifest maps to no cell
-// (a service extracted by an earlier decant).
-func unmapped(man *manifest.Manifest, baseFiles, theirFiles map[string][]byte, base, theirs map[string][]serviceDecl, res *Result) {
-	cellOf := map[string]int{}
+// addToWasmCells puts the declarations the service added to a browser program into its
+// %wasm cell, before the cell's %% line (or its func main): GoNB compiles a %wasm cell's
+// declarations into its program only.
+func addToWasmCells(man *manifest.Manifest, base, theirs map[string][]serviceDecl, cellFor func(int, string) *notebooks.Cell, isLabel func(string) bool, edits map[*notebooks.Cell][]edit) {
+	type program struct {
+		cell  int
+		id    string
+		added []serviceDecl
+	}
+	progs := map[string]*program{}
 	for _, md := range man.Decls {
-		if IsWasmProgram(md.File) {
-			cellOf[md.File] = md.Cell
+		if isMain(md) {
+			progs[md.File] = &program{cell: md.Cell, id: md.CellID}
 		}
+	}
+	for key, ds := range theirs {
+		for _, d := range ds {
+			if p := progs[d.file]; p != nil && key != "main" && !inFile(base[key], d.file) {
+				p.added = append(p.added, d)
+			}
+		}
+	}
+	for file, p := range progs {
+		c := cellFor(p.cell, p.id)
+		if c == nil || len(p.added) == 0 {
+			continue
+		}
+		body, ok := declspan.CellMain(c.Source, isLabel(c.Source))
+		if !ok {
+			continue
+		}
+		sort.Slice(p.added, func(i, j int) bool { return p.added[i].Start < p.added[j].Start })
+		var sb strings.Builder
+		var keys []string
+		for _, d := range p.added {
+			sb.WriteString(d.text + "\n\n")
+			keys = append(keys, d.Key)
+		}
+		edits[c] = append(edits[c], edit{start: body.Head, end: body.Head, text: sb.String(),
+			change: Change{Cell: c.Index, CellID: c.ID, Key: strings.Join(keys, ", "), File: file, After: sb.String()}})
+	}
+}
+
+// unmapped notes the browser programs that changed but that the manifest maps to no cell (a
+// service extracted by an earlier decant): their changes are not carried back.
+func unmapped(man *manifest.Manifest, baseFiles, theirFiles map[string][]byte, res *Result) {
+	mapped := map[string]bool{}
+	for _, md := range man.Decls {
+		mapped[md.File] = true
 	}
 	var files []string
 	for f, src := range theirFiles {
-		if IsWasmProgram(f) && string(src) != string(baseFiles[f]) {
+		if IsWasmProgram(f) && !mapped[f] && string(src) != string(baseFiles[f]) {
 			files = append(files, f)
 		}
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		cell, mapped := cellOf[f]
-		if !mapped {
-			res.Notes = append(res.Notes, fmt.Sprintf("%s changed, but the extraction's manifest maps none of its declarations to a cell: its changes are not carried back (extract the notebook again with this decant, merge it, then sync)", f))
-			continue
-		}
-		var added []string
-		for key, ds := range theirs {
-			for _, d := range ds {
-				if d.file == f && !inFile(base[key], f) {
-					added = append(added, key)
-				}
-			}
-		}
-		sort.Strings(added)
-		for _, key := range added {
-			res.Notes = append(res.Notes, fmt.Sprintf("%s was added to %s: it is not carried back; add it to the %%wasm cell %d by hand", key, f, cell))
-		}
+		res.Notes = append(res.Notes, fmt.Sprintf("%s changed, but the extraction's manifest maps none of its declarations to a cell: its changes are not carried back (extract the notebook again with this decant, merge it, then sync)", f))
 	}
 }
 

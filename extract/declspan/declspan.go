@@ -161,6 +161,9 @@ type Body struct {
 	Start, End int
 	Line       int // the source line (1-based) of Start
 	Indent     string
+	// Head is, in a cell, the offset of the %% line or of the func main declaration (its doc
+	// comment included): where declarations added before main go.
+	Head int
 }
 
 // MainBody locates the statements of a Go file's func main.
@@ -193,16 +196,19 @@ func CellMain(src string, label bool) (Body, bool) {
 	}
 	starts := lineStarts(src)
 	if cell.MainLine > 0 {
+		head := starts[cell.MainLine-1]
 		if cell.MainLine >= len(starts) {
-			return Body{Start: len(src), End: len(src), Line: cell.MainLine + 1}, true
+			return Body{Start: len(src), End: len(src), Line: cell.MainLine + 1, Head: head}, true
 		}
-		return bodyIn(src, starts[cell.MainLine], len(src)), true
+		b := bodyIn(src, starts[cell.MainLine], len(src))
+		b.Head = head
+		return b, true
 	}
 	if cell.Decls.Empty() {
 		return Body{}, false
 	}
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "cell", filePrefix+cell.Decls.Src, parser.SkipObjectResolution)
+	f, err := parser.ParseFile(fset, "cell", filePrefix+cell.Decls.Src, parser.ParseComments|parser.SkipObjectResolution)
 	if err != nil {
 		return Body{}, false
 	}
@@ -213,7 +219,12 @@ func CellMain(src string, label bool) (Body, bool) {
 	}
 	for _, d := range f.Decls {
 		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" && fd.Body != nil {
-			return bodyIn(src, offset(fd.Body.Lbrace)+1, offset(fd.Body.Rbrace)), true
+			b := bodyIn(src, offset(fd.Body.Lbrace)+1, offset(fd.Body.Rbrace))
+			b.Head = offset(fd.Pos())
+			if fd.Doc != nil {
+				b.Head = offset(fd.Doc.Pos())
+			}
+			return b, true
 		}
 	}
 	return Body{}, false

@@ -83,14 +83,14 @@ func TestMainBodies(t *testing.T) {
 		cell         string
 		label        bool
 		body, indent string
-		line         int
+		line, head   int
 	}{
-		{"%wasm\nimport \"fmt\"\n\n%% --x=1\n\nfmt.Println(1)\nif true {\n\tfmt.Println(2)\n}\n\n", false, "fmt.Println(1)\nif true {\n\tfmt.Println(2)\n}", "", 6},
-		{"// 2. Pre/Post processing\n%wasm\nfunc f() {}\n\nfunc main() {\n\tf()\n\tf()\n}\n", true, "\tf()\n\tf()", "\t", 6},
-		{"%wasm\n%%\n", false, "", "", 3},
+		{"%wasm\nimport \"fmt\"\n\n%% --x=1\n\nfmt.Println(1)\nif true {\n\tfmt.Println(2)\n}\n\n", false, "fmt.Println(1)\nif true {\n\tfmt.Println(2)\n}", "", 6, 20},
+		{"// 2. Pre/Post processing\n%wasm\nfunc f() {}\n\n// main runs.\nfunc main() {\n\tf()\n\tf()\n}\n", true, "\tf()\n\tf()", "\t", 7, 45},
+		{"%wasm\n%%\n", false, "", "", 3, 6},
 	} {
 		b, ok := CellMain(tc.cell, tc.label)
-		if !ok || tc.cell[b.Start:b.End] != tc.body || b.Indent != tc.indent || b.Line != tc.line {
+		if !ok || tc.cell[b.Start:b.End] != tc.body || b.Indent != tc.indent || b.Line != tc.line || b.Head != tc.head {
 			t.Errorf("CellMain(%q) = %+v %q, want %q indent %q line %d", tc.cell, b, tc.cell[b.Start:b.End], tc.body, tc.indent, tc.line)
 		}
 	}

@@ -57,7 +57,7 @@ type Plan struct {
 	Steps        []*Step    `json:"steps"`
 	Imports      []Import   `json:"imports"`
 	Pins         []string   `json:"pins,omitempty"`      // module@version from !*go get lines
-	ModEdits     []string   `json:"mod_edits,omitempty"` // other go / go mod commands, as Makefile steps
+	ModEdits     []Shell    `json:"mod_edits,omitempty"` // other go / go mod commands, as Makefile steps
 	Shell        []Shell    `json:"shell,omitempty"`     // shell lines and script cells
 	// ShellFiles are files the notebook's shell lines write and its kept code reads, and
 	// RunFirst the init functions reading them that Run calls first (see shellfiles.go).
@@ -546,7 +546,7 @@ func (b *builder) commands(c *notebooks.Cell, cell *gonbcell.Cell) {
 				continue
 			}
 			if strings.HasPrefix(sh, "go ") {
-				b.plan.ModEdits = append(b.plan.ModEdits, sh)
+				b.plan.ModEdits = append(b.plan.ModEdits, Shell{Cell: c.Index, Line: cmd.Line, Command: sh, InTmp: true})
 				b.decide(c.Index, cmd.Line, "!*"+sh, "converted", "runs in the module root from `make setup`")
 				if strings.Contains(sh, "-replace") || strings.Contains(sh, "go work") {
 					b.decide(c.Index, cmd.Line, "!*"+sh, "warning", "replace and workspace paths are machine-specific")

@@ -55,3 +55,18 @@ func FuzzBuild(f *testing.F) {
 		}
 	})
 }
+
+// The shell splitter never panics, and every word it returns as written appears in the line.
+func FuzzSplitShell(f *testing.F) {
+	for _, s := range []string{`go work use . "$(cat TMP_PKG.txt)"`, "a `b` ${", "${X:-y} '~/d' \\\n e", `"$(a "(b)")"`, "$'", `\`} {
+		f.Add(s)
+	}
+	lookup := func(n string) (string, bool) { return "v", n == "HOME" }
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, w := range splitShell(s, lookup) {
+			if !strings.Contains(s, w.raw) {
+				t.Errorf("word %q is not in %q", w.raw, s)
+			}
+		}
+	})
+}

@@ -203,30 +203,57 @@ func (mc *ModuleContext) readWork(work string) {
 	}
 }
 
-var envRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
-
 // readCommand interprets one !* shell line of the notebook: go get pins, go mod edit
-// replacements and go work use directories, each part of a && or ; chain.
+// replacements and go work use directories, each a command of a && or ; chain. Words are
+// split and expanded as the shell would; a word whose value depends on running the notebook
+// (a command substitution, a variable this environment does not set) is reported once as
+// unresolvable, with what would resolve it.
 func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
-	expand := func(p string) string {
-		p = envRef.ReplaceAllStringFunc(p, func(s string) string {
-			return os.Getenv(envRef.FindStringSubmatch(s)[1])
-		})
-		if strings.HasPrefix(p, "~/") {
+	lookup := func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, true
+		}
+		switch name {
+		case "GONB_TMP_DIR":
+			return ".", true // !* lines run in the kernel's temporary module
+		case "GONB_DIR":
+			return nbDir, true
+		case "HOME":
 			if h, err := os.UserHomeDir(); err == nil {
-				p = filepath.Join(h, p[2:])
+				return h, true
 			}
 		}
-		return p
+		return "", false
 	}
 	note := func(action, reason string) {
 		mc.Notes = append(mc.Notes, Decision{Cell: cell, Line: line, Subject: "!*" + sh, Action: action, Reason: reason})
 	}
-	useDir := func(raw string) {
-		if raw == "." || raw == "./" {
+	// unresolved reports a word whose value is known only when the notebook runs.
+	unresolved := func(w shellWord, what, fix string) {
+		var why []string
+		for _, s := range w.subst {
+			why = append(why, "the command substitution "+s)
+		}
+		for _, v := range w.unset {
+			why = append(why, "the variable "+v+", which this environment does not set")
+		}
+		note("warning", fmt.Sprintf("%s %s depends on %s, known only when the notebook runs, so it cannot be resolved without running it: %s",
+			what, w.raw, strings.Join(why, " and "), fix))
+		mc.missing = append(mc.missing, fmt.Sprintf("%s (cell %d, line %d, not resolvable statically)", w.raw, cell, line))
+	}
+	useDir := func(w shellWord) {
+		if !w.static() {
+			fix := "if the service needs a module from that directory, pass --replace MODULE=DIR"
+			if len(w.subst) == 0 {
+				fix = fmt.Sprintf("set %s when extracting, or pass --replace MODULE=DIR", strings.Join(w.unset, " and "))
+			}
+			unresolved(w, "the go work use directory", fix)
+			return
+		}
+		raw, d := w.raw, w.text
+		if d == "." || d == "./" {
 			return // the kernel's own temporary module
 		}
-		d := expand(raw)
 		if !filepath.IsAbs(d) {
 			d = filepath.Join(nbDir, d)
 		}
@@ -238,15 +265,16 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 		note("warning", fmt.Sprintf("%s is not a module directory on this machine: its module resolves from the enclosing module, the module cache or --replace", raw))
 		mc.missing = append(mc.missing, fmt.Sprintf("%s (cell %d, line %d)", raw, cell, line))
 	}
-	for _, part := range regexp.MustCompile(`&&|;|\|\|`).Split(sh, -1) {
-		f := strings.Fields(part)
-		for i, a := range f {
-			f[i] = unquoteShell(a)
+	for _, cmd := range shellCommands(splitShell(sh, lookup)) {
+		f := make([]string, len(cmd))
+		for i, w := range cmd {
+			f[i] = w.text
 		}
 		switch {
 		case len(f) >= 3 && f[0] == "go" && f[1] == "get":
-			for _, a := range f[2:] {
-				if m, v, ok := strings.Cut(a, "@"); ok && !strings.HasPrefix(a, "-") {
+			for _, w := range cmd[2:] {
+				a := w.text
+				if m, v, ok := strings.Cut(a, "@"); ok && w.static() && !strings.HasPrefix(a, "-") {
 					if pv := mc.pseudoFor(m, v); pv != "" {
 						v = pv
 					}
@@ -254,17 +282,19 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 				}
 			}
 		case len(f) >= 4 && f[0] == "go" && f[1] == "work" && f[2] == "use":
-			for _, a := range f[3:] {
-				if !strings.HasPrefix(a, "-") {
-					useDir(a)
+			for _, w := range cmd[3:] {
+				if !strings.HasPrefix(w.text, "-") {
+					useDir(w)
 				}
 			}
 		case len(f) >= 3 && f[0] == "go" && f[1] == "mod" && f[2] == "edit":
-			for i := 3; i < len(f); i++ {
-				a := f[i]
-				if a == "-replace" && i+1 < len(f) {
+			for i := 3; i < len(cmd); i++ {
+				w := cmd[i]
+				a := w.text
+				if a == "-replace" && i+1 < len(cmd) {
 					i++
-					a = "-replace=" + f[i]
+					w = cmd[i]
+					a = "-replace=" + w.text
 				}
 				spec, ok := strings.CutPrefix(a, "-replace=")
 				if !ok {
@@ -272,11 +302,19 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 				}
 				old, new, _ := strings.Cut(spec, "=")
 				old, _, _ = strings.Cut(old, "@")
+				if !w.static() {
+					fix := fmt.Sprintf("pass --replace %s=DIR (a checkout) or --pin %s@VERSION", old, old)
+					if len(w.subst) == 0 {
+						fix = fmt.Sprintf("set %s when extracting, or ", strings.Join(w.unset, " and ")) + fix
+					}
+					unresolved(w, "the replacement for "+old+" in", fix)
+					continue
+				}
 				if m, v, ok := strings.Cut(new, "@"); ok && !strings.HasPrefix(new, ".") && !strings.HasPrefix(new, "/") && m != "" {
 					mc.require(old, v, fmt.Sprintf("!*go mod edit -replace in cell %d, line %d", cell, line))
 					continue
 				}
-				d := expand(new)
+				d := new
 				if !filepath.IsAbs(d) {
 					d = filepath.Join(nbDir, d)
 				}
@@ -290,15 +328,6 @@ func (mc *ModuleContext) readCommand(cell, line int, sh, nbDir string) {
 			}
 		}
 	}
-}
-
-// unquoteShell removes the quotes around a shell word ("${HOME}/x" or 'x'); a double-quoted
-// word still has its variables expanded.
-func unquoteShell(w string) string {
-	if len(w) >= 2 && (w[0] == '"' || w[0] == '\'') && w[len(w)-1] == w[0] {
-		return w[1 : len(w)-1]
-	}
-	return w
 }
 
 // inModCache reports the module and version of a directory inside the module cache.
@@ -1159,7 +1188,7 @@ func (p *Plan) LocateDependencyProblems(probs []Problem, mc *ModuleContext) {
 			hint = fmt.Sprintf("its cgo code includes C headers this machine lacks: install them (a system package, or the library's own C release, with CGO_CFLAGS=-I<include directory> and CGO_LDFLAGS=-L<lib directory>), or --pin a version of %s that does not need them", m)
 		}
 		if pr.Step == "test" {
-			hint = "it may need " + runtimeNeeds + "; provide it, or pass --short to verify without replaying the notebook"
+			hint = "it may need " + runtimeNeeds + envHint(pr.File) + "; provide it, or pass --short to verify without replaying the notebook"
 		}
 		probs[i].Msg = fmt.Sprintf("%s: %s (%s)", what, pr.Msg, hint)
 	}
@@ -1174,7 +1203,94 @@ func (p *Plan) replayFailure(pr Problem, mc *ModuleContext) string {
 			what = fmt.Sprintf("the library %s@%s fails on this machine when the service's test replays the step", m, v)
 		}
 	}
-	return fmt.Sprintf("%s: %s (it may need %s; provide it, or pass --short to verify without replaying the notebook)", what, pr.Msg, runtimeNeeds)
+	return fmt.Sprintf("%s: %s (it may need %s%s; provide it, or pass --short to verify without replaying the notebook)", what, pr.Msg, runtimeNeeds, envHint(pr.File))
+}
+
+// envHint names the environment variables the library package holding file reads, which are
+// often how a user chooses a device, a backend or a data directory: ", and it reads $A, $B".
+func envHint(file string) string {
+	if !filepath.IsAbs(file) {
+		return ""
+	}
+	vars := envVarsRead(filepath.Dir(file))
+	if len(vars) == 0 {
+		return ""
+	}
+	return "; the library reads $" + strings.Join(vars, ", $") + " from the environment"
+}
+
+// envVarsRead lists the environment variables the Go package in dir reads with os.Getenv or
+// os.LookupEnv, given as string literals or the package's string constants.
+func envVarsRead(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		if f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution); err == nil {
+			files = append(files, f)
+		}
+	}
+	consts := map[string]string{}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, sp := range g.Specs {
+				vs := sp.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if i < len(vs.Values) {
+						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							if v, err := strconv.Unquote(lit.Value); err == nil {
+								consts[n.Name] = v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var vars []string
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 1 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Getenv" && sel.Sel.Name != "LookupEnv" {
+				return true
+			}
+			if x, ok := sel.X.(*ast.Ident); !ok || x.Name != "os" {
+				return true
+			}
+			name := ""
+			switch a := call.Args[0].(type) {
+			case *ast.BasicLit:
+				if a.Kind == token.STRING {
+					name, _ = strconv.Unquote(a.Value)
+				}
+			case *ast.Ident:
+				name = consts[a.Name]
+			}
+			if name != "" && !seen[name] {
+				seen[name] = true
+				vars = append(vars, name)
+			}
+			return true
+		})
+	}
+	sort.Strings(vars)
+	return vars
 }
 
 // runtimeNeeds is what a library that builds may still want when it runs.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -223,5 +224,132 @@ func TestMissingLibraryAtTheLinkingImport(t *testing.T) {
 	p.LocateDependencyProblems(probs, mc)
 	if probs[0].Cell != 11 || probs[0].CellLine != 1 {
 		t.Errorf("located at cell %d, line %d; want cell 11, line 1 (the import that links it): %s", probs[0].Cell, probs[0].CellLine, probs[0].Msg)
+	}
+}
+
+// A go work use or go mod edit -replace word whose value comes from running the notebook (a
+// command substitution, a variable this environment does not set) is reported once as not
+// resolvable statically, with its cell and line and what would resolve it, never as a
+// missing directory; ${HOME}, ~/ and GoNB's own variables still expand.
+func TestDiscoverModulesUnresolvableWords(t *testing.T) {
+	tmp := t.TempDir()
+	home := filepath.Join(tmp, "home")
+	t.Setenv("HOME", home)
+	t.Setenv("DECANT_TEST_UNSET_VAR", "")
+	os.Unsetenv("DECANT_TEST_UNSET_VAR")
+	mustWrite(t, filepath.Join(home, "homelib", "go.mod"), "module example.com/homelib\n")
+	mustWrite(t, filepath.Join(home, "tildelib", "go.mod"), "module example.com/tildelib\n")
+	mustWrite(t, filepath.Join(home, "repl", "go.mod"), "module example.com/repl\n")
+	mustWrite(t, filepath.Join(tmp, "proj", "go.mod"), "module example.com/proj\n")
+	mustWrite(t, filepath.Join(tmp, "proj", "nb", "sibling", "go.mod"), "module example.com/sibling\n")
+	plan := &Plan{Decisions: []Decision{
+		{Cell: 5, Line: 1, Subject: `!*rm -f go.work && go work init && go work use . "$(cat TMP_PKG.txt)"`},
+		{Cell: 6, Line: 2, Subject: `!*go work use "${HOME}/homelib" ~/tildelib $GONB_DIR/sibling $DECANT_TEST_UNSET_VAR/x`},
+		{Cell: 7, Line: 1, Subject: "!*go mod edit -replace example.com/a=`cat dir.txt` -replace=example.com/repl=$HOME/repl"},
+		{Cell: 8, Line: 3, Subject: `!*echo "a;b && c" ; go work use '$HOME/literal'`},
+	}}
+	mc, err := DiscoverModules(filepath.Join(tmp, "proj", "nb", "x.ipynb"), plan, ModuleOptions{ModCache: filepath.Join(tmp, "cache")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, d := range map[string]string{
+		"example.com/homelib":  filepath.Join(home, "homelib"),
+		"example.com/tildelib": filepath.Join(home, "tildelib"),
+		"example.com/sibling":  filepath.Join(tmp, "proj", "nb", "sibling"),
+		"example.com/repl":     filepath.Join(home, "repl"),
+	} {
+		if mc.Local[m] != d {
+			t.Errorf("Local[%s] = %q, want %q", m, mc.Local[m], d)
+		}
+	}
+	count := map[int]int{}
+	for _, n := range mc.Notes {
+		if n.Action != "warning" {
+			continue
+		}
+		count[n.Cell]++
+		switch n.Cell {
+		case 5:
+			if n.Line != 1 || !strings.Contains(n.Reason, `"$(cat TMP_PKG.txt)"`) || !strings.Contains(n.Reason, "command substitution $(cat TMP_PKG.txt)") ||
+				!strings.Contains(n.Reason, "--replace MODULE=DIR") || strings.Contains(n.Reason, "not a module directory") {
+				t.Errorf("cell 5: %+v", n)
+			}
+		case 6:
+			if n.Line != 2 || !strings.Contains(n.Reason, "variable DECANT_TEST_UNSET_VAR") || !strings.Contains(n.Reason, "set DECANT_TEST_UNSET_VAR when extracting") {
+				t.Errorf("cell 6: %+v", n)
+			}
+		case 7:
+			if !strings.Contains(n.Reason, "`cat dir.txt`") || !strings.Contains(n.Reason, "--replace example.com/a=DIR") {
+				t.Errorf("cell 7: %+v", n)
+			}
+		case 8:
+			// Single quotes keep $HOME literal: a relative directory that does not exist.
+			if !strings.Contains(n.Reason, "'$HOME/literal' is not a module directory") {
+				t.Errorf("cell 8: %+v", n)
+			}
+		}
+	}
+	if want := map[int]int{5: 1, 6: 1, 7: 1, 8: 1}; !reflect.DeepEqual(count, want) {
+		t.Errorf("warnings per cell = %v, want %v: %+v", count, want, mc.Notes)
+	}
+	if h := mc.BuildHint(); !strings.Contains(h, `"$(cat TMP_PKG.txt)" (cell 5, line 1, not resolvable statically)`) {
+		t.Errorf("build hint: %s", h)
+	}
+}
+
+func TestSplitShell(t *testing.T) {
+	lookup := func(n string) (string, bool) {
+		v, ok := map[string]string{"HOME": "/h", "X": "x y"}[n]
+		return v, ok
+	}
+	for _, tc := range []struct {
+		in   string
+		want []string // text of each word; ops as themselves; unresolved words as !raw
+	}{
+		{`go work use . "$(cat TMP_PKG.txt)"`, []string{"go", "work", "use", ".", `!"$(cat TMP_PKG.txt)"`}},
+		{`a "${HOME}/b" ~/c '~/d' $X`, []string{"a", "/h/b", "/h/c", "~/d", "x y"}},
+		{`a && b||c ; d | e`, []string{"a", "&&", "b", "||", "c", ";", "d", "|", "e"}},
+		{`echo "$(printf 'a)b' ; echo "(c)")" z`, []string{"echo", `!"$(printf 'a)b' ; echo "(c)")"`, "z"}},
+		{"a `b c` ${NOPE:-d} \\\n e\\ f", []string{"a", "!`b c`", "!${NOPE:-d}", "e f"}},
+		{`"a\"b" 'c"d' $ ${X}`, []string{`a"b`, `c"d`, "$", "x y"}},
+	} {
+		var got []string
+		for _, w := range splitShell(tc.in, lookup) {
+			if w.static() {
+				got = append(got, w.text)
+			} else {
+				got = append(got, "!"+w.raw)
+			}
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("splitShell(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// A library failing when the test replays the notebook is reported with the environment
+// variables its package reads, the usual way to choose a device or a backend.
+func TestRuntimeFailureNamesTheLibrarysEnvironment(t *testing.T) {
+	cache := t.TempDir()
+	dir := filepath.Join(cache, "example.com", "ml@v0.2.0", "backends")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := "package backends\n\nimport \"os\"\n\n// ConfigEnvVar chooses the backend.\nconst ConfigEnvVar = \"ML_BACKEND\"\n\n" +
+		"func config() string {\n\tif v, ok := os.LookupEnv(ConfigEnvVar); ok {\n\t\treturn v\n\t}\n\treturn os.Getenv(\"ML_PLUGIN_DIR\")\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "backends.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mc := &ModuleContext{modCache: cache, Requires: map[string]string{}, Local: map[string]string{}}
+	p := &Plan{importAt: map[string][2]int{"example.com/ml/backends": {3, 5}}}
+	probs := []Problem{{Step: "test", File: filepath.Join(dir, "backends.go"), Line: 9, Cell: -1, Msg: `panic: backend "accel" failed to install its plugins`}}
+	p.LocateDependencyProblems(probs, mc)
+	if probs[0].Cell != 3 || probs[0].CellLine != 5 {
+		t.Errorf("located at cell %d, line %d; want cell 3, line 5", probs[0].Cell, probs[0].CellLine)
+	}
+	for _, want := range []string{"example.com/ml@v0.2.0", "$ML_BACKEND, $ML_PLUGIN_DIR", "--short"} {
+		if !strings.Contains(probs[0].Msg, want) {
+			t.Errorf("the refusal does not say %q: %s", want, probs[0].Msg)
+		}
 	}
 }

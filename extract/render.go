@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -8,6 +9,7 @@ import (
 	"go/token"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -601,13 +603,21 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.ModEdits) == 0 && len(p.Shell) == 0 {
 		sb.WriteString("\t@true\n")
 	}
-	for _, e := range p.ModEdits {
-		fmt.Fprintf(&sb, "\t%s\n", makeQuote(e))
-	}
-	for _, sh := range p.Shell {
+	for _, sh := range p.setupSteps() {
 		fmt.Fprintf(&sb, "\t# cell %d, line %d\n\t%s\n", sh.Cell, sh.Line, makeQuote(sh.Command))
 	}
 	return []byte(sb.String())
+}
+
+// setupSteps are the go commands and other shell lines the notebook ran, in the notebook's
+// order (cell, then line): a go mod edit may depend on a file an earlier line wrote, or a
+// later line on the go.mod it edited.
+func (p *Plan) setupSteps() []Shell {
+	steps := append(slices.Clone(p.ModEdits), p.Shell...)
+	slices.SortStableFunc(steps, func(a, b Shell) int {
+		return cmp.Or(cmp.Compare(a.Cell, b.Cell), cmp.Compare(a.Line, b.Line))
+	})
+	return steps
 }
 
 // addGo formats a Go file and records where each declaration came from.
@@ -772,7 +782,7 @@ func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
 	var out []manifest.Decl
 	files := make([]string, 0, len(o.Files))
 	for f := range o.Files {
-		if strings.HasPrefix(f, p.Slug+"/") && strings.HasSuffix(f, ".go") && !strings.Contains(f[len(p.Slug)+1:], "/") {
+		if strings.HasPrefix(f, p.Slug+"/") && strings.HasSuffix(f, ".go") && !strings.Contains(f[len(p.Slug)+1:], "/") || p.wasmProgramFile(f) != nil {
 			files = append(files, f)
 		}
 	}
@@ -811,8 +821,31 @@ func (p *Plan) manifestDecls(o *Output) []manifest.Decl {
 			}
 			out = append(out, md)
 		}
+		if w := p.wasmProgramFile(f); w != nil {
+			// The program's func main is the %wasm cell's %% body (or its func main).
+			c := cellOf[w.Cell]
+			if c == nil {
+				continue
+			}
+			body, ok := declspan.MainBody(src)
+			cb, cok := declspan.CellMain(c.src, c.label)
+			if ok && cok {
+				out = append(out, manifest.Decl{File: f, Key: "main", Line: body.Line, EndLine: strings.Count(string(src[:body.End]), "\n") + 1,
+					Cell: w.Cell, CellID: c.ID, CellLine: cb.Line, SourceKey: "main", SourceSHA256: declspan.Hash(c.src[cb.Start:cb.End])})
+			}
+		}
 	}
 	return out
+}
+
+// wasmProgramFile returns the %wasm cell whose browser program's source is file, or nil.
+func (p *Plan) wasmProgramFile(file string) *WasmProgram {
+	for _, w := range p.wasmPrograms() {
+		if file == w.Dir+"/main.go" {
+			return w
+		}
+	}
+	return nil
 }
 
 func routeMethod(r Route) string {

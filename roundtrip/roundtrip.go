@@ -26,11 +26,13 @@ package roundtrip
 import (
 	"fmt"
 	"go/format"
+	"go/parser"
 	"go/scanner"
 	"go/token"
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
@@ -62,7 +64,8 @@ type Snapshot struct {
 	Files    map[string][]byte
 }
 
-// Change is one declaration written back, or one cell added.
+// Change is one declaration written back (Before is "" for declarations added to a cell), or
+// one cell added.
 type Change struct {
 	Cell   int    // the cell's index in the notebook as written
 	CellID string // its id ("" in notebooks without ids)
@@ -118,22 +121,109 @@ type serviceDecl struct {
 	text string // doc comment and declaration, provenance note removed
 }
 
-// library parses the library package's non-test Go files.
-func library(files map[string][]byte, pkg string) (map[string][]serviceDecl, error) {
+// library parses the library package's non-test Go files and the browser programs made from
+// %wasm cells. A program's declarations are read as the notebook writes them: without the
+// qualifier of the service package, whose declarations GoNB had in scope; its func main is
+// read as the statements of its body under the key "main", without main's indentation.
+func library(files map[string][]byte, man *manifest.Manifest) (map[string][]serviceDecl, error) {
 	out := map[string][]serviceDecl{}
 	for name, src := range files {
-		if path.Dir(name) != pkg || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+		web := IsWasmProgram(name)
+		if !web && (path.Dir(name) != man.Package || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go")) {
 			continue
 		}
 		decls, err := declspan.File(src)
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", name, err)
 		}
+		alias := ""
+		if web {
+			alias = packageAlias(src, man)
+		}
 		for _, d := range decls {
-			out[d.Key] = append(out[d.Key], serviceDecl{Decl: d, file: name, text: StripNote(string(src[d.Start:d.End]))})
+			out[d.Key] = append(out[d.Key], serviceDecl{Decl: d, file: name, text: unqualify(StripNote(string(src[d.Start:d.End])), alias)})
+		}
+		if body, ok := declspan.MainBody(src); ok && web {
+			text := unqualify(dedent(string(src[body.Start:body.End]), body.Indent), alias)
+			out["main"] = append(out["main"], serviceDecl{Decl: declspan.Decl{Key: "main", Start: body.Start, End: body.End}, file: name, text: text})
 		}
 	}
 	return out, nil
+}
+
+// wasmProgram matches the source of a browser program made from a %wasm cell.
+var wasmProgram = regexp.MustCompile(`^web/cell\d+/main\.go$`)
+
+// IsWasmProgram reports whether a service file is the browser program of a %wasm cell.
+func IsWasmProgram(name string) bool { return wasmProgram.MatchString(name) }
+
+// packageAlias is the name a browser program imports the service package by, or "".
+func packageAlias(src []byte, man *manifest.Manifest) string {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", src, parser.ImportsOnly)
+	if err != nil {
+		return ""
+	}
+	for _, imp := range f.Imports {
+		if p, err := strconv.Unquote(imp.Path.Value); err == nil && p == man.Module+"/"+man.Package {
+			if imp.Name != nil {
+				return imp.Name.Name
+			}
+			return path.Base(man.Package)
+		}
+	}
+	return ""
+}
+
+// unqualify removes the package qualifier alias from text (svc.Score becomes Score): in the
+// notebook the package's declarations are in scope.
+func unqualify(text, alias string) string {
+	if alias == "" || !strings.Contains(text, alias+".") {
+		return text
+	}
+	toks := scan(text)
+	if toks == nil {
+		return text
+	}
+	var sb strings.Builder
+	last := 0
+	for i := 0; i+2 < len(toks); i++ {
+		a, dot, sel := toks[i], toks[i+1], toks[i+2]
+		if a.tok == token.IDENT && a.lit == alias && dot.tok == token.PERIOD && dot.pos == a.pos+len(alias) && sel.tok == token.IDENT && sel.pos == dot.pos+1 {
+			if i > 0 && toks[i-1].tok == token.PERIOD && toks[i-1].pos+1 == a.pos {
+				continue // x.svc.Y: a field, not the package
+			}
+			sb.WriteString(text[last:a.pos])
+			last = sel.pos
+		}
+	}
+	sb.WriteString(text[last:])
+	return sb.String()
+}
+
+// dedent removes indent from the start of every line of text that has it.
+func dedent(text, indent string) string {
+	if indent == "" {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, indent)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// reindent adds indent to the start of every non-blank line of text.
+func reindent(text, indent string) string {
+	if indent == "" {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			lines[i] = indent + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // find returns the declaration key in file, else the only one with that key anywhere.
@@ -144,7 +234,7 @@ func find(decls map[string][]serviceDecl, key, file string) (serviceDecl, bool) 
 			return d, true
 		}
 	}
-	if len(all) == 1 {
+	if len(all) == 1 && !IsWasmProgram(file) && !IsWasmProgram(all[0].file) {
 		return all[0], true
 	}
 	return serviceDecl{}, false
@@ -180,11 +270,11 @@ type edit struct {
 // Sync merges the service's changes into in.Notebook.
 func Sync(in Input) (*Result, error) {
 	nb, man := in.Notebook, in.Manifest
-	base, err := library(in.Base, man.Package)
+	base, err := library(in.Base, man)
 	if err != nil {
 		return nil, fmt.Errorf("reading the service as extracted: %w", err)
 	}
-	theirs, err := library(in.Theirs, man.Package)
+	theirs, err := library(in.Theirs, man)
 	if err != nil {
 		return nil, fmt.Errorf("reading the service now: %w", err)
 	}
@@ -194,7 +284,7 @@ func Sync(in Input) (*Result, error) {
 	}
 	var latest *latestState
 	if in.Latest != nil && in.Latest.Manifest != nil {
-		decls, err := library(in.Latest.Files, in.Latest.Manifest.Package)
+		decls, err := library(in.Latest.Files, in.Latest.Manifest)
 		if err == nil {
 			latest = &latestState{man: in.Latest.Manifest, decls: decls}
 		}
@@ -249,15 +339,24 @@ func Sync(in Input) (*Result, error) {
 			conflict(c, md, fmt.Sprintf("the service changed %s, but cell %d does not parse as Go now: %v", md.Key, c.Index, err), c.Source, t.text)
 			continue
 		}
-		ours, ok := cellDecl(decls, md)
-		if !ok {
+		var ours declspan.Decl
+		indent := "" // the indentation of a main body in the cell, which the service's lacks
+		if isMain(md) {
+			body, ok := declspan.CellMain(c.Source, isLabel(c.Source))
+			if !ok {
+				conflict(c, md, fmt.Sprintf("the service changed the browser program %s, but cell %d no longer has a %%%% body or func main", md.File, c.Index), "", t.text)
+				continue
+			}
+			ours, indent = declspan.Decl{Key: "main", Start: body.Start, End: body.End}, body.Indent
+		} else if ours, ok = cellDecl(decls, md); !ok {
 			conflict(c, md, fmt.Sprintf("the service changed %s, but cell %d no longer declares %s", md.Key, c.Index, md.SourceKey), "", t.text)
 			continue
 		}
-		o := c.Source[ours.Start:ours.End]
+		raw := c.Source[ours.Start:ours.End]
+		o := dedent(raw, indent)
 		nbChanged := o != b.text
 		if md.SourceSHA256 != "" {
-			nbChanged = declspan.Hash(o) != md.SourceSHA256
+			nbChanged = declspan.Hash(raw) != md.SourceSHA256
 		}
 		if nbChanged {
 			if sameGo(o, t.text) || latestAgrees(latest, md, o, t.text) || sameChange(dmp, b.text, t.text, o, md.SourceSHA256) {
@@ -289,8 +388,13 @@ func Sync(in Input) (*Result, error) {
 			}
 			merged = patched
 		}
+		key := md.Key
+		if isMain(md) {
+			key = "the %% body"
+			merged = reindent(merged, indent)
+		}
 		edits[c] = append(edits[c], edit{start: ours.Start, end: ours.End, text: merged,
-			change: Change{Cell: c.Index, CellID: c.ID, Key: md.Key, File: t.file, Before: o, After: merged}})
+			change: Change{Cell: c.Index, CellID: c.ID, Key: key, File: t.file, Before: raw, After: merged}})
 		if md.SourceKey != "" && md.SourceKey != md.Key && ours.Kind == "func" {
 			// A refactoring unified clones under a new name: the clones it removed get the
 			// same change, so that extracting again unifies them again.
@@ -306,6 +410,8 @@ func Sync(in Input) (*Result, error) {
 			}
 		}
 	}
+
+	addToWasmCells(man, base, theirs, cellFor, isLabel, edits)
 
 	for c, es := range edits {
 		if conflicted[c] {
@@ -339,7 +445,83 @@ func Sync(in Input) (*Result, error) {
 		return a.Cell < b.Cell || a.Cell == b.Cell && a.Key < b.Key
 	})
 	addNew(nb, man, base, theirs, cellFor, res)
+	unmapped(man, in.Base, in.Theirs, res)
 	return res, nil
+}
+
+// isMain reports whether a manifest entry is a browser program's func main, which maps to its
+// %wasm cell's %% body.
+func isMain(md manifest.Decl) bool { return md.Key == "main" && IsWasmProgram(md.File) }
+
+// addToWasmCells puts the declarations the service added to a browser program into its
+// %wasm cell, before the cell's %% line (or its func main): GoNB compiles a %wasm cell's
+// declarations into its program only.
+func addToWasmCells(man *manifest.Manifest, base, theirs map[string][]serviceDecl, cellFor func(int, string) *notebooks.Cell, isLabel func(string) bool, edits map[*notebooks.Cell][]edit) {
+	type program struct {
+		cell  int
+		id    string
+		added []serviceDecl
+	}
+	progs := map[string]*program{}
+	for _, md := range man.Decls {
+		if isMain(md) {
+			progs[md.File] = &program{cell: md.Cell, id: md.CellID}
+		}
+	}
+	for key, ds := range theirs {
+		for _, d := range ds {
+			if p := progs[d.file]; p != nil && key != "main" && !inFile(base[key], d.file) {
+				p.added = append(p.added, d)
+			}
+		}
+	}
+	for file, p := range progs {
+		c := cellFor(p.cell, p.id)
+		if c == nil || len(p.added) == 0 {
+			continue
+		}
+		body, ok := declspan.CellMain(c.Source, isLabel(c.Source))
+		if !ok {
+			continue
+		}
+		sort.Slice(p.added, func(i, j int) bool { return p.added[i].Start < p.added[j].Start })
+		var sb strings.Builder
+		var keys []string
+		for _, d := range p.added {
+			sb.WriteString(d.text + "\n\n")
+			keys = append(keys, d.Key)
+		}
+		edits[c] = append(edits[c], edit{start: body.Head, end: body.Head, text: sb.String(),
+			change: Change{Cell: c.Index, CellID: c.ID, Key: strings.Join(keys, ", "), File: file, After: sb.String()}})
+	}
+}
+
+// unmapped notes the browser programs that changed but that the manifest maps to no cell (a
+// service extracted by an earlier decant): their changes are not carried back.
+func unmapped(man *manifest.Manifest, baseFiles, theirFiles map[string][]byte, res *Result) {
+	mapped := map[string]bool{}
+	for _, md := range man.Decls {
+		mapped[md.File] = true
+	}
+	var files []string
+	for f, src := range theirFiles {
+		if IsWasmProgram(f) && !mapped[f] && string(src) != string(baseFiles[f]) {
+			files = append(files, f)
+		}
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s changed, but the extraction's manifest maps none of its declarations to a cell: its changes are not carried back (extract the notebook again with this decant, merge it, then sync)", f))
+	}
+}
+
+func inFile(ds []serviceDecl, file string) bool {
+	for _, d := range ds {
+		if d.file == file {
+			return true
+		}
+	}
+	return false
 }
 
 type clone struct {

@@ -321,3 +321,82 @@ func TestUnformattedCell(t *testing.T) {
 		t.Errorf("cell %q", got)
 	}
 }
+
+// A browser program made from a %wasm cell maps back to its cell: a declaration the cell
+// declares, a declaration copied from another cell, and the body of main, which is the cell's
+// %% body. The service package's qualifier goes (the notebook has its declarations in scope),
+// and main's indentation too. A declaration added to the program goes before the %% line.
+func TestWasmProgram(t *testing.T) {
+	lib := "// SumStr adds.\nfunc SumStr(a, b string) string { return a + b }\n\nfunc atoi(s string) int { return len(s) }\n"
+	wasm := "%wasm\nimport \"syscall/js\"\n\n// label names the div.\nfunc label() string { return \"x\" }\n\n%% --name=World\ndiv := js.Global().Get(label())\ndiv.Set(\"innerText\", SumStr(\"4\", \"2\"))\n"
+	nb := notebooks.New("nb.ipynb")
+	nb.InsertCell(0, nb.NewCodeCell(lib))
+	nb.InsertCell(1, nb.NewCodeCell(wasm))
+	hash := func(src, key string) string {
+		decls, _ := declspan.Cell(src, false)
+		for _, d := range decls {
+			if d.Key == key {
+				return declspan.Hash(src[d.Start:d.End])
+			}
+		}
+		t.Fatalf("no %s", key)
+		return ""
+	}
+	body, _ := declspan.CellMain(wasm, false)
+	const file = "web/cell1/main.go"
+	man := &manifest.Manifest{Module: "example.com/m", Package: "svc",
+		Cells: []manifest.Cell{{Index: 0, Section: "processing"}, {Index: 1, Section: "processing"}},
+		Decls: []manifest.Decl{
+			{File: file, Key: "atoi", Cell: 0, CellLine: 4, SourceKey: "atoi", SourceSHA256: hash(lib, "atoi")},
+			{File: file, Key: "label", Cell: 1, CellLine: 5, SourceKey: "label", SourceSHA256: hash(wasm, "label")},
+			{File: file, Key: "main", Cell: 1, CellLine: 8, SourceKey: "main", SourceSHA256: declspan.Hash(wasm[body.Start:body.End])},
+		}}
+	prog := "//go:build js && wasm\n\npackage main\n\nimport (\n\t\"syscall/js\"\n\n\tsvc \"example.com/m/svc\"\n)\n\n" +
+		"// From nb.ipynb, cell 0.\nfunc atoi(s string) int { return len(s) }\n\n" +
+		"// label names the div.\n//\n// From nb.ipynb, cell 1.\nfunc label() string { return \"x\" }\n\n" +
+		"// main runs the %% body of the notebook's %wasm cell.\n//\n// From nb.ipynb, cell 1.\nfunc main() {\n\tdiv := js.Global().Get(label())\n\tdiv.Set(\"innerText\", svc.SumStr(\"4\", \"2\"))\n}\n"
+	base := map[string][]byte{file: []byte(prog)}
+	edited := strings.NewReplacer(
+		"return len(s) }", "return 2 * len(s) }",
+		`return "x" }`, `return "y" }`,
+		"\tdiv.Set(\"innerText\", svc.SumStr(\"4\", \"2\"))\n", "\tdiv.Set(\"innerText\", svc.SumStr(\"4\", \"2\")+\"!\")\n\tif div.IsNull() {\n\t\tpanic(\"no div\")\n\t}\n",
+		"// main runs the", "// extra is new.\nfunc extra() {}\n\n// main runs the",
+	).Replace(prog)
+	res, err := Sync(Input{Notebook: nb, Manifest: man, Base: base, Theirs: map[string][]byte{file: []byte(edited)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Conflicts) > 0 {
+		t.Fatalf("conflicts: %+v", res.Conflicts)
+	}
+	if want := "// SumStr adds.\nfunc SumStr(a, b string) string { return a + b }\n\nfunc atoi(s string) int { return 2 * len(s) }\n"; nb.Cells[0].Source != want {
+		t.Errorf("cell 0:\n%s\nwant\n%s", nb.Cells[0].Source, want)
+	}
+	if want := "%wasm\nimport \"syscall/js\"\n\n// label names the div.\nfunc label() string { return \"y\" }\n\n// extra is new.\nfunc extra() {}\n\n%% --name=World\ndiv := js.Global().Get(label())\ndiv.Set(\"innerText\", SumStr(\"4\", \"2\")+\"!\")\nif div.IsNull() {\n\tpanic(\"no div\")\n}\n"; nb.Cells[1].Source != want {
+		t.Errorf("cell 1:\n%s\nwant\n%s", nb.Cells[1].Source, want)
+	}
+	if len(res.Updated) != 4 || len(res.Notes) != 0 {
+		t.Errorf("updated: %+v\nnotes: %q", res.Updated, res.Notes)
+	}
+
+	// A program the manifest maps to no cell (an earlier extraction) is named, not ignored.
+	man.Decls = nil
+	res, err = Sync(Input{Notebook: nb, Manifest: man, Base: base, Theirs: map[string][]byte{file: []byte(edited)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Changed() || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], file+" changed, but") {
+		t.Errorf("unmapped program: changed %v, notes %q", res.Changed(), res.Notes)
+	}
+}
+
+func TestUnqualify(t *testing.T) {
+	for in, want := range map[string]string{
+		`svc.F(svc.X) + x.svc.Y + svc .Z + svcx.W`: `F(X) + x.svc.Y + svc .Z + svcx.W`,
+		"a := \"svc.F\" // svc.G":                  "a := \"svc.F\" // svc.G",
+	} {
+		if got := unqualify(in, "svc"); got != want {
+			t.Errorf("unqualify(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -153,3 +153,113 @@ func locate(f *ast.File, at func(token.Pos) (int, int)) []Decl {
 	}
 	return out
 }
+
+// Body is the span of a main function's statements: from the first byte of its first
+// non-blank line to the end of its last non-blank line. Indent is the indentation every
+// non-blank line of it starts with ("" for a %% body written flush left).
+type Body struct {
+	Start, End int
+	Line       int // the source line (1-based) of Start
+	Indent     string
+	// Head is, in a cell, the offset of the %% line or of the func main declaration (its doc
+	// comment included): where declarations added before main go.
+	Head int
+}
+
+// MainBody locates the statements of a Go file's func main.
+func MainBody(src []byte) (Body, bool) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "file.go", src, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return Body{}, false
+	}
+	tf := fset.File(f.Pos())
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" && fd.Body != nil {
+			return bodyIn(string(src), tf.Offset(fd.Body.Lbrace)+1, tf.Offset(fd.Body.Rbrace)), true
+		}
+	}
+	return Body{}, false
+}
+
+// CellMain locates the statements GoNB runs as a cell's main: the lines after its %% (or
+// %main) line, else the body of the func main it declares. label is as for [Cell].
+func CellMain(src string, label bool) (Body, bool) {
+	goSrc := src
+	if label {
+		_, rest, _ := strings.Cut(src, "\n")
+		goSrc = "\n" + rest
+	}
+	cell, err := gonbcell.Split(goSrc)
+	if err != nil || cell.Magic != nil {
+		return Body{}, false
+	}
+	starts := lineStarts(src)
+	if cell.MainLine > 0 {
+		head := starts[cell.MainLine-1]
+		if cell.MainLine >= len(starts) {
+			return Body{Start: len(src), End: len(src), Line: cell.MainLine + 1, Head: head}, true
+		}
+		b := bodyIn(src, starts[cell.MainLine], len(src))
+		b.Head = head
+		return b, true
+	}
+	if cell.Decls.Empty() {
+		return Body{}, false
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "cell", filePrefix+cell.Decls.Src, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return Body{}, false
+	}
+	tf := fset.File(f.Pos())
+	offset := func(p token.Pos) int {
+		pos := tf.Position(p)
+		return starts[cell.Decls.FirstLine+pos.Line-3] + pos.Column - 1
+	}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" && fd.Body != nil {
+			b := bodyIn(src, offset(fd.Body.Lbrace)+1, offset(fd.Body.Rbrace))
+			b.Head = offset(fd.Pos())
+			if fd.Doc != nil {
+				b.Head = offset(fd.Doc.Pos())
+			}
+			return b, true
+		}
+	}
+	return Body{}, false
+}
+
+// bodyIn trims the blank lines around src[start:end] and finds its common indentation.
+func bodyIn(src string, start, end int) Body {
+	text := src[start:end]
+	trimmed := strings.TrimLeft(text, " \t\r\n")
+	// Back up to the start of the first non-blank line.
+	first := len(text) - len(trimmed)
+	if i := strings.LastIndexByte(text[:first], '\n'); i >= 0 {
+		first = i + 1
+	} else {
+		first = 0
+	}
+	last := len(strings.TrimRight(text, " \t\r\n"))
+	if last < first {
+		last = first
+	}
+	b := Body{Start: start + first, End: start + last, Line: strings.Count(src[:start+first], "\n") + 1}
+	indent, seen := "", false
+	for _, l := range strings.Split(src[b.Start:b.End], "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		lead := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+		if !seen {
+			indent, seen = lead, true
+			continue
+		}
+		for !strings.HasPrefix(lead, indent) {
+			indent = indent[:len(indent)-1]
+		}
+	}
+	b.Indent = indent
+	return b
+}

@@ -72,3 +72,29 @@ func FuzzCell(f *testing.F) {
 		}
 	})
 }
+
+func TestMainBodies(t *testing.T) {
+	src := "package main\n\n// main runs it.\nfunc main() {\n\tx := 1\n\n\tif x > 0 {\n\t\tprintln(x)\n\t}\n}\n"
+	b, ok := MainBody([]byte(src))
+	if want := "\tx := 1\n\n\tif x > 0 {\n\t\tprintln(x)\n\t}"; !ok || src[b.Start:b.End] != want || b.Indent != "\t" || b.Line != 5 {
+		t.Errorf("MainBody = %+v %q", b, src[b.Start:b.End])
+	}
+	for _, tc := range []struct {
+		cell         string
+		label        bool
+		body, indent string
+		line, head   int
+	}{
+		{"%wasm\nimport \"fmt\"\n\n%% --x=1\n\nfmt.Println(1)\nif true {\n\tfmt.Println(2)\n}\n\n", false, "fmt.Println(1)\nif true {\n\tfmt.Println(2)\n}", "", 6, 20},
+		{"// 2. Pre/Post processing\n%wasm\nfunc f() {}\n\n// main runs.\nfunc main() {\n\tf()\n\tf()\n}\n", true, "\tf()\n\tf()", "\t", 7, 45},
+		{"%wasm\n%%\n", false, "", "", 3, 6},
+	} {
+		b, ok := CellMain(tc.cell, tc.label)
+		if !ok || tc.cell[b.Start:b.End] != tc.body || b.Indent != tc.indent || b.Line != tc.line || b.Head != tc.head {
+			t.Errorf("CellMain(%q) = %+v %q, want %q indent %q line %d", tc.cell, b, tc.cell[b.Start:b.End], tc.body, tc.indent, tc.line)
+		}
+	}
+	if _, ok := CellMain("func f() {}\n", false); ok {
+		t.Error("CellMain found a main in a cell without one")
+	}
+}

@@ -44,12 +44,17 @@ type Manifest struct {
 	Routes []Route `json:"routes"`
 	// Files lists every generated file, sorted, the manifest itself included.
 	Files []string `json:"files"`
-	// Decls maps each declaration of the library package's files to the cell declaration it
-	// came from, in file order; decant sync merges service edits back through it.
+	// Decls maps each declaration of the library package's files, and of the browser
+	// programs made from %wasm cells (web/cell<N>/main.go), to the cell declaration it came
+	// from, in file order; decant sync merges service edits back through it. A browser
+	// program's func main (Key and SourceKey "main") maps to its cell's %% body: Line and
+	// EndLine span the statements of main, CellLine is the body's first line in the cell, and
+	// SourceSHA256 hashes the body's text in the cell.
 	Decls []Decl `json:"decls,omitempty"`
 }
 
-// Decl is one declaration of the library package and the cell declaration it came from.
+// Decl is one declaration of the library package (or of a browser program) and the cell
+// declaration it came from.
 type Decl struct {
 	// File is the service file, Key the declaration as the service names it (func name,
 	// Recv~method, var/type name, const names joined by commas), Line and EndLine its span in

@@ -105,7 +105,11 @@ func runSync(ctx context.Context, args []string, env Env) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "sync %s from %s (%s) against the extraction %s\n", fs.Arg(0), fromName, shortHash(theirs.Hash.String()), shortHash(base.Hash.String()))
 	for _, u := range res.Updated {
-		fmt.Fprintf(w, "  cell %d: %s updated from %s\n", u.Cell, u.Key, u.File)
+		verb := "updated"
+		if u.Before == "" {
+			verb = "added"
+		}
+		fmt.Fprintf(w, "  cell %d: %s %s from %s\n", u.Cell, u.Key, verb, u.File)
 		if o.dryRun {
 			writeIndented(w, roundtrip.LineDiff(u.Before, u.After))
 		}

@@ -547,3 +547,48 @@ func TestSyncSecondCycle(t *testing.T) {
 	}
 	assertFixedPoint(t, repo, "decant/vartuple")
 }
+
+// wasmNotebook writes a notebook whose %wasm cell becomes the browser program web/cell3.
+func wasmNotebook(t *testing.T) string {
+	t.Helper()
+	nb := notebooks.New("wasmsync.ipynb")
+	nb.InsertCell(0, nb.NewMarkdownCell("## 2. Pre/Post processing"))
+	nb.InsertCell(1, nb.NewCodeCell("// SumStr adds two numbers written as text.\nfunc SumStr(a, b string) string { return strconv.Itoa(atoi(a) + atoi(b)) }\n\nfunc atoi(s string) int {\n\tn, err := strconv.Atoi(s)\n\tif err != nil {\n\t\treturn 0\n\t}\n\treturn n\n}\n\n%%\nfmt.Println(SumStr(\"1\", \"2\"))"))
+	nb.InsertCell(2, nb.NewCodeCell("%wasm\n!echo $GONB_WASM_DIR"))
+	nb.InsertCell(3, nb.NewCodeCell("%wasm\nimport \"syscall/js\"\n\n// greeting is what the page says.\nfunc greeting() string { return \"hello\" }\n\n%%\ndoc := js.Global().Get(\"document\")\ndiv := doc.Call(\"getElementById\", GonbWasmDivId)\ndiv.Set(\"innerText\", greeting()+\" \"+SumStr(\"40\", \"2\"))"))
+	p := filepath.Join(t.TempDir(), "wasmsync.ipynb")
+	if err := notebooks.WriteFile(p, nb); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Edits of a browser program (web/cell<N>/main.go) go back to its %wasm cell: a declaration
+// of the cell, and the body of main, which is the cell's %% body written without the service
+// package's qualifier; extracting again gives back the edited program.
+func TestSyncWasmProgram(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts a notebook twice")
+	}
+	roundTrip(t, roundTripCase{
+		notebook: wasmNotebook(t),
+		flags:    []string{"--no-verify"},
+		slug:     "wasmsync",
+		edits: map[string][2]string{
+			"web/cell3/main.go": {
+				"\tdiv.Set(\"innerText\", greeting()+\" \"+wasmsync.SumStr(\"40\", \"2\"))\n",
+				"\tif div.IsNull() {\n\t\treturn\n\t}\n\tdiv.Set(\"innerText\", greeting()+\", \"+wasmsync.SumStr(\"40\", \"2\"))\n",
+			},
+		},
+		want: []string{`"if div.IsNull() {\n",`, `"\treturn\n",`, `"div.Set(\"innerText\", greeting()+\", \"+SumStr(\"40\", \"2\"))"`},
+	})
+	roundTrip(t, roundTripCase{
+		notebook: wasmNotebook(t),
+		flags:    []string{"--no-verify"},
+		slug:     "wasmsync",
+		edits: map[string][2]string{
+			"web/cell3/main.go": {`func greeting() string { return "hello" }`, `func greeting() string { return "hello there" }`},
+		},
+		want: []string{`"func greeting() string { return \"hello there\" }\n",`},
+	})
+}

@@ -570,7 +570,11 @@ func (e *UnresolvedError) Error() string {
 	if e.Implicit {
 		what = fmt.Sprintf("the notebook uses %s without importing it, and goimports found %q in another module version", path.Base(e.Import), e.Import)
 	}
-	return fmt.Sprintf("%s: %s: cannot be resolved: tried %s; fix it with %s (or import the package meant)\n%s", loc, what, tried, fix, e.Output)
+	also := "or import the package meant"
+	if e.Cell >= 0 {
+		also += fmt.Sprintf(", or leave the cell out with --skip %d", e.Cell)
+	}
+	return fmt.Sprintf("%s: %s: cannot be resolved: tried %s; fix it with %s (%s)\n%s", loc, what, tried, fix, also, e.Output)
 }
 
 var importsLineRE = regexp.MustCompile(`(?m)^\s+([^\s:]+): (.*)$`)

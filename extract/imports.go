@@ -9,7 +9,6 @@ import (
 	"go/token"
 	"go/types"
 	"maps"
-	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -192,7 +191,7 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		if err != nil {
 			return nil, fmt.Errorf("fixing imports of %s: %w\n%s", name, err, numbered(src))
 		}
-		if err := p.checkOutsideContext(out, list); err != nil {
+		if err := p.checkOutsideContext(out, list, selectors); err != nil {
 			return nil, err
 		}
 		sort.Strings(missing)
@@ -345,7 +344,7 @@ func (p *Plan) renamedImport(name string, syms []string, candidates []Import) (I
 // checkOutsideContext refuses an import goimports added from a module of the notebook's
 // module context when the version the context requires has no such package: goimports
 // searches every version in the module cache, and another version's layout would not build.
-func (p *Plan) checkOutsideContext(out []byte, had []Import) error {
+func (p *Plan) checkOutsideContext(out []byte, had []Import, used map[string][]string) error {
 	if p.modules == nil {
 		return nil
 	}
@@ -372,8 +371,16 @@ func (p *Plan) checkOutsideContext(out []byte, had []Import) error {
 			continue // the required version is not on this machine: go mod tidy decides
 		}
 		at, _ := p.firstUse(ip)
-		e := &UnresolvedError{Notebook: p.Notebook, Cell: -1, Import: ip, Module: m, Implicit: true,
-			Output: fmt.Sprintf("no package named %s in the notebook's module context declares what the notebook uses; %s has no package %s", path.Base(ip), p.modules.describe(m), strings.TrimPrefix(ip, m+"/"))}
+		imp := Import{Path: ip}
+		if is.Name != nil {
+			imp.Name = is.Name.Name
+		}
+		name := importName(imp)
+		msg := fmt.Sprintf("no package named %s in the notebook's module context declares what the notebook uses; %s has no package %s", name, p.modules.describe(m), strings.TrimPrefix(ip, m+"/"))
+		if lacks := p.modules.lacking(m, name, used[name]); lacks != "" {
+			msg += "; " + lacks
+		}
+		e := &UnresolvedError{Notebook: p.Notebook, Cell: -1, Import: ip, Module: m, Implicit: true, Output: msg}
 		if at != ([2]int{}) {
 			e.Cell, e.Line = at[0], at[1]
 		}

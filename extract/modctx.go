@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -8,6 +10,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -15,11 +18,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 
+	"github.com/decant-go/decant/internal/gocmd"
 	"github.com/decant-go/decant/internal/modcache"
 )
 
@@ -45,6 +50,11 @@ type ModuleContext struct {
 	pkgIndex map[string][]pkgDir        // package name → directories, built on first use
 	exports  map[string]map[string]bool // import path → declared names, read on first use
 	missing  []string                   // local checkouts the notebook used that this machine lacks
+	imported []string                   // the notebook's import paths
+	fetched  bool                       // fetchDirect has run
+	// download fetches a module version into the module cache and returns its directory; nil
+	// means `go mod download`, the module cache first.
+	download func(mod, version string) (string, error)
 	// writtenImports are the import paths the notebook's cells wrote (not those goimports
 	// added); nil when unknown.
 	writtenImports map[string]bool
@@ -708,11 +718,15 @@ func (p *Plan) UseModules(mc *ModuleContext) {
 		for ip := range p.importAt {
 			mc.writtenImports[ip] = true
 		}
+		for _, imp := range p.Imports {
+			mc.imported = append(mc.imported, imp.Path)
+		}
 	}
 }
 
 // moduleRoots lists the directories of the context's modules, the enclosing module first.
 func (mc *ModuleContext) moduleRoots() []moduleRoot {
+	mc.fetchDirect()
 	var roots []moduleRoot
 	add := func(m string) {
 		if d, ok := mc.Local[m]; ok {
@@ -751,6 +765,77 @@ func (mc *ModuleContext) moduleRoots() []moduleRoot {
 
 type moduleRoot struct{ path, dir string }
 
+// forgetRoots drops what was read from the module roots, after the versions changed.
+func (mc *ModuleContext) forgetRoots() {
+	mc.pkgIndex, mc.exports, mc.fetched = nil, nil, false
+}
+
+// fetchDirect brings the enclosing module and the modules the notebook imports from into the
+// module cache when they are not there yet, so that names the notebook used without importing
+// them resolve in the versions the author's module asked for, as goimports resolved them in
+// GoNB after go get had fetched them. Those modules are the ones verification fetches anyway;
+// the rest of the module graph is not fetched, which could cost minutes.
+func (mc *ModuleContext) fetchDirect() {
+	if mc.fetched || mc.modCache == "" {
+		return
+	}
+	mc.fetched = true
+	have := map[string]bool{}
+	for _, r := range mc.moduleRoots() {
+		have[r.path] = true
+	}
+	var mods []string
+	for _, ip := range mc.imported {
+		if m := mc.moduleFor(ip); m != "" {
+			mods = append(mods, m)
+		}
+	}
+	if mc.Enclosing != "" {
+		mods = append(mods, mc.Enclosing)
+	}
+	sort.Strings(mods)
+	for _, m := range dedupe(mods) {
+		v := mc.Requires[m]
+		if have[m] || v == "" || !semver.IsValid(v) {
+			continue
+		}
+		download := mc.download
+		if download == nil {
+			download = goModDownload
+		}
+		if _, err := download(m, v); err != nil {
+			mc.Notes = append(mc.Notes, Decision{Cell: -1, Subject: "module " + m, Action: "warning",
+				Reason: fmt.Sprintf("could not fetch %s@%s to resolve the names the notebook uses without importing them: %v", m, v, err)})
+		}
+	}
+}
+
+// goModDownload fetches mod@version with `go mod download`, from the module cache first.
+func goModDownload(mod, version string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", mod+"@"+version)
+	cmd.Dir = os.TempDir() // outside any module or workspace
+	cmd.Env = append(os.Environ(), "GOPROXY="+modcache.InFront(os.Getenv("GOPROXY")), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cleanup, err := gocmd.Prepare(cmd)
+	defer cleanup()
+	if err != nil {
+		return "", err
+	}
+	out, err := cmd.Output()
+	var res struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &res); jerr != nil || res.Dir == "" {
+		if res.Error != "" {
+			return "", errors.New(res.Error)
+		}
+		if err == nil {
+			err = jerr
+		}
+		return "", fmt.Errorf("go mod download %s@%s: %w", mod, version, err)
+	}
+	return res.Dir, nil
+}
+
 // hasRoot reports whether module m's source, at the version the context requires or in a
 // local directory, is on this machine.
 func (mc *ModuleContext) hasRoot(m string) bool {
@@ -783,6 +868,30 @@ func (mc *ModuleContext) findPackage(name string, syms []string) (string, bool) 
 }
 
 type pkgDir struct{ path, dir string }
+
+// lacking says, for module m's packages named name in the context, which of syms each does not
+// declare: what a notebook written for another version of the library uses that this one
+// dropped or moved. It returns "" when the module has no package of that name.
+func (mc *ModuleContext) lacking(m, name string, syms []string) string {
+	mc.findPackage(name, nil) // builds the index
+	var parts []string
+	for _, cand := range mc.pkgIndex[name] {
+		if !strings.HasPrefix(cand.path, m+"/") || mc.moduleFor(cand.path) != m {
+			continue
+		}
+		declared := declaredNames(cand.dir)
+		var miss []string
+		for _, s := range syms {
+			if !declared[s] {
+				miss = append(miss, s)
+			}
+		}
+		if len(miss) > 0 {
+			parts = append(parts, fmt.Sprintf("%s lacks %s", cand.path, strings.Join(miss, ", ")))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
 
 func (mc *ModuleContext) indexModule(r moduleRoot) {
 	filepath.WalkDir(r.dir, func(p string, d os.DirEntry, err error) error {

@@ -183,18 +183,19 @@ func TestGoimportsOutsideContextRefused(t *testing.T) {
 	p := &Plan{Notebook: "x.ipynb", modules: mc,
 		Decls: []*Decl{{Kept: true, Cell: 3, Line: 2, text: "func f() int {\n\treturn old.Answer()\n}"}}}
 	out := []byte("package svc\n\nimport \"example.com/lib/old\"\n\nfunc f() int {\n\treturn old.Answer()\n}\n")
-	err = p.checkOutsideContext(out, nil)
+	mustWrite(t, filepath.Join(cache, "example.com", "lib@v1.1.0", "x", "old", "old.go"), "package old\n\nfunc Question() string { return \"?\" }\n")
+	err = p.checkOutsideContext(out, nil, map[string][]string{"old": {"Answer"}})
 	var ue *UnresolvedError
 	if !errors.As(err, &ue) {
 		t.Fatalf("got %v, want an UnresolvedError", err)
 	}
-	for _, want := range []string{"cell 3, line 3", "uses old without importing it", "example.com/lib@v1.1.0", "--pin example.com/lib@VERSION"} {
+	for _, want := range []string{"cell 3, line 3", "uses old without importing it", "example.com/lib@v1.1.0", "--pin example.com/lib@VERSION", "example.com/lib/x/old lacks Answer"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
 	}
 	// The package the required version has passes.
-	if err := p.checkOutsideContext([]byte("package svc\n\nimport \"example.com/lib/neu\"\n"), nil); err != nil {
+	if err := p.checkOutsideContext([]byte("package svc\n\nimport \"example.com/lib/neu\"\n"), nil, nil); err != nil {
 		t.Errorf("a package of the required version was refused: %v", err)
 	}
 }

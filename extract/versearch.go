@@ -127,7 +127,7 @@ func (mc *ModuleContext) SearchVersions(ctx context.Context, missing map[string]
 		changed = changed || ok
 	}
 	if changed {
-		mc.pkgIndex = nil // the module roots changed
+		mc.forgetRoots()
 	}
 	return notes, changed
 }

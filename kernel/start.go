@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -73,9 +74,25 @@ func Start(ctx context.Context, spec *Spec, opts StartOptions) (*Client, error) 
 	if ip == "" {
 		ip = "127.0.0.1"
 	}
+	// The ports are free when chosen, but another process may bind one before the kernel does;
+	// a kernel that dies saying so is started again on other ports, as Jupyter's clients do.
+	for attempt := 1; ; attempt++ {
+		c, portTaken, err := start(ctx, spec, opts, ip)
+		if err == nil || !portTaken || attempt == startAttempts || ctx.Err() != nil {
+			return c, err
+		}
+	}
+}
+
+// startAttempts bounds how often Start tries new ports after the kernel found one taken.
+const startAttempts = 3
+
+// start is one attempt of Start. portTaken reports that the kernel exited because a port it
+// was given had been taken in the meantime.
+func start(ctx context.Context, spec *Spec, opts StartOptions, ip string) (c *Client, portTaken bool, err error) {
 	ports, err := freePorts(ip, 5)
 	if err != nil {
-		return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+		return nil, false, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 	}
 	info := wire.ConnectionInfo{
 		Transport: "tcp", IP: ip,
@@ -87,13 +104,13 @@ func Start(ctx context.Context, spec *Spec, opts StartOptions) (*Client, error) 
 	if dir == "" {
 		sweepOnce.Do(func() { SweepStale(os.TempDir()) })
 		if dir, err = os.MkdirTemp("", fmt.Sprintf("%s%d-", tempPrefix, os.Getpid())); err != nil {
-			return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+			return nil, false, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 		}
 		p.tmpDir = dir
 		tmp := filepath.Join(dir, "tmp")
 		if err := os.Mkdir(tmp, 0o700); err != nil {
 			p.cleanFiles()
-			return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+			return nil, false, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 		}
 		opts.Env = append(append([]string(nil), opts.Env...), "TMPDIR="+tmp)
 	}
@@ -102,15 +119,18 @@ func Start(ctx context.Context, spec *Spec, opts StartOptions) (*Client, error) 
 	p.connFile = filepath.Join(dir, "kernel-"+wire.NewID()+".json")
 	if err := wire.WriteConnectionFile(p.connFile, info); err != nil {
 		p.cleanFiles()
-		return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+		return nil, false, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 	}
 
 	argv := spec.command(p.connFile)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = opts.Dir
 	cmd.Env = spec.environ(os.Environ(), opts.Env)
+	tail := &tailBuffer{max: 8 << 10}
+	cmd.Stdout, cmd.Stderr = tail, tail
 	if opts.Stderr != nil {
-		cmd.Stdout, cmd.Stderr = opts.Stderr, opts.Stderr
+		w := io.MultiWriter(opts.Stderr, tail)
+		cmd.Stdout, cmd.Stderr = w, w
 	}
 	setProcessGroup(cmd)
 	// Children that inherit the log pipe (gopls) must not keep Wait from
@@ -118,7 +138,7 @@ func Start(ctx context.Context, spec *Spec, opts StartOptions) (*Client, error) 
 	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		p.cleanFiles()
-		return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+		return nil, false, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 	}
 	p.cmd, p.pgid = cmd, cmd.Process.Pid
 	go func() {
@@ -126,12 +146,35 @@ func Start(ctx context.Context, spec *Spec, opts StartOptions) (*Client, error) 
 		close(p.exited)
 	}()
 
-	c, err := opts.Config.connect(ctx, info, p)
+	c, err = opts.Config.connect(ctx, info, p)
 	if err != nil {
 		p.kill(context.Background())
-		return nil, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+		return nil, tail.contains("address already in use"), fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 	}
-	return c, nil
+	return c, false, nil
+}
+
+// tailBuffer keeps the last max bytes written to it: what a kernel printed before it died.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) contains(s string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return bytes.Contains(t.buf, []byte(s))
 }
 
 // tempPrefix starts the name of the temporary directory Start makes for a

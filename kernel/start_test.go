@@ -208,3 +208,28 @@ func TestSweepStale(t *testing.T) {
 		}
 	}
 }
+
+// A kernel that dies because one of its ports was taken between the choice and its bind is
+// started again on other ports; one that dies for another reason is not.
+func TestStartRetriesTakenPort(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := filepath.Join(t.TempDir(), "tried")
+	script := `if [ -e "$MARK" ]; then exec "$EXE" "$0"; fi; touch "$MARK"; echo "listen tcp 127.0.0.1:5555: bind: address already in use" >&2; exit 1`
+	spec := &Spec{Name: "racy", Argv: []string{"/bin/sh", "-c", script, "{connection_file}"},
+		Env: map[string]string{fakeKernelEnv: "kernel", "MARK": mark, "EXE": exe}}
+	var logs strings.Builder
+	c, err := Start(testCtx(t), spec, StartOptions{Stderr: &logs, Config: fastConfig()})
+	if err != nil {
+		t.Fatalf("Start after a taken port: %v\nkernel log:\n%s", err, logs.String())
+	}
+	defer c.Close()
+	if r, err := c.Execute(testCtx(t), "hello", ExecOptions{}); err != nil || r.Status != StatusOK {
+		t.Errorf("Execute on the second attempt's kernel: %+v, %v", r, err)
+	}
+	if !strings.Contains(logs.String(), "address already in use") {
+		t.Errorf("the first attempt's output was not passed on: %q", logs.String())
+	}
+}

@@ -703,10 +703,10 @@ const testTimeouts = `// TestTimeouts serves through serverListener, whose conne
 func TestTimeouts(t *testing.T) {
 	srv := httptest.NewUnstartedServer(newHandler(stubRoutes(), quietConfig()))
 	srv.Listener = serverListener{srv.Listener}
-	srv.Config.ReadHeaderTimeout = 200 * time.Millisecond
-	srv.Config.ReadTimeout = 300 * time.Millisecond
-	srv.Config.WriteTimeout = 300 * time.Millisecond
-	srv.Config.IdleTimeout = 600 * time.Millisecond
+	srv.Config.ReadHeaderTimeout = 500 * time.Millisecond
+	srv.Config.ReadTimeout = 750 * time.Millisecond
+	srv.Config.WriteTimeout = 750 * time.Millisecond
+	srv.Config.IdleTimeout = 1500 * time.Millisecond
 	srv.Start()
 	defer srv.Close()
 	dial := func() (net.Conn, *bufio.Reader) {
@@ -731,11 +731,11 @@ func TestTimeouts(t *testing.T) {
 			t.Fatalf("%s: status %d", what, res.StatusCode)
 		}
 	}
-	// closed waits for the server to close conn, which it must do within a few seconds.
+	// closed waits for the server to close conn, which it must do within ten seconds.
 	closed := func(conn net.Conn, br *bufio.Reader, what string) time.Duration {
 		t.Helper()
 		start := time.Now()
-		conn.SetReadDeadline(start.Add(5 * time.Second))
+		conn.SetReadDeadline(start.Add(10 * time.Second))
 		_, err := io.Copy(io.Discard, br)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("%s: the server kept the connection open", what)
@@ -743,12 +743,12 @@ func TestTimeouts(t *testing.T) {
 		return time.Since(start)
 	}
 
-	// Requests 100ms apart for a second: the read, write and header deadlines of the first
-	// request pass long before the last one, which must still be served.
+	// Requests 150ms apart for 1.5s: the read, write and header deadlines of the first request
+	// pass long before the last one, which must still be served.
 	conn, br := dial()
 	for i := range 10 {
 		get(conn, br, "request "+strconv.Itoa(i)+" on a keep-alive connection")
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(150 * time.Millisecond)
 	}
 	conn.Close()
 
@@ -756,16 +756,16 @@ func TestTimeouts(t *testing.T) {
 	conn, br = dial()
 	get(conn, br, "first request")
 	io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
-	if d := closed(conn, br, "stalled header"); d < 100*time.Millisecond {
-		t.Errorf("stalled header: closed after %v, before the 200ms header timeout", d)
+	if d := closed(conn, br, "stalled header"); d < 250*time.Millisecond {
+		t.Errorf("stalled header: closed after %v, before the 500ms header timeout", d)
 	}
 	conn.Close()
 
 	// A connection that stays idle is closed by the idle timeout.
 	conn, br = dial()
 	get(conn, br, "request before idling")
-	if d := closed(conn, br, "idle connection"); d < 400*time.Millisecond {
-		t.Errorf("idle connection: closed after %v, before the 600ms idle timeout", d)
+	if d := closed(conn, br, "idle connection"); d < time.Second {
+		t.Errorf("idle connection: closed after %v, before the 1.5s idle timeout", d)
 	}
 	conn.Close()
 }

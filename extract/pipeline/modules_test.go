@@ -19,30 +19,53 @@ import (
 // v1.0.0 has package example.com/lib/old, v1.1.0 moved it to example.com/lib/neu.
 func writeProxy(t *testing.T, root string) {
 	t.Helper()
-	versions := map[string]string{"v1.0.0": "old", "v1.1.0": "neu"}
-	dir := filepath.Join(root, "example.com", "lib", "@v")
+	for v, pkg := range map[string]string{"v1.0.0": "old", "v1.1.0": "neu"} {
+		writeModule(t, root, "example.com/lib", v, map[string]string{
+			pkg + "/" + pkg + ".go": "package " + pkg + "\n\n// Answer is what the library computes.\nfunc Answer() int { return 42 }\n",
+		})
+	}
+}
+
+// writeModule adds module mod at version v, with files (relative path to source), to the
+// GOPROXY directory root.
+func writeModule(t *testing.T, root, mod, v string, files map[string]string) {
+	t.Helper()
+	dir := filepath.Join(root, filepath.FromSlash(mod), "@v")
+	gomod := "module " + mod + "\n\ngo 1.21\n"
+	src := filepath.Join(t.TempDir(), "src")
+	write(t, filepath.Join(src, "go.mod"), gomod)
+	for name, data := range files {
+		write(t, filepath.Join(src, filepath.FromSlash(name)), data)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var list []string
-	for v, pkg := range versions {
-		src := filepath.Join(t.TempDir(), "lib")
-		write(t, filepath.Join(src, "go.mod"), "module example.com/lib\n\ngo 1.21\n")
-		write(t, filepath.Join(src, pkg, pkg+".go"), "package "+pkg+"\n\n// Answer is what the library computes.\nfunc Answer() int { return 42 }\n")
-		f, err := os.Create(filepath.Join(dir, v+".zip"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := zip.CreateFromDir(f, module.Version{Path: "example.com/lib", Version: v}, src); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		write(t, filepath.Join(dir, v+".mod"), "module example.com/lib\n\ngo 1.21\n")
-		info, _ := json.Marshal(map[string]string{"Version": v, "Time": "2026-01-01T00:00:00Z"})
-		write(t, filepath.Join(dir, v+".info"), string(info))
-		list = append(list, v)
+	f, err := os.Create(filepath.Join(dir, v+".zip"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	write(t, filepath.Join(dir, "list"), strings.Join(list, "\n")+"\n")
+	if err := zip.CreateFromDir(f, module.Version{Path: mod, Version: v}, src); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	write(t, filepath.Join(dir, v+".mod"), gomod)
+	info, _ := json.Marshal(map[string]string{"Version": v, "Time": "2026-01-01T00:00:00Z"})
+	write(t, filepath.Join(dir, v+".info"), string(info))
+	list, _ := os.ReadFile(filepath.Join(dir, "list"))
+	write(t, filepath.Join(dir, "list"), string(list)+v+"\n")
+}
+
+// offlineModules points the go command at a fresh module cache filled from the GOPROXY
+// directory proxy, for the test's modules, and from this machine's module cache for the
+// service's own dependencies: no network.
+func offlineModules(t *testing.T, tmp, proxy string) {
+	t.Helper()
+	realCache := extract.DefaultModCache()
+	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(realCache, "cache", "download")))
+	t.Setenv("GOMODCACHE", filepath.Join(tmp, "modcache"))
+	t.Setenv("GOSUMDB", "off")
+	t.Setenv("GOFLAGS", "-mod=mod -modcacherw")
+	t.Setenv("GOTOOLCHAIN", "local")
 }
 
 func write(t *testing.T, path, data string) {
@@ -82,14 +105,7 @@ func TestEnclosingModuleVersion(t *testing.T) {
 	tmp := t.TempDir()
 	proxy := filepath.Join(tmp, "proxy")
 	writeProxy(t, proxy)
-	// A fresh module cache, filled from the fake proxy for example.com/lib and from this
-	// machine's module cache for the service's own dependencies: no network.
-	realCache := extract.DefaultModCache()
-	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(realCache, "cache", "download")))
-	t.Setenv("GOMODCACHE", filepath.Join(tmp, "modcache"))
-	t.Setenv("GOSUMDB", "off")
-	t.Setenv("GOFLAGS", "-mod=mod -modcacherw")
-	t.Setenv("GOTOOLCHAIN", "local")
+	offlineModules(t, tmp, proxy)
 
 	proj := filepath.Join(tmp, "proj")
 	write(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\ngo 1.21\n\nrequire example.com/lib v1.0.0\n")
@@ -127,6 +143,90 @@ func TestEnclosingModuleVersion(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
+	}
+}
+
+// A notebook inside a module that uses its library as GoMLX's examples do extracts into a
+// service that builds, vets and passes its tests: a dot import written in one cell serves the
+// code of others, a blank import survives its cell's redefinition, a package named like a
+// standard one (metrics) is the library's, and a package the library renamed resolves to the
+// one the notebook imports. The notebook's %env reaches the tests.
+func TestLibraryImportsBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the service")
+	}
+	tmp := t.TempDir()
+	proxy := filepath.Join(tmp, "proxy")
+	writeModule(t, proxy, "example.com/ml", "v1.0.0", map[string]string{
+		"graph/graph.go": `package graph
+
+type Graph struct{}
+
+type Node struct{ v float64 }
+
+type Exec struct{ f func(*Graph) *Node }
+
+func Add(a, b *Node) *Node { return &Node{a.v + b.v} }
+
+func Const(g *Graph, v float64) *Node { return &Node{v} }
+
+func MustNewExec(f func(*Graph) *Node) *Exec { return &Exec{f} }
+
+func (e *Exec) Run() float64 { return e.f(&Graph{}).v }
+`,
+		"backend/backend.go": "// Package backend registers the default backend when imported.\npackage backend\n\n// Registered is set by importing the package.\nvar Registered bool\n\nfunc init() { Registered = true }\n",
+		"backends/backends.go": `package backends
+
+import (
+	"os"
+
+	"example.com/ml/backend"
+)
+
+// Name is the backend in use; it panics when none is registered or the environment asks for
+// one this machine lacks.
+func Name() string {
+	if !backend.Registered {
+		panic("no backend registered: import example.com/ml/backend")
+	}
+	if b := os.Getenv("ML_BACKEND"); b != "go" {
+		panic("backend " + b + " needs a plugin this machine lacks")
+	}
+	return "go"
+}
+`,
+		"train/metrics/metrics.go": "package metrics\n\ntype MeanAccuracy struct{}\n\nfunc NewMeanAccuracy() *MeanAccuracy { return &MeanAccuracy{} }\n\nfunc (m *MeanAccuracy) Of(n int) float64 { return 1 / float64(n) }\n",
+		"datasets/inmemory.go":     "package datasets\n\ntype InMemoryDataset struct{ v []float64 }\n\nfunc InMemory(v []float64) *InMemoryDataset { return &InMemoryDataset{v} }\n\nfunc (d *InMemoryDataset) Len() int { return len(d.v) }\n",
+	})
+	offlineModules(t, tmp, proxy)
+	t.Setenv("ML_BACKEND", "") // the notebook's %env decides
+	os.Unsetenv("ML_BACKEND")
+
+	proj := filepath.Join(tmp, "proj")
+	write(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\ngo 1.21\n\nrequire example.com/ml v1.0.0\n")
+	nb := filepath.Join(proj, "notebooks", "model.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 2. Pre/Post processing",
+		"%env ML_BACKEND=go\n\nimport (\n\t. \"example.com/ml/graph\"\n\t_ \"example.com/ml/backend\"\n)\n\nfunc Sum(a, b *Node) *Node { return Add(a, b) }",
+		"import . \"example.com/ml/graph\"\n\n// Sum adds a twice.\nfunc Sum(a, b *Node) *Node { return Add(a, Add(a, b)) }",
+		"#md ## 3. Calculation",
+		"import (\n\t\"math\"\n\n\t\"example.com/ml/backends\"\n\t\"example.com/ml/datasets\"\n)\n\n// predict builds the graph and runs it.\nfunc predict(x float64) float64 {\n\t_ = backends.Name()\n\te := MustNewExec(func(g *Graph) *Node { return Sum(Const(g, x), Const(g, 1)) })\n\treturn math.Sqrt(e.Run())\n}\n\n// accuracy measures on an in-memory dataset.\nfunc accuracy() float64 {\n\tds := data.InMemory([]float64{1, 0})\n\treturn metrics.NewMeanAccuracy().Of(ds.Len())\n}",
+		"%%\nfmt.Println(predict(1), accuracy())")
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	if res.Commit == nil {
+		t.Fatal("nothing was committed")
+	}
+	pred := string(res.Output.Files["model/prediction.go"])
+	for _, want := range []string{`. "example.com/ml/graph"`, `data "example.com/ml/datasets"`, `"example.com/ml/train/metrics"`} {
+		if !strings.Contains(pred, want) {
+			t.Errorf("prediction.go does not import %s:\n%s", want, pred)
+		}
+	}
+	if pipe := string(res.Output.Files["model/pipeline.go"]); !strings.Contains(pipe, `_ "example.com/ml/backend"`) {
+		t.Errorf("pipeline.go lost the blank import:\n%s", pipe)
 	}
 }
 

@@ -215,10 +215,16 @@ func CellMain(src string, label bool) (Body, bool) {
 	tf := fset.File(f.Pos())
 	offset := func(p token.Pos) int {
 		pos := tf.Position(p)
-		return starts[cell.Decls.FirstLine+pos.Line-3] + pos.Column - 1
+		if i := cell.Decls.FirstLine + pos.Line - 3; i >= 0 && i < len(starts) {
+			return min(starts[i]+pos.Column-1, len(src))
+		}
+		return -1
 	}
 	for _, d := range f.Decls {
 		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" && fd.Body != nil {
+			if offset(fd.Pos()) < 0 || offset(fd.Body.Lbrace) < 0 || offset(fd.Body.Rbrace) < offset(fd.Body.Lbrace) {
+				return Body{}, false
+			}
 			b := bodyIn(src, offset(fd.Body.Lbrace)+1, offset(fd.Body.Rbrace))
 			b.Head = offset(fd.Pos())
 			if fd.Doc != nil {

@@ -98,3 +98,16 @@ func TestMainBodies(t *testing.T) {
 		t.Error("CellMain found a main in a cell without one")
 	}
 }
+
+// CellMain never panics, and the body it finds is inside the cell.
+func FuzzCellMain(f *testing.F) {
+	for _, s := range []string{"%wasm\n%%\nfmt.Println(1)\n", "func main() {\n\tf()\n}\n", "// l\nfunc main() { f() }", "%%", "func main() {}"} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, src string, label bool) {
+		b, ok := CellMain(src, label)
+		if ok && (b.Start < 0 || b.End < b.Start || b.End > len(src) || b.Head < 0 || b.Head > b.Start) {
+			t.Errorf("CellMain(%q) = %+v", src, b)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -356,6 +357,11 @@ func failureLines(out string) string {
 }
 
 func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []Problem {
+	if !opts.cgoTried && !slices.ContainsFunc(opts.Env, func(kv string) bool { return strings.HasPrefix(kv, "CGO_ENABLED=") }) {
+		// Static first, as the service's Makefile builds (and its image test checks), whatever
+		// this machine's default is: a library that needs cgo is found below, not in production.
+		opts.Env = append(append([]string(nil), opts.Env...), "CGO_ENABLED=0")
+	}
 	var probs []Problem
 	locate := func(step string, text []byte) {
 		probs = append(probs, Locate(dir, out, step, text)...)

@@ -298,8 +298,9 @@ var toolchainEnv = map[string]bool{
 // goTestNoiseRE matches the lines go test prints about packages and tests, not about a failure.
 var goTestNoiseRE = regexp.MustCompile(`^(\?\s+\S+\s+\[no test files\]|ok\s+\S+.*|FAIL(\s+\S+.*)?|=== (RUN|PAUSE|CONT)\s.*|--- (FAIL|PASS|SKIP):.*|PASS|exit status \d+)$`)
 
-// logPrefixRE matches the date and time the log package puts before a message.
-var logPrefixRE = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)? `)
+// logPrefixRE matches what the log package (date and time) or klog (severity, date, time,
+// thread and file:line]) puts before a message.
+var logPrefixRE = regexp.MustCompile(`^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)? |[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^\]\s]+\] )`)
 
 // causeFirst moves the first line of a failed test's output that says what went wrong (a
 // log.Fatal message, an error) to the front, so the one-line summary names the cause rather
@@ -308,8 +309,8 @@ func causeFirst(out string) string {
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		if t == "" || goTestNoiseRE.MatchString(t) {
-			continue
+		if t == "" || goTestNoiseRE.MatchString(t) || strings.HasPrefix(t, ReplayMarker) {
+			continue // the replay markers say where, not why
 		}
 		cause := logPrefixRE.ReplaceAllString(t, "")
 		rest := append(append([]string(nil), lines[:i]...), lines[i+1:]...)

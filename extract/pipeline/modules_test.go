@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/zip"
 
 	"github.com/decant-go/decant/extract"
+	"github.com/decant-go/decant/refactor"
 )
 
 // writeProxy lays out a GOPROXY directory (file://) holding example.com/lib at two versions:
@@ -325,12 +326,19 @@ func TestCgoLibraryServiceVerifies(t *testing.T) {
 		"#md ## 3. Calculation",
 		"import \"example.com/clib/twice\"\n\n// Double doubles x.\nfunc Double(x int) int { return twice.Twice(x) }",
 		"%%\nfmt.Println(Double(21))")
-	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, Refactor: []string{refactor.PassModernize}})
 	if err != nil {
 		t.Fatalf("extract: %v", err)
 	}
 	if res.Commit == nil {
 		t.Fatal("nothing was committed")
+	}
+	if res.Refactor == nil {
+		t.Fatal("the refactorings did not run")
+	}
+	for _, c := range res.Refactor.Dropped {
+		// The generated code may have nothing to modernize; what it has must verify with cgo.
+		t.Errorf("refactoring %s dropped: verified without the service's cgo setting? %s", c.Title, c.Problem)
 	}
 	if !slices.ContainsFunc(res.Decisions, func(d extract.Decision) bool { return d.Subject == "cgo" }) {
 		t.Errorf("no decision says the service needs cgo: %+v", res.Decisions)

@@ -59,6 +59,9 @@ type Plan struct {
 	Pins         []string   `json:"pins,omitempty"`      // module@version from !*go get lines
 	ModEdits     []Shell    `json:"mod_edits,omitempty"` // other go / go mod commands, as Makefile steps
 	Shell        []Shell    `json:"shell,omitempty"`     // shell lines and script cells
+	// Cgo is set when verification found that a library the service uses builds only with
+	// cgo: the README then says the binaries are not static.
+	Cgo bool `json:"cgo,omitempty"`
 	// ShellFiles are files the notebook's shell lines write and its kept code reads, and
 	// RunFirst the init functions reading them that Run calls first (see shellfiles.go).
 	ShellFiles []ShellFile `json:"shell_files,omitempty"`

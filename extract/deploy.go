@@ -1127,8 +1127,15 @@ func (p *Plan) readmeOperations(o *Output) string {
 		"```sh\nmake image                                   # bin/image (OCI layout), bin/image.tar (oci-archive); no Docker\n" +
 		"skopeo inspect oci-archive:bin/image.tar\n" +
 		"skopeo copy oci-archive:bin/image.tar docker://registry.example.com/SLUG:0.1.0\n" +
-		"kubectl apply -k deploy/\n```\n\n" +
-		"The image holds the static (`CGO_ENABLED=0`) binaries `/server` (the entrypoint) and `/SLUG`, runs as user 65532, and has no shell " +
+		"kubectl apply -k deploy/\n```\n\n"))
+	if p.Cgo {
+		sb.WriteString("A library the service uses has cgo code, so the binaries are built with `CGO_ENABLED=1` (the Makefile sets it) and link its " +
+			"C libraries, which an image with no base lacks: add a base image that has them. ")
+		sb.WriteString("The image holds the binaries")
+	} else {
+		sb.WriteString("The image holds the static (`CGO_ENABLED=0`) binaries")
+	}
+	sb.WriteString(r.Replace(" `/server` (the entrypoint) and `/SLUG`, runs as user 65532, and has no shell " +
 		"and no base image. The artifact is not baked in (`go run ./cmd/image -artifact-dir model` does it on request).\n\n" +
 		"`deploy/` is plain YAML with a kustomization: a Deployment (liveness on `/healthz`, readiness on `/readyz`, resources, " +
 		"non-root, read-only root filesystem, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp), a Service, " +

@@ -343,6 +343,9 @@ func TestCgoLibraryServiceVerifies(t *testing.T) {
 	if !slices.ContainsFunc(res.Decisions, func(d extract.Decision) bool { return d.Subject == "cgo" }) {
 		t.Errorf("no decision says the service needs cgo: %+v", res.Decisions)
 	}
+	if rd := string(res.Output.Files["README.md"]); strings.Contains(rd, "static (`CGO_ENABLED=0`)") || !strings.Contains(rd, "`CGO_ENABLED=1`") {
+		t.Errorf("the README still says the binaries are static:\n%s", rd)
+	}
 	if _, ok := res.Output.Files["cmd/image/image_test.go"]; !ok {
 		t.Error("the service has no image test: the case this test is about is not exercised")
 	}

@@ -487,6 +487,7 @@ func (r *run) verify() error {
 			r.res.Output.Files["Makefile"] = []byte(strings.Replace(string(mk), "# Static binaries: they run in the scratch image and on any Linux.\nexport CGO_ENABLED := 0",
 				"# A library the service uses has cgo code: the binaries link C libraries, so they are\n# not static and need those libraries where they run.\nexport CGO_ENABLED := 1", 1))
 		}
+		r.res.Plan.Cgo = true
 		r.res.Decisions = append(r.res.Decisions, extract.Decision{Cell: -1, Subject: "cgo", Action: "warning",
 			Reason: "a library the service uses builds only with cgo: the service was verified with CGO_ENABLED=1 and its Makefile sets it; the binaries are not static, so the scratch image needs a base with those C libraries"})
 	}

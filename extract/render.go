@@ -109,7 +109,6 @@ func (p *Plan) Render() (*Output, error) {
 		for name, src := range map[string][]byte{
 			"cmd/" + pkg + "/main.go":            p.renderBatchTrain(),
 			"cmd/" + pkg + "/main_test.go":       p.renderBatchTrainTest(),
-			"cmd/" + pkg + "/drivers.go":         renderDrivers(),
 			pkg + "/trained.go":                  p.renderTrained(),
 			pkg + "/trained_test.go":             p.renderTrainedTest(),
 			"internal/artifact/artifact.go":      p.renderArtifactPkg(),
@@ -119,8 +118,8 @@ func (p *Plan) Render() (*Output, error) {
 				return nil, err
 			}
 		}
-		if len(p.Routes) > 0 {
-			if err := out.addGo("cmd/server/drivers.go", renderDrivers()); err != nil {
+		for name, src := range driverFiles() {
+			if err := out.addGo(name, src); err != nil {
 				return nil, err
 			}
 		}
@@ -551,6 +550,9 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.Trained) > 0 {
 		sb.WriteString("# Where train saves the artifact and the server loads it (file:///dir, s3://, gs://, azblob://).\n")
 		sb.WriteString("MODEL_URL ?= $(CURDIR)/model\n")
+		sb.WriteString("# Build tags of the cloud storage drivers to link (file:// is always linked):\n")
+		sb.WriteString("# make build TAGS=s3, make image TAGS=\"s3 gcs\"; s3, gcs and azblob.\n")
+		sb.WriteString("TAGS ?=\n")
 	}
 	sb.WriteString("\n# Static binaries: they run in the scratch image and on any Linux.\nexport CGO_ENABLED := 0\n\n")
 	sb.WriteString(".PHONY: all build test vet run serve load setup")
@@ -566,32 +568,36 @@ func (p *Plan) renderMakefile() []byte {
 	} else {
 		sb.WriteString("\n\nall: vet test build\n\n")
 	}
-	sb.WriteString("build:\n\tgo build -trimpath -o bin/ ./...\n\n")
+	tags := ""
+	if len(p.Trained) > 0 {
+		tags = " -tags '$(TAGS)'"
+	}
+	fmt.Fprintf(&sb, "build:\n\tgo build%s -trimpath -o bin/ ./...\n\n", tags)
 	testArgs := ""
 	if len(p.TestFlags) > 0 {
 		testArgs = " -args " + makeQuote(strings.Join(p.TestFlags, " "))
 	}
-	fmt.Fprintf(&sb, "test:\n\tgo test ./...%s\n\n", testArgs)
-	sb.WriteString("vet:\n\tgo vet ./...\n")
+	fmt.Fprintf(&sb, "test:\n\tgo test%s ./...%s\n\n", tags, testArgs)
+	fmt.Fprintf(&sb, "vet:\n\tgo vet%s ./...\n", tags)
 	if wasm != "" {
 		fmt.Fprintf(&sb, "\tGOOS=js GOARCH=wasm go vet ./%s/...\n", wasmDir)
 	}
 	sb.WriteString("\tgofmt -l . | (! grep .)\n\n")
 	sb.WriteString(wasm)
 	sb.WriteString("# The notebook read its data files relative to its own folder; they ship in $(PKG)/.\n")
-	sb.WriteString("run:\n\tcd $(PKG) && go run ../cmd/$(PKG)\n\n")
+	fmt.Fprintf(&sb, "run:\n\tcd $(PKG) && go run%s ../cmd/$(PKG)\n\n", tags)
 	if len(p.Trained) > 0 {
 		sb.WriteString("# Train the model from the data and save a new artifact version at $(MODEL_URL).\n")
-		sb.WriteString("train:\n\tcd $(PKG) && go run ../cmd/$(PKG) train -model-url $(MODEL_URL)\n\n")
+		sb.WriteString("train:\n\tcd $(PKG) && go run -tags '$(TAGS)' ../cmd/$(PKG) train -model-url $(MODEL_URL)\n\n")
 		sb.WriteString("# Serve the API from the artifact at $(MODEL_URL) (run make train first).\n")
-		sb.WriteString("serve:\n\tgo run ./cmd/server -addr $(ADDR) -model-url $(MODEL_URL)\n\n")
+		sb.WriteString("serve:\n\tgo run -tags '$(TAGS)' ./cmd/server -addr $(ADDR) -model-url $(MODEL_URL)\n\n")
 	} else {
 		sb.WriteString("serve:\n\tcd $(PKG) && go run ../cmd/server -addr $(ADDR)\n\n")
 	}
 	if len(p.Routes) > 0 {
 		sb.WriteString("# The OCI image, without Docker: bin/image (OCI layout) and bin/image.tar (oci-archive).\n")
 		sb.WriteString("# Inspect it with skopeo inspect oci-archive:bin/image.tar; push it with skopeo copy or crane.\n")
-		fmt.Fprintf(&sb, "image:\n\tGOOS=linux go build -trimpath -ldflags='-s -w' -o bin/linux/ ./cmd/server ./cmd/$(PKG)\n\tgo run ./cmd/image -bin bin/linux -out bin/image\n\n")
+		fmt.Fprintf(&sb, "image:\n\tGOOS=linux go build%s -trimpath -ldflags='-s -w' -o bin/linux/ ./cmd/server ./cmd/$(PKG)\n\tgo run ./cmd/image -bin bin/linux -out bin/image\n\n", tags)
 	}
 	if len(p.Routes) > 0 {
 		sb.WriteString("# Load-test the API with decant (github.com/decant-go/decant): the first run records a\n")

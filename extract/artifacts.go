@@ -332,7 +332,7 @@ func (e noDriverError) Is(target error) bool { return target == ErrNoDriver }
 // missingDriver says why a URL scheme cannot be opened, and how to build a binary that can.
 func missingDriver(scheme string) error {
 	if tag, ok := driverTags[scheme]; ok {
-		return noDriverError{fmt.Sprintf("this binary has no %s driver: build it with -tags %s (make build TAGS=%s)", scheme, tag, tag)}
+		return noDriverError{fmt.Sprintf("this binary has no %s driver: build it with -tags %s (make build TAGS=%s)", tag, tag, tag)}
 	}
 	return noDriverError{fmt.Sprintf("no storage driver for the scheme %q: use file:///dir, a directory path, s3:// (-tags s3), gs:// (-tags gcs) or azblob:// (-tags azblob)", scheme)}
 }
@@ -926,7 +926,7 @@ func TestMissingDriver(t *testing.T) {
 		}
 		url := scheme + "://b"
 		_, err := OpenBucket(ctx, url, false)
-		want := "opening the model storage " + url + ": this binary has no " + scheme + " driver: build it with -tags " + tag + " (make build TAGS=" + tag + ")"
+		want := "opening the model storage " + url + ": this binary has no " + tag + " driver: build it with -tags " + tag + " (make build TAGS=" + tag + ")"
 		if err == nil || err.Error() != want || !errors.Is(err, ErrNoDriver) {
 			t.Errorf("OpenBucket(%s): got %v, want %s (ErrNoDriver)", url, err, want)
 		}

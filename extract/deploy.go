@@ -1123,8 +1123,12 @@ func (p *Plan) readmeOperations(o *Output) string {
 			"| | `$SOURCE_DATE_EPOCH` | the artifact's time, for reproducible artifacts (default: now) |\n" +
 			"| | `$CODE_REVISION` | the code revision when the binary carries no vcs.revision |\n\n"))
 	}
+	imageCmd := "make image                                   # bin/image (OCI layout), bin/image.tar (oci-archive); no Docker\n"
+	if len(p.Trained) > 0 {
+		imageCmd = "make image TAGS=s3                           # bin/image (OCI layout), bin/image.tar (oci-archive); no Docker; s3:// driver linked\n"
+	}
 	sb.WriteString(r.Replace("## Deploy\n\n" +
-		"```sh\nmake image                                   # bin/image (OCI layout), bin/image.tar (oci-archive); no Docker\n" +
+		"```sh\n" + imageCmd +
 		"skopeo inspect oci-archive:bin/image.tar\n" +
 		"skopeo copy oci-archive:bin/image.tar docker://registry.example.com/SLUG:0.1.0\n" +
 		"kubectl apply -k deploy/\n```\n\n" +

@@ -41,13 +41,13 @@ type stmtCell struct {
 	// from, 0 for a line translation added: declarations may sit between statements.
 	declLines, stmtLines []int
 	firstStmt            int              // 1-based cell line of the first statement line
-	defines      map[string]bool  // variables the statements declare at top level
-	uses         map[string]bool  // identifiers the statements use
-	commands     []string         // magic and shell lines, reported and dropped
-	displayed    bool             // the last expression's value, which the kernel displayed, is printed
-	hoistable    map[string]hoist // variables whose definition can become a package-level var
-	defs         []define         // the statements' top-level := definitions, in order
-	identCount   map[string]int   // uses of each identifier in the statements (not being assigned)
+	defines              map[string]bool  // variables the statements declare at top level
+	uses                 map[string]bool  // identifiers the statements use
+	commands             []string         // magic and shell lines, reported and dropped
+	displayed            bool             // the last expression's value, which the kernel displayed, is printed
+	hoistable            map[string]hoist // variables whose definition can become a package-level var
+	defs                 []define         // the statements' top-level := definitions, in order
+	identCount           map[string]int   // uses of each identifier in the statements (not being assigned)
 }
 
 // addDecls adds declaration lines that translation made, all from cell line from (0: none).

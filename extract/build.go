@@ -141,20 +141,20 @@ func (d *Decl) Text() string { return d.text }
 
 // Step is a %% (or %main, %exec, func main) body: a statement list the notebook ran.
 type Step struct {
-	Name   string `json:"name"`
-	Cell   int    `json:"cell"`
-	CellID string `json:"cell_id,omitempty"`
-	Line   int    `json:"line"` // cell line of the first body line
+	Name    string   `json:"name"`
+	Cell    int      `json:"cell"`
+	CellID  string   `json:"cell_id,omitempty"`
+	Line    int      `json:"line"` // cell line of the first body line
+	Section Section  `json:"section"`
+	Kept    bool     `json:"kept"`
+	Args    []string `json:"args,omitempty"`
+	Uses    []string `json:"uses,omitempty"`
+	Body    string   `json:"-"`
 	// Lines maps the body's lines back to the notebook when they do not all come, in order,
 	// from one run of Cell's lines: a gophernotes or lgo step gathers the statements of the
 	// cells that share its variables, and skips the declarations between them. Empty when
 	// body line k is line Line+k of Cell.
-	Lines   []StepLine `json:"lines,omitempty"`
-	Section Section    `json:"section"`
-	Kept    bool       `json:"kept"`
-	Args    []string   `json:"args,omitempty"`
-	Uses    []string   `json:"uses,omitempty"`
-	Body    string     `json:"-"`
+	Lines []StepLine `json:"lines,omitempty"`
 	// Saved is what the cell printed to stdout when the notebook last ran, and HasSaved whether
 	// it ran at all; the emitted golden test compares the step against it.
 	Saved    string `json:"-"`

@@ -3,6 +3,8 @@ package extract
 import (
 	"strings"
 	"testing"
+
+	"golang.org/x/tools/txtar"
 )
 
 // Notebooks written for gophernotes and lgo, minimized from their projects' examples: top-level
@@ -179,5 +181,40 @@ func TestSharedStepLocatesCell(t *testing.T) {
 	}
 	if !found {
 		t.Error("the build did not report the ill-typed var of cell 2")
+	}
+}
+
+// A GoNB step is one run of its cell's lines below the %% line: it needs no line map, and a
+// compile error in it is reported at its cell line.
+func TestGoNBStepLocatesCell(t *testing.T) {
+	ar := txtar.Parse([]byte("-- 0.md --\n# 1. Preparation\n-- 1.go --\nimport \"fmt\"\n\n// Half halves n.\nfunc Half(n int) int { return n / 2 }\n\n%%\nx := Half(4)\nvar s string = x\nfmt.Println(s)\n"))
+	nb, raw := notebookFromArchive(t, "gonb-step", ar)
+	plan, err := Build(nb, raw, Options{Slug: "svc", AutoLabel: true, NoModuleSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := plan.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range plan.Steps {
+		if st.Lines != nil {
+			t.Errorf("step %s has a line map %v; a GoNB step is one run of its cell", st.Name, st.Lines)
+		}
+	}
+	if testing.Short() {
+		return
+	}
+	found := false
+	for _, p := range verifyFixture(t, out, VerifyOptions{NoTests: true}) {
+		if p.Step == "build" && strings.Contains(p.Msg, "cannot use x") {
+			found = true
+			if p.Cell != 1 || p.CellLine != 8 {
+				t.Errorf("build error located at cell %d, line %d, want cell 1, line 8: %s", p.Cell, p.CellLine, p)
+			}
+		}
+	}
+	if !found {
+		t.Error("the build did not report the ill-typed var of cell 1")
 	}
 }

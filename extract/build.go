@@ -713,32 +713,34 @@ func (b *builder) addStep(c *notebooks.Cell, cp *CellPlan, sec Section, body str
 }
 
 // stepLines maps n body lines starting at line of cell's translated source back to the cells
-// they came from. A line translation added is put on the line before it.
+// they came from. A line translation added (a "// cell N" separator, the line that uses the
+// variables a step leaves unused) continues the run before it: it holds nothing to report.
 func (b *builder) stepLines(cell, line, n int) (int, []StepLine) {
 	from := b.lineFrom[cell]
 	var runs []StepLine
-	prev := cellLine{Cell: cell, Line: line}
 	for k := range n {
 		o := cellLine{}
 		if i := line + k - 1; i >= 0 && i < len(from) {
 			o = from[i]
 		}
 		if o.Line == 0 {
-			o = prev
+			continue
 		}
 		if len(runs) == 0 || o.Cell != runs[len(runs)-1].Cell || o.Line != runs[len(runs)-1].Line+k-runs[len(runs)-1].Offset {
 			runs = append(runs, StepLine{Offset: k, Cell: o.Cell, Line: o.Line})
 		}
-		prev = o
 	}
 	if len(runs) == 0 {
 		return line, nil
 	}
-	first := runs[0].Line
-	if len(runs) == 1 && runs[0].Cell == cell {
-		return first, nil
+	if runs[0].Offset > 0 { // the body starts with an added line: it belongs to the first run
+		runs[0].Line -= runs[0].Offset
+		runs[0].Offset = 0
 	}
-	return first, runs
+	if len(runs) == 1 && runs[0].Cell == cell {
+		return runs[0].Line, nil
+	}
+	return runs[0].Line, runs
 }
 
 // cellLine returns the line of the cell as the notebook wrote it for line of its source as

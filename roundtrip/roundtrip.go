@@ -560,13 +560,15 @@ func pipelineNote(man *manifest.Manifest, file string, baseFiles, theirFiles map
 			cells[p.cell] = true
 		}
 	}
-	var names []string
+	var ids []int
 	for c := range cells {
+		ids = append(ids, c)
+	}
+	sort.Ints(ids)
+	var names []string
+	for _, c := range ids {
 		names = append(names, strconv.Itoa(c))
 	}
-	sort.Slice(names, func(i, j int) bool {
-		return len(names[i]) < len(names[j]) || len(names[i]) == len(names[j]) && names[i] < names[j]
-	})
 	where := ""
 	if len(names) > 0 {
 		where = " (the statements of cell " + strings.Join(names, ", cell ") + ")"

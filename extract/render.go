@@ -38,13 +38,41 @@ type Span struct {
 	// declLine is the file line of the declaration itself (its func, var or type line), which
 	// the plan's origins are keyed by.
 	declLine int
+	// step is set for a pipeline step's body, whose lines may come from several cells.
+	step *Step
+}
+
+// at maps line of the span's file to the notebook.
+func (s Span) at(line int) (cell, cellLine int) {
+	if s.step != nil {
+		return s.step.At(line - s.Start)
+	}
+	return s.Cell, s.CellLine + line - s.Start
+}
+
+// runs lists the span's runs of lines from one cell in order: the file line each starts at,
+// and its cell and cell line. A declaration is one run; a step gathering several cells has
+// one a cell segment.
+func (s Span) runs() []Span {
+	if s.step == nil || len(s.step.Lines) == 0 {
+		return []Span{s}
+	}
+	out := make([]Span, 0, len(s.step.Lines))
+	for _, l := range s.step.Lines {
+		if s.Start+l.Offset > s.End {
+			break
+		}
+		out = append(out, Span{Start: s.Start + l.Offset, End: s.End, Cell: l.Cell, CellLine: l.Line, What: s.What})
+	}
+	return out
 }
 
 // Locate maps a generated file and line back to the notebook: cell index and cell line.
 func (o *Output) Locate(file string, line int) (cell, cellLine int, what string, ok bool) {
 	for _, s := range o.Spans[file] {
 		if line >= s.Start && line <= s.End {
-			return s.Cell, s.CellLine + line - s.Start, s.What, true
+			cell, cellLine = s.at(line)
+			return cell, cellLine, s.What, true
 		}
 	}
 	// A line in a doc comment (a //go:embed directive, say) belongs to the declaration that
@@ -729,8 +757,12 @@ func (p *Plan) places(o *Output) map[int][]string {
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		for _, s := range o.Spans[f] {
-			places[s.Cell] = append(places[s.Cell], fmt.Sprintf("%s:%d", f, s.Start))
+		for _, span := range o.Spans[f] {
+			for _, s := range span.runs() {
+				if p := fmt.Sprintf("%s:%d", f, s.Start); !slices.Contains(places[s.Cell], p) {
+					places[s.Cell] = append(places[s.Cell], p)
+				}
+			}
 		}
 	}
 	return places
@@ -746,12 +778,14 @@ func (p *Plan) readmePlaces(o *Output) map[int][]string {
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		for _, s := range o.Spans[f] {
-			place := fmt.Sprintf("%s:%d", f, s.Start)
-			if s.CellLine > 0 {
-				place = fmt.Sprintf("%d → %s", s.CellLine, place)
+		for _, span := range o.Spans[f] {
+			for _, s := range span.runs() {
+				place := fmt.Sprintf("%s:%d", f, s.Start)
+				if s.CellLine > 0 {
+					place = fmt.Sprintf("%d → %s", s.CellLine, place)
+				}
+				places[s.Cell] = append(places[s.Cell], place)
 			}
-			places[s.Cell] = append(places[s.Cell], place)
 		}
 	}
 	return places

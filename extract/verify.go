@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -297,8 +298,9 @@ var toolchainEnv = map[string]bool{
 // goTestNoiseRE matches the lines go test prints about packages and tests, not about a failure.
 var goTestNoiseRE = regexp.MustCompile(`^(\?\s+\S+\s+\[no test files\]|ok\s+\S+.*|FAIL(\s+\S+.*)?|=== (RUN|PAUSE|CONT)\s.*|--- (FAIL|PASS|SKIP):.*|PASS|exit status \d+)$`)
 
-// logPrefixRE matches the date and time the log package puts before a message.
-var logPrefixRE = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)? `)
+// logPrefixRE matches what the log package (date and time) or klog (severity, date, time,
+// thread and file:line]) puts before a message.
+var logPrefixRE = regexp.MustCompile(`^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)? |[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^\]\s]+\] )`)
 
 // causeFirst moves the first line of a failed test's output that says what went wrong (a
 // log.Fatal message, an error) to the front, so the one-line summary names the cause rather
@@ -307,8 +309,8 @@ func causeFirst(out string) string {
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		if t == "" || goTestNoiseRE.MatchString(t) {
-			continue
+		if t == "" || goTestNoiseRE.MatchString(t) || strings.HasPrefix(t, ReplayMarker) {
+			continue // the replay markers say where, not why
 		}
 		cause := logPrefixRE.ReplaceAllString(t, "")
 		rest := append(append([]string(nil), lines[:i]...), lines[i+1:]...)
@@ -356,6 +358,11 @@ func failureLines(out string) string {
 }
 
 func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []Problem {
+	if !opts.cgoTried && !slices.ContainsFunc(opts.Env, func(kv string) bool { return strings.HasPrefix(kv, "CGO_ENABLED=") }) {
+		// Static first, as the service's Makefile builds (and its image test checks), whatever
+		// this machine's default is: a library that needs cgo is found below, not in production.
+		opts.Env = append(append([]string(nil), opts.Env...), "CGO_ENABLED=0")
+	}
 	var probs []Problem
 	locate := func(step string, text []byte) {
 		probs = append(probs, Locate(dir, out, step, text)...)

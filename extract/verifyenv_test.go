@@ -63,3 +63,24 @@ func TestBuildHint(t *testing.T) {
 		}
 	}
 }
+
+// A step that ends the process through klog's Fatal: the cause is klog's message without its
+// header, not the replay marker printed before it, even when the stack klog dumps locates it.
+func TestLocateNamesKlogFatal(t *testing.T) {
+	out := &Output{Files: map[string][]byte{}}
+	text := "?   \texample.com/svc/cmd/svc\t[no test files]\n" +
+		ReplayMarker + " train (cell 21, line 2)\n" +
+		"F1130 05:56:00.835145   17708 train.go:354] Fatal error: EOF\n" +
+		"failed to read the cache\n" +
+		"FAIL\texample.com/svc/svc\t0.138s\nFAIL\n"
+	probs := Locate("/tmp/stage", out, "test", []byte(text))
+	if len(probs) != 1 {
+		t.Fatalf("problems: %+v", probs)
+	}
+	if first, _, _ := strings.Cut(probs[0].Msg, "\n"); first != "Fatal error: EOF" {
+		t.Errorf("summary line %q", first)
+	}
+	if probs[0].Cell != 21 || probs[0].CellLine != 2 {
+		t.Errorf("located at cell %d, line %d; want the replayed step's cell 21, line 2", probs[0].Cell, probs[0].CellLine)
+	}
+}

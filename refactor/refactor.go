@@ -101,6 +101,10 @@ type Options struct {
 	Verified bool
 	// TestTimeout bounds each go test run; 0 means 10 minutes.
 	TestTimeout time.Duration
+	// Env is added to the environment of the go test runs that verify changes: what the module
+	// was verified with before refactoring, such as the notebook's %env and CGO_ENABLED=1 for
+	// a library with cgo code.
+	Env []string
 	// Log, if not nil, receives one line per step, for people waiting on a long run.
 	Log io.Writer
 

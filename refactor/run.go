@@ -336,7 +336,7 @@ func (r *runner) verify(short bool) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = r.scratch
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod"), r.opts.Env...)
 	cleanup, err := gocmd.Prepare(cmd)
 	defer cleanup()
 	var out []byte

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/mod/zip"
 
 	"github.com/decant-go/decant/extract"
+	"github.com/decant-go/decant/refactor"
 )
 
 // writeProxy lays out a GOPROXY directory (file://) holding example.com/lib at two versions:
@@ -298,5 +300,50 @@ func TestStepArgs(t *testing.T) {
 		if string(out) != tc.want {
 			t.Errorf("go run ./cmd/flags %v printed %q, want %q", tc.args, out, tc.want)
 		}
+	}
+}
+
+// A library with cgo code makes the service build with CGO_ENABLED=1; the image test the
+// service ships must then build its binaries with cgo too, not fail its own static build.
+func TestCgoLibraryServiceVerifies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the service")
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no C compiler")
+	}
+	tmp := t.TempDir()
+	proxy := filepath.Join(tmp, "proxy")
+	writeModule(t, proxy, "example.com/clib", "v1.0.0", map[string]string{
+		"twice/twice.go": "// Package twice doubles with C.\npackage twice\n\n/*\nstatic int twice(int x) { return 2 * x; }\n*/\nimport \"C\"\n\n// Twice returns 2x.\nfunc Twice(x int) int { return int(C.twice(C.int(x))) }\n",
+	})
+	offlineModules(t, tmp, proxy)
+	t.Setenv("CGO_ENABLED", "")
+	os.Unsetenv("CGO_ENABLED")
+
+	nb := filepath.Join(tmp, "nb", "double.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 3. Calculation",
+		"import \"example.com/clib/twice\"\n\n// Double doubles x.\nfunc Double(x int) int { return twice.Twice(x) }",
+		"%%\nfmt.Println(Double(21))")
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, Refactor: []string{refactor.PassModernize}})
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	if res.Commit == nil {
+		t.Fatal("nothing was committed")
+	}
+	if res.Refactor == nil {
+		t.Fatal("the refactorings did not run")
+	}
+	for _, c := range res.Refactor.Dropped {
+		// The generated code may have nothing to modernize; what it has must verify with cgo.
+		t.Errorf("refactoring %s dropped: verified without the service's cgo setting? %s", c.Title, c.Problem)
+	}
+	if !slices.ContainsFunc(res.Decisions, func(d extract.Decision) bool { return d.Subject == "cgo" }) {
+		t.Errorf("no decision says the service needs cgo: %+v", res.Decisions)
+	}
+	if _, ok := res.Output.Files["cmd/image/image_test.go"]; !ok {
+		t.Error("the service has no image test: the case this test is about is not exercised")
 	}
 }

@@ -514,7 +514,7 @@ func (r *run) refactor() error {
 	// The verify stage has just checked the staged service: the refactorings do not check it
 	// again before their first change.
 	verified := !r.opts.NoVerify && !r.opts.DryRun
-	res, err := refactor.Run(ctx, r.stage, refactor.Options{Passes: r.opts.Refactor, NoVerify: r.opts.NoVerify, Short: r.opts.Short, Verified: verified})
+	res, err := refactor.Run(ctx, r.stage, refactor.Options{Passes: r.opts.Refactor, NoVerify: r.opts.NoVerify, Short: r.opts.Short, Verified: verified, Env: r.vopts.Env})
 	if r.overBudget(StageRefactor, ctx, "refactoring") {
 		return nil
 	}

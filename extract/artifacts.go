@@ -201,6 +201,10 @@ const artifactSrc = `// Package artifact saves the service's trained values in b
 // plain directory path), s3://bucket, gs://bucket or azblob://container; the URL's prefix
 // parameter keeps several services in one bucket (s3://bucket?prefix=SLUG/).
 //
+// The file driver is always linked. The cloud drivers are linked by build tags, one file each:
+// -tags s3 (drivers_s3.go), -tags gcs (drivers_gcs.go), -tags azblob (drivers_azblob.go).
+// Opening a URL whose driver is not linked fails with an error that names the tag.
+//
 // Layout under the URL:
 //
 //	artifacts/<version>/manifest.json       what was trained, from what, by which code, when
@@ -302,11 +306,35 @@ func OpenBucket(ctx context.Context, url string, create bool) (*blob.Bucket, err
 			return nil, fmt.Errorf("model storage %s: %w", url, err)
 		}
 	}
+	if scheme, _, _ := strings.Cut(url, "://"); !blob.DefaultURLMux().ValidBucketScheme(scheme) {
+		return nil, fmt.Errorf("opening the model storage %s: %w", url, missingDriver(scheme))
+	}
 	b, err := blob.OpenBucket(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("opening the model storage %s: %w", url, err)
 	}
 	return b, nil
+}
+
+// driverTags maps a URL scheme to the build tag that links its driver. fileblob is always
+// linked; each cloud SDK is linked only on request, which keeps the default binary small.
+var driverTags = map[string]string{"s3": "s3", "gs": "gcs", "azblob": "azblob"}
+
+// ErrNoDriver is what opening a URL whose scheme has no linked driver fails with (errors.Is).
+var ErrNoDriver = errors.New("no storage driver for the URL's scheme")
+
+// noDriverError names the build tag that links the missing driver.
+type noDriverError struct{ msg string }
+
+func (e noDriverError) Error() string        { return e.msg }
+func (e noDriverError) Is(target error) bool { return target == ErrNoDriver }
+
+// missingDriver says why a URL scheme cannot be opened, and how to build a binary that can.
+func missingDriver(scheme string) error {
+	if tag, ok := driverTags[scheme]; ok {
+		return noDriverError{fmt.Sprintf("this binary has no %s driver: build it with -tags %s (make build TAGS=%s)", tag, tag, tag)}
+	}
+	return noDriverError{fmt.Sprintf("no storage driver for the scheme %q: use file:///dir, a directory path, s3:// (-tags s3), gs:// (-tags gcs) or azblob:// (-tags azblob)", scheme)}
 }
 
 // Save writes values as a new artifact version and makes it current. m supplies the
@@ -495,20 +523,26 @@ func Clock(getenv func(string) string) func() time.Time {
 }
 `
 
-// renderDrivers returns the drivers.go of a command that opens the model storage: one blank import
-// per storage service a model URL may name. Only the commands link the cloud SDKs, so the tests
-// of the library and of internal/artifact (which use file://) stay small and quick to build.
-func renderDrivers() []byte {
-	return []byte(`package main
+// driverFiles returns internal/artifact's optional storage drivers, one file per build tag:
+// go build -tags s3 links the AWS SDK, and so on. A default build links only fileblob, so the
+// server, the image and every test that imports internal/artifact stay free of the cloud SDKs.
+func driverFiles() map[string][]byte {
+	files := map[string][]byte{}
+	for _, d := range []struct{ tag, pkg, url string }{
+		{"s3", "s3blob", "s3://bucket?region=..."},
+		{"gcs", "gcsblob", "gs://bucket"},
+		{"azblob", "azureblob", "azblob://container"},
+	} {
+		files["internal/artifact/drivers_"+d.tag+".go"] = fmt.Appendf(nil, `//go:build %[1]s
 
-// The storage services a model URL may name; each driver registers its URL scheme.
-import (
-	_ "gocloud.dev/blob/azureblob" // azblob://container
-	_ "gocloud.dev/blob/fileblob"  // file:///dir, or a plain directory path
-	_ "gocloud.dev/blob/gcsblob"   // gs://bucket
-	_ "gocloud.dev/blob/s3blob"    // s3://bucket
-)
-`)
+package artifact
+
+// The %[2]s driver opens %[3]s. It is linked only into binaries built with -tags %[1]s
+// (make build TAGS=%[1]s), so that builds which do not need it stay free of its SDK.
+import _ "gocloud.dev/blob/%[2]s"
+`, d.tag, d.pkg, d.url)
+	}
+	return files
 }
 
 // renderBatchTrain returns cmd/<slug>/main.go for a library with trained values: the notebook's
@@ -536,7 +570,8 @@ const batchTrainSrc = `// Command SLUG runs what the notebook NOTEBOOK ran, as a
 //	SLUG train [flags]    compute the trained values and save them as a new artifact version
 //
 // train writes to -model-url, else $MODEL_URL, else ./model: file:///dir, s3://bucket,
-// gs://bucket, azblob://container, or a directory path. The server loads the artifact from
+// gs://bucket, azblob://container, or a directory path; the cloud URLs need a binary built
+// with the driver's tag (-tags s3, gcs or azblob). The server loads the artifact from
 // the same URL at start. The manifest records the notebook's sha256, the code revision
 // (vcs.revision, else $CODE_REVISION), a fingerprint of the settings and data files the
 // training read, the Go version and the time ($SOURCE_DATE_EPOCH when set).
@@ -799,11 +834,14 @@ const artifactTestSrc = `package artifact
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"gocloud.dev/blob"
 )
 
 func TestSaveLoad(t *testing.T) {
@@ -874,6 +912,32 @@ func TestSaveLoad(t *testing.T) {
 	}
 	if _, _, err := Load(ctx, b, m.Version); err == nil || !strings.Contains(err.Error(), "schema 99") {
 		t.Errorf("schema 99: got %v", err)
+	}
+}
+
+// TestMissingDriver checks that a URL whose driver is not linked fails at once with the build
+// tag that links it; a default build links none of the cloud drivers.
+func TestMissingDriver(t *testing.T) {
+	ctx := context.Background()
+	checked := 0
+	for scheme, tag := range driverTags {
+		if blob.DefaultURLMux().ValidBucketScheme(scheme) {
+			continue // linked: this test binary was built with the tag
+		}
+		url := scheme + "://b"
+		_, err := OpenBucket(ctx, url, false)
+		want := "opening the model storage " + url + ": this binary has no " + tag + " driver: build it with -tags " + tag + " (make build TAGS=" + tag + ")"
+		if err == nil || err.Error() != want || !errors.Is(err, ErrNoDriver) {
+			t.Errorf("OpenBucket(%s): got %v, want %s (ErrNoDriver)", url, err, want)
+		}
+		checked++
+	}
+	t.Logf("%d cloud drivers not linked", checked)
+	if _, err := OpenBucket(ctx, "nosuch://b", false); err == nil || !strings.Contains(err.Error(), ` + "`" + `no storage driver for the scheme "nosuch"` + "`" + `) {
+		t.Errorf("an unknown scheme: got %v", err)
+	}
+	if !blob.DefaultURLMux().ValidBucketScheme("file") {
+		t.Error("the file driver is not linked")
 	}
 }
 

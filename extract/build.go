@@ -153,6 +153,11 @@ type Step struct {
 	Args    []string `json:"args,omitempty"`
 	Uses    []string `json:"uses,omitempty"`
 	Body    string   `json:"-"`
+	// Lines maps the body's lines back to the notebook when they do not all come, in order,
+	// from one run of Cell's lines: a gophernotes or lgo step gathers the statements of the
+	// cells that share its variables, and skips the declarations between them. Empty when
+	// body line k is line Line+k of Cell.
+	Lines []StepLine `json:"lines,omitempty"`
 	// Saved is what the cell printed to stdout when the notebook last ran, and HasSaved whether
 	// it ran at all; the emitted golden test compares the step against it.
 	Saved    string `json:"-"`
@@ -165,6 +170,27 @@ type Step struct {
 	Golden   bool   `json:"golden"`
 	NoGolden string `json:"no_golden,omitempty"`
 	order    int
+}
+
+// StepLine starts a run of a step's body lines that come from one cell in order: body line
+// Offset (0 for the first) is line Line of Cell, and each following line of the run the next
+// cell line.
+type StepLine struct {
+	Offset int `json:"offset"`
+	Cell   int `json:"cell"`
+	Line   int `json:"line"`
+}
+
+// At returns the cell and cell line of the step's body line offset (0 for the first).
+func (st *Step) At(offset int) (cell, line int) {
+	cell, line = st.Cell, st.Line+offset
+	for _, l := range st.Lines {
+		if l.Offset > offset {
+			break
+		}
+		cell, line = l.Cell, l.Line+offset-l.Offset
+	}
+	return cell, line
 }
 
 // Import is an explicit import of the notebook.
@@ -201,8 +227,8 @@ type Decision struct {
 }
 
 type builder struct {
-	translated map[int]string // gophernotes and lgo cells in GoNB's shape, by cell index
-	lineShift  map[int]int    // how far translation moved each cell's statements
+	translated map[int]string     // gophernotes and lgo cells in GoNB's shape, by cell index
+	lineFrom   map[int][]cellLine // where each line of a translated cell came from
 	nb         *notebooks.Notebook
 	opts       Options
 	plan       *Plan
@@ -273,7 +299,7 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 			}
 		}
 		var notes []Decision
-		b.translated, b.lineShift, notes = translateCells(b.plan.Kernel, srcs)
+		b.translated, b.lineFrom, notes = translateCells(b.plan.Kernel, srcs)
 		b.plan.Decisions = append(b.plan.Decisions, notes...)
 	}
 	if err := b.readCells(); err != nil {
@@ -611,7 +637,7 @@ func (b *builder) cellErr(c *notebooks.Cell, part gonbcell.Part, err error, what
 	if errors.As(err, &list) && len(list) > 0 {
 		msg = list[0].Msg
 		if list[0].Pos.Line > 0 {
-			line = partLine(part, list[0].Pos.Line)
+			line = b.cellLine(c.Index, partLine(part, list[0].Pos.Line))
 		}
 	}
 	if strings.Contains(msg, "expected declaration") {
@@ -680,13 +706,54 @@ func (b *builder) addStep(c *notebooks.Cell, cp *CellPlan, sec Section, body str
 		line++
 	}
 	body = strings.TrimRight(body, " \t\r\n")
-	if sh := b.lineShift[c.Index]; sh != 0 && line-sh > 0 {
-		line -= sh // the line in the cell as the notebook wrote it, before translation
-	}
 	st := &Step{Cell: c.Index, CellID: c.ID, Line: line, Section: sec, Body: body, Args: args, order: b.order}
+	if _, ok := b.lineFrom[c.Index]; ok {
+		st.Line, st.Lines = b.stepLines(c.Index, line, strings.Count(body, "\n")+1)
+	}
 	st.Saved, st.HasSaved = savedStdout(c)
 	b.plan.Steps = append(b.plan.Steps, st)
 	cp.Step = "pending"
+}
+
+// stepLines maps n body lines starting at line of cell's translated source back to the cells
+// they came from. A line translation added (a "// cell N" separator, the line that uses the
+// variables a step leaves unused) continues the run before it: it holds nothing to report.
+func (b *builder) stepLines(cell, line, n int) (int, []StepLine) {
+	from := b.lineFrom[cell]
+	var runs []StepLine
+	for k := range n {
+		o := cellLine{}
+		if i := line + k - 1; i >= 0 && i < len(from) {
+			o = from[i]
+		}
+		if o.Line == 0 {
+			continue
+		}
+		if len(runs) == 0 || o.Cell != runs[len(runs)-1].Cell || o.Line != runs[len(runs)-1].Line+k-runs[len(runs)-1].Offset {
+			runs = append(runs, StepLine{Offset: k, Cell: o.Cell, Line: o.Line})
+		}
+	}
+	if len(runs) == 0 {
+		return line, nil
+	}
+	if runs[0].Offset > 0 { // the body starts with an added line: it belongs to the first run
+		runs[0].Line -= runs[0].Offset
+		runs[0].Offset = 0
+	}
+	if len(runs) == 1 && runs[0].Cell == cell {
+		return runs[0].Line, nil
+	}
+	return runs[0].Line, runs
+}
+
+// cellLine returns the line of the cell as the notebook wrote it for line of its source as
+// translated from another kernel's semantics (the same line for a GoNB cell).
+func (b *builder) cellLine(cell, line int) int {
+	from, ok := b.lineFrom[cell]
+	if !ok || line < 1 || line > len(from) || from[line-1].Line == 0 {
+		return line
+	}
+	return from[line-1].Line
 }
 
 // collect turns a cell's declarations, enumerated and keyed by gonbmem as GoNB keys them,
@@ -695,7 +762,7 @@ func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *go
 	src := filePrefix + cell.Decls.Src
 	tf := fset.File(f.Pos())
 	off := func(p token.Pos) int { return tf.Offset(p) }
-	lineOf := func(p token.Pos) int { return partLine(cell.Decls, tf.Line(p)) }
+	lineOf := func(p token.Pos) int { return b.cellLine(c.Index, partLine(cell.Decls, tf.Line(p))) }
 	text := func(start, end token.Pos) string { return src[off(start):off(end)] }
 	docOf := func(cg *ast.CommentGroup) string {
 		if cg == nil {
@@ -714,7 +781,7 @@ func (b *builder) collect(c *notebooks.Cell, cp *CellPlan, sec Section, cell *go
 			// A user main ran for that cell only (never memorized): it becomes a step.
 			d := gd.Func
 			body := src[off(d.Body.Lbrace)+1 : off(d.Body.Rbrace)]
-			b.addStep(c, cp, sec, body, lineOf(d.Body.Lbrace), cell.Args)
+			b.addStep(c, cp, sec, body, partLine(cell.Decls, tf.Line(d.Body.Lbrace)), cell.Args) // maps translated lines itself
 			b.decide(c.Index, lineOf(d.Pos()), "func main", "converted", "GoNB ran it for this cell only; it becomes a pipeline step")
 			continue
 		case gd.Func != nil:

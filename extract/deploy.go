@@ -47,6 +47,7 @@ func (p *Plan) deployFiles() map[string][]byte {
 		cut("cmd/server/deploy_test.go", "\tif _, ok := env[\"MODEL_URL\"]", "\t}\n")
 		cut("cmd/server/deploy_test.go", "\n// TestTrainJob", "\n}\n")
 		cut("cmd/server/deploy_test.go", "\tbatchv1 \"k8s.io/api/batch/v1\"", "\n")
+		cut(".github/workflows/ci.yml", "      - name: build and vet with every storage driver", "\n        run: go build -tags \"s3 gcs azblob\" ./... && go vet -tags \"s3 gcs azblob\" ./...\n")
 	}
 	return files
 }
@@ -561,6 +562,8 @@ images:
 
 const configMapYAML = `# The server's and the training Job's configuration. MODEL_URL is where train saves the
 # artifact and the server loads it: s3://bucket?region=..., gs://bucket, azblob://container.
+# The image must link the store's driver: build it with make image TAGS=s3 for s3:// (gcs for
+# gs://, azblob for azblob://); a binary without the driver refuses to start and names the tag.
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -1039,6 +1042,8 @@ jobs:
         run: make vet
       - name: test
         run: go test ./...
+      - name: build and vet with every storage driver (the build tags s3, gcs and azblob)
+        run: go build -tags "s3 gcs azblob" ./... && go vet -tags "s3 gcs azblob" ./...
       - name: image
         run: make image
       - name: inspect the image
@@ -1078,6 +1083,10 @@ func (p *Plan) readmeOperations(o *Output) string {
 			"Storage URLs: `file:///dir` or a directory path (default `./model`), `s3://bucket`, `gs://bucket`, `azblob://container`; " +
 			"`?prefix=SLUG/` keeps several services in one bucket. Credentials come from each cloud's usual environment " +
 			"(AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY).\n\n" +
+			"The file driver is always linked; each cloud driver is linked by a build tag, so that a default build (and every test) " +
+			"stays free of the cloud SDKs: `s3` for `s3://`, `gcs` for `gs://`, `azblob` for `azblob://`. Pass them with `TAGS` to " +
+			"every make target (`make build TAGS=s3`, `make train serve TAGS=s3`, `make image TAGS=\"s3 gcs\"`) or with `-tags` to the go command. " +
+			"A binary without the driver for its URL refuses to start and names the tag: `this binary has no s3 driver: build it with -tags s3 (make build TAGS=s3)`.\n\n" +
 			"An artifact is `artifacts/<version>/manifest.json` and `artifacts/<version>/values/<name>.json` (JSON, strictly decoded), and `current.json` " +
 			"naming the version in use. The manifest records the schema version, the notebook's sha256, the code revision, a fingerprint of the " +
 			"settings and data files the training read, the Go version and the time.\n\n"))
@@ -1096,7 +1105,7 @@ func (p *Plan) readmeOperations(o *Output) string {
 	}
 	if len(p.Trained) > 0 {
 		rows = append(rows,
-			[4]string{"-model-url", "`$MODEL_URL`", "./model", "where to load the artifact from"},
+			[4]string{"-model-url", "`$MODEL_URL`", "./model", "where to load the artifact from; `s3://`, `gs://` and `azblob://` need the build tag `s3`, `gcs` or `azblob`"},
 			[4]string{"-model-version", "`$MODEL_VERSION`", "current", "artifact version to load"})
 	}
 	rows = append(rows,
@@ -1119,12 +1128,16 @@ func (p *Plan) readmeOperations(o *Output) string {
 	if len(p.Trained) > 0 {
 		sb.WriteString(r.Replace("### Batch command flags and environment\n\n| flag | environment | what |\n|---|---|---|\n" +
 			"| `train` (first argument) | | train and save an artifact instead of running the notebook's pipeline |\n" +
-			"| `-model-url` | `$MODEL_URL` | where train saves the artifact (default `./model`) |\n" +
+			"| `-model-url` | `$MODEL_URL` | where train saves the artifact (default `./model`; a cloud URL needs its build tag, as for the server) |\n" +
 			"| | `$SOURCE_DATE_EPOCH` | the artifact's time, for reproducible artifacts (default: now) |\n" +
 			"| | `$CODE_REVISION` | the code revision when the binary carries no vcs.revision |\n\n"))
 	}
+	imageCmd := "make image                                   # bin/image (OCI layout), bin/image.tar (oci-archive); no Docker\n"
+	if len(p.Trained) > 0 {
+		imageCmd = "make image TAGS=s3                           # bin/image (OCI layout), bin/image.tar (oci-archive); no Docker; s3:// driver linked\n"
+	}
 	sb.WriteString(r.Replace("## Deploy\n\n" +
-		"```sh\nmake image                                   # bin/image (OCI layout), bin/image.tar (oci-archive); no Docker\n" +
+		"```sh\n" + imageCmd +
 		"skopeo inspect oci-archive:bin/image.tar\n" +
 		"skopeo copy oci-archive:bin/image.tar docker://registry.example.com/SLUG:0.1.0\n" +
 		"kubectl apply -k deploy/\n```\n\n"))
@@ -1143,8 +1156,18 @@ func (p *Plan) readmeOperations(o *Output) string {
 	if len(p.Trained) > 0 {
 		sb.WriteString(r.Replace(", and a Job that runs `SLUG train`"))
 	}
-	sb.WriteString(". The tests in `cmd/server` decode every manifest strictly into the k8s.io/api types and check the probes and ports against the server.\n\n" +
-		"CI: `.github/workflows/ci.yml` vets, tests, builds and inspects the image; `.github/dependabot.yml` keeps modules and actions current.\n\n")
+	sb.WriteString(".")
+	if len(p.Trained) > 0 {
+		sb.WriteString(" The ConfigMap's `MODEL_URL` is a placeholder `s3://CHANGE-ME/...`: set it to your bucket, and build the image with " +
+			"that store's driver, `make image TAGS=s3` for `s3://` (`gcs` for `gs://`, `azblob` for `azblob://`); an image built without it " +
+			"fails at start with a message naming the tag.")
+	}
+	sb.WriteString(" The tests in `cmd/server` decode every manifest strictly into the k8s.io/api types and check the probes and ports against the server.\n\n" +
+		"CI: `.github/workflows/ci.yml` vets, tests, builds and inspects the image")
+	if len(p.Trained) > 0 {
+		sb.WriteString(", and builds and vets with every storage driver (`-tags \"s3 gcs azblob\"`) so they keep compiling")
+	}
+	sb.WriteString("; `.github/dependabot.yml` keeps modules and actions current.\n\n")
 	return sb.String()
 }
 

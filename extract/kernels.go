@@ -37,14 +37,25 @@ func kernelOf(kernelName string) string {
 type stmtCell struct {
 	index        int
 	decls, stmts []string
-	firstStmt    int              // 1-based cell line of the first statement line
-	defines      map[string]bool  // variables the statements declare at top level
-	uses         map[string]bool  // identifiers the statements use
-	commands     []string         // magic and shell lines, reported and dropped
-	displayed    bool             // the last expression's value, which the kernel displayed, is printed
-	hoistable    map[string]hoist // variables whose definition can become a package-level var
-	defs         []define         // the statements' top-level := definitions, in order
-	identCount   map[string]int   // uses of each identifier in the statements (not being assigned)
+	// declLines and stmtLines are the 1-based cell line each line of decls and stmts came
+	// from, 0 for a line translation added: declarations may sit between statements.
+	declLines, stmtLines []int
+	firstStmt            int              // 1-based cell line of the first statement line
+	defines              map[string]bool  // variables the statements declare at top level
+	uses                 map[string]bool  // identifiers the statements use
+	commands             []string         // magic and shell lines, reported and dropped
+	displayed            bool             // the last expression's value, which the kernel displayed, is printed
+	hoistable            map[string]hoist // variables whose definition can become a package-level var
+	defs                 []define         // the statements' top-level := definitions, in order
+	identCount           map[string]int   // uses of each identifier in the statements (not being assigned)
+}
+
+// addDecls adds declaration lines that translation made, all from cell line from (0: none).
+func (sc *stmtCell) addDecls(from int, lines ...string) {
+	sc.decls = append(sc.decls, lines...)
+	for range lines {
+		sc.declLines = append(sc.declLines, from)
+	}
 }
 
 // define is a top-level "a, b := …" statement of a cell.
@@ -77,9 +88,10 @@ func displayable(e ast.Expr) bool {
 // translateCells turns the code cells of a notebook written for gophernotes or lgo into
 // GoNB's shape: declarations above a %% line, statements below it. Cells whose statements use
 // variables an earlier cell's statements declared run as one step, as the interpreter kept them
-// in one scope. It returns the new sources by cell index, the line shift of each cell's
-// statements (for reports), and the decisions made.
-func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]int, []Decision) {
+// in one scope. It returns the new sources by cell index; for each, the cell and line every
+// line of the new source came from (index 0 for line 1), since a step may gather several
+// cells and declarations may sit between statements; and the decisions made.
+func translateCells(kernel string, cells []cellSource) (map[int]string, map[int][]cellLine, []Decision) {
 	var parsed []*stmtCell
 	var notes []Decision
 	for _, c := range cells {
@@ -101,7 +113,7 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 		for _, sc := range parsed {
 			// _ctx is used as a value too, for example passed to req.WithContext.
 			if lgoContextRE.MatchString(strings.Join(sc.decls, "\n") + "\n" + strings.Join(sc.stmts, "\n")) {
-				sc.decls = append(sc.decls, strings.Split(lgoContextShim, "\n")...)
+				sc.addDecls(0, strings.Split(lgoContextShim, "\n")...)
 				notes = append(notes, Decision{Cell: sc.index, Line: 1, Subject: "_ctx", Action: "converted",
 					Reason: "lgo's notebook context: a stand-in whose Display calls do nothing outside the kernel (like GoNB's gonbui)"})
 				break
@@ -146,6 +158,7 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 	}
 	notes = append(notes, redefinitions(kernel, parsed, group)...)
 	bodies := map[int][]string{}
+	bodyFrom := map[int][]cellLine{} // where each line of bodies came from
 	members := map[int][]int{}
 	for _, sc := range parsed {
 		if len(sc.stmts) == 0 {
@@ -154,29 +167,36 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 		g := group[sc.index]
 		if len(bodies[g]) > 0 {
 			bodies[g] = append(bodies[g], fmt.Sprintf("// cell %d", sc.index))
+			bodyFrom[g] = append(bodyFrom[g], cellLine{})
 		}
 		bodies[g] = append(bodies[g], sc.stmts...)
+		for _, l := range sc.stmtLines {
+			bodyFrom[g] = append(bodyFrom[g], cellLine{Cell: sc.index, Line: l})
+		}
 		members[g] = append(members[g], sc.index)
 	}
 	// Variables the kernel kept as globals may go unused; in a step Go rejects that.
 	for g, names := range unusedTopLevel(parsed, group) {
 		bodies[g] = append(bodies[g], fmt.Sprintf("%s = %s // %s keeps top-level variables, so an unused one is no error",
 			strings.TrimSuffix(strings.Repeat("_, ", len(names)), ", "), strings.Join(names, ", "), kernel))
+		bodyFrom[g] = append(bodyFrom[g], cellLine{})
 	}
 	out := map[int]string{}
-	shift := map[int]int{}
+	from := map[int][]cellLine{}
 	for _, sc := range parsed {
 		var sb strings.Builder
-		for _, l := range sc.decls {
+		lines := make([]cellLine, 0, len(sc.decls)+1+len(bodies[sc.index]))
+		for i, l := range sc.decls {
 			sb.WriteString(l + "\n")
+			lines = append(lines, cellLine{Cell: sc.index, Line: sc.declLines[i]})
 		}
 		if body, ok := bodies[sc.index]; ok {
 			sb.WriteString("%%\n")
+			lines = append(lines, cellLine{})
 			for _, l := range body {
 				sb.WriteString(l + "\n")
 			}
-			// The step's first body line is len(decls)+2 in the new source.
-			shift[sc.index] = len(sc.decls) + 2 - sc.firstStmt
+			lines = append(lines, bodyFrom[sc.index]...)
 			if m := members[sc.index]; len(m) > 1 {
 				notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt, Subject: "top-level statements", Action: "converted",
 					Reason: fmt.Sprintf("%s keeps top-level variables across cells: the statements of cells %s share them and run as one step", kernel, joinInts(m))})
@@ -189,9 +209,13 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 				Reason: fmt.Sprintf("they use variables of cell %d's statements, so they run in that cell's step", group[sc.index])})
 		}
 		out[sc.index] = sb.String()
+		from[sc.index] = lines
 	}
-	return out, shift, notes
+	return out, from, notes
 }
+
+// cellLine is a line of a notebook cell; the zero value is a line translation added.
+type cellLine struct{ Cell, Line int }
 
 type cellSource struct {
 	index  int
@@ -304,11 +328,13 @@ func splitTopLevel(src string) *stmtCell {
 		}
 		if chunks[o].decl {
 			sc.decls = append(sc.decls, l)
+			sc.declLines = append(sc.declLines, i+1)
 		} else {
 			if sc.firstStmt == 0 {
 				sc.firstStmt = i + 1
 			}
 			sc.stmts = append(sc.stmts, l)
+			sc.stmtLines = append(sc.stmtLines, i+1)
 		}
 	}
 	// What the statements declare and use, for sharing across cells.
@@ -484,7 +510,7 @@ func redefinitions(kernel string, parsed []*stmtCell, group map[int]int) []Decis
 				l := sc.stmts[d.line]
 				if d.col+2 <= len(l) && l[d.col:d.col+2] == ":=" {
 					sc.stmts[d.line] = l[:d.col] + "=" + l[d.col+2:]
-					notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt + d.line, Subject: strings.Join(d.names, ", "), Action: "converted",
+					notes = append(notes, Decision{Cell: sc.index, Line: sc.stmtLines[d.line], Subject: strings.Join(d.names, ", "), Action: "converted",
 						Reason: kernel + " let a cell define a top-level variable again: in the shared step it is assigned"})
 				}
 			}
@@ -571,8 +597,8 @@ func hoistGlobals(kernel string, parsed []*stmtCell) []Decision {
 			done[name] = true
 			l := sc.stmts[h.line]
 			sc.stmts[h.line] = l[:h.col] + "=" + l[h.col+2:]
-			sc.decls = append(sc.decls, "var "+name+" = "+h.value)
-			notes = append(notes, Decision{Cell: sc.index, Line: sc.firstStmt + h.line, Subject: name, Action: "converted",
+			sc.addDecls(sc.stmtLines[h.line], "var "+name+" = "+h.value)
+			notes = append(notes, Decision{Cell: sc.index, Line: sc.stmtLines[h.line], Subject: name, Action: "converted",
 				Reason: kernel + " keeps top-level variables global and a function declared in the notebook uses this one: it is a package-level variable, which the step resets"})
 		}
 	}
@@ -650,7 +676,7 @@ func gophernotesDisplay(parsed []*stmtCell) []Decision {
 		}
 		for _, sc := range parsed {
 			if sh.use.MatchString(strings.Join(sc.decls, "\n") + "\n" + strings.Join(sc.stmts, "\n")) {
-				sc.decls = append(sc.decls, strings.Split(sh.code, "\n")...)
+				sc.addDecls(0, strings.Split(sh.code, "\n")...)
 				notes = append(notes, Decision{Cell: sc.index, Line: 1, Subject: strings.Fields(sh.what)[1], Action: "converted", Reason: sh.what})
 				if sh.use == gophernotesPackageRE {
 					// A variable cannot hold types: the package's two types are named directly.

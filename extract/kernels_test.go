@@ -3,6 +3,8 @@ package extract
 import (
 	"strings"
 	"testing"
+
+	"golang.org/x/tools/txtar"
 )
 
 // Notebooks written for gophernotes and lgo, minimized from their projects' examples: top-level
@@ -110,5 +112,109 @@ func TestSplitTopLevel(t *testing.T) {
 	}
 	if len(sc.commands) != 1 || sc.commands[0] != "%help" {
 		t.Errorf("commands = %q", sc.commands)
+	}
+}
+
+// A gophernotes step gathers the statements of the cells that share its variables and skips
+// the declarations between them: a compile error in a later cell of the step, below a
+// declaration, is reported against that cell and its own line, not the step's first cell.
+func TestSharedStepLocatesCell(t *testing.T) {
+	_, plan, err := BuildFile("testdata/kernels/gophernotes_steplines.ipynb", Options{AutoLabel: true, NoModuleSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := plan.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lines of cell 2 (1-based): "total += 1" is 1, func Double 3-5, "total += Double(3)" 6,
+	// the ill-typed var 7.
+	want := map[string][2]int{
+		"total := 0":               {1, 2},
+		"total += 1":               {2, 1},
+		"total += Double(3)":       {2, 6},
+		"var label string = total": {2, 7},
+		"fmt.Println(label)":       {2, 8},
+		"func Double(n int) int {": {2, 3},
+		"return 2 * n":             {2, 4},
+	}
+	var file string
+	for name, data := range out.Files {
+		if strings.HasSuffix(name, ".go") && strings.Contains(string(data), "var label string = total") {
+			file = name
+		}
+	}
+	if file == "" {
+		t.Fatal("no generated file holds cell 2's statements")
+	}
+	for name, data := range out.Files {
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		for i, l := range strings.Split(string(data), "\n") {
+			at, ok := want[strings.TrimSpace(l)]
+			if !ok {
+				continue
+			}
+			cell, line, _, ok := out.Locate(name, i+1)
+			if !ok || cell != at[0] || line != at[1] {
+				t.Errorf("%s:%d %q located at cell %d, line %d (%v), want cell %d, line %d", name, i+1, strings.TrimSpace(l), cell, line, ok, at[0], at[1])
+			}
+			delete(want, strings.TrimSpace(l))
+		}
+	}
+	for l := range want {
+		t.Errorf("no generated line %q", l)
+	}
+	if testing.Short() {
+		return
+	}
+	// The compiler's own message, through Verify, names cell 2, line 7.
+	found := false
+	for _, p := range verifyFixture(t, out, VerifyOptions{NoTests: true}) {
+		if p.Step == "build" && p.File == file && strings.Contains(p.Msg, "cannot use total") {
+			found = true
+			if p.Cell != 2 || p.CellLine != 7 {
+				t.Errorf("build error located at cell %d, line %d, want cell 2, line 7: %s", p.Cell, p.CellLine, p)
+			}
+		}
+	}
+	if !found {
+		t.Error("the build did not report the ill-typed var of cell 2")
+	}
+}
+
+// A GoNB step is one run of its cell's lines below the %% line: it needs no line map, and a
+// compile error in it is reported at its cell line.
+func TestGoNBStepLocatesCell(t *testing.T) {
+	ar := txtar.Parse([]byte("-- 0.md --\n# 1. Preparation\n-- 1.go --\nimport \"fmt\"\n\n// Half halves n.\nfunc Half(n int) int { return n / 2 }\n\n%%\nx := Half(4)\nvar s string = x\nfmt.Println(s)\n"))
+	nb, raw := notebookFromArchive(t, "gonb-step", ar)
+	plan, err := Build(nb, raw, Options{Slug: "svc", AutoLabel: true, NoModuleSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := plan.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range plan.Steps {
+		if st.Lines != nil {
+			t.Errorf("step %s has a line map %v; a GoNB step is one run of its cell", st.Name, st.Lines)
+		}
+	}
+	if testing.Short() {
+		return
+	}
+	found := false
+	for _, p := range verifyFixture(t, out, VerifyOptions{NoTests: true}) {
+		if p.Step == "build" && strings.Contains(p.Msg, "cannot use x") {
+			found = true
+			if p.Cell != 1 || p.CellLine != 8 {
+				t.Errorf("build error located at cell %d, line %d, want cell 1, line 8: %s", p.Cell, p.CellLine, p)
+			}
+		}
+	}
+	if !found {
+		t.Error("the build did not report the ill-typed var of cell 1")
 	}
 }

@@ -1053,24 +1053,25 @@ func (p *Plan) firstUse(ip string) ([2]int, bool) {
 	}
 	re := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\.`)
 	best, found := [2]int{}, false
-	consider := func(cell, line int, text string) {
+	consider := func(text string, lineAt func(offset int) (cell, line int)) {
 		loc := re.FindStringIndex(text)
 		if loc == nil {
 			return
 		}
-		at := [2]int{cell, line + strings.Count(text[:loc[0]], "\n")}
+		var at [2]int
+		at[0], at[1] = lineAt(strings.Count(text[:loc[0]], "\n"))
 		if !found || at[0] < best[0] || at[0] == best[0] && at[1] < best[1] {
 			best, found = at, true
 		}
 	}
 	for _, d := range p.Decls {
 		if d.Kept {
-			consider(d.Cell, d.Line, d.text)
+			consider(d.text, func(offset int) (int, int) { return d.Cell, d.Line + offset })
 		}
 	}
 	for _, st := range p.Steps {
 		if st.Kept {
-			consider(st.Cell, st.Line, st.Body)
+			consider(st.Body, st.At) // a step's lines may come from several cells
 		}
 	}
 	return best, found

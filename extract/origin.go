@@ -129,6 +129,7 @@ func (p *Plan) locateSpans(o *Output, origins map[fileLine]origin) {
 		for i := range spans {
 			if or, ok := origins[fileLine{name, spans[i].declLine}]; ok {
 				spans[i].CellLine = or.cellLine()
+				spans[i].step = or.step
 			} else if line, ok := p.wasmMainLine(name, spans[i]); ok {
 				spans[i].CellLine = line
 			}

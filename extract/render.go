@@ -38,13 +38,41 @@ type Span struct {
 	// declLine is the file line of the declaration itself (its func, var or type line), which
 	// the plan's origins are keyed by.
 	declLine int
+	// step is set for a pipeline step's body, whose lines may come from several cells.
+	step *Step
+}
+
+// at maps line of the span's file to the notebook.
+func (s Span) at(line int) (cell, cellLine int) {
+	if s.step != nil {
+		return s.step.At(line - s.Start)
+	}
+	return s.Cell, s.CellLine + line - s.Start
+}
+
+// runs lists the span's runs of lines from one cell in order: the file line each starts at,
+// and its cell and cell line. A declaration is one run; a step gathering several cells has
+// one a cell segment.
+func (s Span) runs() []Span {
+	if s.step == nil || len(s.step.Lines) == 0 {
+		return []Span{s}
+	}
+	out := make([]Span, 0, len(s.step.Lines))
+	for _, l := range s.step.Lines {
+		if s.Start+l.Offset > s.End {
+			break
+		}
+		out = append(out, Span{Start: s.Start + l.Offset, End: s.End, Cell: l.Cell, CellLine: l.Line, What: s.What})
+	}
+	return out
 }
 
 // Locate maps a generated file and line back to the notebook: cell index and cell line.
 func (o *Output) Locate(file string, line int) (cell, cellLine int, what string, ok bool) {
 	for _, s := range o.Spans[file] {
 		if line >= s.Start && line <= s.End {
-			return s.Cell, s.CellLine + line - s.Start, s.What, true
+			cell, cellLine = s.at(line)
+			return cell, cellLine, s.What, true
 		}
 	}
 	// A line in a doc comment (a //go:embed directive, say) belongs to the declaration that
@@ -109,7 +137,6 @@ func (p *Plan) Render() (*Output, error) {
 		for name, src := range map[string][]byte{
 			"cmd/" + pkg + "/main.go":            p.renderBatchTrain(),
 			"cmd/" + pkg + "/main_test.go":       p.renderBatchTrainTest(),
-			"cmd/" + pkg + "/drivers.go":         renderDrivers(),
 			pkg + "/trained.go":                  p.renderTrained(),
 			pkg + "/trained_test.go":             p.renderTrainedTest(),
 			"internal/artifact/artifact.go":      p.renderArtifactPkg(),
@@ -119,8 +146,8 @@ func (p *Plan) Render() (*Output, error) {
 				return nil, err
 			}
 		}
-		if len(p.Routes) > 0 {
-			if err := out.addGo("cmd/server/drivers.go", renderDrivers()); err != nil {
+		for name, src := range driverFiles() {
+			if err := out.addGo(name, src); err != nil {
 				return nil, err
 			}
 		}
@@ -551,6 +578,9 @@ func (p *Plan) renderMakefile() []byte {
 	if len(p.Trained) > 0 {
 		sb.WriteString("# Where train saves the artifact and the server loads it (file:///dir, s3://, gs://, azblob://).\n")
 		sb.WriteString("MODEL_URL ?= $(CURDIR)/model\n")
+		sb.WriteString("# Build tags of the cloud storage drivers to link (file:// is always linked):\n")
+		sb.WriteString("# make build TAGS=s3, make image TAGS=\"s3 gcs\"; s3, gcs and azblob.\n")
+		sb.WriteString("TAGS ?=\n")
 	}
 	sb.WriteString("\n# Static binaries: they run in the scratch image and on any Linux.\nexport CGO_ENABLED := 0\n\n")
 	sb.WriteString(".PHONY: all build test vet run serve load setup")
@@ -566,32 +596,36 @@ func (p *Plan) renderMakefile() []byte {
 	} else {
 		sb.WriteString("\n\nall: vet test build\n\n")
 	}
-	sb.WriteString("build:\n\tgo build -trimpath -o bin/ ./...\n\n")
+	tags := ""
+	if len(p.Trained) > 0 {
+		tags = " -tags '$(TAGS)'"
+	}
+	fmt.Fprintf(&sb, "build:\n\tgo build%s -trimpath -o bin/ ./...\n\n", tags)
 	testArgs := ""
 	if len(p.TestFlags) > 0 {
 		testArgs = " -args " + makeQuote(strings.Join(p.TestFlags, " "))
 	}
-	fmt.Fprintf(&sb, "test:\n\tgo test ./...%s\n\n", testArgs)
-	sb.WriteString("vet:\n\tgo vet ./...\n")
+	fmt.Fprintf(&sb, "test:\n\tgo test%s ./...%s\n\n", tags, testArgs)
+	fmt.Fprintf(&sb, "vet:\n\tgo vet%s ./...\n", tags)
 	if wasm != "" {
 		fmt.Fprintf(&sb, "\tGOOS=js GOARCH=wasm go vet ./%s/...\n", wasmDir)
 	}
 	sb.WriteString("\tgofmt -l . | (! grep .)\n\n")
 	sb.WriteString(wasm)
 	sb.WriteString("# The notebook read its data files relative to its own folder; they ship in $(PKG)/.\n")
-	sb.WriteString("run:\n\tcd $(PKG) && go run ../cmd/$(PKG)\n\n")
+	fmt.Fprintf(&sb, "run:\n\tcd $(PKG) && go run%s ../cmd/$(PKG)\n\n", tags)
 	if len(p.Trained) > 0 {
 		sb.WriteString("# Train the model from the data and save a new artifact version at $(MODEL_URL).\n")
-		sb.WriteString("train:\n\tcd $(PKG) && go run ../cmd/$(PKG) train -model-url $(MODEL_URL)\n\n")
+		sb.WriteString("train:\n\tcd $(PKG) && go run -tags '$(TAGS)' ../cmd/$(PKG) train -model-url $(MODEL_URL)\n\n")
 		sb.WriteString("# Serve the API from the artifact at $(MODEL_URL) (run make train first).\n")
-		sb.WriteString("serve:\n\tgo run ./cmd/server -addr $(ADDR) -model-url $(MODEL_URL)\n\n")
+		sb.WriteString("serve:\n\tgo run -tags '$(TAGS)' ./cmd/server -addr $(ADDR) -model-url $(MODEL_URL)\n\n")
 	} else {
 		sb.WriteString("serve:\n\tcd $(PKG) && go run ../cmd/server -addr $(ADDR)\n\n")
 	}
 	if len(p.Routes) > 0 {
 		sb.WriteString("# The OCI image, without Docker: bin/image (OCI layout) and bin/image.tar (oci-archive).\n")
 		sb.WriteString("# Inspect it with skopeo inspect oci-archive:bin/image.tar; push it with skopeo copy or crane.\n")
-		fmt.Fprintf(&sb, "image:\n\tGOOS=linux go build -trimpath -ldflags='-s -w' -o bin/linux/ ./cmd/server ./cmd/$(PKG)\n\tgo run ./cmd/image -bin bin/linux -out bin/image\n\n")
+		fmt.Fprintf(&sb, "image:\n\tGOOS=linux go build%s -trimpath -ldflags='-s -w' -o bin/linux/ ./cmd/server ./cmd/$(PKG)\n\tgo run ./cmd/image -bin bin/linux -out bin/image\n\n", tags)
 	}
 	if len(p.Routes) > 0 {
 		sb.WriteString("# Load-test the API with decant (github.com/decant-go/decant): the first run records a\n")
@@ -723,8 +757,12 @@ func (p *Plan) places(o *Output) map[int][]string {
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		for _, s := range o.Spans[f] {
-			places[s.Cell] = append(places[s.Cell], fmt.Sprintf("%s:%d", f, s.Start))
+		for _, span := range o.Spans[f] {
+			for _, s := range span.runs() {
+				if p := fmt.Sprintf("%s:%d", f, s.Start); !slices.Contains(places[s.Cell], p) {
+					places[s.Cell] = append(places[s.Cell], p)
+				}
+			}
 		}
 	}
 	return places
@@ -740,12 +778,14 @@ func (p *Plan) readmePlaces(o *Output) map[int][]string {
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		for _, s := range o.Spans[f] {
-			place := fmt.Sprintf("%s:%d", f, s.Start)
-			if s.CellLine > 0 {
-				place = fmt.Sprintf("%d → %s", s.CellLine, place)
+		for _, span := range o.Spans[f] {
+			for _, s := range span.runs() {
+				place := fmt.Sprintf("%s:%d", f, s.Start)
+				if s.CellLine > 0 {
+					place = fmt.Sprintf("%d → %s", s.CellLine, place)
+				}
+				places[s.Cell] = append(places[s.Cell], place)
 			}
-			places[s.Cell] = append(places[s.Cell], place)
 		}
 	}
 	return places

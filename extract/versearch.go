@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -189,7 +191,7 @@ func (s *versionSearch) search(ctx context.Context, m string, lacking, want []st
 			why = "the version " + by + ", which the notebook also imports, requires; it has every package of " + m + " the notebook imports"
 		}
 		var also []string
-		for _, dm := range sortedKeys(downgrades) {
+		for _, dm := range slices.Sorted(maps.Keys(downgrades)) {
 			also = append(also, fmt.Sprintf("%s %s instead of %s (%s), the newest release known here that accepts it", dm, downgrades[dm][1], downgrades[dm][0], mc.From[dm]))
 		}
 		s.apply(m, v, cur, downgrades)
@@ -217,7 +219,7 @@ func (s *versionSearch) search(ctx context.Context, m string, lacking, want []st
 func (s *versionSearch) candidates(ctx context.Context, m string, byModule map[string][]string) ([]string, map[string]string) {
 	var required []string
 	requiredBy := map[string]string{}
-	for _, dm := range sortedKeys(byModule) {
+	for _, dm := range slices.Sorted(maps.Keys(byModule)) {
 		if dm == m {
 			continue
 		}
@@ -241,7 +243,7 @@ func (s *versionSearch) candidates(ctx context.Context, m string, byModule map[s
 // release of each that does not (module → [old, new]), or why none could be found.
 func (s *versionSearch) accepting(ctx context.Context, m, v string, byModule map[string][]string) (map[string][2]string, string) {
 	downgrades := map[string][2]string{}
-	for _, dm := range sortedKeys(byModule) {
+	for _, dm := range slices.Sorted(maps.Keys(byModule)) {
 		if dm == m {
 			continue
 		}
@@ -278,7 +280,7 @@ func (s *versionSearch) accepting(ctx context.Context, m, v string, byModule map
 // module brings its own go.mod's requirements.
 func (s *versionSearch) apply(m, v, cur string, downgrades map[string][2]string) {
 	mc := s.mc
-	for _, dm := range sortedKeys(downgrades) {
+	for _, dm := range slices.Sorted(maps.Keys(downgrades)) {
 		old, nv := downgrades[dm][0], downgrades[dm][1]
 		if dm == mc.Enclosing {
 			oldFrom := dm + "@" + old
@@ -447,13 +449,4 @@ func (s *versionSearch) goJSON(ctx context.Context, args ...string) ([]byte, err
 		return nil, err
 	}
 	return cmd.Output()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

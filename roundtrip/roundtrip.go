@@ -513,6 +513,67 @@ func unmapped(man *manifest.Manifest, baseFiles, theirFiles map[string][]byte, r
 	for _, f := range files {
 		res.Notes = append(res.Notes, fmt.Sprintf("%s changed, but the extraction's manifest maps none of its declarations to a cell: its changes are not carried back (extract the notebook again with this decant, merge it, then sync)", f))
 	}
+	if man.Package != "" {
+		if n, ok := pipelineNote(man, man.Package+"/pipeline.go", baseFiles, theirFiles); ok {
+			res.Notes = append(res.Notes, n)
+		}
+	}
+}
+
+// pipelineNote says that edits of the pipeline's steps are not carried back, naming the cells
+// whose statements the changed lines hold (a gophernotes or lgo step holds several cells').
+func pipelineNote(man *manifest.Manifest, file string, baseFiles, theirFiles map[string][]byte) (string, bool) {
+	base, theirs := baseFiles[file], theirFiles[file]
+	if base == nil || theirs == nil || string(base) == string(theirs) {
+		return "", false
+	}
+	a, b := strings.Split(string(base), "\n"), strings.Split(string(theirs), "\n")
+	first := 0
+	for first < len(a) && first < len(b) && a[first] == b[first] {
+		first++
+	}
+	last := len(a) - 1 // the last changed line of base, 0-based
+	for k := len(b) - 1; last >= first && k >= first && a[last] == b[k]; k-- {
+		last--
+	}
+	last = max(last, first)
+	// A place is where a run of one cell's lines starts; the changed lines belong to the run
+	// before them and to every run starting among them.
+	type place struct{ line, cell int }
+	var places []place
+	for _, c := range man.Cells {
+		for _, p := range c.Places {
+			f, l, ok := strings.Cut(p, ":")
+			if n, err := strconv.Atoi(l); ok && err == nil && f == file {
+				places = append(places, place{n, c.Index})
+			}
+		}
+	}
+	sort.Slice(places, func(i, j int) bool { return places[i].line < places[j].line })
+	cells := map[int]bool{}
+	for i, p := range places {
+		next := 1 << 30
+		if i+1 < len(places) {
+			next = places[i+1].line
+		}
+		if p.line <= last+1 && next > first+1 {
+			cells[p.cell] = true
+		}
+	}
+	var ids []int
+	for c := range cells {
+		ids = append(ids, c)
+	}
+	sort.Ints(ids)
+	var names []string
+	for _, c := range ids {
+		names = append(names, strconv.Itoa(c))
+	}
+	where := ""
+	if len(names) > 0 {
+		where = " (the statements of cell " + strings.Join(names, ", cell ") + ")"
+	}
+	return fmt.Sprintf("%s changed%s: the pipeline's steps are generated from the notebook's statements, and sync does not carry edits of them back; make the change in the cell, or move the code into a function of a section file, which sync does carry back", file, where), true
 }
 
 func inFile(ds []serviceDecl, file string) bool {

@@ -400,3 +400,30 @@ func TestUnqualify(t *testing.T) {
 		}
 	}
 }
+
+// An edit of a pipeline step is not carried back; the note names the cell whose statements the
+// changed line holds, also when the step gathers several cells (gophernotes, lgo).
+func TestPipelineEditNamesItsCell(t *testing.T) {
+	man := &manifest.Manifest{Package: "svc", Cells: []manifest.Cell{
+		{Index: 1, Places: []string{"svc/pipeline.go:10"}},
+		{Index: 2, Places: []string{"svc/pipeline.go:14", "svc/preparation.go:3"}},
+		{Index: 3, Places: []string{"svc/pipeline.go:20"}},
+	}}
+	var lines []string
+	for i := 1; i <= 24; i++ {
+		lines = append(lines, fmt.Sprintf("\tline%d()", i))
+	}
+	base := strings.Join(lines, "\n")
+	lines[15] = "\tedited()" // line 16
+	theirs := strings.Join(lines, "\n")
+	var res Result
+	unmapped(man, map[string][]byte{"svc/pipeline.go": []byte(base)}, map[string][]byte{"svc/pipeline.go": []byte(theirs)}, &res)
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "(the statements of cell 2)") || !strings.Contains(res.Notes[0], "does not carry edits of them back") {
+		t.Fatalf("notes %q, want one naming cell 2 alone", res.Notes)
+	}
+	res = Result{}
+	unmapped(man, map[string][]byte{"svc/pipeline.go": []byte(base)}, map[string][]byte{"svc/pipeline.go": []byte(base)}, &res)
+	if len(res.Notes) != 0 {
+		t.Errorf("unchanged pipeline: notes %q", res.Notes)
+	}
+}

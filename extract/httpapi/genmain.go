@@ -304,11 +304,14 @@ const mainArtifactConfig = `	modelURL          string
 	modelVersion      string
 `
 
-const mainArtifactFlags = `	fs.StringVar(&c.modelURL, "model-url", artifact.DefaultURL(getenv), "load the trained artifact from this ` + "`url`" + `: file:///dir, s3://bucket, gs://bucket, azblob://container or a directory (env MODEL_URL)")
+const mainArtifactFlags = `	fs.StringVar(&c.modelURL, "model-url", artifact.DefaultURL(getenv), "load the trained artifact from this ` + "`url`" + `: file:///dir, s3://bucket, gs://bucket, azblob://container or a directory; s3://, gs:// and azblob:// need the build tag s3, gcs or azblob (env MODEL_URL)")
 	fs.StringVar(&c.modelVersion, "model-version", getenv("MODEL_VERSION"), "artifact ` + "`version`" + ` to load; empty means the current one (env MODEL_VERSION)")
 `
 
 const mainArtifactLoad = `	m, err := loadArtifact(ctx, cfg.modelURL, cfg.modelVersion)
+	if errors.Is(err, artifact.ErrNoDriver) {
+		return fmt.Errorf("loading the trained artifact: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("loading the trained artifact from %s: %w (train writes it: BATCH train -model-url %s)", cfg.modelURL, err, cfg.modelURL)
 	}

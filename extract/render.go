@@ -7,6 +7,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -751,20 +752,11 @@ func spans(src []byte) []Span {
 
 func (p *Plan) places(o *Output) map[int][]string {
 	places := map[int][]string{}
-	files := make([]string, 0, len(o.Spans))
-	for f := range o.Spans {
-		files = append(files, f)
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		for _, span := range o.Spans[f] {
-			for _, s := range span.runs() {
-				if p := fmt.Sprintf("%s:%d", f, s.Start); !slices.Contains(places[s.Cell], p) {
-					places[s.Cell] = append(places[s.Cell], p)
-				}
-			}
+	o.eachRun(func(file string, s Span) {
+		if p := fmt.Sprintf("%s:%d", file, s.Start); !slices.Contains(places[s.Cell], p) {
+			places[s.Cell] = append(places[s.Cell], p)
 		}
-	}
+	})
 	return places
 }
 
@@ -772,23 +764,25 @@ func (p *Plan) places(o *Output) map[int][]string {
 // which provenance notes leave out.
 func (p *Plan) readmePlaces(o *Output) map[int][]string {
 	places := map[int][]string{}
-	files := make([]string, 0, len(o.Spans))
-	for f := range o.Spans {
-		files = append(files, f)
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		for _, span := range o.Spans[f] {
+	o.eachRun(func(file string, s Span) {
+		place := fmt.Sprintf("%s:%d", file, s.Start)
+		if s.CellLine > 0 {
+			place = fmt.Sprintf("%d → %s", s.CellLine, place)
+		}
+		places[s.Cell] = append(places[s.Cell], place)
+	})
+	return places
+}
+
+// eachRun calls f with every run of every span, files in name order.
+func (o *Output) eachRun(f func(file string, s Span)) {
+	for _, file := range slices.Sorted(maps.Keys(o.Spans)) {
+		for _, span := range o.Spans[file] {
 			for _, s := range span.runs() {
-				place := fmt.Sprintf("%s:%d", f, s.Start)
-				if s.CellLine > 0 {
-					place = fmt.Sprintf("%d → %s", s.CellLine, place)
-				}
-				places[s.Cell] = append(places[s.Cell], place)
+				f(file, s)
 			}
 		}
 	}
-	return places
 }
 
 func (p *Plan) renderManifest(o *Output) []byte {

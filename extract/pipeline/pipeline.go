@@ -492,18 +492,30 @@ func (r *run) verify() error {
 			Reason: "a library the service uses builds only with cgo: the service was verified with CGO_ENABLED=1 and its Makefile sets it; the binaries are not static, so the scratch image needs a base with those C libraries"})
 	}
 	if len(probs) > 0 {
-		r.res.Plan.LocateDependencyProblems(probs, r.modules)
-		r.res.Plan.ExplainUndefined(probs, r.modules)
-		r.res.Problems = probs
-		verr := &VerifyError{Problems: probs}
-		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
-			verr.Hint = r.modules.BuildHint()
-		} else {
-			verr.Hint = r.res.Plan.TestEnvHint(os.LookupEnv)
-		}
-		return verr
+		r.explain(probs)
+		return r.verifyError(probs)
 	}
 	return nil
+}
+
+// explain points the problems met in libraries at the cells that use them, and says what
+// names the library versions in use lack.
+func (r *run) explain(probs []extract.Problem) {
+	r.res.Plan.LocateDependencyProblems(probs, r.modules)
+	r.res.Plan.ExplainUndefined(probs, r.modules)
+}
+
+// verifyError records located problems and returns them as the run's error, with the hint
+// that fits them: the module context for build and vet errors, the environment for tests.
+func (r *run) verifyError(probs []extract.Problem) *VerifyError {
+	r.res.Problems = probs
+	verr := &VerifyError{Problems: probs}
+	if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
+		verr.Hint = r.modules.BuildHint()
+	} else {
+		verr.Hint = r.res.Plan.TestEnvHint(os.LookupEnv)
+	}
+	return verr
 }
 
 // refactor runs the chosen refactorings on the staged service and folds the changed files
@@ -523,8 +535,7 @@ func (r *run) refactor() error {
 		// A refactoring met an error of the service itself (with --no-verify, the first
 		// stage to build it): name the cells it comes from.
 		probs := extract.Locate(r.stage, r.res.Output, "refactor", []byte(err.Error()))
-		r.res.Plan.LocateDependencyProblems(probs, r.modules)
-		r.res.Plan.ExplainUndefined(probs, r.modules)
+		r.explain(probs)
 		located := false
 		for _, p := range probs {
 			located = located || p.Cell >= 0
@@ -540,14 +551,7 @@ func (r *run) refactor() error {
 			r.res.Skipped = append(r.res.Skipped, Skip{StageRefactor, "the service does not build, so it cannot be refactored: " + strings.Join(lines, "; ")})
 			return nil
 		}
-		r.res.Problems = probs
-		verr := &VerifyError{Problems: probs}
-		if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
-			verr.Hint = r.modules.BuildHint()
-		} else {
-			verr.Hint = r.res.Plan.TestEnvHint(os.LookupEnv)
-		}
-		return verr
+		return r.verifyError(probs)
 	}
 	if err := refactor.WriteFiles(r.stage, res.Files); err != nil {
 		return err

@@ -40,10 +40,6 @@ type entry struct {
 	// Triage is the last manual reading of a notebook that does not build: "Decant bug",
 	// "environment" or "stale", with a few words of why. It is shown beside the result.
 	Triage string `json:"triage,omitempty"`
-	// Env is set for decant (and so for the service's verification) unless the environment
-	// already sets the variable: what this kind of machine needs to run the notebook, such as
-	// a library backend that needs no download.
-	Env map[string]string `json:"env,omitempty"`
 }
 
 type result struct {
@@ -180,11 +176,6 @@ func one(e entry, decant string, timeout time.Duration, extra []string, env []st
 	args := append([]string{"extract", "--auto-label", "--quiet", "--repo", repo}, extra...)
 	cmd := exec.CommandContext(ctx, decant, append(args, nb)...)
 	cmd.Env = env
-	for k, v := range e.Env {
-		if _, set := os.LookupEnv(k); !set {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	start = time.Now()

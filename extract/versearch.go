@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +47,10 @@ type versionSearch struct {
 	budget    SearchBudget
 	listed    map[string][]string
 	mods      map[string]*modfile.File
+	// times are the versions' release times read so far (an absent version: unknown).
+	times map[string]time.Time
+	// probed are the modules whose unlisted earlier releases were asked for.
+	probed map[string][]string
 }
 
 // UnresolvedModules reads a failed go mod tidy: the modules whose resolved version lacks
@@ -194,7 +200,7 @@ func (s *versionSearch) search(ctx context.Context, m string, lacking, want []st
 		for _, dm := range slices.Sorted(maps.Keys(downgrades)) {
 			also = append(also, fmt.Sprintf("%s %s instead of %s (%s), the newest release known here that accepts it", dm, downgrades[dm][1], downgrades[dm][0], mc.From[dm]))
 		}
-		s.apply(m, v, cur, downgrades)
+		s.apply(m, v, cur, downgrades, fmt.Sprintf("a version that has every package the notebook imports (%s lacks some)", cur))
 		d.Action = "converted"
 		d.Reason = fmt.Sprintf("%s@%s does not have %s, which the notebook imports: the notebook was written for another release. Resolved with %s %s, %s", m, cur, strings.Join(lacking, ", "), m, v, why)
 		if len(also) > 0 {
@@ -276,29 +282,67 @@ func (s *versionSearch) accepting(ctx context.Context, m, v string, byModule map
 	return downgrades, ""
 }
 
-// apply records the search's choice in the context. An earlier release of the enclosing
-// module brings its own go.mod's requirements.
-func (s *versionSearch) apply(m, v, cur string, downgrades map[string][2]string) {
+// apply records the search's choice in the context: m at v, for why, and the downgrades of
+// the modules that required a newer m. A release of the enclosing module other than the one
+// the notebook sits in brings its own go.mod's requirements.
+func (s *versionSearch) apply(m, v, cur string, downgrades map[string][2]string, why string) {
 	mc := s.mc
 	for _, dm := range slices.Sorted(maps.Keys(downgrades)) {
 		old, nv := downgrades[dm][0], downgrades[dm][1]
-		if dm == mc.Enclosing {
-			oldFrom := dm + "@" + old
-			for x, from := range mc.From {
-				if from == oldFrom && x != dm {
-					delete(mc.Requires, x)
-					delete(mc.From, x)
-				}
-			}
-			if f := s.goMod(context.Background(), dm, nv); f != nil {
-				for _, r := range f.Require {
-					mc.require(r.Mod.Path, r.Mod.Version, dm+"@"+nv)
-				}
-			}
-		}
+		s.moveEnclosing(dm, old, nv)
 		mc.require(dm, nv, fmt.Sprintf("an earlier release that accepts %s %s", m, v))
 	}
-	mc.require(m, v, fmt.Sprintf("a version that has every package the notebook imports (%s lacks some)", cur))
+	s.moveEnclosing(m, cur, v)
+	mc.require(m, v, why)
+}
+
+// moveEnclosing replaces, when m is the enclosing module, the requirements its go.mod at old
+// brought by those of its go.mod at nv.
+func (s *versionSearch) moveEnclosing(m, old, nv string) {
+	mc := s.mc
+	if m != mc.Enclosing {
+		return
+	}
+	oldFrom := m + "@" + old
+	for x, from := range mc.From {
+		if from == oldFrom && x != m {
+			delete(mc.Requires, x)
+			delete(mc.From, x)
+		}
+	}
+	if f := s.goMod(context.Background(), m, nv); f != nil {
+		for _, r := range f.Require {
+			mc.require(r.Mod.Path, r.Mod.Version, m+"@"+nv)
+		}
+	}
+}
+
+// together returns the modules the notebook imports that m's go.mod at v requires at an
+// earlier version than the one resolved, and that nothing else chose (module → [resolved,
+// required]): the author, running m at v, had those.
+func (s *versionSearch) together(ctx context.Context, m, v string, byModule map[string][]string, resolved map[string]string) map[string][2]string {
+	out := map[string][2]string{}
+	f := s.goMod(ctx, m, v)
+	if f == nil {
+		return out
+	}
+	for _, r := range f.Require {
+		dm := r.Mod.Path
+		if _, imported := byModule[dm]; !imported || dm == m || s.mc.Requires[dm] != "" {
+			continue
+		}
+		if _, ok := s.mc.Local[dm]; ok {
+			continue
+		}
+		cur := resolved[dm]
+		if cur == "" {
+			cur, _ = s.mc.pinFor(dm)
+		}
+		if semver.IsValid(cur) && semver.Compare(r.Mod.Version, cur) < 0 {
+			out[dm] = [2]string{cur, r.Mod.Version}
+		}
+	}
+	return out
 }
 
 // versions lists m's versions known here, newest first: the module cache's, and the proxy's
@@ -449,4 +493,194 @@ func (s *versionSearch) goJSON(ctx context.Context, args ...string) ([]byte, err
 		return nil, err
 	}
 	return cmd.Output()
+}
+
+// orderedVersions lists m's versions known here, and the earlier releases a probe finds that
+// the proxy's list omits (reported in probed), in the order the notebook's author most likely
+// ran them: when the time the notebook was published is known (at), the versions released
+// before it, newest first, then those after it, oldest first; otherwise by distance from cur,
+// the earlier one first.
+func (s *versionSearch) orderedVersions(ctx context.Context, m, cur string, at time.Time, atKnown bool) ([]string, map[string]bool) {
+	known := s.versions(ctx, m)
+	if semver.IsValid(cur) && !slices.Contains(known, cur) {
+		known = append(known, cur)
+	}
+	probed := map[string]bool{}
+	for _, v := range s.probe(ctx, m, known) {
+		if !slices.Contains(known, v) {
+			known = append(known, v)
+			probed[v] = true
+		}
+	}
+	sort.Slice(known, func(i, j int) bool { return semver.Compare(known[i], known[j]) > 0 })
+	if !atKnown {
+		return byDistance(known, cur), probed
+	}
+	var unknown []string
+	for _, v := range known {
+		if _, ok := s.versionTime(ctx, m, v); !ok {
+			unknown = append(unknown, v)
+		}
+	}
+	s.infos(ctx, m, unknown)
+	var before, after, none []string
+	for _, v := range known {
+		t, ok := s.versionTime(ctx, m, v)
+		switch {
+		case !ok:
+			none = append(none, v)
+		case !t.After(at):
+			before = append(before, v)
+		default:
+			after = append(after, v)
+		}
+	}
+	tm := func(v string) time.Time { t, _ := s.versionTime(ctx, m, v); return t }
+	sort.SliceStable(before, func(i, j int) bool { return tm(before[i]).After(tm(before[j])) })
+	sort.SliceStable(after, func(i, j int) bool { return tm(after[i]).Before(tm(after[j])) })
+	return append(append(before, after...), byDistance(none, cur)...), probed
+}
+
+// byDistance orders vs (sorted newest first) by distance from cur: the nearest earlier one,
+// the nearest later one, and so on.
+func byDistance(vs []string, cur string) []string {
+	var older, newer []string
+	for _, v := range vs {
+		if semver.Compare(v, cur) < 0 {
+			older = append(older, v)
+		} else if v != cur {
+			newer = append([]string{v}, newer...)
+		}
+	}
+	var out []string
+	for i := 0; i < len(older) || i < len(newer); i++ {
+		if i < len(older) {
+			out = append(out, older[i])
+		}
+		if i < len(newer) {
+			out = append(out, newer[i])
+		}
+	}
+	return out
+}
+
+// Probe bounds: how many earlier minor releases, and how many patches of each, are asked for.
+const (
+	probeMinors  = 4
+	probePatches = 4
+)
+
+// probe asks the proxy for releases older than the oldest one known that its list may omit
+// (some proxies list only recent versions, or none, and serve older ones when asked): the .0
+// of each of the probeMinors earlier minor versions, then the first probePatches patches of
+// those that exist. It asks for .info files only, in two go commands, and downloads nothing.
+func (s *versionSearch) probe(ctx context.Context, m string, known []string) []string {
+	if vs, ok := s.probed[m]; ok {
+		return vs
+	}
+	oldest := ""
+	for _, v := range known {
+		if semver.Prerelease(v) == "" && (oldest == "" || semver.Compare(v, oldest) < 0) {
+			oldest = v
+		}
+	}
+	var found []string
+	if oldest != "" {
+		major, build := semver.Major(oldest), semver.Build(oldest)
+		minor, _ := strconv.Atoi(strings.TrimPrefix(semver.MajorMinor(oldest), major+"."))
+		var minors []string
+		for y := minor - 1; y >= 0 && y >= minor-probeMinors; y-- {
+			minors = append(minors, fmt.Sprintf("%s.%d.0%s", major, y, build))
+		}
+		var patches []string
+		for _, v := range s.infos(ctx, m, minors) {
+			found = append(found, v)
+			base := strings.TrimSuffix(strings.TrimSuffix(v, build), ".0")
+			for z := 1; z <= probePatches; z++ {
+				patches = append(patches, fmt.Sprintf("%s.%d%s", base, z, build))
+			}
+		}
+		found = append(found, s.infos(ctx, m, patches)...)
+	}
+	if s.probed == nil {
+		s.probed = map[string][]string{}
+	}
+	s.probed[m] = found
+	return found
+}
+
+// infos asks for the .info of each of m's versions vs in one go command, records their times,
+// and returns those the proxy has.
+func (s *versionSearch) infos(ctx context.Context, m string, vs []string) []string {
+	if len(vs) == 0 || ctx.Err() != nil {
+		return nil
+	}
+	args := []string{"list", "-m", "-e", "-json"}
+	for _, v := range vs {
+		args = append(args, m+"@"+v)
+	}
+	out, _ := s.goJSON(ctx, args...)
+	var found []string
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var info struct {
+			Version string
+			Time    *time.Time
+			Error   *struct{ Err string }
+		}
+		if dec.Decode(&info) != nil {
+			break
+		}
+		if info.Error != nil || info.Version == "" || !slices.Contains(vs, info.Version) {
+			continue
+		}
+		found = append(found, info.Version)
+		if info.Time != nil {
+			s.setTime(m, info.Version, *info.Time)
+		}
+	}
+	return found
+}
+
+func (s *versionSearch) setTime(m, v string, t time.Time) {
+	if s.times == nil {
+		s.times = map[string]time.Time{}
+	}
+	s.times[m+"@"+v] = t
+}
+
+// versionTime is the release time of m@v: the module cache's .info, the time a pseudo-version
+// carries, or what infos recorded.
+func (s *versionSearch) versionTime(ctx context.Context, m, v string) (time.Time, bool) {
+	if t, ok := s.times[m+"@"+v]; ok {
+		return t, true
+	}
+	if t, err := module.PseudoVersionTime(v); err == nil {
+		s.setTime(m, v, t)
+		return t, true
+	}
+	esc, err1 := module.EscapePath(m)
+	ev, err2 := module.EscapeVersion(v)
+	if err1 == nil && err2 == nil && s.mc.modCache != "" {
+		var info struct{ Time *time.Time }
+		data, err := os.ReadFile(filepath.Join(s.mc.modCache, "cache", "download", filepath.FromSlash(esc), "@v", ev+".info"))
+		if err == nil && json.Unmarshal(data, &info) == nil && info.Time != nil {
+			s.setTime(m, v, *info.Time)
+			return *info.Time, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// enclosingTime is the release time of the module version the notebook sits in, when it sits
+// in the module cache: the best guess of when its author last ran it.
+func (mc *ModuleContext) enclosingTime(ctx context.Context, s *versionSearch) (time.Time, bool) {
+	if mc.Enclosing == "" || mc.EnclosingVersion == "" {
+		return time.Time{}, false
+	}
+	if t, ok := s.versionTime(ctx, mc.Enclosing, mc.EnclosingVersion); ok {
+		return t, true
+	}
+	s.infos(ctx, mc.Enclosing, []string{mc.EnclosingVersion})
+	return s.versionTime(ctx, mc.Enclosing, mc.EnclosingVersion)
 }

@@ -148,6 +148,9 @@ type Skip struct {
 // VerifyError is returned when the extracted service does not pass its own checks.
 type VerifyError struct {
 	Problems []extract.Problem
+	// Versions are the library versions chosen because their API fits the notebook's code,
+	// with which the problems were met.
+	Versions []extract.Decision
 	Hint     string // what may explain the problems, when something does
 }
 
@@ -156,6 +159,9 @@ func (e *VerifyError) Error() string {
 	sb.WriteString("the extracted service does not pass its checks:")
 	for _, p := range e.Problems {
 		fmt.Fprintf(&sb, "\n  %s", p)
+	}
+	for _, d := range e.Versions {
+		fmt.Fprintf(&sb, "\nnote: cell %d, line %d: %s: %s", d.Cell, d.Line, d.Subject, d.Reason)
 	}
 	if e.Hint != "" {
 		fmt.Fprintf(&sb, "\nnote: %s", e.Hint)
@@ -187,6 +193,10 @@ type run struct {
 	vopts   extract.VerifyOptions
 	// modules is the module context the notebook's author ran it in.
 	modules *extract.ModuleContext
+	// apiVersions are the library versions chosen for their API (see searchAPI).
+	apiVersions []extract.Decision
+	// modNotes is where, in res.Decisions, the notes on the modules required are.
+	modNotes [2]int
 }
 
 func (r *run) abs(p string) string {
@@ -330,7 +340,7 @@ func (r *run) tidy() error {
 		return err
 	}
 	r.res.Decisions = append(r.res.Decisions, mc.Notes...)
-	modNotes := len(r.res.Decisions)
+	r.modNotes = [2]int{len(r.res.Decisions), len(r.res.Decisions) + len(notes)}
 	r.res.Decisions = append(r.res.Decisions, notes...)
 	if r.opts.DryRun && r.opts.NoVerify {
 		out.Files["go.mod"] = commitMod
@@ -351,23 +361,11 @@ func (r *run) tidy() error {
 		r.progress("searching module versions that have the packages the notebook imports...")
 		found, changed := mc.SearchVersions(r.ctx, missing, out.Imports(), r.vopts.Env, extract.SearchBudget{})
 		if changed {
-			// Names the notebook used without importing them resolve in the versions chosen.
-			if err := r.render(); err != nil {
-				return err
+			gomod, gosum, err = r.resolveAgain()
+			var pe *prepError
+			if errors.As(err, &pe) {
+				return pe.err
 			}
-			out = r.res.Output
-			if err := extract.WriteDir(r.stage, out.Files, out.Exec); err != nil {
-				return err
-			}
-			if verifyMod, _, notes, err = mc.GoMods(out.Files["go.mod"], out.Imports()); err != nil {
-				return err
-			}
-			r.res.Decisions = append(r.res.Decisions[:modNotes], notes...)
-			if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
-				return fmt.Errorf("writing the staged go.mod: %w", err)
-			}
-			r.progress("resolving module versions again (go mod tidy)...")
-			gomod, gosum, err = extract.Tidy(r.ctx, r.stage, r.vopts)
 		}
 		r.res.Decisions = append(r.res.Decisions, found...)
 		if err != nil {
@@ -377,11 +375,46 @@ func (r *run) tidy() error {
 	if err != nil {
 		return r.res.Plan.ExplainResolve(err, mc)
 	}
-	out.Files["go.mod"] = extract.WithoutLocal(gomod, mc)
+	r.tidied(gomod, gosum)
+	return nil
+}
+
+// tidied records the resolved go.mod and go.sum in the output.
+func (r *run) tidied(gomod, gosum []byte) {
+	out := r.res.Output
+	out.Files["go.mod"] = extract.WithoutLocal(gomod, r.modules)
 	if len(gosum) > 0 {
 		out.Files["go.sum"] = gosum
 	}
-	return nil
+}
+
+// prepError is a failure to render or write the service again, as opposed to go mod tidy's.
+type prepError struct{ err error }
+
+func (e *prepError) Error() string { return e.err.Error() }
+
+// resolveAgain renders and stages the service again after the module context changed (names
+// the notebook used without importing them resolve in the versions chosen), replaces the
+// module notes, and resolves the modules again with go mod tidy.
+func (r *run) resolveAgain() (gomod, gosum []byte, err error) {
+	if err := r.render(); err != nil {
+		return nil, nil, &prepError{err}
+	}
+	out := r.res.Output
+	if err := extract.WriteDir(r.stage, out.Files, out.Exec); err != nil {
+		return nil, nil, &prepError{err}
+	}
+	verifyMod, _, notes, err := r.modules.GoMods(out.Files["go.mod"], out.Imports())
+	if err != nil {
+		return nil, nil, &prepError{err}
+	}
+	r.res.Decisions = slices.Replace(r.res.Decisions, r.modNotes[0], r.modNotes[1], notes...)
+	r.modNotes[1] = r.modNotes[0] + len(notes)
+	if err := os.WriteFile(filepath.Join(r.stage, "go.mod"), verifyMod, 0o644); err != nil {
+		return nil, nil, &prepError{fmt.Errorf("writing the staged go.mod: %w", err)}
+	}
+	r.progress("resolving module versions again (go mod tidy)...")
+	return extract.Tidy(r.ctx, r.stage, r.vopts)
 }
 
 // budget returns the context a budgeted stage runs under.
@@ -480,6 +513,12 @@ func (r *run) verify() error {
 	vopts := r.vopts
 	vopts.CgoNeeded = &cgo
 	probs := extract.Verify(r.ctx, r.stage, r.res.Output, vopts)
+	if len(probs) > 0 && slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" }) {
+		var err error
+		if probs, err = r.searchAPI(probs, vopts); err != nil {
+			return err
+		}
+	}
 	if cgo {
 		// Later stages (outputs, refactorings) and the service's own Makefile build with cgo too.
 		r.vopts.Env = append(r.vopts.Env, "CGO_ENABLED=1")
@@ -498,6 +537,67 @@ func (r *run) verify() error {
 	return nil
 }
 
+// maxAPIRounds bounds how many library versions chosen for their API are built in turn.
+const maxAPIRounds = 3
+
+// searchAPI answers a build that fails on library objects (a function's result count, a
+// method another version has) with versions of those libraries whose API fits the notebook's
+// code, resolving and building again with each choice, at most maxAPIRounds times within the
+// version search's budget. It returns the problems of the last build, or, when no choice
+// builds, those of the first with the versions tried, the context as it was.
+func (r *run) searchAPI(probs []extract.Problem, vopts extract.VerifyOptions) ([]extract.Problem, error) {
+	api := r.modules.NewAPISearch(r.res.Plan, r.vopts.Env, extract.SearchBudget{})
+	first := probs
+	for api.Rounds < maxAPIRounds {
+		if !api.Search(r.ctx, probs, r.res.Output.Files["go.mod"], r.res.Output.Imports()) {
+			break
+		}
+		r.progress("searching library versions whose API fits the notebook: building again...")
+		gomod, gosum, err := r.resolveAgain()
+		var pe *prepError
+		if errors.As(err, &pe) {
+			return nil, pe.err
+		}
+		if err != nil {
+			probs = []extract.Problem{{Step: "build", Cell: -1, Msg: "resolving module versions: " + err.Error()}}
+			continue
+		}
+		r.tidied(gomod, gosum)
+		// The outputs stage met the failed build: compare again with the versions chosen.
+		if err := r.outputs(); err != nil {
+			return nil, err
+		}
+		probs = extract.Verify(r.ctx, r.stage, r.res.Output, vopts)
+		if !slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" }) {
+			r.apiVersions = api.Settle()
+			r.res.Decisions = append(r.res.Decisions, r.apiVersions...)
+			return probs, nil
+		}
+	}
+	if api.Holds(probs, r.res.Output.Files["go.mod"]) {
+		// The versions chosen fit, and the build fails on the notebook's own code: report
+		// that, with the versions chosen.
+		api.Annotate(probs)
+		r.apiVersions = api.Settle()
+		r.res.Decisions = append(r.res.Decisions, r.apiVersions...)
+		return probs, nil
+	}
+	// Nothing built: back to the versions the notebook's context chose, and today's refusal.
+	api.Refuse(first, probs, r.res.Output.Files["go.mod"])
+	if api.Rounds == 0 {
+		return first, nil
+	}
+	gomod, gosum, err := r.resolveAgain()
+	var pe *prepError
+	if errors.As(err, &pe) {
+		return nil, pe.err
+	}
+	if err == nil {
+		r.tidied(gomod, gosum)
+	}
+	return first, nil
+}
+
 // explain points the problems met in libraries at the cells that use them, and says what
 // names the library versions in use lack.
 func (r *run) explain(probs []extract.Problem) {
@@ -509,7 +609,7 @@ func (r *run) explain(probs []extract.Problem) {
 // that fits them: the module context for build and vet errors, the environment for tests.
 func (r *run) verifyError(probs []extract.Problem) *VerifyError {
 	r.res.Problems = probs
-	verr := &VerifyError{Problems: probs}
+	verr := &VerifyError{Problems: probs, Versions: r.apiVersions}
 	if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
 		verr.Hint = r.modules.BuildHint()
 	} else {

@@ -41,8 +41,8 @@ type APISearch struct {
 	needs map[string][]apiNeed
 	// failed are the module versions a build rejected, with what it said.
 	failed map[string]string
-	// tried are the versions looked at, by module, with why each did not fit.
-	tried map[string][]string
+	// tried are the versions looked at, by module, each with why it did not fit.
+	tried map[string][][2]string
 	// base is the context before the first choice (module → version, from), and
 	// baseResolved what the build before it resolved.
 	base         map[string][2]string
@@ -96,7 +96,7 @@ func (mc *ModuleContext) NewAPISearch(plan *Plan, env []string, budget SearchBud
 		s:     &versionSearch{mc: mc, env: env, budget: budget, listed: map[string][]string{}, mods: map[string]*modfile.File{}},
 		plan:  plan,
 		start: time.Now(),
-		needs: map[string][]apiNeed{}, failed: map[string]string{}, tried: map[string][]string{},
+		needs: map[string][]apiNeed{}, failed: map[string]string{}, tried: map[string][][2]string{},
 		chosen: map[string]*apiChoice{}, searched: map[string]int{},
 	}
 }
@@ -107,6 +107,7 @@ var (
 	argTypeRE     = regexp.MustCompile(`^cannot use .* in argument to (.+)$`)
 	noMemberRE    = regexp.MustCompile(`^.+\.([A-Za-z_]\w*) undefined \(type \*?(?:"([^"]+)"|(\w+))\.(\w+)(?:\[[^\]]*\])? has no field or method ([A-Za-z_]\w*)`)
 	unknownFldRE  = regexp.MustCompile(`^unknown field ([A-Za-z_]\w*) in struct literal of type \*?(?:"([^"]+)"|(\w+))\.(\w+)`)
+	typeArgsRE    = regexp.MustCompile(`\[[^\]()]*\]$`) // CopyFlatData[float64]
 	lastSelRE     = regexp.MustCompile(`^([A-Za-z_]\w*)\.(?:.*\.)?([A-Za-z_]\w*)$`)
 )
 
@@ -217,7 +218,8 @@ func (a *APISearch) read(ctx context.Context, pr Problem, resolved map[string]st
 	default:
 		return nil
 	}
-	sel := lastSelRE.FindStringSubmatch(strings.TrimSpace(expr))
+	expr = typeArgsRE.ReplaceAllString(strings.TrimSpace(expr), "")
+	sel := lastSelRE.FindStringSubmatch(expr)
 	if sel == nil {
 		return nil
 	}
@@ -547,12 +549,12 @@ func (a *APISearch) choose(ctx context.Context, m string, resolved map[string]st
 			if !pseudo && !strings.HasPrefix(why, "could not be fetched") {
 				failedMinor[semver.MajorMinor(v)] = true
 			}
-			a.tried[m] = appendNew(a.tried[m], v+" "+why)
+			a.tried[m] = appendNew(a.tried[m], [2]string{v, why})
 			continue
 		}
 		downgrades, conflict := s.accepting(ctx, m, v, byModule)
 		if conflict != "" {
-			a.tried[m] = appendNew(a.tried[m], v+" fits, but "+conflict)
+			a.tried[m] = appendNew(a.tried[m], [2]string{v, "fits, but " + conflict})
 			continue
 		}
 		together := s.together(ctx, m, v, byModule, resolved)
@@ -606,7 +608,7 @@ func (a *APISearch) decision(ctx context.Context, c *apiChoice, needs []apiNeed,
 		d.Reason += fmt.Sprintf("; the proxy's version list omits %s, found by asking for it", v)
 	}
 	if len(a.tried[m]) > 0 {
-		d.Reason += "; tried first: " + strings.Join(a.tried[m], ", ")
+		d.Reason += "; tried first: " + triedText(a.tried[m])
 	}
 	var also []string
 	for _, dm := range slices.Sorted(maps.Keys(downgrades)) {
@@ -660,11 +662,10 @@ func (a *APISearch) annotate(probs []Problem, fits map[string]string) {
 		if a.chosen[m] != nil {
 			continue
 		}
-		var tried []string
-		tried = append(tried, a.tried[m]...)
+		tried := slices.Clone(a.tried[m])
 		for _, k := range slices.Sorted(maps.Keys(a.failed)) {
 			if strings.HasPrefix(k, m+"@") {
-				tried = append(tried, strings.TrimPrefix(k, m+"@")+" fits, but the build then failed: "+shortMsg(a.failed[k]))
+				tried = append(tried, [2]string{strings.TrimPrefix(k, m+"@"), "fits, but the build then failed: " + shortMsg(a.failed[k])})
 			}
 		}
 		msg := ""
@@ -676,7 +677,7 @@ func (a *APISearch) annotate(probs []Problem, fits map[string]string) {
 		case len(tried) == 0:
 			msg = fmt.Sprintf("no other version of %s known here (the module cache, the proxy) could be tried within the search's budget", m)
 		default:
-			msg = fmt.Sprintf("no version of %s known here fits the notebook's code: tried %s; pass --pin %s@VERSION with the version it was written for", m, strings.Join(tried, ", "), m)
+			msg = fmt.Sprintf("no version of %s known here fits the notebook's code: tried %s; pass --pin %s@VERSION with the version it was written for", m, triedText(tried), m)
 		}
 		for i, pr := range probs {
 			if slices.ContainsFunc(a.needs[m], func(n apiNeed) bool { return n.prob.Msg == pr.Msg }) {
@@ -821,7 +822,25 @@ func shortMsg(s string) string {
 	return s
 }
 
-func appendNew(list []string, s string) []string {
+// triedText says what was tried, the versions that failed for the same reason together, in
+// the order tried.
+func triedText(tried [][2]string) string {
+	var reasons []string
+	byReason := map[string][]string{}
+	for _, t := range tried {
+		if _, ok := byReason[t[1]]; !ok {
+			reasons = append(reasons, t[1])
+		}
+		byReason[t[1]] = append(byReason[t[1]], t[0])
+	}
+	var parts []string
+	for _, r := range reasons {
+		parts = append(parts, strings.Join(byReason[r], ", ")+": "+r)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func appendNew[T comparable](list []T, s T) []T {
 	if slices.Contains(list, s) {
 		return list
 	}

@@ -559,7 +559,7 @@ func (r *run) searchAPI(probs []extract.Problem, vopts extract.VerifyOptions) ([
 			return nil, pe.err
 		}
 		if err != nil {
-			probs = []extract.Problem{{Step: "build", Cell: -1, Msg: "resolving module versions: " + err.Error()}}
+			probs = []extract.Problem{{Step: "build", Cell: -1, Msg: "go mod tidy failed: " + lastLine(err)}}
 			continue
 		}
 		r.tidied(gomod, gosum)
@@ -596,6 +596,12 @@ func (r *run) searchAPI(probs []extract.Problem, vopts extract.VerifyOptions) ([
 		r.tidied(gomod, gosum)
 	}
 	return first, nil
+}
+
+// lastLine is the last line of an error's text: what go mod tidy says last is its cause.
+func lastLine(err error) string {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 // explain points the problems met in libraries at the cells that use them, and says what

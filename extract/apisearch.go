@@ -635,9 +635,9 @@ func (a *APISearch) Settle() []Decision {
 }
 
 // Refuse rules out the choices that the last build (last, against the versions in gomod)
-// rejected, restores the context the search started from, and adds to the problems of the
-// first build (probs) what it tried, so the refusal says what was looked at.
-func (a *APISearch) Refuse(probs, last []Problem, gomod []byte) {
+// rejected, restores the context the search started from, and returns what to add to the
+// problems of the first build (probs, by index) so the refusal says what was tried.
+func (a *APISearch) Refuse(probs, last []Problem, gomod []byte) map[int]string {
 	if len(a.chosen) > 0 {
 		a.reject(last, requiredIn(gomod))
 	}
@@ -649,15 +649,18 @@ func (a *APISearch) Refuse(probs, last []Problem, gomod []byte) {
 		a.restore()
 	}
 	a.chosen = map[string]*apiChoice{}
-	a.annotate(probs, fits)
+	return a.annotate(probs, fits)
 }
 
-// Annotate adds to the problems of a build that fails with the choices in force (see Holds)
-// what was tried for the modules no version of which fits.
-func (a *APISearch) Annotate(probs []Problem) { a.annotate(probs, nil) }
+// Annotate returns what to add to the problems of a build that fails with the choices in
+// force (see Holds), by index: what was tried for the modules no version of which fits.
+func (a *APISearch) Annotate(probs []Problem) map[int]string { return a.annotate(probs, nil) }
 
-func (a *APISearch) annotate(probs []Problem, fits map[string]string) {
+// annotate returns, by index in probs, what to add to the first problem of each module no
+// version of which fits.
+func (a *APISearch) annotate(probs []Problem, fits map[string]string) map[int]string {
 	mc := a.s.mc
+	out := map[int]string{}
 	for _, m := range slices.Sorted(maps.Keys(a.needs)) {
 		if a.chosen[m] != nil {
 			continue
@@ -681,11 +684,12 @@ func (a *APISearch) annotate(probs []Problem, fits map[string]string) {
 		}
 		for i, pr := range probs {
 			if slices.ContainsFunc(a.needs[m], func(n apiNeed) bool { return n.prob.Msg == pr.Msg }) {
-				probs[i].Msg += " (" + msg + ")"
+				out[i] += " (" + msg + ")"
 				break
 			}
 		}
 	}
+	return out
 }
 
 // reject rules out the choices the last build (probs, against the versions in resolved)

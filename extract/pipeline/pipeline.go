@@ -513,9 +513,10 @@ func (r *run) verify() error {
 	vopts := r.vopts
 	vopts.CgoNeeded = &cgo
 	probs := extract.Verify(r.ctx, r.stage, r.res.Output, vopts)
+	var apiNotes map[int]string
 	if len(probs) > 0 && slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" }) {
 		var err error
-		if probs, err = r.searchAPI(probs, vopts); err != nil {
+		if probs, apiNotes, err = r.searchAPI(probs, vopts); err != nil {
 			return err
 		}
 	}
@@ -532,6 +533,9 @@ func (r *run) verify() error {
 	}
 	if len(probs) > 0 {
 		r.explain(probs)
+		for i, note := range apiNotes {
+			probs[i].Msg += note
+		}
 		return r.verifyError(probs)
 	}
 	return nil
@@ -545,7 +549,7 @@ const maxAPIRounds = 3
 // code, resolving and building again with each choice, at most maxAPIRounds times within the
 // version search's budget. It returns the problems of the last build, or, when no choice
 // builds, those of the first with the versions tried, the context as it was.
-func (r *run) searchAPI(probs []extract.Problem, vopts extract.VerifyOptions) ([]extract.Problem, error) {
+func (r *run) searchAPI(probs []extract.Problem, vopts extract.VerifyOptions) ([]extract.Problem, map[int]string, error) {
 	api := r.modules.NewAPISearch(r.res.Plan, r.vopts.Env, extract.SearchBudget{})
 	first := probs
 	for api.Rounds < maxAPIRounds {
@@ -556,7 +560,7 @@ func (r *run) searchAPI(probs []extract.Problem, vopts extract.VerifyOptions) ([
 		gomod, gosum, err := r.resolveAgain()
 		var pe *prepError
 		if errors.As(err, &pe) {
-			return nil, pe.err
+			return nil, nil, pe.err
 		}
 		if err != nil {
 			probs = []extract.Problem{{Step: "build", Cell: -1, Msg: "go mod tidy failed: " + lastLine(err)}}
@@ -565,37 +569,37 @@ func (r *run) searchAPI(probs []extract.Problem, vopts extract.VerifyOptions) ([
 		r.tidied(gomod, gosum)
 		// The outputs stage met the failed build: compare again with the versions chosen.
 		if err := r.outputs(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		probs = extract.Verify(r.ctx, r.stage, r.res.Output, vopts)
 		if !slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" }) {
 			r.apiVersions = api.Settle()
 			r.res.Decisions = append(r.res.Decisions, r.apiVersions...)
-			return probs, nil
+			return probs, nil, nil
 		}
 	}
 	if api.Holds(probs, r.res.Output.Files["go.mod"]) {
 		// The versions chosen fit, and the build fails on the notebook's own code: report
 		// that, with the versions chosen.
-		api.Annotate(probs)
+		notes := api.Annotate(probs)
 		r.apiVersions = api.Settle()
 		r.res.Decisions = append(r.res.Decisions, r.apiVersions...)
-		return probs, nil
+		return probs, notes, nil
 	}
 	// Nothing built: back to the versions the notebook's context chose, and today's refusal.
-	api.Refuse(first, probs, r.res.Output.Files["go.mod"])
+	notes := api.Refuse(first, probs, r.res.Output.Files["go.mod"])
 	if api.Rounds == 0 {
-		return first, nil
+		return first, notes, nil
 	}
 	gomod, gosum, err := r.resolveAgain()
 	var pe *prepError
 	if errors.As(err, &pe) {
-		return nil, pe.err
+		return nil, nil, pe.err
 	}
 	if err == nil {
 		r.tidied(gomod, gosum)
 	}
-	return first, nil
+	return first, notes, nil
 }
 
 // lastLine is the last line of an error's text: what go mod tidy says last is its cause.

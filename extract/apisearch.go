@@ -22,6 +22,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/decant-go/decant/extract/internal/stdpkgs"
+	"github.com/decant-go/decant/notebooks/gonbmem"
 )
 
 // A notebook can import packages that every version of a library has and still be written
@@ -68,15 +69,14 @@ type apiChoice struct {
 type apiNeed struct {
 	module string
 	pkg    string // import path of a package-level name; "" for a method or field
-	recv   string // receiver or struct type name; "" when the error does not say
-	recvs  []string
-	name   string
+	// recvs are the receiver or struct type names a method or field may belong to; none
+	// for a package-level name.
+	recvs []string
+	name  string
 	// results, when >= 0, is the number of results the notebook's code takes.
 	results int
 	// params: -1 wants fewer parameters than paramsAt, +1 more; 0 says nothing.
 	params, paramsAt int
-	// exists asks for the name to be declared at all (undefined, unknown field).
-	exists bool
 	// differs asks for a signature other than the one that failed (cannot use ... in argument).
 	differs string
 	prob    Problem
@@ -206,15 +206,15 @@ func (a *APISearch) read(ctx context.Context, pr Problem, resolved map[string]st
 		n.differs = "?"
 	case noMemberRE.MatchString(pr.Msg):
 		m := noMemberRE.FindStringSubmatch(pr.Msg)
-		n.name, n.recv, n.exists = m[5], m[4], true
+		n.name, n.recvs = m[5], []string{m[4]}
 		return a.owned(ctx, n, a.typePackage(pr.Cell, m[2], m[3]), resolved, byModule)
 	case unknownFldRE.MatchString(pr.Msg):
 		m := unknownFldRE.FindStringSubmatch(pr.Msg)
-		n.name, n.recv, n.exists = m[1], m[4], true
+		n.name, n.recvs = m[1], []string{m[4]}
 		return a.owned(ctx, n, a.typePackage(pr.Cell, m[2], m[3]), resolved, byModule)
 	case undefinedSelRE.MatchString(pr.Msg):
 		m := undefinedSelRE.FindStringSubmatch(pr.Msg)
-		expr, n.exists = m[1]+"."+m[2], true
+		expr = m[1] + "." + m[2]
 	default:
 		return nil
 	}
@@ -264,8 +264,7 @@ func (a *APISearch) owned(ctx context.Context, n apiNeed, pkg string, resolved m
 			n.version, _ = mc.pinFor(m)
 		}
 		if n.pkg == "" {
-			n.recvs = []string{n.recv}
-			n.pkg = pkg // the type's package: methods are looked for there first
+			n.pkg = pkg // the type's package: its methods are looked for there first
 		}
 		if n.differs != "" || n.params != 0 {
 			a.atCurrent(ctx, &n)
@@ -429,8 +428,8 @@ func declsIn(fset *token.FileSet, f *ast.File, name string, members bool) []decl
 				continue
 			}
 			x := decl{params: fieldCount(d.Type.Params), results: fieldCount(d.Type.Results), sig: nodeString(fset, d.Type)}
-			if d.Recv != nil && len(d.Recv.List) > 0 {
-				x.recv = recvName(d.Recv.List[0].Type)
+			if d.Recv != nil {
+				x.recv = gonbmem.RecvName(d.Recv)
 			}
 			out = append(out, x)
 		case *ast.GenDecl:
@@ -473,25 +472,6 @@ func fieldCount(fl *ast.FieldList) int {
 		n += max(1, len(f.Names))
 	}
 	return n
-}
-
-func recvName(e ast.Expr) string {
-	for {
-		switch x := e.(type) {
-		case *ast.StarExpr:
-			e = x.X
-		case *ast.IndexExpr:
-			e = x.X
-		case *ast.IndexListExpr:
-			e = x.X
-		case *ast.ParenExpr:
-			e = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return ""
-		}
-	}
 }
 
 func nodeString(fset *token.FileSet, n ast.Node) string {

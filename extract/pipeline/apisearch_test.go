@@ -61,15 +61,11 @@ func decisionAbout(res *Result, subject string) (extract.Decision, bool) {
 	return extract.Decision{}, false
 }
 
-// A notebook published in 2021 calls plot.New as (p, err); the library's later releases return
-// p alone, and the proxy lists only those. The build fails on plot.New's result count; the
-// search probes for the earlier release the list omits, finds that its New returns two values,
-// pins it, and reports it at the cell and line of the error, with its date and the --pin.
-func TestAPISearchFindsUnlistedRelease(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and tests the service")
-	}
-	tmp := t.TempDir()
+// plotNotebook lays out a proxy where example.com/plot/v2's New returned (p, err) up to
+// v2.0.0, which the proxy's list omits, and a notebook published in 2021 that calls it so;
+// extra cells are appended to the notebook.
+func plotNotebook(t *testing.T, tmp string, extra ...string) string {
+	t.Helper()
 	proxy := filepath.Join(tmp, "proxy")
 	plot := func(newFunc string) map[string]string {
 		return map[string]string{
@@ -92,11 +88,24 @@ func TestAPISearchFindsUnlistedRelease(t *testing.T) {
 	})
 	releasedAt(t, proxy, "example.com/notes", "v1.0.0", "2021-06-01T00:00:00Z")
 	offlineModules(t, tmp, proxy)
-	nb := inModuleCache(t, "example.com/notes", "v1.0.0", "plot.ipynb",
+	nb := inModuleCache(t, "example.com/notes", "v1.0.0", "plot.ipynb", append([]string{
 		"#md ## 3. Calculation",
 		"import (\n\t\"fmt\"\n\n\t\"example.com/plot/v2\"\n)\n\n// title makes a plot and returns it.\nfunc title() string {\n\tp, err := plot.New()\n\tif err != nil {\n\t\treturn fmt.Sprint(err)\n\t}\n\treturn p.Title()\n}",
-		"%%\nfmt.Println(title())")
+		"%%\nfmt.Println(title())"}, extra...)...)
+	return nb
 
+}
+
+// A notebook published in 2021 calls plot.New as (p, err); the library's later releases return
+// p alone, and the proxy lists only those. The build fails on plot.New's result count; the
+// search probes for the earlier release the list omits, finds that its New returns two values,
+// pins it, and reports it at the cell and line of the error, with its date and the --pin.
+func TestAPISearchFindsUnlistedRelease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the service")
+	}
+	tmp := t.TempDir()
+	nb := plotNotebook(t, tmp)
 	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
 	if err != nil {
 		t.Fatalf("extract: %v", err)
@@ -227,5 +236,29 @@ func TestAPISearchNothingFits(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal does not say %q:\n%v", want, err)
 		}
+	}
+}
+
+// When the version that fits is found but the build still fails on the notebook's own code,
+// the refusal is that build's, with the version chosen as a note.
+func TestAPISearchReportsChoiceWhenBuildStillFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the service")
+	}
+	tmp := t.TempDir()
+	nb := plotNotebook(t, tmp, "%%\nvar n int = \"three\"\nfmt.Println(n)")
+	_, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
+	var verr *VerifyError
+	if !errors.As(err, &verr) {
+		t.Fatalf("extract = %v; want the build refused", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"(cell 3, line 2): cannot use \"three\"", "note: cell 1, line 9: module example.com/plot/v2:", "example.com/plot/v2 v2.0.0 (2020-11-03) fits it"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the refusal does not say %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "plot.New returns 1 value") && !strings.Contains(msg, "against example.com/plot/v2@v2.2.0") {
+		t.Errorf("the refusal reports the error the version chosen answered:\n%s", msg)
 	}
 }

@@ -83,8 +83,10 @@ type apiNeed struct {
 	version string // the version the error was met against
 }
 
-// NewAPISearch starts a search, bounded by budget (its defaults as SearchVersions'), for
-// the extraction of plan.
+// NewAPISearch starts a search for the extraction of plan, bounded by budget (its defaults as
+// SearchVersions'): its time across all rounds, and its downloads of module versions the cache
+// lacks for each module searched. Asking the proxy for a version's .info (listing, probing,
+// release times) downloads no module and is bounded by the probe's limits instead.
 func (mc *ModuleContext) NewAPISearch(plan *Plan, env []string, budget SearchBudget) *APISearch {
 	if budget.Time <= 0 {
 		budget.Time = 90 * time.Second

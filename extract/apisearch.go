@@ -556,7 +556,7 @@ func (a *APISearch) choose(ctx context.Context, m string, resolved map[string]st
 // apply records a choice in the module context.
 func (a *APISearch) apply(c *apiChoice) {
 	s, mc := a.s, a.s.mc
-	s.apply(c.module, c.version, c.cur, c.downgrades, c.why)
+	s.apply(c.module, c.version, c.cur, c.downgrades, c.why, true)
 	for _, t := range slices.Sorted(maps.Keys(c.together)) {
 		mc.require(t, c.together[t][1], fmt.Sprintf("%s@%s requires it (%s was newer than that)", c.module, c.version, c.together[t][0]))
 	}

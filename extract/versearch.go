@@ -200,7 +200,7 @@ func (s *versionSearch) search(ctx context.Context, m string, lacking, want []st
 		for _, dm := range slices.Sorted(maps.Keys(downgrades)) {
 			also = append(also, fmt.Sprintf("%s %s instead of %s (%s), the newest release known here that accepts it", dm, downgrades[dm][1], downgrades[dm][0], mc.From[dm]))
 		}
-		s.apply(m, v, cur, downgrades, fmt.Sprintf("a version that has every package the notebook imports (%s lacks some)", cur))
+		s.apply(m, v, cur, downgrades, fmt.Sprintf("a version that has every package the notebook imports (%s lacks some)", cur), false)
 		d.Action = "converted"
 		d.Reason = fmt.Sprintf("%s@%s does not have %s, which the notebook imports: the notebook was written for another release. Resolved with %s %s, %s", m, cur, strings.Join(lacking, ", "), m, v, why)
 		if len(also) > 0 {
@@ -284,15 +284,18 @@ func (s *versionSearch) accepting(ctx context.Context, m, v string, byModule map
 
 // apply records the search's choice in the context: m at v, for why, and the downgrades of
 // the modules that required a newer m. A release of the enclosing module other than the one
-// the notebook sits in brings its own go.mod's requirements.
-func (s *versionSearch) apply(m, v, cur string, downgrades map[string][2]string, why string) {
+// the notebook sits in brings its own go.mod's requirements: for the downgraded modules, and,
+// with withOwn, for m itself (before the downgrades, which win).
+func (s *versionSearch) apply(m, v, cur string, downgrades map[string][2]string, why string, withOwn bool) {
 	mc := s.mc
+	if withOwn {
+		s.moveEnclosing(m, cur, v)
+	}
 	for _, dm := range slices.Sorted(maps.Keys(downgrades)) {
 		old, nv := downgrades[dm][0], downgrades[dm][1]
 		s.moveEnclosing(dm, old, nv)
 		mc.require(dm, nv, fmt.Sprintf("an earlier release that accepts %s %s", m, v))
 	}
-	s.moveEnclosing(m, cur, v)
 	mc.require(m, v, why)
 }
 

@@ -60,6 +60,9 @@ type Problem struct {
 	// Replayed says the cell is the step the emitted test was replaying when it failed
 	// (found by the test's replay markers), not a line the failure names.
 	Replayed bool
+	// Replaying is the pipeline step the emitted test was replaying when it failed, as its
+	// replay markers say; "" for other steps and failures before any step.
+	Replaying string
 }
 
 func (p Problem) String() string {
@@ -247,6 +250,13 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 		}
 		probs = append(probs, p)
 	}
+	if step == "test" {
+		if name, _, _, ok := lastReplayedStep(text); ok {
+			for i := range probs {
+				probs[i].Replaying = name
+			}
+		}
+	}
 	return probs
 }
 
@@ -319,18 +329,25 @@ func causeFirst(out string) string {
 	return out
 }
 
-var replayedRE = regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(ReplayMarker) + ` \S+ \(cell (\d+), line (\d+)\)$`)
+var replayedRE = regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(ReplayMarker) + ` (\S+) \(cell (\d+), line (\d+)\)$`)
 
 // lastReplayed returns the cell and line of the last step a test's output says it replayed.
 func lastReplayed(text []byte) (cell, line int, ok bool) {
+	_, cell, line, ok = lastReplayedStep(text)
+	return cell, line, ok
+}
+
+// lastReplayedStep returns the name, cell and line of the last step a test's output says it
+// replayed.
+func lastReplayedStep(text []byte) (name string, cell, line int, ok bool) {
 	all := replayedRE.FindAllSubmatch(text, -1)
 	if len(all) == 0 {
-		return 0, 0, false
+		return "", 0, 0, false
 	}
 	m := all[len(all)-1]
-	cell, _ = strconv.Atoi(string(m[1]))
-	line, _ = strconv.Atoi(string(m[2]))
-	return cell, line, true
+	cell, _ = strconv.Atoi(string(m[2]))
+	line, _ = strconv.Atoi(string(m[3]))
+	return string(m[1]), cell, line, true
 }
 
 // failureLines keeps what a failed go test printed about the failure: not the go command's

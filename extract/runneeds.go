@@ -1,0 +1,182 @@
+package extract
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// This file tells a failed replay of the notebook that this machine caused from one that the
+// code caused. The service's TestRun replays every step, as the author ran them; a step that
+// downloads a data set, loads a plugin or reads the author's data fails on a machine without
+// them although nothing in the code is wrong. Such a failure does not refuse the extraction:
+// the service is verified with go test -short instead, and every report says what was not run.
+//
+// The classifier is deliberately narrow. It reads only the failure's cause (the panic's line,
+// or the last line a fatal log printed), and recognizes only errors that the Go standard
+// library, the dynamic loader or a plugin loader word for a missing resource. A panic of the
+// code (an index out of range, a nil map, a hash mismatch, an EOF) is never environmental, even
+// when the resource's absence led to it: the message no longer proves that, so it stays a
+// refusal.
+
+// Need kinds: what a step lacks on this machine.
+const (
+	NeedNetwork = "network" // a host it cannot resolve or reach
+	NeedPlugin  = "plugin"  // a shared object or a run-time plugin that is not installed
+	NeedProgram = "program" // an executable that is not on $PATH
+	NeedFile    = "file"    // an input file at an absolute path outside the service
+)
+
+// RunNeed is a step of the pipeline that the service's test could not replay on this machine
+// because the machine lacks something the step needs at run time.
+type RunNeed struct {
+	// Step is the pipeline step the test was replaying; "" when the output does not say.
+	Step string `json:"step,omitempty"`
+	// Cell and Line locate the failure in the notebook (-1 when it maps to no cell).
+	Cell int `json:"cell"`
+	Line int `json:"line"`
+	// Need is what is missing: network, plugin, program or file.
+	Need string `json:"need"`
+	// Cause is the failure's own words, trimmed to the part that names what is missing.
+	Cause string `json:"cause"`
+}
+
+// What words the need for a sentence: "the network", "a run-time plugin or shared library"...
+func (n RunNeed) What() string {
+	switch n.Need {
+	case NeedNetwork:
+		return "the network"
+	case NeedPlugin:
+		return "a run-time plugin or shared library this machine lacks"
+	case NeedProgram:
+		return "a program this machine lacks"
+	case NeedFile:
+		return "an input file this machine lacks"
+	}
+	return n.Need
+}
+
+// Where provides the cause its place: "a (cell 2, line 15)" or "the step replayed".
+func (n RunNeed) Where() string {
+	var sb strings.Builder
+	if n.Step != "" {
+		sb.WriteString("step " + n.Step)
+	} else {
+		sb.WriteString("a step")
+	}
+	if n.Cell >= 0 {
+		fmt.Fprintf(&sb, " (cell %d, line %d)", n.Cell, n.Line)
+	}
+	return sb.String()
+}
+
+func (n RunNeed) String() string {
+	return fmt.Sprintf("%s needs %s: %s", n.Where(), n.What(), n.Cause)
+}
+
+// Remedy says how to verify the run where the need is met.
+func (n RunNeed) Remedy() string {
+	switch n.Need {
+	case NeedNetwork:
+		return "run `make test` where the network is reachable"
+	case NeedPlugin:
+		return "install the plugin (or let the library download it, with the network) and run `make test`"
+	case NeedProgram:
+		return "install the program and run `make test`"
+	case NeedFile:
+		return "provide the file and run `make test`"
+	}
+	return "run `make test` where it is available"
+}
+
+var (
+	// netRE matches the net package's and net/http's words for a host that cannot be resolved
+	// or reached, from the operation ("dial tcp", "lookup host") to the error.
+	netRE = regexp.MustCompile(`(?:dial|read|write) (?:tcp|udp)[46]?(?: [^\s:]+(?::\d+)?)?(?:->[^\s:]+(?::\d+)?)?: (?:` +
+		`lookup [^\s:]+(?: on [^\s]+)?: (?:no such host|server misbehaving|i/o timeout|Temporary failure in name resolution)|` +
+		`connect: (?:connection refused|network is unreachable|no route to host|connection timed out)|` +
+		`(?:read: )?connection reset by peer|i/o timeout)` +
+		`|lookup [^\s:]+(?: on [^\s]+)?: (?:no such host|server misbehaving|i/o timeout|Temporary failure in name resolution)` +
+		`|net/http: TLS handshake timeout` +
+		`|\(Client\.Timeout exceeded while awaiting headers\)` +
+		`|x509: certificate signed by unknown authority`)
+	// sharedObjectRE matches the dynamic loader's words for a missing shared object, and the
+	// plugin loaders' (PJRT's "plugin name "cpu" not found in paths [...]").
+	sharedObjectRE = regexp.MustCompile(`[^\s:"]+: cannot open shared object file: No such file or directory` +
+		`|plugin (?:name )?"[^"]+" not found(?: in paths \[[^\]]*\])?`)
+	// programRE matches os/exec's words for an executable that is not installed.
+	programRE = regexp.MustCompile(`exec: "[^"]+": executable file not found in \$PATH`)
+	// missingFileRE matches the os package's words for a file that does not exist, at an
+	// absolute path.
+	missingFileRE = regexp.MustCompile(`(?:open|stat|lstat) (/[^:\n]+): no such file or directory`)
+)
+
+// ClassifyRunFailure reports whether msg, the message of a failed replay (see [Problem]),
+// says that this machine lacks something the step needs at run time: the network, a plugin
+// or shared object, a program, or an input file at an absolute path. own lists the
+// directories whose files the service itself provides or writes (the service's directory, the
+// temporary directory): a file missing there is the code's own doing, not the machine's.
+//
+// An input file is environmental only at an absolute path: the author's data
+// (/home/author/data.csv) that the notebook read in place, which no extraction can ship. A
+// relative path is resolved in the service's data directory, where Decant ships the files it
+// found beside the notebook, so a relative file that is missing is a defect to refuse.
+func ClassifyRunFailure(msg string, own []string) (need, cause string, ok bool) {
+	line := causeLine(msg)
+	if m := netRE.FindString(line); m != "" {
+		return NeedNetwork, m, true
+	}
+	if m := sharedObjectRE.FindString(line); m != "" {
+		return NeedPlugin, m, true
+	}
+	if m := programRE.FindString(line); m != "" {
+		return NeedProgram, m, true
+	}
+	if m := missingFileRE.FindStringSubmatch(line); m != nil {
+		p := filepath.Clean(m[1])
+		for _, d := range own {
+			if d == "" {
+				continue
+			}
+			if rel, err := filepath.Rel(filepath.Clean(d), p); err == nil && !strings.HasPrefix(rel, "..") {
+				return "", "", false
+			}
+		}
+		return NeedFile, m[0], true
+	}
+	return "", "", false
+}
+
+// causeLine returns the line of a failure's message that says what failed: a panic's line, or
+// else the last line (a fatal log's message comes last, after what the step printed).
+func causeLine(msg string) string {
+	if i := strings.Index(msg, "panic: "); i >= 0 {
+		line, _, _ := strings.Cut(msg[i:], "\n")
+		return line
+	}
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// RunNeeds reports whether every problem is a replay of the notebook that failed for want of
+// something this machine lacks (see [ClassifyRunFailure]), and returns each as a [RunNeed].
+// Any other problem (a build or vet error, a panic of the code) makes it return false: the
+// extraction is refused as before.
+func RunNeeds(probs []Problem, own []string) ([]RunNeed, bool) {
+	if len(probs) == 0 {
+		return nil, false
+	}
+	var needs []RunNeed
+	for _, p := range probs {
+		if p.Step != "test" {
+			return nil, false
+		}
+		need, cause, ok := ClassifyRunFailure(p.Msg, own)
+		if !ok {
+			return nil, false
+		}
+		needs = append(needs, RunNeed{Step: p.Replaying, Cell: p.Cell, Line: p.CellLine, Need: need, Cause: cause})
+	}
+	return needs, true
+}

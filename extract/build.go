@@ -62,6 +62,10 @@ type Plan struct {
 	// Cgo is set when verification found that a library the service uses builds only with
 	// cgo: the README then says the binaries are not static.
 	Cgo bool `json:"cgo,omitempty"`
+	// RunUnverified is set when the service's full test (the replay of the notebook) failed
+	// only for want of what this machine lacks at run time (see [ClassifyRunFailure]): the
+	// service was verified with go test -short, and every report says what was not run.
+	RunUnverified []RunNeed `json:"run_unverified,omitempty"`
 	// ShellFiles are files the notebook's shell lines write and its kept code reads, and
 	// RunFirst the init functions reading them that Run calls first (see shellfiles.go).
 	ShellFiles []ShellFile `json:"shell_files,omitempty"`

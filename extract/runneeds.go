@@ -2,8 +2,10 @@ package extract
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -57,18 +59,17 @@ func (n RunNeed) What() string {
 	return n.Need
 }
 
-// Where provides the cause its place: "a (cell 2, line 15)" or "the step replayed".
+// Where names the step and the place in the notebook where it failed: "step train, at cell 2,
+// line 15," (the line may be in a function the step calls, in another cell).
 func (n RunNeed) Where() string {
-	var sb strings.Builder
+	step := "a step"
 	if n.Step != "" {
-		sb.WriteString("step " + n.Step)
-	} else {
-		sb.WriteString("a step")
+		step = "step " + n.Step
 	}
-	if n.Cell >= 0 {
-		fmt.Fprintf(&sb, " (cell %d, line %d)", n.Cell, n.Line)
+	if n.Cell < 0 {
+		return step
 	}
-	return sb.String()
+	return fmt.Sprintf("%s, at cell %d, line %d,", step, n.Cell, n.Line)
 }
 
 func (n RunNeed) String() string {
@@ -179,4 +180,50 @@ func RunNeeds(probs []Problem, own []string) ([]RunNeed, bool) {
 		needs = append(needs, RunNeed{Step: p.Replaying, Cell: p.Cell, Line: p.CellLine, Need: need, Cause: cause})
 	}
 	return needs, true
+}
+
+// readmeRunUnverified is the README's account of a run that was not verified: which steps
+// need what, and how to verify them. It is "" when the run was verified (or not attempted).
+func (p *Plan) readmeRunUnverified() string {
+	if len(p.RunUnverified) == 0 {
+		return ""
+	}
+	var sb strings.Builder
+	sb.WriteString("### Verification: the run was not verified\n\n")
+	sb.WriteString("When this service was extracted, its full test (`TestRun`, which replays the notebook's steps) could not run on the machine\n")
+	sb.WriteString("that extracted it, for want of what the steps below need at run time. The service was verified with `go build`,\n")
+	sb.WriteString("`go vet` and `go test -short` (which skips the tests that replay the notebook); whether the whole pipeline runs was not.\n\n")
+	sb.WriteString("| step | cell | line | needs | cause |\n|---|---|---|---|---|\n")
+	for _, n := range p.RunUnverified {
+		step := n.Step
+		if step == "" {
+			step = "?"
+		}
+		fmt.Fprintf(&sb, "| `%s` | %d | %d | %s | `%s` |\n", step, n.Cell, n.Line, n.Need, strings.ReplaceAll(n.Cause, "|", "\\|"))
+	}
+	var remedies []string
+	for _, n := range p.RunUnverified {
+		if r := n.Remedy(); !slices.Contains(remedies, r) {
+			remedies = append(remedies, r)
+		}
+	}
+	fmt.Fprintf(&sb, "\nTo verify it, %s.\n\n", strings.Join(remedies, "; "))
+	return sb.String()
+}
+
+// Decision is the report's warning for a step whose run was not verified.
+func (n RunNeed) Decision() Decision {
+	return Decision{Cell: n.Cell, Line: n.Line, Subject: "run not verified", Action: "warning",
+		Reason: fmt.Sprintf("the pipeline's run was not verified here: %s; verified with go test -short instead; %s", n, n.Remedy())}
+}
+
+// environmental reports whether a failed go test's output in dir (the service) failed for want
+// of what this machine lacks at run time rather than for the code's own reasons.
+func environmental(text, dir string) bool {
+	msg := text
+	if i := strings.Index(msg, "panic: "); i < 0 {
+		msg = failureLines(causeFirst(msg))
+	}
+	_, _, ok := ClassifyRunFailure(msg, []string{dir, os.TempDir()})
+	return ok
 }

@@ -66,7 +66,7 @@ func TestRunNeeds(t *testing.T) {
 	if !ok || len(needs) != 1 {
 		t.Fatalf("RunNeeds = %v, %v; want one need", needs, ok)
 	}
-	want := "step loadData (cell 2, line 15) needs the network: dial tcp: lookup x.org: no such host"
+	want := "step loadData, at cell 2, line 15, needs the network: dial tcp: lookup x.org: no such host"
 	if got := needs[0].String(); got != want {
 		t.Errorf("need = %q, want %q", got, want)
 	}

@@ -546,6 +546,11 @@ func CompareOutputs(ctx context.Context, dir string, plan *Plan, opts VerifyOpti
 	if err != nil && !strings.Contains(text, "--- FAIL: TestNotebookOutputs") {
 		return nil, fmt.Errorf("running the notebook's golden test: %w\n%s", err, text)
 	}
+	if err != nil && environmental(text, dir) {
+		// A step could not run here (no network, no plugin): nothing was compared, and
+		// nothing differed. The verify stage decides what that means for the service.
+		return nil, nil
+	}
 	if strings.Contains(text, "--- SKIP: TestNotebookOutputs ") {
 		// The test says why it cannot compare (init functions, files only shell lines write):
 		// no cell was compared, and none differed.
@@ -600,6 +605,11 @@ func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyO
 	text := string(out)
 	if err != nil && !strings.Contains(text, "--- FAIL: Test") {
 		return nil, nil // a build failure: Verify reports it against the cells
+	}
+	if err != nil && environmental(text, dir) {
+		// Computing a value failed for want of what this machine lacks (a download): that
+		// says nothing of whether two computations agree, so no test is dropped.
+		return nil, nil
 	}
 	var dropped []Decision
 	for _, d := range plan.Decls {

@@ -82,6 +82,11 @@ type Options struct {
 	NoVerify bool
 	// Short verifies with go test -short.
 	Short bool
+	// RequireRun refuses a service whose full test (the replay of the notebook) fails for want
+	// of what this machine lacks at run time (the network, a plugin, the author's data files).
+	// Without it, such a service is verified with go test -short instead, committed, and
+	// [Result.RunUnverified] (and the plan, README and manifest) say what was not run.
+	RequireRun bool
 	// VerifyOutputs makes a difference between a %% cell's step and the notebook's saved output
 	// an error ([OutputsError]) rather than a reason to leave the cell out of the golden test.
 	VerifyOutputs bool
@@ -119,6 +124,10 @@ type Result struct {
 	Outputs []extract.OutputCheck
 	// Problems are what failed verification; Run then returns a [*VerifyError].
 	Problems []extract.Problem
+	// RunUnverified lists the steps whose replay failed only for want of what this machine
+	// lacks at run time: the service was verified with go test -short instead (see
+	// [Options.RequireRun]). Empty when the run was verified or not attempted.
+	RunUnverified []extract.RunNeed
 	// Refactor is the refactoring result, when refactorings ran.
 	Refactor *refactor.Result
 	// Skipped lists the stages (or the rest of them) left out, and why.
@@ -491,11 +500,44 @@ func (r *run) verify() error {
 		r.res.Decisions = append(r.res.Decisions, extract.Decision{Cell: -1, Subject: "cgo", Action: "warning",
 			Reason: "a library the service uses builds only with cgo: the service was verified with CGO_ENABLED=1 and its Makefile sets it; the binaries are not static, so the scratch image needs a base with those C libraries"})
 	}
+	if len(probs) > 0 && !r.opts.Short && !r.opts.RequireRun {
+		if needs, ok := extract.RunNeeds(probs, []string{r.stage, os.TempDir()}); ok {
+			var err error
+			if probs, err = r.verifyShort(needs); err != nil {
+				return err
+			}
+		}
+	}
 	if len(probs) > 0 {
 		r.explain(probs)
 		return r.verifyError(probs)
 	}
 	return nil
+}
+
+// verifyShort verifies the service with go test -short after its full test failed only for
+// want of what this machine lacks at run time (needs). When that passes, the run is recorded
+// as unverified, in the result, the plan's report, the README and the manifest, and the later
+// stages verify with -short too; the problems of the short verification are returned.
+func (r *run) verifyShort(needs []extract.RunNeed) ([]extract.Problem, error) {
+	for _, n := range needs {
+		r.progress("the notebook's replay cannot run here: %s; verifying with go test -short instead...", n)
+	}
+	short := r.vopts
+	short.Short = true
+	if probs := extract.Verify(r.ctx, r.stage, r.res.Output, short); len(probs) > 0 {
+		return probs, nil
+	}
+	r.vopts.Short = true
+	r.res.RunUnverified = needs
+	r.res.Plan.RunUnverified = needs
+	for _, n := range needs {
+		r.res.Decisions = append(r.res.Decisions, n.Decision())
+	}
+	// The README and the manifest say so too.
+	r.res.Report().Update(r.res.Output, nil)
+	out := r.res.Output
+	return nil, extract.WriteDir(r.stage, map[string][]byte{"README.md": out.Files["README.md"], manifest.Path: out.Files[manifest.Path]}, nil)
 }
 
 // explain points the problems met in libraries at the cells that use them, and says what
@@ -527,7 +569,7 @@ func (r *run) refactor() error {
 	// The verify stage has just checked the staged service: the refactorings do not check it
 	// again before their first change.
 	verified := !r.opts.NoVerify && !r.opts.DryRun
-	res, err := refactor.Run(ctx, r.stage, refactor.Options{Passes: r.opts.Refactor, NoVerify: r.opts.NoVerify, Short: r.opts.Short, Verified: verified, Env: r.vopts.Env})
+	res, err := refactor.Run(ctx, r.stage, refactor.Options{Passes: r.opts.Refactor, NoVerify: r.opts.NoVerify, Short: r.vopts.Short, Verified: verified, Env: r.vopts.Env})
 	if r.overBudget(StageRefactor, ctx, "refactoring") {
 		return nil
 	}

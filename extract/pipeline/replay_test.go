@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/decant-go/decant/extract"
+	"github.com/decant-go/decant/extract/manifest"
 )
 
 // The service's test replays each step with the arguments of its %% line, as GoNB ran the
@@ -39,7 +42,9 @@ func TestReplayExitLocated(t *testing.T) {
 		"import (\n\t\"fmt\"\n\t\"log\"\n\t\"os\"\n)",
 		"%%\nfmt.Println(\"warming up\")",
 		"%%\nif _, err := os.Stat(\"/dev/no-such-accelerator\"); err != nil {\n\tlog.Fatalf(\"no accelerator: %v\", err)\n}")
-	_, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
+	// A missing device is something this machine lacks; --require-run refuses it, as every
+	// failed replay was refused before.
+	_, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, RequireRun: true})
 	var ve *VerifyError
 	if !errors.As(err, &ve) {
 		t.Fatalf("extract = %v, want a VerifyError", err)
@@ -66,5 +71,91 @@ func TestReplayExitLocated(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no test problem in %v", err)
+	}
+}
+
+// downloads is a notebook whose preparation downloads its data from a port nothing listens on
+// (connection refused, at once and on any machine), as a notebook downloading a data set does
+// on a machine without the network.
+func downloads(t *testing.T, path string) {
+	notebook(t, path, "gonb",
+		"#md ## 1. Preparation",
+		"import (\n\t\"fmt\"\n\t\"io\"\n\t\"net/http\"\n)\n\nfunc download(url string) []byte {\n\tresp, err := http.Get(url)\n\tif err != nil {\n\t\tpanic(fmt.Sprintf(\"failed downloading %q: %v\", url, err))\n\t}\n\tdefer resp.Body.Close()\n\tb, _ := io.ReadAll(resp.Body)\n\treturn b\n}",
+		"#md ## 3. Calculation",
+		"%%\ndata := download(\"http://127.0.0.1:1/data.csv\")\nfmt.Println(len(data))")
+}
+
+// A replay that fails only because a step cannot reach the network does not refuse the
+// extraction: the service is verified with go test -short, committed, and the result, the
+// report, the README and the manifest say which step needs what.
+func TestReplayNeedsNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the extracted service")
+	}
+	tmp := t.TempDir()
+	nb := filepath.Join(tmp, "fetch.ipynb")
+	downloads(t, nb)
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	if res.Commit == nil || res.Commit.Commit == "" {
+		t.Fatal("nothing was committed")
+	}
+	if len(res.RunUnverified) != 1 {
+		t.Fatalf("RunUnverified = %+v, want one step", res.RunUnverified)
+	}
+	n := res.RunUnverified[0]
+	if n.Need != extract.NeedNetwork || n.Cell != 1 || n.Line != 10 || n.Step == "" ||
+		!strings.Contains(n.Cause, "dial tcp 127.0.0.1:1: connect: connection refused") {
+		t.Errorf("need = %+v; want the network, at cell 1, line 10 (the panic), with the dial error", n)
+	}
+	readme := string(res.Output.Files["README.md"])
+	for _, want := range []string{"the run was not verified", "`go test -short`", "connection refused", "network"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("the README does not say %q:\n%s", want, readme)
+		}
+	}
+	m, err := manifest.Decode(res.Output.Files[manifest.Path])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.RunUnverified) != 1 || m.RunUnverified[0].Need != "network" {
+		t.Errorf("manifest run_unverified = %+v", m.RunUnverified)
+	}
+	var warned bool
+	for _, d := range res.Report().Decisions {
+		warned = warned || d.Action == "warning" && strings.Contains(d.Reason, "not verified here") && d.Cell == 1
+	}
+	if !warned {
+		t.Errorf("the report has no warning at cell 1: %+v", res.Report().Decisions)
+	}
+
+	// --require-run refuses it, at the step's cell and line.
+	_, err = Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "strict"), Author: author, RequireRun: true})
+	var ve *VerifyError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "(cell 1, line 10)") || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("extract --require-run = %v, want a VerifyError at cell 1, line 10", err)
+	}
+}
+
+// A replay that fails for the code's own reason is refused as before: no fallback.
+func TestReplayCodePanicRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the extracted service")
+	}
+	tmp := t.TempDir()
+	nb := filepath.Join(tmp, "bug.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 3. Calculation",
+		"import \"fmt\"\n\nfunc last(xs []int) int { return xs[len(xs)] }",
+		"%%\nfmt.Println(last([]int{1, 2, 3}))")
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
+	var ve *VerifyError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "index out of range") {
+		t.Fatalf("extract = %v, want a VerifyError naming the index out of range", err)
+	}
+	if len(res.RunUnverified) != 0 || res.Commit != nil {
+		t.Errorf("a code panic fell back to -short: unverified %+v, commit %+v", res.RunUnverified, res.Commit)
 	}
 }

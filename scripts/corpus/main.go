@@ -2,6 +2,11 @@
 // notebooks listed in testdata/corpus/manifest.json and prints one line per notebook: built,
 // refused (with the cell-located reason) or failed, and the time it took.
 //
+// A notebook whose branch builds but whose full replay could not run here (decant extract
+// warns that the pipeline's run was not verified: the network, a plugin or a data file this
+// machine lacks) is classed "built, run unverified (environment)": it counts as a branch that
+// builds, and apart from the runs verified.
+//
 // A refusal is classed as "refused: environment" when its reason is that this machine lacks
 // something the notebook needs and Decant cannot supply (a C library, a library that does not
 // build or pass here), and "refused: other" otherwise; the summary counts each class. With
@@ -11,7 +16,15 @@
 // into the repository), checked against its sha256, extracted in place with --auto-label and
 // full verification into a temporary repository, and the result is built with go build.
 //
+// Each notebook runs with a fresh HOME and TMPDIR (and XDG directories inside that HOME), so
+// what one notebook downloads, or leaves half-downloaded, cannot change another's result; the
+// go command's caches and settings (GOMODCACHE, GOCACHE, GOPATH, GOENV, GOFLAGS, GOPROXY...)
+// stay where they are, so they stay warm.
+//
 //	go run ./scripts/corpus -decant bin/decant [-run regexp] [-timeout 5m] [-json report.json]
+//
+// The summary prints the share of notebooks whose branch builds and of those whose run was
+// verified too.
 package main
 
 import (
@@ -44,12 +57,18 @@ type entry struct {
 
 type result struct {
 	name, kernel, outcome, reason, triage string
-	took                                  time.Duration
+	// runUnverified is decant's warning that the pipeline's run was not verified here, for a
+	// notebook that built.
+	runUnverified string
+	took          time.Duration
 }
 
-// class is the summary class of a result: built, refused: environment, refused: other or
-// failed.
+// class is the summary class of a result: built, built, run unverified (environment),
+// refused: environment, refused: other or failed.
 func (r result) class() string {
+	if r.outcome == "built" && r.runUnverified != "" {
+		return builtUnverified
+	}
 	if r.outcome == "refused" {
 		if environmental.MatchString(r.reason) {
 			return "refused: environment"
@@ -59,8 +78,92 @@ func (r result) class() string {
 	return r.outcome
 }
 
+// builtUnverified is the class of a notebook whose branch builds and passes go test -short,
+// but whose replay needs what this machine lacks.
+const builtUnverified = "built, run unverified (environment)"
+
 // classes lists the summary classes in the order they are printed.
-var classes = []string{"built", "refused: environment", "refused: other", "failed"}
+var classes = []string{"built", builtUnverified, "refused: environment", "refused: other", "failed"}
+
+// unverifiedWarning starts the line decant extract prints when it committed a service whose
+// run it could not verify on this machine.
+const unverifiedWarning = "warning: the pipeline's run was not verified here: "
+
+// summary is the last line of the report: how many notebooks' branches build, and of how
+// many the run was verified too.
+func summary(counts map[string]int, total int) string {
+	builds := counts["built"] + counts[builtUnverified]
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%d notebooks:", total)
+	for i, c := range classes {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Fprintf(&sb, "%s %d %s", sep, counts[c], c)
+	}
+	fmt.Fprintf(&sb, "\nbranch builds: %d of %d (%s)\nrun verified: %d of %d (%s)", builds, total, percent(builds, total), counts["built"], total, percent(counts["built"], total))
+	return sb.String()
+}
+
+func percent(n, total int) string {
+	if total == 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%.0f%%", 100*float64(n)/float64(total))
+}
+
+// goSettings are the go command's settings each notebook's fresh HOME must not move: its
+// caches (so they stay warm), its configuration file and how it reaches modules.
+var goSettings = []string{"GOMODCACHE", "GOCACHE", "GOPATH", "GOENV", "GOFLAGS", "GOPROXY", "GOSUMDB",
+	"GONOSUMDB", "GONOPROXY", "GOPRIVATE", "GOINSECURE", "GOTOOLCHAIN"}
+
+// isolated returns env with HOME, TMPDIR and the XDG directories moved into root (which the
+// caller creates fresh for one notebook), and the go command's settings (as `go env` printed
+// them, in goenv) pinned to where they were.
+func isolated(env []string, goenv map[string]string, root string) []string {
+	set := map[string]string{
+		"HOME":            filepath.Join(root, "home"),
+		"TMPDIR":          filepath.Join(root, "tmp"),
+		"XDG_CACHE_HOME":  filepath.Join(root, "home", ".cache"),
+		"XDG_CONFIG_HOME": filepath.Join(root, "home", ".config"),
+		"XDG_DATA_HOME":   filepath.Join(root, "home", ".local", "share"),
+	}
+	for _, k := range goSettings {
+		if v, ok := goenv[k]; ok && v != "" {
+			set[k] = v
+		}
+	}
+	out := make([]string, 0, len(env)+len(set))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[k]; !ok {
+			out = append(out, kv)
+		}
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, k+"="+set[k])
+	}
+	return out
+}
+
+// goEnv returns the go command's settings, as it resolves them in this environment.
+func goEnv() (map[string]string, error) {
+	out, err := exec.Command("go", append([]string{"env", "-json"}, goSettings...)...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env: %w", err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(out, &m); err != nil {
+		return nil, fmt.Errorf("go env: %w", err)
+	}
+	return m, nil
+}
 
 // environmental matches the refusals that name something this machine lacks rather than
 // something in the notebook or in Decant: a C library or a library that does not build here,
@@ -106,6 +209,10 @@ func main() {
 		env = append(env, k+"="+m.Env[k])
 		fmt.Fprintf(os.Stderr, "corpus environment: %s=%s\n", k, m.Env[k])
 	}
+	goenv, err := goEnv()
+	if err != nil {
+		fatal(err)
+	}
 	filter := regexp.MustCompile(*run)
 	var results []result
 	for _, e := range m.Notebooks {
@@ -113,12 +220,12 @@ func main() {
 		if !filter.MatchString(name) {
 			continue
 		}
-		r := one(e, *decant, *timeout, strings.Fields(*extra), env)
+		r := one(e, *decant, *timeout, strings.Fields(*extra), env, goenv)
 		r.name, r.kernel = name, e.Kernel
 		if r.outcome != "built" {
 			r.triage = e.Triage
 		}
-		fmt.Fprintf(os.Stderr, "%-8s %6.1fs %s\n", r.outcome, r.took.Seconds(), name)
+		fmt.Fprintf(os.Stderr, "%-8s %6.1fs %s\n", r.class(), r.took.Seconds(), name)
 		results = append(results, r)
 	}
 	counts := map[string]int{}
@@ -126,17 +233,9 @@ func main() {
 	for _, r := range results {
 		counts[r.class()]++
 		fmt.Printf("| %s | %s | %s | %.1fs | %s | %s |\n", r.name, r.kernel, r.class(), r.took.Seconds(),
-			strings.ReplaceAll(r.reason, "|", "\\|"), strings.ReplaceAll(r.triage, "|", "\\|"))
+			strings.ReplaceAll(r.why(), "|", "\\|"), strings.ReplaceAll(r.triage, "|", "\\|"))
 	}
-	fmt.Printf("\n%d notebooks:", len(results))
-	for i, c := range classes {
-		sep := ","
-		if i == 0 {
-			sep = ""
-		}
-		fmt.Printf("%s %d %s", sep, counts[c], c)
-	}
-	fmt.Println()
+	fmt.Printf("\n%s\n", summary(counts, len(results)))
 	if *jsonOut != "" {
 		if err := writeJSON(*jsonOut, results, counts); err != nil {
 			fatal(err)
@@ -147,7 +246,15 @@ func main() {
 	}
 }
 
-func one(e entry, decant string, timeout time.Duration, extra []string, env []string) result {
+// why is the reason shown for a result: the refusal's, or what a built notebook's run lacked.
+func (r result) why() string {
+	if r.reason == "" {
+		return r.runUnverified
+	}
+	return r.reason
+}
+
+func one(e entry, decant string, timeout time.Duration, extra []string, base []string, goenv map[string]string) result {
 	start := time.Now()
 	fail := func(outcome, reason string) result {
 		return result{outcome: outcome, reason: reason, took: time.Since(start)}
@@ -170,6 +277,14 @@ func one(e entry, decant string, timeout time.Duration, extra []string, env []st
 		return fail("failed", err.Error())
 	}
 	defer os.RemoveAll(tmp)
+	// A fresh HOME and TMPDIR: the data a notebook downloads (or a failed download leaves
+	// empty) into ~/work stays its own.
+	env := isolated(base, goenv, tmp)
+	for _, d := range []string{"home", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
+			return fail("failed", err.Error())
+		}
+	}
 	repo := filepath.Join(tmp, "service")
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -198,7 +313,23 @@ func one(e entry, decant string, timeout time.Duration, extra []string, env []st
 	if out, err := build.CombinedOutput(); err != nil {
 		return result{outcome: "failed", reason: "go build: " + firstLine(string(out)), took: took}
 	}
-	return result{outcome: "built", took: took}
+	return result{outcome: "built", runUnverified: runUnverified(text), took: took}
+}
+
+// runUnverified returns what decant's warnings say the pipeline's run needed and this machine
+// lacked ("" when the run was verified), the warnings joined by "; ".
+func runUnverified(text string) string {
+	var why []string
+	for _, l := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), unverifiedWarning); ok {
+			// The step and what it needs, without the advice that follows.
+			if i := strings.Index(rest, "; the service was verified"); i >= 0 {
+				rest = rest[:i]
+			}
+			why = append(why, rest)
+		}
+	}
+	return shorten(strings.Join(why, "; "))
 }
 
 // writeJSON writes the results and the count per class to path, through a temporary file
@@ -215,13 +346,19 @@ func writeJSON(path string, results []result, counts map[string]int) error {
 	report := struct {
 		Notebooks []row          `json:"notebooks"`
 		Summary   map[string]int `json:"summary"`
-	}{Notebooks: []row{}, Summary: map[string]int{}}
+		// BranchBuilds counts the notebooks whose branch builds, run verified or not;
+		// RunVerified those whose full replay passed too.
+		BranchBuilds int `json:"branch_builds"`
+		RunVerified  int `json:"run_verified"`
+		Total        int `json:"total"`
+	}{Notebooks: []row{}, Summary: map[string]int{}, BranchBuilds: counts["built"] + counts[builtUnverified],
+		RunVerified: counts["built"], Total: len(results)}
 	for _, c := range classes {
 		report.Summary[c] = counts[c]
 	}
 	for _, r := range results {
 		secs := float64(r.took.Milliseconds()) / 1000
-		report.Notebooks = append(report.Notebooks, row{r.name, r.kernel, r.class(), secs, r.reason, r.triage})
+		report.Notebooks = append(report.Notebooks, row{r.name, r.kernel, r.class(), secs, r.why(), r.triage})
 	}
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {

@@ -19,7 +19,10 @@
 // Each notebook runs with a fresh HOME and TMPDIR (and XDG directories inside that HOME), so
 // what one notebook downloads, or leaves half-downloaded, cannot change another's result; the
 // go command's caches and settings (GOMODCACHE, GOCACHE, GOPATH, GOENV, GOFLAGS, GOPROXY...)
-// stay where they are, so they stay warm.
+// stay where they are, so they stay warm. Libraries that expand ~ through os/user (GoMLX's data
+// directories, ~/work/...) read the home directory from /etc/passwd, not $HOME: where the
+// machine allows a private mount namespace (unshare), each notebook also sees an /etc/passwd
+// naming its fresh home; elsewhere the runner says that those directories stay shared.
 //
 //	go run ./scripts/corpus -decant bin/decant [-run regexp] [-timeout 5m] [-json report.json]
 //
@@ -40,6 +43,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -152,6 +156,92 @@ func isolated(env []string, goenv map[string]string, root string) []string {
 	return out
 }
 
+// passwdWithHome returns passwd (an /etc/passwd file) with the home directory of the user
+// whose uid is uid replaced by home, and whether that user was found.
+func passwdWithHome(passwd []byte, uid, home string) ([]byte, bool) {
+	lines := strings.Split(string(passwd), "\n")
+	found := false
+	for i, l := range lines {
+		f := strings.Split(l, ":")
+		if len(f) == 7 && f[2] == uid {
+			f[5] = home
+			lines[i] = strings.Join(f, ":")
+			found = true
+		}
+	}
+	return []byte(strings.Join(lines, "\n")), found
+}
+
+// namespaced returns argv run in a private mount namespace where passwd is mounted over
+// /etc/passwd. As root, the namespace is the process's own; otherwise a user namespace maps
+// the user to root, so the command runs as uid 0 inside it.
+func namespaced(root bool, passwd string, argv []string) []string {
+	ns := []string{"unshare", "--mount", "--propagation", "private"}
+	if !root {
+		ns = append(ns, "--map-root-user")
+	}
+	return append(append(ns, "--", "sh", "-c", `mount --bind "$0" /etc/passwd && exec "$@"`, passwd), argv...)
+}
+
+// sandbox isolates one notebook's home directory.
+type sandbox struct {
+	goenv map[string]string
+	// passwd is /etc/passwd, when a private mount namespace can replace it; nil otherwise.
+	passwd []byte
+	root   bool
+}
+
+// newSandbox checks once whether this machine lets the runner give each notebook its own
+// /etc/passwd, and says on stderr how notebooks are isolated.
+func newSandbox(goenv map[string]string) *sandbox {
+	sb := &sandbox{goenv: goenv, root: os.Geteuid() == 0}
+	passwd, err := os.ReadFile("/etc/passwd")
+	if err == nil {
+		if f, terr := os.CreateTemp("", "decant-corpus-passwd-"); terr == nil {
+			f.Write(passwd)
+			f.Close()
+			argv := namespaced(sb.root, f.Name(), []string{"true"})
+			if exec.Command(argv[0], argv[1:]...).Run() == nil {
+				sb.passwd = passwd
+			}
+			os.Remove(f.Name())
+		}
+	}
+	if sb.passwd != nil {
+		fmt.Fprintln(os.Stderr, "corpus isolation: a fresh HOME, TMPDIR and /etc/passwd home directory per notebook")
+	} else {
+		fmt.Fprintln(os.Stderr, "corpus isolation: a fresh HOME and TMPDIR per notebook; no private mount namespace here, so directories that libraries find through /etc/passwd (GoMLX's ~/work) stay shared")
+	}
+	return sb
+}
+
+// command returns the command that runs argv for the notebook whose scratch directory is
+// tmp: its environment isolated, and in a mount namespace with its own /etc/passwd when the
+// machine allows.
+func (sb *sandbox) command(ctx context.Context, tmp string, base []string, argv []string) (*exec.Cmd, error) {
+	for _, d := range []string{"home", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if sb.passwd != nil {
+		uid := strconv.Itoa(os.Geteuid())
+		if !sb.root {
+			uid = "0" // the user namespace maps the user to root
+		}
+		if passwd, ok := passwdWithHome(sb.passwd, uid, filepath.Join(tmp, "home")); ok {
+			p := filepath.Join(tmp, "passwd")
+			if err := os.WriteFile(p, passwd, 0o644); err != nil {
+				return nil, err
+			}
+			argv = namespaced(sb.root, p, argv)
+		}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = isolated(base, sb.goenv, tmp)
+	return cmd, nil
+}
+
 // goEnv returns the go command's settings, as it resolves them in this environment.
 func goEnv() (map[string]string, error) {
 	out, err := exec.Command("go", append([]string{"env", "-json"}, goSettings...)...).Output()
@@ -213,6 +303,7 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
+	box := newSandbox(goenv)
 	filter := regexp.MustCompile(*run)
 	var results []result
 	for _, e := range m.Notebooks {
@@ -220,7 +311,7 @@ func main() {
 		if !filter.MatchString(name) {
 			continue
 		}
-		r := one(e, *decant, *timeout, strings.Fields(*extra), env, goenv)
+		r := one(e, *decant, *timeout, strings.Fields(*extra), env, box)
 		r.name, r.kernel = name, e.Kernel
 		if r.outcome != "built" {
 			r.triage = e.Triage
@@ -254,7 +345,7 @@ func (r result) why() string {
 	return r.reason
 }
 
-func one(e entry, decant string, timeout time.Duration, extra []string, base []string, goenv map[string]string) result {
+func one(e entry, decant string, timeout time.Duration, extra []string, env []string, box *sandbox) result {
 	start := time.Now()
 	fail := func(outcome, reason string) result {
 		return result{outcome: outcome, reason: reason, took: time.Since(start)}
@@ -277,20 +368,16 @@ func one(e entry, decant string, timeout time.Duration, extra []string, base []s
 		return fail("failed", err.Error())
 	}
 	defer os.RemoveAll(tmp)
-	// A fresh HOME and TMPDIR: the data a notebook downloads (or a failed download leaves
-	// empty) into ~/work stays its own.
-	env := isolated(base, goenv, tmp)
-	for _, d := range []string{"home", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
-			return fail("failed", err.Error())
-		}
-	}
 	repo := filepath.Join(tmp, "service")
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	args := append([]string{"extract", "--auto-label", "--quiet", "--repo", repo}, extra...)
-	cmd := exec.CommandContext(ctx, decant, append(args, nb)...)
-	cmd.Env = env
+	// A home of its own: the data a notebook downloads (or a failed download leaves empty)
+	// into ~/work stays its own.
+	cmd, err := box.command(ctx, tmp, env, append(append([]string{decant}, args...), nb))
+	if err != nil {
+		return fail("failed", err.Error())
+	}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	start = time.Now()

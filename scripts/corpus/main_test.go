@@ -70,3 +70,25 @@ func TestIsolated(t *testing.T) {
 		}
 	}
 }
+
+// GoMLX expands ~ through os/user, which reads /etc/passwd: each notebook's copy names its
+// fresh home for the user it runs as, and no other.
+func TestPasswdWithHome(t *testing.T) {
+	passwd := "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nann:x:1000:1000:Ann:/home/ann:/bin/sh\n"
+	got, ok := passwdWithHome([]byte(passwd), "1000", "/tmp/nb1/home")
+	want := "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nann:x:1000:1000:Ann:/tmp/nb1/home:/bin/sh\n"
+	if !ok || string(got) != want {
+		t.Errorf("passwdWithHome = %q, %v; want %q", got, ok, want)
+	}
+	if _, ok := passwdWithHome([]byte(passwd), "1001", "/x"); ok {
+		t.Error("passwdWithHome found a user that is not there")
+	}
+}
+
+func TestNamespaced(t *testing.T) {
+	got := strings.Join(namespaced(false, "/tmp/nb1/passwd", []string{"bin/decant", "extract", "nb.ipynb"}), " ")
+	want := `unshare --mount --propagation private --map-root-user -- sh -c mount --bind "$0" /etc/passwd && exec "$@" /tmp/nb1/passwd bin/decant extract nb.ipynb`
+	if got != want {
+		t.Errorf("namespaced =\n%s\nwant\n%s", got, want)
+	}
+}

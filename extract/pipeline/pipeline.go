@@ -502,6 +502,15 @@ func (r *run) verify() error {
 	}
 	if len(probs) > 0 && !r.opts.Short && !r.opts.RequireRun {
 		if needs, ok := extract.RunNeeds(probs, []string{r.stage, os.TempDir()}); ok {
+			// A failure inside a library names no cell: point it at the cell using the library,
+			// as a refusal would.
+			located := slices.Clone(probs)
+			r.res.Plan.LocateDependencyProblems(located, r.modules)
+			for i := range needs {
+				if needs[i].Cell < 0 && located[i].Cell >= 0 {
+					needs[i].Cell, needs[i].Line = located[i].Cell, located[i].CellLine
+				}
+			}
 			var err error
 			if probs, err = r.verifyShort(needs); err != nil {
 				return err

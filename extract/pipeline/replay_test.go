@@ -159,3 +159,33 @@ func TestReplayCodePanicRefused(t *testing.T) {
 		t.Errorf("a code panic fell back to -short: unverified %+v, commit %+v", res.RunUnverified, res.Commit)
 	}
 }
+
+// A value computed from a download that cannot run here keeps its reproducibility test: a
+// failed download says nothing of whether two computations agree.
+func TestReplayNeedsNetworkKeepsReproducibility(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the extracted service")
+	}
+	tmp := t.TempDir()
+	nb := filepath.Join(tmp, "lazy.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 1. Preparation",
+		"import (\n\t\"fmt\"\n\t\"io\"\n\t\"net/http\"\n)\n\nfunc download(url string) []byte {\n\tresp, err := http.Get(url)\n\tif err != nil {\n\t\tpanic(fmt.Sprintf(\"failed downloading %q: %v\", url, err))\n\t}\n\tdefer resp.Body.Close()\n\tb, _ := io.ReadAll(resp.Body)\n\treturn b\n}\n\nvar data = download(\"http://127.0.0.1:1/data.csv\")",
+		"#md ## 3. Calculation",
+		"%%\nfmt.Println(len(data))")
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	if len(res.RunUnverified) != 1 {
+		t.Errorf("RunUnverified = %+v, want one step", res.RunUnverified)
+	}
+	for _, d := range res.Decisions {
+		if strings.Contains(d.Reason, "different values") {
+			t.Errorf("a failed download was taken for a value that is not reproducible: %+v", d)
+		}
+	}
+	if !strings.Contains(string(res.Output.Files["lazy/pipeline_test.go"]), "func TestDataReproducible(") {
+		t.Error("the reproducibility test of data was dropped")
+	}
+}

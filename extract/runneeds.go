@@ -42,6 +42,10 @@ type RunNeed struct {
 	Need string `json:"need"`
 	// Cause is the failure's own words, trimmed to the part that names what is missing.
 	Cause string `json:"cause"`
+	// Then is how the full replay failed afterwards, when an earlier replay in the same
+	// extraction met the need and the full replay then failed at the same place or a later
+	// step (a download the failure left empty, a file it never wrote): a consequence.
+	Then string `json:"then,omitempty"`
 }
 
 // What words the need for a sentence: "the network", "a run-time plugin or shared library"...
@@ -73,7 +77,11 @@ func (n RunNeed) Where() string {
 }
 
 func (n RunNeed) String() string {
-	return fmt.Sprintf("%s needs %s: %s", n.Where(), n.What(), n.Cause)
+	s := fmt.Sprintf("%s needs %s: %s", n.Where(), n.What(), n.Cause)
+	if n.Then != "" {
+		s += " (an earlier replay met that; the full replay then failed with " + n.Then + ")"
+	}
+	return s
 }
 
 // Remedy says how to verify the run where the need is met.
@@ -149,16 +157,25 @@ func ClassifyRunFailure(msg string, own []string) (need, cause string, ok bool) 
 	return "", "", false
 }
 
-// causeLine returns the line of a failure's message that says what failed: a panic's line, or
-// else the last line (a fatal log's message comes last, after what the step printed).
+// causeLine returns the line of a failure's message that says what failed: a panic's line;
+// else the last line that speaks of a failure (a fatal log, an error), since a step may print
+// more after it (a stack trace, where its cache was); else the last line.
 func causeLine(msg string) string {
 	if i := strings.Index(msg, "panic: "); i >= 0 {
 		line, _, _ := strings.Cut(msg[i:], "\n")
 		return line
 	}
 	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if failureWordRE.MatchString(lines[i]) {
+			return strings.TrimSpace(lines[i])
+		}
+	}
 	return strings.TrimSpace(lines[len(lines)-1])
 }
+
+// failureWordRE matches a line that says something failed.
+var failureWordRE = regexp.MustCompile(`(?i)\b(fatal|error|failed|failure|cannot|unable)\b`)
 
 // RunNeeds reports whether every problem is a replay of the notebook that failed for want of
 // something this machine lacks (see [ClassifyRunFailure]), and returns each as a [RunNeed].
@@ -199,7 +216,11 @@ func (p *Plan) readmeRunUnverified() string {
 		if step == "" {
 			step = "?"
 		}
-		fmt.Fprintf(&sb, "| `%s` | %d | %d | %s | `%s` |\n", step, n.Cell, n.Line, n.Need, strings.ReplaceAll(n.Cause, "|", "\\|"))
+		cause := "`" + strings.ReplaceAll(n.Cause, "|", "\\|") + "`"
+		if n.Then != "" {
+			cause += "; the full replay then failed with `" + strings.ReplaceAll(n.Then, "|", "\\|") + "`"
+		}
+		fmt.Fprintf(&sb, "| `%s` | %d | %d | %s | %s |\n", step, n.Cell, n.Line, n.Need, cause)
 	}
 	var remedies []string
 	for _, n := range p.RunUnverified {
@@ -215,6 +236,76 @@ func (p *Plan) readmeRunUnverified() string {
 func (n RunNeed) Decision() Decision {
 	return Decision{Cell: n.Cell, Line: n.Line, Subject: "run not verified", Action: "warning",
 		Reason: fmt.Sprintf("the pipeline's run was not verified here: %s; verified with go test -short instead; %s", n, n.Remedy())}
+}
+
+// ConsequentRunNeeds is [RunNeeds] for the full replay of an extraction whose earlier replays
+// (the golden test, the reproducibility tests) already failed for want of what this machine
+// lacks (earlier). A failure of the full replay counts as a consequence of such a need, not as
+// the code's own, only where it cannot be told apart from one: at the same line of the service
+// as the earlier failure (the download that failed now finds the empty file it left), or in the
+// same step or a later one (a step after one that cannot run here cannot be verified here).
+// A failure in a step before the earliest such step is the code's, and refused.
+func (p *Plan) ConsequentRunNeeds(probs, earlier []Problem, own []string) ([]RunNeed, bool) {
+	order := map[string]int{}
+	for i, st := range p.Steps {
+		if st.Kept {
+			order[st.Name] = i + 1
+		}
+	}
+	type envFailure struct {
+		prob        Problem
+		need, cause string
+	}
+	var env []envFailure
+	for _, e := range earlier {
+		if need, cause, ok := ClassifyRunFailure(e.Msg, own); ok && e.Step == "test" {
+			env = append(env, envFailure{e, need, cause})
+		}
+	}
+	if len(probs) == 0 {
+		return nil, false
+	}
+	var needs []RunNeed
+	for _, pr := range probs {
+		if pr.Step != "test" {
+			return nil, false
+		}
+		if need, cause, ok := ClassifyRunFailure(pr.Msg, own); ok {
+			needs = append(needs, RunNeed{Step: pr.Replaying, Cell: pr.Cell, Line: pr.CellLine, Need: need, Cause: cause})
+			continue
+		}
+		found := false
+		for _, e := range env {
+			sameLine := e.prob.File != "" && e.prob.File == pr.File && e.prob.Line == pr.Line
+			later := order[e.prob.Replaying] > 0 && order[pr.Replaying] >= order[e.prob.Replaying]
+			if sameLine || later {
+				needs = append(needs, RunNeed{Step: e.prob.Replaying, Cell: e.prob.Cell, Line: e.prob.CellLine, Need: e.need, Cause: e.cause,
+					Then: firstLine(pr.String())})
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return needs, true
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+// ReplayEnvError is a replay of the notebook's steps (the golden test, a reproducibility
+// test) that failed for want of what this machine lacks at run time; Output is go test's.
+type ReplayEnvError struct {
+	Test   string
+	Output []byte
+}
+
+func (e *ReplayEnvError) Error() string {
+	return fmt.Sprintf("running %s: a step needs what this machine lacks: %s", e.Test, causeLine(failureLines(causeFirst(string(e.Output)))))
 }
 
 // environmental reports whether a failed go test's output in dir (the service) failed for want

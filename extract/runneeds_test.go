@@ -1,6 +1,9 @@
 package extract
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The messages are those real notebooks of the development corpus failed with (hosts, paths
 // and hashes as they were), and the code failures they must not be confused with.
@@ -16,6 +19,11 @@ func TestClassifyRunFailure(t *testing.T) {
 			NeedNetwork, "dial tcp: lookup storage.googleapis.com: no such host"},
 		{"FlowMatching: fatal log, after what the step printed", "Downloading Oxford Flowers 102...\nFatal error: Get \"https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz\": dial tcp: lookup www.robots.ox.ac.uk: no such host",
 			NeedNetwork, "dial tcp: lookup www.robots.ox.ac.uk: no such host"},
+		{"FlowMatching v0.28.1: fatal log, then its stack trace and what the library printed last", "Fatal error: Get \"https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz\": dial tcp: lookup www.robots.ox.ac.uk on 10.255.255.53:53: no such host\n" +
+			"github.com/gomlx/gomlx/examples/FlowMatching.TrainModel\n/root/go/pkg/mod/github.com/gomlx/gomlx/examples@v0.28.1/FlowMatching/train.go:76\n" +
+			"example.com/flowmatching/flowmatching.model2\n/tmp/decant-extract-2616800633/flowmatching/pipeline.go:24\n" +
+			"File with cache: \"/root/work/oxfordflowers102/train_cached_images_64x64.bin\"",
+			NeedNetwork, "dial tcp: lookup www.robots.ox.ac.uk on 10.255.255.53:53: no such host"},
 		{"resolver misbehaving", `panic: Get "https://download.microsoft.com/download/3/E/1/3E1C3F21/kagglecatsanddogs_5340.zip": dial tcp: lookup download.microsoft.com on 10.0.0.2:53: server misbehaving`,
 			NeedNetwork, "dial tcp: lookup download.microsoft.com on 10.0.0.2:53: server misbehaving"},
 		{"connection refused", `panic: failed downloading "http://127.0.0.1:1/data.csv": Get "http://127.0.0.1:1/data.csv": dial tcp 127.0.0.1:1: connect: connection refused`,
@@ -78,5 +86,44 @@ func TestRunNeeds(t *testing.T) {
 		if needs, ok := RunNeeds(probs, nil); ok {
 			t.Errorf("RunNeeds(%v) = %v, true; want false", probs, needs)
 		}
+	}
+}
+
+// The full replay of cifar (GoMLX v0.26.0) failed with the empty file's hash, at the line of
+// the download that had failed for want of the network in the reproducibility test just
+// before: a consequence. A failure at a step before the one that needs the network is not.
+func TestConsequentRunNeeds(t *testing.T) {
+	p := &Plan{Steps: []*Step{{Name: "load", Kept: true}, {Name: "download", Kept: true}, {Name: "train", Kept: true}}}
+	earlier := []Problem{{Step: "test", File: "cifar/preparation.go", Line: 32, Cell: 4, CellLine: 15, Replaying: "download",
+		Msg: `panic: failed downloading "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz": Get "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz": dial tcp: lookup www.cs.toronto.edu: no such host`}}
+	hash := `panic: file "/root/work/cifar/cifar-10-binary.tar.gz" sha256 hash is "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", but expected "c4a38c50"`
+	for _, tc := range []struct {
+		name string
+		prob Problem
+		ok   bool
+	}{
+		{"same line", Problem{Step: "test", File: "cifar/preparation.go", Line: 32, Cell: 4, CellLine: 15, Msg: hash}, true},
+		{"same step", Problem{Step: "test", File: "cifar/pipeline.go", Line: 40, Cell: 6, CellLine: 2, Replaying: "download", Msg: "Fatal error: EOF"}, true},
+		{"a later step", Problem{Step: "test", File: "cifar/prediction.go", Line: 9, Cell: 9, CellLine: 3, Replaying: "train", Msg: "panic: runtime error: makeslice: len out of range"}, true},
+		{"an earlier step", Problem{Step: "test", File: "cifar/preparation.go", Line: 12, Cell: 2, CellLine: 3, Replaying: "load", Msg: "panic: runtime error: index out of range [1] with length 1"}, false},
+		{"elsewhere, no step", Problem{Step: "test", File: "cifar/preparation.go", Line: 12, Cell: 2, CellLine: 3, Msg: hash}, false},
+		{"a vet error", Problem{Step: "vet", File: "cifar/preparation.go", Line: 32, Cell: 4, CellLine: 15, Msg: "unusedresult"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			needs, ok := p.ConsequentRunNeeds([]Problem{tc.prob}, earlier, nil)
+			if ok != tc.ok {
+				t.Fatalf("ConsequentRunNeeds = %+v, %v; want %v", needs, ok, tc.ok)
+			}
+			if !ok {
+				return
+			}
+			n := needs[0]
+			if n.Need != NeedNetwork || n.Cell != 4 || n.Line != 15 || n.Step != "download" || !strings.Contains(n.Then, firstLine(tc.prob.Msg)) {
+				t.Errorf("need = %+v; want the network at cell 4, line 15, then %q", n, tc.prob.Msg)
+			}
+		})
+	}
+	if _, ok := p.ConsequentRunNeeds([]Problem{{Step: "test", Cell: 2, Msg: hash}}, nil, nil); ok {
+		t.Error("a hash mismatch with no earlier need counted as environmental")
 	}
 }

@@ -543,13 +543,13 @@ type OutputCheck struct {
 func CompareOutputs(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) ([]OutputCheck, error) {
 	out, err := opts.run(ctx, dir, "test", "-count=1", "-run", "^TestNotebookOutputs$", "-v", "./"+plan.Slug)
 	text := string(out)
-	if err != nil && !strings.Contains(text, "--- FAIL: TestNotebookOutputs") {
-		return nil, fmt.Errorf("running the notebook's golden test: %w\n%s", err, text)
-	}
 	if err != nil && environmental(text, dir) {
 		// A step could not run here (no network, no plugin): nothing was compared, and
 		// nothing differed. The verify stage decides what that means for the service.
-		return nil, nil
+		return nil, &ReplayEnvError{Test: "the notebook's golden test", Output: out}
+	}
+	if err != nil && !strings.Contains(text, "--- FAIL: TestNotebookOutputs") {
+		return nil, fmt.Errorf("running the notebook's golden test: %w\n%s", err, text)
 	}
 	if strings.Contains(text, "--- SKIP: TestNotebookOutputs ") {
 		// The test says why it cannot compare (init functions, files only shell lines write):
@@ -603,13 +603,13 @@ func lastLines(s string, n int) string {
 func CheckReproducible(ctx context.Context, dir string, plan *Plan, opts VerifyOptions) ([]Decision, error) {
 	out, err := opts.run(ctx, dir, "test", "-count=1", "-run", "Reproducible$", "-v", "./"+plan.Slug)
 	text := string(out)
-	if err != nil && !strings.Contains(text, "--- FAIL: Test") {
-		return nil, nil // a build failure: Verify reports it against the cells
-	}
 	if err != nil && environmental(text, dir) {
 		// Computing a value failed for want of what this machine lacks (a download): that
 		// says nothing of whether two computations agree, so no test is dropped.
-		return nil, nil
+		return nil, &ReplayEnvError{Test: "the reproducibility tests", Output: out}
+	}
+	if err != nil && !strings.Contains(text, "--- FAIL: Test") {
+		return nil, nil // a build failure: Verify reports it against the cells
 	}
 	var dropped []Decision
 	for _, d := range plan.Decls {

@@ -66,6 +66,8 @@ type RunNeed struct {
 	// Need is what was missing: network, plugin, program or file; Cause the failure's words.
 	Need  string `json:"need"`
 	Cause string `json:"cause"`
+	// Then is how the full replay failed afterwards, as a consequence (see extract.RunNeed).
+	Then string `json:"then,omitempty"`
 }
 
 // Decl is one declaration of the library package (or of a browser program) and the cell

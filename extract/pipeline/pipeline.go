@@ -196,6 +196,10 @@ type run struct {
 	vopts   extract.VerifyOptions
 	// modules is the module context the notebook's author ran it in.
 	modules *extract.ModuleContext
+	// envProblems are the failures of the replays before the verify stage (the golden and
+	// reproducibility tests) for want of what this machine lacks: what they leave behind (an
+	// empty download) can fail the full replay later for another reason.
+	envProblems []extract.Problem
 }
 
 func (r *run) abs(p string) string {
@@ -423,6 +427,9 @@ func (r *run) outputs() error {
 	if r.overBudget(StageOutputs, ctx, "comparing outputs and checking reproducibility") {
 		return nil
 	}
+	if r.replayNeeds(err) && !r.opts.VerifyOutputs {
+		err = nil // nothing was compared; the verify stage decides what it means
+	}
 	if err != nil && r.opts.VerifyOutputs {
 		return err
 	}
@@ -436,6 +443,9 @@ func (r *run) outputs() error {
 	if r.overBudget(StageOutputs, ctx, "checking reproducibility") {
 		return nil
 	}
+	if r.replayNeeds(err) {
+		err = nil
+	}
 	if err != nil {
 		return err
 	}
@@ -448,6 +458,17 @@ func (r *run) outputs() error {
 		return err
 	}
 	return extract.WriteDir(r.stage, changed, nil)
+}
+
+// replayNeeds records a replay that failed for want of what this machine lacks, and reports
+// whether err is one.
+func (r *run) replayNeeds(err error) bool {
+	var env *extract.ReplayEnvError
+	if !errors.As(err, &env) {
+		return false
+	}
+	r.envProblems = append(r.envProblems, extract.Locate(r.stage, r.res.Output, "test", env.Output)...)
+	return true
 }
 
 // dropGoldens leaves the cells whose output differed out of the golden test.
@@ -501,7 +522,7 @@ func (r *run) verify() error {
 			Reason: "a library the service uses builds only with cgo: the service was verified with CGO_ENABLED=1 and its Makefile sets it; the binaries are not static, so the scratch image needs a base with those C libraries"})
 	}
 	if len(probs) > 0 && !r.opts.Short && !r.opts.RequireRun {
-		if needs, ok := extract.RunNeeds(probs, []string{r.stage, os.TempDir()}); ok {
+		if needs, ok := r.res.Plan.ConsequentRunNeeds(probs, r.envProblems, []string{r.stage, os.TempDir()}); ok {
 			// A failure inside a library names no cell: point it at the cell using the library,
 			// as a refusal would.
 			located := slices.Clone(probs)

@@ -182,21 +182,7 @@ var failureWordRE = regexp.MustCompile(`(?i)\b(fatal|error|failed|failure|cannot
 // Any other problem (a build or vet error, a panic of the code) makes it return false: the
 // extraction is refused as before.
 func RunNeeds(probs []Problem, own []string) ([]RunNeed, bool) {
-	if len(probs) == 0 {
-		return nil, false
-	}
-	var needs []RunNeed
-	for _, p := range probs {
-		if p.Step != "test" {
-			return nil, false
-		}
-		need, cause, ok := ClassifyRunFailure(p.Msg, own)
-		if !ok {
-			return nil, false
-		}
-		needs = append(needs, RunNeed{Step: p.Replaying, Cell: p.Cell, Line: p.CellLine, Need: need, Cause: cause})
-	}
-	return needs, true
+	return (&Plan{}).ConsequentRunNeeds(probs, nil, own)
 }
 
 // readmeRunUnverified is the README's account of a run that was not verified: which steps

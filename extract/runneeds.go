@@ -158,17 +158,18 @@ func ClassifyRunFailure(msg string, own []string) (need, cause string, ok bool) 
 }
 
 // causeLine returns the line of a failure's message that says what failed: a panic's line;
-// else the last line that speaks of a failure (a fatal log, an error), since a step may print
-// more after it (a stack trace, where its cache was); else the last line.
+// else the first line that speaks of a failure (a fatal log, an error), since a step may log
+// before it fails (a retry, a warning) and print more after (a stack trace of every wrapping,
+// where its cache was); else the last line, where log.Fatal(err) leaves the error.
 func causeLine(msg string) string {
 	if i := strings.Index(msg, "panic: "); i >= 0 {
 		line, _, _ := strings.Cut(msg[i:], "\n")
 		return line
 	}
 	lines := strings.Split(strings.TrimSpace(msg), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if failureWordRE.MatchString(lines[i]) {
-			return strings.TrimSpace(lines[i])
+	for _, l := range lines {
+		if failureWordRE.MatchString(l) {
+			return strings.TrimSpace(l)
 		}
 	}
 	return strings.TrimSpace(lines[len(lines)-1])
@@ -229,8 +230,10 @@ func (n RunNeed) Decision() Decision {
 // lacks (earlier). A failure of the full replay counts as a consequence of such a need, not as
 // the code's own, only where it cannot be told apart from one: at the same line of the service
 // as the earlier failure (the download that failed now finds the empty file it left), or in the
-// same step or a later one (a step after one that cannot run here cannot be verified here).
-// A failure in a step before the earliest such step is the code's, and refused.
+// same step or a later one (a step after one that cannot run here cannot be verified here), or
+// naming the file that a download which failed for want of the network was to write (another
+// step finds what it left: an empty file with the wrong hash). Any other failure is the code's,
+// and refused.
 func (p *Plan) ConsequentRunNeeds(probs, earlier []Problem, own []string) ([]RunNeed, bool) {
 	order := map[string]int{}
 	for i, st := range p.Steps {
@@ -264,7 +267,7 @@ func (p *Plan) ConsequentRunNeeds(probs, earlier []Problem, own []string) ([]Run
 		for _, e := range env {
 			sameLine := e.prob.File != "" && e.prob.File == pr.File && e.prob.Line == pr.Line
 			later := order[e.prob.Replaying] > 0 && order[pr.Replaying] >= order[e.prob.Replaying]
-			if sameLine || later {
+			if sameLine || later || namesDownload(causeLine(pr.Msg), causeLine(e.prob.Msg)) {
 				needs = append(needs, RunNeed{Step: e.prob.Replaying, Cell: e.prob.Cell, Line: e.prob.CellLine, Need: e.need, Cause: e.cause,
 					Then: firstLine(pr.String())})
 				found = true
@@ -276,6 +279,27 @@ func (p *Plan) ConsequentRunNeeds(probs, earlier []Problem, own []string) ([]Run
 		}
 	}
 	return needs, true
+}
+
+// urlRE matches a URL in a failure's message.
+var urlRE = regexp.MustCompile(`https?://[^\s"']+`)
+
+// namesDownload reports whether cause names a local file of the same name as a URL that
+// earlier, a network failure, names: "/home/x/work/cifar/cifar-10-binary.tar.gz" after
+// failing to get "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz".
+func namesDownload(cause, earlier string) bool {
+	local := urlRE.ReplaceAllString(cause, "") // paths, not the URL again
+	for _, u := range urlRE.FindAllString(earlier, -1) {
+		u, _, _ = strings.Cut(u, "?")
+		base := u[strings.LastIndex(u, "/")+1:]
+		if len(base) < 4 || !strings.Contains(base, ".") {
+			continue // a bare host or directory names no file
+		}
+		if regexp.MustCompile(`/` + regexp.QuoteMeta(base) + `\b`).MatchString(local) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstLine(s string) string {
@@ -303,4 +327,18 @@ func environmental(text, dir string) bool {
 	}
 	_, _, ok := ClassifyRunFailure(msg, []string{dir, os.TempDir()})
 	return ok
+}
+
+// emptySHA256 is the sha256 of no bytes: a file with it is empty.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// ExplainEmptyFiles says, of a failure that reports a file's hash as that of an empty file,
+// what usually left it there: a download that failed before (without the network), which a
+// library took for a file it already had. It stays a refusal: nothing shows that here.
+func ExplainEmptyFiles(probs []Problem) {
+	for i, p := range probs {
+		if strings.Contains(p.Msg, emptySHA256) && !strings.Contains(p.Msg, "is that of an empty file") {
+			probs[i].Msg += " (" + emptySHA256[:8] + "… is that of an empty file: a download that failed before, without the network, may have left it; delete the file and run again where the network is reachable)"
+		}
+	}
 }

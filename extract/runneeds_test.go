@@ -22,6 +22,8 @@ func TestClassifyRunFailure(t *testing.T) {
 		{"FlowMatching v0.28.1: fatal log, then its stack trace and what the library printed last", "Fatal error: Get \"https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz\": dial tcp: lookup www.robots.ox.ac.uk on 10.255.255.53:53: no such host\n" +
 			"github.com/gomlx/gomlx/examples/FlowMatching.TrainModel\n/root/go/pkg/mod/github.com/gomlx/gomlx/examples@v0.28.1/FlowMatching/train.go:76\n" +
 			"example.com/flowmatching/flowmatching.model2\n/tmp/decant-extract-2616800633/flowmatching/pipeline.go:24\n" +
+			"Failed to download and untar \"102flowers.tgz\" from \"https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz\"\n" +
+			"github.com/gomlx/gomlx/examples/oxfordflowers102.DownloadAndParse\n\t/root/go/pkg/mod/github.com/gomlx/gomlx/examples@v0.28.1/oxfordflowers102/download.go:56\n" +
 			"File with cache: \"/root/work/oxfordflowers102/train_cached_images_64x64.bin\"",
 			NeedNetwork, "dial tcp: lookup www.robots.ox.ac.uk on 10.255.255.53:53: no such host"},
 		{"resolver misbehaving", `panic: Get "https://download.microsoft.com/download/3/E/1/3E1C3F21/kagglecatsanddogs_5340.zip": dial tcp: lookup download.microsoft.com on 10.0.0.2:53: server misbehaving`,
@@ -56,6 +58,9 @@ func TestClassifyRunFailure(t *testing.T) {
 		{"a relative file", `panic: open data/adult.csv: no such file or directory`, "", ""},
 		{"permission", `panic: open /etc/shadow: permission denied`, "", ""},
 		{"network words before the code's panic", "retrying: dial tcp: lookup example.com: no such host\npanic: runtime error: index out of range [0] with length 0", "", ""},
+		{"log.Fatal(err) after what the step logged", "2026/11/30 07:00:00 downloading adult.data\n2026/11/30 07:00:01 Get \"https://archive.ics.uci.edu/adult.data\": dial tcp: lookup archive.ics.uci.edu: no such host",
+			NeedNetwork, "dial tcp: lookup archive.ics.uci.edu: no such host"},
+		{"a retry logged before a fatal log that says nothing of the network", "2026/11/30 07:00:00 retrying: dial tcp: lookup example.com: no such host\nmodel diverged: loss is NaN", "", ""},
 		{"network words printed before a fatal log", "dial tcp: lookup example.com: no such host\nFatal error: model diverged", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,8 +110,10 @@ func TestConsequentRunNeeds(t *testing.T) {
 		{"same line", Problem{Step: "test", File: "cifar/preparation.go", Line: 32, Cell: 4, CellLine: 15, Msg: hash}, true},
 		{"same step", Problem{Step: "test", File: "cifar/pipeline.go", Line: 40, Cell: 6, CellLine: 2, Replaying: "download", Msg: "Fatal error: EOF"}, true},
 		{"a later step", Problem{Step: "test", File: "cifar/prediction.go", Line: 9, Cell: 9, CellLine: 3, Replaying: "train", Msg: "panic: runtime error: makeslice: len out of range"}, true},
+		{"an earlier step, reading the file the download was to write", Problem{Step: "test", File: "cifar/pipeline.go", Line: 22, Cell: 2, CellLine: 15, Replaying: "load", Msg: hash}, true},
 		{"an earlier step", Problem{Step: "test", File: "cifar/preparation.go", Line: 12, Cell: 2, CellLine: 3, Replaying: "load", Msg: "panic: runtime error: index out of range [1] with length 1"}, false},
-		{"elsewhere, no step", Problem{Step: "test", File: "cifar/preparation.go", Line: 12, Cell: 2, CellLine: 3, Msg: hash}, false},
+		{"elsewhere, no step", Problem{Step: "test", File: "cifar/preparation.go", Line: 12, Cell: 2, CellLine: 3, Msg: `panic: file "/root/work/cifar/labels.txt" sha256 hash is "9f86d081", but expected "c4a38c50"`}, false},
+		{"the URL again, not a file", Problem{Step: "test", File: "cifar/preparation.go", Line: 12, Cell: 2, CellLine: 3, Msg: `panic: bad status 404 for "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"`}, false},
 		{"a vet error", Problem{Step: "vet", File: "cifar/preparation.go", Line: 32, Cell: 4, CellLine: 15, Msg: "unusedresult"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,5 +132,18 @@ func TestConsequentRunNeeds(t *testing.T) {
 	}
 	if _, ok := p.ConsequentRunNeeds([]Problem{{Step: "test", Cell: 2, Msg: hash}}, nil, nil); ok {
 		t.Error("a hash mismatch with no earlier need counted as environmental")
+	}
+}
+
+func TestExplainEmptyFiles(t *testing.T) {
+	probs := []Problem{{Step: "test", Msg: `panic: file "/root/work/cifar/cifar-10-binary.tar.gz" sha256 hash is "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", but expected "c4a38c50"`},
+		{Step: "test", Msg: "panic: runtime error: index out of range [1] with length 1"}}
+	ExplainEmptyFiles(probs)
+	ExplainEmptyFiles(probs) // once only
+	if strings.Count(probs[0].Msg, "is that of an empty file") != 1 || !strings.Contains(probs[0].Msg, "delete the file") {
+		t.Errorf("not explained once: %s", probs[0].Msg)
+	}
+	if strings.Contains(probs[1].Msg, "empty file") {
+		t.Errorf("explained a failure that names no empty file: %s", probs[1].Msg)
 	}
 }

@@ -575,6 +575,7 @@ func (r *run) verifyShort(needs []extract.RunNeed) ([]extract.Problem, error) {
 func (r *run) explain(probs []extract.Problem) {
 	r.res.Plan.LocateDependencyProblems(probs, r.modules)
 	r.res.Plan.ExplainUndefined(probs, r.modules)
+	extract.ExplainEmptyFiles(probs)
 }
 
 // verifyError records located problems and returns them as the run's error, with the hint

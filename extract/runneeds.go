@@ -16,11 +16,13 @@ import (
 // the service is verified with go test -short instead, and every report says what was not run.
 //
 // The classifier is deliberately narrow. It reads only the failure's cause (the panic's line,
-// or the last line a fatal log printed), and recognizes only errors that the Go standard
-// library, the dynamic loader or a plugin loader word for a missing resource. A panic of the
-// code (an index out of range, a nil map, a hash mismatch, an EOF) is never environmental, even
-// when the resource's absence led to it: the message no longer proves that, so it stays a
-// refusal.
+// or the line of a fatal log that says it failed), and recognizes only the words the Go
+// standard library, the dynamic loader or a plugin loader use for a missing resource. A panic
+// of the code (an index out of range, a nil map, a hash mismatch, an EOF) is not
+// environmental, even when the resource's absence led to it, unless an earlier replay in the
+// same extraction met that absence and the failure is tied to it (see
+// [Plan.ConsequentRunNeeds]): the same line, the same or a later step, or the file the failed
+// download was to write. Otherwise it stays a refusal.
 
 // Need kinds: what a step lacks on this machine.
 const (

@@ -292,9 +292,11 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	if b.plan.Kernel != KernelGoNB {
+		// A cell that failed is left out before translation: its statements must not join
+		// another cell's step.
 		var srcs []cellSource
 		for _, c := range b.nb.Cells {
-			if c.Type == "code" {
+			if _, failed := b.failed(c); c.Type == "code" && !failed {
 				srcs = append(srcs, cellSource{c.Index, c.Source})
 			}
 		}
@@ -461,9 +463,9 @@ func (b *builder) readCells() error {
 			}
 			lastCount, lastCell = *c.ExecutionCount, c.Index
 		}
-		if c.HasErrorOutput() && !b.opts.KeepFailed {
-			cp.Skipped = "saved outputs hold an error"
-			b.decide(c.Index, 0, "cell", "skipped", "its saved outputs hold an error, so GoNB never memorized its declarations (use --keep-failed to keep it)")
+		if f, failed := b.failed(c); failed {
+			cp.Skipped = "saved outputs hold " + f.What
+			b.decide(c.Index, 0, "cell", "skipped", fmt.Sprintf("its saved outputs show %s, so %s (use --keep-failed to keep it)", f, failedConsequence(b.plan.Kernel, f)))
 			continue
 		}
 		src := c.Source
@@ -518,6 +520,26 @@ func (b *builder) readCells() error {
 		}
 	}
 	return nil
+}
+
+// failed reports whether a cell's saved outputs show a failed run, read the way its kernel
+// records one, unless --keep-failed keeps such cells.
+func (b *builder) failed(c *notebooks.Cell) (notebooks.Failure, bool) {
+	if b.opts.KeepFailed || c.Type != "code" {
+		return notebooks.Failure{}, false
+	}
+	return b.nb.Failed(c)
+}
+
+// failedConsequence says what the kernel made of a failed cell, for the report.
+func failedConsequence(kernel string, f notebooks.Failure) string {
+	switch {
+	case kernel == KernelGoNB:
+		return "GoNB never memorized its declarations"
+	case f.What == "a compile error" || f.What == "a build error":
+		return kernel + " never ran it"
+	}
+	return "it did not run to its end in " + kernel
 }
 
 func asErr(err error, target **gonbcell.Error) bool { return errors.As(err, target) }

@@ -32,7 +32,7 @@ func TestFailed(t *testing.T) {
 			raw, err := json.Marshal(map[string]any{
 				"nbformat": 4, "nbformat_minor": 4,
 				"metadata": map[string]any{"kernelspec": map[string]any{"name": tc.kernel, "display_name": tc.kernel, "language": "go"}},
-				"cells": []any{map[string]any{"cell_type": "code", "metadata": map[string]any{}, "execution_count": nil, "source": "x", "outputs": tc.outputs}},
+				"cells":    []any{map[string]any{"cell_type": "code", "metadata": map[string]any{}, "execution_count": nil, "source": "x", "outputs": tc.outputs}},
 			})
 			if err != nil {
 				t.Fatal(err)

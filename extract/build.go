@@ -31,8 +31,9 @@ type Options struct {
 	// AutoLabel assigns sections to notebooks without labels, from headings and from what the
 	// code does.
 	AutoLabel bool
-	// KeepFailed keeps cells whose saved outputs hold an error. GoNB never memorized them, so by
-	// default they are skipped.
+	// KeepFailed keeps cells whose saved outputs show a failed run, as the notebook's kernel
+	// records one (see [notebooks.Notebook.Failed]). GoNB never memorized them, and lgo and
+	// gophernotes never ran them to their end, so by default they are skipped.
 	KeepFailed bool
 	// ReadFile reads a file relative to the notebook's directory. Build uses it to find data
 	// files the code names by relative path, so they can ship with the service. Nil: none are

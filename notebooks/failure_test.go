@@ -2,6 +2,7 @@ package notebooks
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -55,4 +56,29 @@ func TestFailed(t *testing.T) {
 
 func stream(name, text string) map[string]any {
 	return map[string]any{"output_type": "stream", "name": name, "text": text}
+}
+
+// FuzzLgoFailure checks that reading lgo's stderr never panics, and that what it calls a
+// failure names a kind and a message taken from the text.
+func FuzzLgoFailure(f *testing.F) {
+	for _, s := range []string{
+		"3:1: expected operand, found '}'\n5:5: expected ';', found 'for'\n",
+		"panic: die!\n\ngoroutine 26 [running]:\n",
+		"interrupted",
+		"main routine canceled, 1 goroutine failed\n",
+		"Failed to build a shared library of x: exit status 2\n",
+		"1 warning: slow\n",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		fl, ok := lgoFailure(text)
+		if !ok {
+			return
+		}
+		if fl.What == "" || fl.Message == "" || !strings.Contains(text, strings.TrimPrefix(fl.Message, "panic: ")) {
+			t.Fatalf("lgoFailure(%q) = %+v", text, fl)
+		}
+	})
 }

@@ -88,6 +88,9 @@ type VerifyOptions struct {
 	// CgoNeeded, if not nil, is set when the service builds only with cgo (a library has cgo
 	// code): verification then ran with CGO_ENABLED=1.
 	CgoNeeded *bool
+	// VetFixed, if not nil, lets Verify apply the fixes go vet suggests (one per diagnostic) to
+	// the service and its Output, and receives them.
+	VetFixed *[]VetFix
 
 	cgoTried bool
 }
@@ -416,7 +419,16 @@ func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 		locate("build", o)
 		return probs // vet and test would repeat the same errors
 	}
-	if o, err := opts.run(ctx, dir, "vet", "./..."); err != nil {
+	o, err := opts.run(ctx, dir, "vet", "./...")
+	if err != nil && opts.VetFixed != nil {
+		// Diagnostics with one suggested fix (printf's "%s" for a computed format string) are
+		// fixed with vet's own edits; the others remain problems.
+		if fixes := fixVet(ctx, dir, out, opts); len(fixes) > 0 {
+			*opts.VetFixed = append(*opts.VetFixed, fixes...)
+			o, err = opts.run(ctx, dir, "vet", "./...")
+		}
+	}
+	if err != nil {
 		locate("vet", o)
 	}
 	if hasWasm(out) {

@@ -509,7 +509,12 @@ func (r *run) verify() error {
 	cgo := false
 	vopts := r.vopts
 	vopts.CgoNeeded = &cgo
+	var vetFixed []extract.VetFix
+	vopts.VetFixed = &vetFixed
 	probs := extract.Verify(r.ctx, r.stage, r.res.Output, vopts)
+	for _, f := range vetFixed {
+		r.res.Decisions = append(r.res.Decisions, f.Decision())
+	}
 	if cgo {
 		// Later stages (outputs, refactorings) and the service's own Makefile build with cgo too.
 		r.vopts.Env = append(r.vopts.Env, "CGO_ENABLED=1")

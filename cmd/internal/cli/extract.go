@@ -49,7 +49,7 @@ func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
 	fs.StringVar(&o.Slug, "slug", "", "package name and directory (default from the notebook's file name)")
 	fs.StringVar(&o.Module, "module", "", "module path of the service (default example.com/<slug>)")
 	fs.BoolVar(&o.AutoLabel, "auto-label", false, "assign sections to a notebook without labels, from headings and what the code does")
-	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs hold an error (GoNB never memorized them)")
+	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs show a failed run: an error, or lgo's compile error, panic or interrupt (the kernel never kept them)")
 	fs.IntSliceVar(&o.Skip, "skip", nil, "cell indexes to leave out, as if marked //decant:skip")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan and a unified diff against the branch tip; write nothing")

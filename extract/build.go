@@ -31,8 +31,9 @@ type Options struct {
 	// AutoLabel assigns sections to notebooks without labels, from headings and from what the
 	// code does.
 	AutoLabel bool
-	// KeepFailed keeps cells whose saved outputs hold an error. GoNB never memorized them, so by
-	// default they are skipped.
+	// KeepFailed keeps cells whose saved outputs show a failed run, as the notebook's kernel
+	// records one (see [notebooks.Notebook.Failed]). GoNB never memorized them, and lgo and
+	// gophernotes never ran them to their end, so by default they are skipped.
 	KeepFailed bool
 	// ReadFile reads a file relative to the notebook's directory. Build uses it to find data
 	// files the code names by relative path, so they can ship with the service. Nil: none are
@@ -62,6 +63,10 @@ type Plan struct {
 	// Cgo is set when verification found that a library the service uses builds only with
 	// cgo: the README then says the binaries are not static.
 	Cgo bool `json:"cgo,omitempty"`
+	// RunUnverified is set when the service's full test (the replay of the notebook) failed
+	// only for want of what this machine lacks at run time (see [ClassifyRunFailure]): the
+	// service was verified with go test -short, and every report says what was not run.
+	RunUnverified []RunNeed `json:"run_unverified,omitempty"`
 	// ShellFiles are files the notebook's shell lines write and its kept code reads, and
 	// RunFirst the init functions reading them that Run calls first (see shellfiles.go).
 	ShellFiles []ShellFile `json:"shell_files,omitempty"`
@@ -292,9 +297,11 @@ func Build(nb *notebooks.Notebook, raw []byte, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	if b.plan.Kernel != KernelGoNB {
+		// A cell that failed is left out before translation: its statements must not join
+		// another cell's step.
 		var srcs []cellSource
 		for _, c := range b.nb.Cells {
-			if c.Type == "code" {
+			if _, failed := b.failed(c); c.Type == "code" && !failed {
 				srcs = append(srcs, cellSource{c.Index, c.Source})
 			}
 		}
@@ -461,9 +468,9 @@ func (b *builder) readCells() error {
 			}
 			lastCount, lastCell = *c.ExecutionCount, c.Index
 		}
-		if c.HasErrorOutput() && !b.opts.KeepFailed {
-			cp.Skipped = "saved outputs hold an error"
-			b.decide(c.Index, 0, "cell", "skipped", "its saved outputs hold an error, so GoNB never memorized its declarations (use --keep-failed to keep it)")
+		if f, failed := b.failed(c); failed {
+			cp.Skipped = "saved outputs hold " + f.What
+			b.decide(c.Index, 0, "cell", "skipped", fmt.Sprintf("its saved outputs show %s, so %s (use --keep-failed to keep it)", f, failedConsequence(b.plan.Kernel, f)))
 			continue
 		}
 		src := c.Source
@@ -518,6 +525,26 @@ func (b *builder) readCells() error {
 		}
 	}
 	return nil
+}
+
+// failed reports whether a cell's saved outputs show a failed run, read the way its kernel
+// records one, unless --keep-failed keeps such cells.
+func (b *builder) failed(c *notebooks.Cell) (notebooks.Failure, bool) {
+	if b.opts.KeepFailed || c.Type != "code" {
+		return notebooks.Failure{}, false
+	}
+	return b.nb.Failed(c)
+}
+
+// failedConsequence says what the kernel made of a failed cell, for the report.
+func failedConsequence(kernel string, f notebooks.Failure) string {
+	switch {
+	case kernel == KernelGoNB:
+		return "GoNB never memorized its declarations"
+	case f.What == "a compile error" || f.What == "a build error":
+		return kernel + " never ran it"
+	}
+	return "it did not run to its end in " + kernel
 }
 
 func asErr(err error, target **gonbcell.Error) bool { return errors.As(err, target) }

@@ -7,6 +7,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -42,12 +43,13 @@ type stmtCell struct {
 	declLines, stmtLines []int
 	firstStmt            int              // 1-based cell line of the first statement line
 	defines              map[string]bool  // variables the statements declare at top level
-	uses                 map[string]bool  // identifiers the statements use
+	uses                 map[string]bool  // identifiers the statements use before defining them
 	commands             []string         // magic and shell lines, reported and dropped
 	displayed            bool             // the last expression's value, which the kernel displayed, is printed
 	hoistable            map[string]hoist // variables whose definition can become a package-level var
 	defs                 []define         // the statements' top-level := definitions, in order
 	identCount           map[string]int   // uses of each identifier in the statements (not being assigned)
+	goLine               int              // 1-based cell line of the statements' first go statement, 0: none
 }
 
 // addDecls adds declaration lines that translation made, all from cell line from (0: none).
@@ -93,13 +95,17 @@ func displayable(e ast.Expr) bool {
 // cells and declarations may sit between statements; and the decisions made.
 func translateCells(kernel string, cells []cellSource) (map[int]string, map[int][]cellLine, []Decision) {
 	var parsed []*stmtCell
-	var notes []Decision
+	cells, notes := renameRedeclared(kernel, cells)
 	for _, c := range cells {
 		sc := splitTopLevel(c.source)
 		sc.index = c.index
 		if sc.displayed {
 			notes = append(notes, Decision{Cell: c.index, Line: sc.firstStmt, Subject: "last expression", Action: "converted",
 				Reason: kernel + " displayed the value of the cell's last expression: the step prints it"})
+		}
+		if kernel == KernelLgo && sc.goLine > 0 {
+			notes = append(notes, Decision{Cell: c.index, Line: sc.goLine, Subject: "go statement", Action: "warning",
+				Reason: "lgo ended a cell only once the goroutines it started ended (older versions canceled them when the cell's code returned); in the service they run on after the step returns, until the program exits: give one that never ends a context or a done channel"})
 		}
 		for _, cmd := range sc.commands {
 			notes = append(notes, Decision{Cell: c.index, Line: 1, Subject: cmd, Action: "dropped",
@@ -354,6 +360,16 @@ func splitTopLevel(src string) *stmtCell {
 					sc.displayed = true
 				}
 			}
+			// From the end of the statement that first defines a name at top level, the cell's
+			// statements use their own variable, not an earlier cell's.
+			ownFrom := map[string]token.Pos{}
+			defining := map[*ast.Ident]bool{}
+			own := func(id *ast.Ident, end token.Pos) {
+				defining[id] = true
+				if _, ok := ownFrom[id.Name]; !ok {
+					ownFrom[id.Name] = end
+				}
+			}
 			for _, st := range fn.Body.List {
 				switch st := st.(type) {
 				case *ast.AssignStmt:
@@ -362,6 +378,7 @@ func splitTopLevel(src string) *stmtCell {
 						d := define{line: at.Line - 3, col: at.Column - 1}
 						for _, l := range st.Lhs {
 							if id, ok := l.(*ast.Ident); ok {
+								own(id, st.End())
 								sc.defines[id.Name] = true
 								if id.Name != "_" {
 									d.names = append(d.names, id.Name)
@@ -379,6 +396,7 @@ func splitTopLevel(src string) *stmtCell {
 						for _, s := range g.Specs {
 							if vs, ok := s.(*ast.ValueSpec); ok {
 								for _, n := range vs.Names {
+									own(n, st.End())
 									sc.defines[n.Name] = true
 								}
 							}
@@ -386,6 +404,14 @@ func splitTopLevel(src string) *stmtCell {
 					}
 				}
 			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if g, ok := n.(*ast.GoStmt); ok && sc.goLine == 0 {
+					if i := fset.Position(g.Pos()).Line - 3; i >= 0 && i < len(sc.stmtLines) {
+						sc.goLine = sc.stmtLines[i]
+					}
+				}
+				return sc.goLine == 0
+			})
 			// Being assigned is no use to Go: identifiers on the left of an assignment or an
 			// increment are not counted.
 			assigned := map[*ast.Ident]bool{}
@@ -406,7 +432,9 @@ func splitTopLevel(src string) *stmtCell {
 			})
 			ast.Inspect(fn.Body, func(n ast.Node) bool {
 				if id, ok := n.(*ast.Ident); ok {
-					sc.uses[id.Name] = true
+					if from, ok := ownFrom[id.Name]; !defining[id] && (!ok || id.Pos() < from) {
+						sc.uses[id.Name] = true
+					}
 					if !assigned[id] {
 						sc.identCount[id.Name]++
 					}
@@ -774,3 +802,104 @@ func (lgoDisplay) JavaScript(...any) {}
 func (lgoDisplay) JSON(...any)       {}
 func (lgoDisplay) Image(...any)      {}
 func (lgoDisplay) Raw(...any)        {}`
+
+// renameRedeclared gives a new name to a declaration that a later cell declares again
+// differently, in the cells from its own up to that later one: gophernotes and lgo compiled each
+// cell against the declarations made so far, so those cells used the earlier one, while in one
+// package the last would win for all of them. A name declared again the same way is left alone.
+func renameRedeclared(kernel string, cells []cellSource) ([]cellSource, []Decision) {
+	type declared struct {
+		at   int // index in cells
+		text string
+	}
+	byName := map[string][]declared{}
+	var names []string
+	for i, c := range cells {
+		sc := splitTopLevel(c.source)
+		if len(sc.decls) == 0 {
+			continue
+		}
+		src := "package p\n" + strings.Join(sc.decls, "\n")
+		f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		add := func(name string, n ast.Node) {
+			if name == "_" || name == "main" || name == "init" {
+				return
+			}
+			text := src[n.Pos()-1 : n.End()-1]
+			ds := byName[name]
+			if len(ds) > 0 && ds[len(ds)-1].text == text {
+				return
+			}
+			if len(ds) == 0 {
+				names = append(names, name)
+			}
+			byName[name] = append(ds, declared{i, text})
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					add(d.Name.Name, d)
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					switch spec := spec.(type) {
+					case *ast.TypeSpec:
+						add(spec.Name.Name, spec)
+					case *ast.ValueSpec:
+						for _, n := range spec.Names {
+							add(n.Name, spec)
+						}
+					}
+				}
+			}
+		}
+	}
+	var notes []Decision
+	out := slices.Clone(cells)
+	for _, name := range names {
+		ds := byName[name]
+		for k := 0; k+1 < len(ds); k++ {
+			from, to := ds[k].at, ds[k+1].at
+			if from == to {
+				continue // declared twice in one cell: Go reports it as the kernel did
+			}
+			renamed := fmt.Sprintf("%sCell%d", name, cells[from].index)
+			for i := from; i < to; i++ {
+				out[i].source = renameIdent(out[i].source, name, renamed)
+			}
+			notes = append(notes, Decision{Cell: cells[from].index, Line: 1, Subject: name, Action: "converted",
+				Reason: fmt.Sprintf("%s let cell %d declare %s again, differently; cells %d to %d used this declaration, so it is renamed %s", kernel, cells[to].index, name, cells[from].index, cells[to-1].index, renamed)})
+		}
+	}
+	return out, notes
+}
+
+// renameIdent replaces the identifier old by new in src, except after a period (a field,
+// method or package member of the same name).
+func renameIdent(src, old, new string) string {
+	fset := token.NewFileSet()
+	file := fset.AddFile("", -1, len(src))
+	var s scanner.Scanner
+	s.Init(file, []byte(src), nil, 0)
+	var sb strings.Builder
+	last, prev := 0, token.ILLEGAL
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		if tok == token.IDENT && lit == old && prev != token.PERIOD {
+			off := file.Offset(pos)
+			sb.WriteString(src[last:off])
+			sb.WriteString(new)
+			last = off + len(old)
+		}
+		prev = tok
+	}
+	sb.WriteString(src[last:])
+	return sb.String()
+}

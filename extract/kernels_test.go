@@ -37,6 +37,13 @@ func TestOtherKernels(t *testing.T) {
 			[]string{"var display = gophernotesDisplay{", "func Display(any) error", "Display(display.PNG(buf.Bytes()))",
 				"SimpleRender() gophernotesMIMEMap", "display.MIMETypeHTML:"},
 			[]string{"gophernotes' display package", "gophernotes' Display function"}},
+		// A later cell declares a type again, differently (lgo's basics example): the cells
+		// before it keep the first under a new name, and the later cell's p is a variable of
+		// its own step.
+		{"testdata/kernels/lgo_redeclared.ipynb", KernelLgo,
+			[]string{"type personCell1 struct", "func (p *personCell1) Hello() string", `p := personCell1{"Alice", 12}`,
+				"type person struct", `p := &person{Name: "Bob"}`},
+			[]string{"lgo let cell 3 declare person again, differently; cells 1 to 2 used this declaration, so it is renamed personCell1"}},
 		// A cell defines a top-level variable again and never uses err (its Display example).
 		{"testdata/kernels/gophernotes_redefine.ipynb", KernelGophernotes,
 			[]string{"x, err := strconv.Atoi(\"1\")", "x, err = strconv.Atoi(\"2\")", "_ = err // gophernotes keeps top-level variables"},
@@ -216,5 +223,55 @@ func TestGoNBStepLocatesCell(t *testing.T) {
 	}
 	if !found {
 		t.Error("the build did not report the ill-typed var of cell 1")
+	}
+}
+
+// lgo writes compile errors, panics and interrupts to stderr: such cells are skipped, saying
+// what the saved output shows, before translation (a failed cell using an earlier cell's
+// variable does not join its step); a cell that merely writes to stderr is kept; and
+// --keep-failed keeps them all.
+func TestLgoFailedCells(t *testing.T) {
+	_, plan, err := BuildFile("testdata/kernels/lgo_failed.ipynb", Options{AutoLabel: true, NoModuleSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := plan.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipeline := string(out.Files["lgofailed/pipeline.go"])
+	for _, w := range []string{`fmt.Fprintln(os.Stderr, "1 warning: slow")`, "fmt.Println(n)"} {
+		if !strings.Contains(pipeline, w) {
+			t.Errorf("the pipeline lacks %q:\n%s", w, pipeline)
+		}
+	}
+	for _, w := range []string{"n++", `panic("die!")`, "<-c", "undefined"} {
+		if strings.Contains(pipeline, w) {
+			t.Errorf("the pipeline holds %q, from a cell that failed:\n%s", w, pipeline)
+		}
+	}
+	var rep strings.Builder
+	if err := plan.WriteReport(&rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		`cell 2      cell: its saved outputs show a compile error ("3:1: expected operand, found '}'"), so lgo never ran it (use --keep-failed to keep it)`,
+		`cell 3      cell: its saved outputs show a compile error ("2:10: undeclared name: undefined")`,
+		`cell 4      cell: its saved outputs show a panic ("panic: die!"), so it did not run to its end in lgo`,
+		`cell 5      cell: its saved outputs show an interrupt ("interrupted")`,
+		`cell 6      cell: its saved outputs show an interrupt ("main routine canceled")`,
+		"[4] code      skipped: saved outputs hold a panic",
+	} {
+		if !strings.Contains(rep.String(), w) {
+			t.Errorf("the report lacks %q:\n%s", w, rep.String())
+		}
+	}
+	if strings.Contains(rep.String(), "cell 7      cell:") {
+		t.Errorf("a cell that writes to stderr was skipped:\n%s", rep.String())
+	}
+	// Kept, the compile error is the notebook's again.
+	_, _, err = BuildFile("testdata/kernels/lgo_failed.ipynb", Options{AutoLabel: true, NoModuleSearch: true, KeepFailed: true})
+	if err == nil || !strings.Contains(err.Error(), "cell 2, line 3") {
+		t.Errorf("with KeepFailed: err = %v, want the syntax error of cell 2, line 3", err)
 	}
 }

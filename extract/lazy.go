@@ -78,7 +78,7 @@ func (b *builder) makeLazy(f *ast.File, info *types.Info, pkg *types.Package, tf
 			if callee == "" {
 				continue
 			}
-			u := unitAtOffset(units, tf.Offset(vs.Pos()))
+			u, _ := unitAtOffset(units, tf.Offset(vs.Pos()))
 			if u == nil || u.decl == nil || !u.decl.Kept {
 				continue
 			}
@@ -108,7 +108,7 @@ func (b *builder) makeLazy(f *ast.File, info *types.Info, pkg *types.Package, tf
 					blocked = fmt.Sprintf("it is assigned or its address is taken at line %d of the program", tf.Line(id.Pos()))
 					break
 				}
-				uu := unitAtOffset(units, tf.Offset(id.Pos()))
+				uu, _ := unitAtOffset(units, tf.Offset(id.Pos()))
 				if uu == nil {
 					continue
 				}
@@ -214,14 +214,6 @@ func initCall(e ast.Expr, info *types.Info, pkg *types.Package) string {
 		return true
 	})
 	return found
-}
-
-func unitAtOffset(units []*unit, o int) *unit {
-	i := sort.Search(len(units), func(i int) bool { return units[i].end > o })
-	if i < len(units) && units[i].start <= o {
-		return units[i]
-	}
-	return nil
 }
 
 // jsonReason says why a value of type t cannot be saved in an artifact as JSON and loaded back

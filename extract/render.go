@@ -803,6 +803,9 @@ func (p *Plan) renderManifest(o *Output) []byte {
 	m.Files = append(m.Files, manifest.Path, "README.md")
 	sort.Strings(m.Files)
 	m.Decls = p.manifestDecls(o)
+	for _, n := range p.RunUnverified {
+		m.RunUnverified = append(m.RunUnverified, manifest.RunNeed(n))
+	}
 	b, err := manifest.Encode(&m)
 	if err != nil {
 		panic(err) // the manifest holds only strings, ints and slices of them: encoding cannot fail
@@ -918,6 +921,7 @@ func (p *Plan) renderReadme(o *Output) []byte {
 	}
 	sb.WriteString("| `.decant/manifest.json` | provenance: cell → file:line |\n\n")
 	sb.WriteString("## Run\n\n```sh\nmake test     # vet, tests\nmake run      # the batch command\nmake serve    # the API on 127.0.0.1:8080\n```\n\n")
+	sb.WriteString(p.readmeRunUnverified())
 	var withArgs []*Step
 	for _, st := range p.Steps {
 		if st.Kept && len(st.Args) > 0 {

@@ -96,17 +96,6 @@ func (b *builder) resolve() error {
 	})
 	tf := fset.File(f.Pos())
 
-	unitAt := func(p token.Pos) *unit {
-		if !p.IsValid() {
-			return nil
-		}
-		o := tf.Offset(p)
-		i := sort.Search(len(units), func(i int) bool { return units[i].end > o })
-		if i < len(units) && units[i].start <= o {
-			return units[i]
-		}
-		return nil
-	}
 	deps := map[*unit][]*unit{}
 	seen := map[[2]*unit]bool{}
 	link := func(from, to *unit) {
@@ -116,17 +105,7 @@ func (b *builder) resolve() error {
 		seen[[2]*unit{from, to}] = true
 		deps[from] = append(deps[from], to)
 	}
-	for id, obj := range info.Uses {
-		if obj == nil || obj.Pkg() != pkg {
-			continue
-		}
-		if obj.Parent() != pkg.Scope() {
-			if fn, ok := obj.(*types.Func); !ok || fn.Signature().Recv() == nil {
-				continue
-			}
-		}
-		link(unitAt(id.Pos()), unitAt(obj.Pos()))
-	}
+	packageUses(info, pkg, tf, units, func(_ *ast.Ident, from, to *unit) { link(from, to) })
 	// A type brings its methods, and a method its receiver type.
 	typeUnit := map[string]*unit{}
 	for _, u := range units {
@@ -421,7 +400,7 @@ func (b *builder) dropStale(undefined []types.Error, tf *token.File, units []*un
 		if cur, _ := b.mem.Get(old.Key); cur == old {
 			continue
 		}
-		u := unitAtOffset(units, tf.Offset(e.Pos))
+		u, _ := unitAtOffset(units, tf.Offset(e.Pos))
 		if u == nil || u.step == nil || !u.step.Kept {
 			continue
 		}

@@ -5,7 +5,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"go/types"
 	"regexp"
 	"sort"
 	"strconv"
@@ -232,39 +231,19 @@ func (b *builder) wasmProgram(w *WasmProgram, earlier []*Decl) {
 	}
 	pkg, info := gonbmem.Check(fset, "p", []*ast.File{f}, nil)
 	tf := fset.File(f.Pos())
-	unitAt := func(p token.Pos) *wasmUnit {
-		if !p.IsValid() {
-			return nil
-		}
-		o := tf.Offset(p)
-		i := sort.Search(len(units), func(i int) bool { return units[i].end > o })
-		if i < len(units) && units[i].start <= o {
-			return units[i]
-		}
-		return nil
-	}
 	deps := map[*wasmUnit][]*wasmUnit{}
 	refs := map[*wasmUnit][]*ast.Ident{} // identifiers of own units naming pool units
 	target := map[*ast.Ident]*wasmUnit{}
-	for id, obj := range info.Uses {
-		if obj == nil || obj.Pkg() != pkg {
-			continue
-		}
-		if obj.Parent() != pkg.Scope() {
-			if fn, ok := obj.(*types.Func); !ok || fn.Signature().Recv() == nil {
-				continue
-			}
-		}
-		from, to := unitAt(id.Pos()), unitAt(obj.Pos())
-		if from == nil || to == nil || from == to || to == mainU {
-			continue
+	packageUses(info, pkg, tf, units, func(id *ast.Ident, from, to *wasmUnit) {
+		if from == to || to == mainU {
+			return
 		}
 		deps[from] = append(deps[from], to)
 		if from.own && !to.own {
 			refs[from] = append(refs[from], id)
 			target[id] = to
 		}
-	}
+	})
 	// A type brings its methods.
 	for _, u := range units {
 		if u.decl != nil && u.decl.Kind == "method" {

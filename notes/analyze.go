@@ -136,10 +136,16 @@ func (a *analyzer) run() {
 			}
 			lastCount, lastCell = *c.ExecutionCount, i
 		}
-		if c.HasErrorOutput() {
+		failure, failed := a.nb.Failed(c)
+		if failed && failure.What == "an error" {
 			a.smell(i, Smell{Kind: ErrorOutput, Severity: Warning,
 				Message:  "the saved output is an error: GoNB did not keep this cell's declarations, and extraction skips it",
 				Todo:     "this cell's saved output is an error; fix it or remove the cell",
+				keywords: []string{"error"}})
+		} else if failed {
+			a.smell(i, Smell{Kind: ErrorOutput, Severity: Warning,
+				Message:  "the saved output shows " + failure.String() + ": the cell did not run to its end, and extraction skips it",
+				Todo:     "this cell's saved output shows " + failure.What + "; fix it or remove the cell",
 				keywords: []string{"error"}})
 		}
 		cg := a.parseCell(i, c)
@@ -148,7 +154,7 @@ func (a *analyzer) run() {
 			continue
 		}
 		a.checkCell(i, cg)
-		if !c.HasErrorOutput() {
+		if !failed {
 			a.memorize(cg)
 		}
 	}
@@ -516,7 +522,7 @@ func (a *analyzer) redefinitions() {
 	byName := map[string][]*unit{}
 	var order []string
 	for i, cg := range a.cells {
-		if cg == nil || !cg.ok || a.nb.Cells[i].HasErrorOutput() {
+		if _, failed := a.nb.Failed(a.nb.Cells[i]); cg == nil || !cg.ok || failed {
 			continue
 		}
 		for _, u := range cg.units {

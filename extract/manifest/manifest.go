@@ -51,6 +51,23 @@ type Manifest struct {
 	// EndLine span the statements of main, CellLine is the body's first line in the cell, and
 	// SourceSHA256 hashes the body's text in the cell.
 	Decls []Decl `json:"decls,omitempty"`
+	// RunUnverified lists the steps whose replay (the pipeline's full test) could not run on
+	// the machine that extracted the service, for want of something they need at run time:
+	// the service was verified with go test -short, and its run was not verified.
+	RunUnverified []RunNeed `json:"run_unverified,omitempty"`
+}
+
+// RunNeed is a step that needs, at run time, what the extracting machine lacked.
+type RunNeed struct {
+	// Step is the pipeline step; Cell and Line locate the failure in the notebook.
+	Step string `json:"step,omitempty"`
+	Cell int    `json:"cell"`
+	Line int    `json:"line"`
+	// Need is what was missing: network, plugin, program or file; Cause the failure's words.
+	Need  string `json:"need"`
+	Cause string `json:"cause"`
+	// Then is how the full replay failed afterwards, as a consequence (see extract.RunNeed).
+	Then string `json:"then,omitempty"`
 }
 
 // Decl is one declaration of the library package (or of a browser program) and the cell

@@ -82,6 +82,11 @@ type Options struct {
 	NoVerify bool
 	// Short verifies with go test -short.
 	Short bool
+	// RequireRun refuses a service whose full test (the replay of the notebook) fails for want
+	// of what this machine lacks at run time (the network, a plugin, the author's data files).
+	// Without it, such a service is verified with go test -short instead, committed, and
+	// [Result.RunUnverified] (and the plan, README and manifest) say what was not run.
+	RequireRun bool
 	// VerifyOutputs makes a difference between a %% cell's step and the notebook's saved output
 	// an error ([OutputsError]) rather than a reason to leave the cell out of the golden test.
 	VerifyOutputs bool
@@ -119,6 +124,10 @@ type Result struct {
 	Outputs []extract.OutputCheck
 	// Problems are what failed verification; Run then returns a [*VerifyError].
 	Problems []extract.Problem
+	// RunUnverified lists the steps whose replay failed only for want of what this machine
+	// lacks at run time: the service was verified with go test -short instead (see
+	// [Options.RequireRun]). Empty when the run was verified or not attempted.
+	RunUnverified []extract.RunNeed
 	// Refactor is the refactoring result, when refactorings ran.
 	Refactor *refactor.Result
 	// Skipped lists the stages (or the rest of them) left out, and why.
@@ -197,6 +206,10 @@ type run struct {
 	apiVersions []extract.Decision
 	// modNotes is where, in res.Decisions, the notes on the modules required are.
 	modNotes [2]int
+	// envProblems are the failures of the replays before the verify stage (the golden and
+	// reproducibility tests) for want of what this machine lacks: what they leave behind (an
+	// empty download) can fail the full replay later for another reason.
+	envProblems []extract.Problem
 }
 
 func (r *run) abs(p string) string {
@@ -447,6 +460,9 @@ func (r *run) outputs() error {
 	if r.overBudget(StageOutputs, ctx, "comparing outputs and checking reproducibility") {
 		return nil
 	}
+	if r.replayNeeds(err) && !r.opts.VerifyOutputs {
+		err = nil // nothing was compared; the verify stage decides what it means
+	}
 	if err != nil && r.opts.VerifyOutputs {
 		return err
 	}
@@ -460,6 +476,9 @@ func (r *run) outputs() error {
 	if r.overBudget(StageOutputs, ctx, "checking reproducibility") {
 		return nil
 	}
+	if r.replayNeeds(err) {
+		err = nil
+	}
 	if err != nil {
 		return err
 	}
@@ -472,6 +491,17 @@ func (r *run) outputs() error {
 		return err
 	}
 	return extract.WriteDir(r.stage, changed, nil)
+}
+
+// replayNeeds records a replay that failed for want of what this machine lacks, and reports
+// whether err is one.
+func (r *run) replayNeeds(err error) bool {
+	var env *extract.ReplayEnvError
+	if !errors.As(err, &env) {
+		return false
+	}
+	r.envProblems = append(r.envProblems, extract.Locate(r.stage, r.res.Output, "test", env.Output)...)
+	return true
 }
 
 // dropGoldens leaves the cells whose output differed out of the golden test.
@@ -512,6 +542,8 @@ func (r *run) verify() error {
 	cgo := false
 	vopts := r.vopts
 	vopts.CgoNeeded = &cgo
+	var vetFixed []extract.VetFix
+	vopts.VetFixed = &vetFixed
 	probs := extract.Verify(r.ctx, r.stage, r.res.Output, vopts)
 	var apiNotes map[int]string
 	if len(probs) > 0 && slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" }) {
@@ -519,6 +551,9 @@ func (r *run) verify() error {
 		if probs, apiNotes, err = r.searchAPI(probs, vopts); err != nil {
 			return err
 		}
+	}
+	for _, f := range vetFixed {
+		r.res.Decisions = append(r.res.Decisions, f.Decision())
 	}
 	if cgo {
 		// Later stages (outputs, refactorings) and the service's own Makefile build with cgo too.
@@ -530,6 +565,25 @@ func (r *run) verify() error {
 		r.res.Plan.Cgo = true
 		r.res.Decisions = append(r.res.Decisions, extract.Decision{Cell: -1, Subject: "cgo", Action: "warning",
 			Reason: "a library the service uses builds only with cgo: the service was verified with CGO_ENABLED=1 and its Makefile sets it; the binaries are not static, so the scratch image needs a base with those C libraries"})
+	}
+	if len(probs) > 0 && !r.opts.Short && !r.opts.RequireRun {
+		if needs, ok := r.res.Plan.ConsequentRunNeeds(probs, r.envProblems, []string{r.stage, os.TempDir()}); ok {
+			// A failure inside a library names no cell: point it at the cell using the library,
+			// as a refusal would.
+			located := slices.Clone(probs)
+			r.res.Plan.LocateDependencyProblems(located, r.modules)
+			for i := range needs {
+				if needs[i].Cell < 0 && located[i].Cell >= 0 {
+					needs[i].Cell, needs[i].Line = located[i].Cell, located[i].CellLine
+				}
+			}
+			var err error
+			if probs, err = r.verifyShort(needs); err != nil {
+				return err
+			}
+			apiNotes = nil // they were about other problems
+
+		}
 	}
 	if len(probs) > 0 {
 		r.explain(probs)
@@ -608,11 +662,37 @@ func lastLine(err error) string {
 	return strings.TrimSpace(lines[len(lines)-1])
 }
 
+// verifyShort verifies the service with go test -short after its full test failed only for
+// want of what this machine lacks at run time (needs). When that passes, the run is recorded
+// as unverified, in the result, the plan's report, the README and the manifest, and the later
+// stages verify with -short too; the problems of the short verification are returned.
+func (r *run) verifyShort(needs []extract.RunNeed) ([]extract.Problem, error) {
+	for _, n := range needs {
+		r.progress("the notebook's replay cannot run here: %s; verifying with go test -short instead...", n)
+	}
+	short := r.vopts
+	short.Short = true
+	if probs := extract.Verify(r.ctx, r.stage, r.res.Output, short); len(probs) > 0 {
+		return probs, nil
+	}
+	r.vopts.Short = true
+	r.res.RunUnverified = needs
+	r.res.Plan.RunUnverified = needs
+	for _, n := range needs {
+		r.res.Decisions = append(r.res.Decisions, n.Decision())
+	}
+	// The README and the manifest say so too.
+	r.res.Report().Update(r.res.Output, nil)
+	out := r.res.Output
+	return nil, extract.WriteDir(r.stage, map[string][]byte{"README.md": out.Files["README.md"], manifest.Path: out.Files[manifest.Path]}, nil)
+}
+
 // explain points the problems met in libraries at the cells that use them, and says what
 // names the library versions in use lack.
 func (r *run) explain(probs []extract.Problem) {
 	r.res.Plan.LocateDependencyProblems(probs, r.modules)
 	r.res.Plan.ExplainUndefined(probs, r.modules)
+	extract.ExplainEmptyFiles(probs)
 }
 
 // verifyError records located problems and returns them as the run's error, with the hint
@@ -637,7 +717,7 @@ func (r *run) refactor() error {
 	// The verify stage has just checked the staged service: the refactorings do not check it
 	// again before their first change.
 	verified := !r.opts.NoVerify && !r.opts.DryRun
-	res, err := refactor.Run(ctx, r.stage, refactor.Options{Passes: r.opts.Refactor, NoVerify: r.opts.NoVerify, Short: r.opts.Short, Verified: verified, Env: r.vopts.Env})
+	res, err := refactor.Run(ctx, r.stage, refactor.Options{Passes: r.opts.Refactor, NoVerify: r.opts.NoVerify, Short: r.vopts.Short, Verified: verified, Env: r.vopts.Env})
 	if r.overBudget(StageRefactor, ctx, "refactoring") {
 		return nil
 	}

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/decant-go/decant/extract/manifest"
 )
 
 // check is one rubric test with the function that looks for its evidence.
@@ -207,6 +209,12 @@ func checkIntegration(r *repo) Item {
 		it.Evidence = append(it.Evidence, r.ev(t, short(t)+" runs every step of the pipeline ("+short(pipeline)+") in turn"))
 	} else {
 		it.Missing = append(it.Missing, "no test runs the pipeline "+short(pipeline))
+	}
+	for _, n := range r.man.RunUnverified {
+		// The test exists and runs with go test, but it did not pass where the service was
+		// extracted: the score says so rather than let the point stand for a verified run.
+		it.Missing = append(it.Missing, fmt.Sprintf("the pipeline's run was not verified when the service was extracted (%s): step %s, at cell %d, line %d, needs the %s: %s; run make test where that is available",
+			manifest.Path, n.Step, n.Cell, n.Line, n.Need, n.Cause))
 	}
 	routes := r.routeFuncs()
 	var served []string

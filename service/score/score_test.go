@@ -311,3 +311,43 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// A service whose run could not be verified where it was extracted keeps its pipeline test's
+// credit (the test exists and runs with go test) but the item says the run was not verified.
+func TestRunUnverified(t *testing.T) {
+	ar, err := txtar.ParseFile(filepath.Join("testdata", "tested.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range ar.Files {
+		if f.Name == ".decant/manifest.json" {
+			ar.Files[i].Data = bytes.Replace(f.Data, []byte(`"routes":`),
+				[]byte(`"run_unverified": [{"step": "train", "cell": 2, "line": 15, "need": "network", "cause": "dial tcp: lookup example.com: no such host"}],
+ "routes":`), 1)
+		}
+	}
+	fsys, err := txtar.FS(ar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Check(fsys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range res.Items {
+		if it.ID != "I3" {
+			continue
+		}
+		missing := strings.Join(it.Missing, "\n")
+		for _, want := range []string{"not verified when the service was extracted", "step train, at cell 2, line 15, needs the network: dial tcp: lookup example.com: no such host", "make test"} {
+			if !strings.Contains(missing, want) {
+				t.Errorf("I3 does not say %q: %q", want, it.Missing)
+			}
+		}
+		if it.Points != 1 {
+			t.Errorf("I3 = %v points, want 1: the tests still exist and run", it.Points)
+		}
+		return
+	}
+	t.Fatal("no item I3")
+}

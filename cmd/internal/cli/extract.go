@@ -28,6 +28,7 @@ type extractOptions struct {
 	dryRun      bool
 	noVerify    bool
 	short       bool
+	requireRun  bool
 	force       bool
 	message     string
 	authorName  string
@@ -48,12 +49,13 @@ func bindExtractFlags(o *extractOptions, env Env, name string) *pflag.FlagSet {
 	fs.StringVar(&o.Slug, "slug", "", "package name and directory (default from the notebook's file name)")
 	fs.StringVar(&o.Module, "module", "", "module path of the service (default example.com/<slug>)")
 	fs.BoolVar(&o.AutoLabel, "auto-label", false, "assign sections to a notebook without labels, from headings and what the code does")
-	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs hold an error (GoNB never memorized them)")
+	fs.BoolVar(&o.KeepFailed, "keep-failed", false, "keep cells whose saved outputs show a failed run: an error, or lgo's compile error, panic or interrupt (the kernel never kept them)")
 	fs.IntSliceVar(&o.Skip, "skip", nil, "cell indexes to leave out, as if marked //decant:skip")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan and a unified diff against the branch tip; write nothing")
 	fs.BoolVar(&o.noVerify, "no-verify", false, "skip building, vetting and testing the result")
 	fs.BoolVar(&o.short, "short", false, "verify with go test -short (skips replaying the whole notebook)")
+	fs.BoolVar(&o.requireRun, "require-run", false, "refuse, rather than verify with go test -short, when replaying the notebook fails for want of what this machine lacks (network, plugin, data file)")
 	fs.BoolVar(&o.force, "force", false, "move a branch whose tip Decant did not make")
 	fs.StringVar(&o.message, "message", "", "commit message (default: a summary of the extraction)")
 	fs.StringVar(&o.authorName, "author-name", "", "commit author name (default $DECANT_AUTHOR_NAME, else Decant)")
@@ -102,7 +104,7 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 		return usagef("--refactor: %v", err)
 	}
 	popts := pipeline.Options{Build: o.Options, Dir: env.Dir, Repo: o.repo, Branch: o.branch,
-		DryRun: o.dryRun, NoVerify: o.noVerify, Short: o.short, VerifyOutputs: o.outputs,
+		DryRun: o.dryRun, NoVerify: o.noVerify, Short: o.short, RequireRun: o.requireRun, VerifyOutputs: o.outputs,
 		Refactor: passes, Force: o.force, Message: o.message,
 		Modules: extract.ModuleOptions{Pins: o.pins, Replaces: o.replaces}}
 	if popts.Budgets, err = parseBudgets(o.budgets); err != nil {
@@ -136,6 +138,11 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 			// It builds and vets: what failed is a replay of the notebook's steps, which may
 			// need data, network or hardware this machine lacks.
 			hint = "pass --short to verify without replaying the whole notebook, or --no-verify to commit anyway"
+			if o.requireRun {
+				if _, env := extract.RunNeeds(verr.Problems, nil); env {
+					hint = "run it where what the steps need is available, or drop --require-run to commit it verified with go test -short"
+				}
+			}
 		}
 		fmt.Fprintf(env.Stderr, "nothing was committed; fix the cells named above, or %s\n", hint)
 		return silentError(ExitProblem)
@@ -150,13 +157,20 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 			fmt.Fprintf(env.Stderr, "skipped %s: %s\n", s.Stage, s.Reason)
 		}
 	}
+	// A run that could not be verified here is said on stderr even with --quiet or --json:
+	// the branch was committed, but its full test did not pass on this machine.
+	for _, n := range res.RunUnverified {
+		fmt.Fprintf(env.Stderr, "warning: the pipeline's run was not verified here: %s; the service was verified with go test -short instead; %s (--require-run refuses instead)\n",
+			recognize.Mask(n.String()), n.Remedy())
+	}
 	// Under --json, standard output is one document: the plan and the result.
 	if o.jsonOut {
 		js, err := res.Report().JSON()
 		if err != nil {
 			return err
 		}
-		doc := &extractJSON{Plan: js, Repo: res.Repo, Branch: res.Branch, DryRun: o.dryRun}
+		doc := &extractJSON{Plan: js, Repo: res.Repo, Branch: res.Branch, DryRun: o.dryRun,
+			Verification: verification(o, res), RunUnverified: res.RunUnverified}
 		if o.dryRun {
 			doc.Diff, doc.UpToDate = res.Diff, res.Diff == ""
 		} else {
@@ -289,15 +303,20 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 
 // extractJSON is extract's --json document.
 type extractJSON struct {
-	Plan     json.RawMessage `json:"plan"`
-	Repo     string          `json:"repo"`
-	Branch   string          `json:"branch"`
-	DryRun   bool            `json:"dry_run,omitempty"`
-	Diff     string          `json:"diff,omitempty"`
-	Commit   string          `json:"commit,omitempty"`
-	UpToDate bool            `json:"up_to_date"`
-	Created  bool            `json:"created_repository,omitempty"`
-	Changed  []changeJSON    `json:"changed,omitempty"`
+	Plan   json.RawMessage `json:"plan"`
+	Repo   string          `json:"repo"`
+	Branch string          `json:"branch"`
+	DryRun bool            `json:"dry_run,omitempty"`
+	// Verification is what the service passed: "full" (build, vet and every test, the
+	// notebook's replay included), "short" (go test -short: with --short, or when the replay
+	// needed what this machine lacks, as RunUnverified then lists) or "none".
+	Verification  string            `json:"verification"`
+	RunUnverified []extract.RunNeed `json:"run_unverified,omitempty"`
+	Diff          string            `json:"diff,omitempty"`
+	Commit        string            `json:"commit,omitempty"`
+	UpToDate      bool              `json:"up_to_date"`
+	Created       bool              `json:"created_repository,omitempty"`
+	Changed       []changeJSON      `json:"changed,omitempty"`
 }
 
 type changeJSON struct {
@@ -311,6 +330,17 @@ func (d *extractJSON) write(env Env) error {
 		return err
 	}
 	return writeJSON(env, "extract", js)
+}
+
+// verification names what the extracted service passed, for --json.
+func verification(o *extractOptions, res *pipeline.Result) string {
+	switch {
+	case o.dryRun || o.noVerify:
+		return "none"
+	case o.short || len(res.RunUnverified) > 0:
+		return "short"
+	}
+	return "full"
 }
 
 // onlyTests reports whether every problem comes from running the service's tests.

@@ -120,6 +120,9 @@ func DiscoverModules(nbPath string, plan *Plan, opts ModuleOptions) (*ModuleCont
 		if !ok || m == "" || v == "" {
 			return nil, fmt.Errorf("--pin %s: want module@version", p)
 		}
+		if m == mc.Enclosing && mc.EnclosingVersion != "" && v != mc.EnclosingVersion {
+			mc.moveEnclosingPin(m, v)
+		}
 		mc.require(m, v, "--pin "+p)
 		delete(mc.Local, m)
 	}
@@ -143,6 +146,35 @@ func DiscoverModules(nbPath string, plan *Plan, opts ModuleOptions) (*ModuleCont
 		mc.local(old, d, "--replace "+r)
 	}
 	return mc, nil
+}
+
+// moveEnclosingPin applies --pin m@v to the module the notebook sits in: the notebook is
+// resolved as if it sat in m@v, with the requirements of that version's go.mod (when the
+// module cache has it) instead of those of the version it sits in.
+func (mc *ModuleContext) moveEnclosingPin(m, v string) {
+	esc, err1 := module.EscapePath(m)
+	ev, err2 := module.EscapeVersion(v)
+	if err1 != nil || err2 != nil || mc.modCache == "" {
+		return
+	}
+	data, err := os.ReadFile(filepath.Join(mc.modCache, "cache", "download", filepath.FromSlash(esc), "@v", ev+".mod"))
+	if err != nil {
+		return
+	}
+	f, err := modfile.ParseLax("go.mod", data, nil)
+	if err != nil {
+		return
+	}
+	old := m + "@" + mc.EnclosingVersion
+	for x, from := range mc.From {
+		if from == old && x != m {
+			delete(mc.Requires, x)
+			delete(mc.From, x)
+		}
+	}
+	for _, r := range f.Require {
+		mc.require(r.Mod.Path, r.Mod.Version, "--pin "+m+"@"+v+": its go.mod")
+	}
 }
 
 func (mc *ModuleContext) require(m, v, from string) {

@@ -27,6 +27,22 @@ func TestDiscoverModules(t *testing.T) {
 		t.Errorf("in the module cache: %+v", mc)
 	}
 
+	// --pin of the module the notebook sits in resolves it as if it sat in that version: with
+	// the requirements of that version's go.mod.
+	mustWrite(t, filepath.Join(cache, "cache", "download", "github.com", "!some!org", "lib", "@v", "v1.0.0.mod"), "module github.com/SomeOrg/lib
+
+go 1.21
+
+require example.com/older v0.1.0
+")
+	mc, err = DiscoverModules(filepath.Join(nbDir, "x.ipynb"), &Plan{}, ModuleOptions{ModCache: cache, Pins: []string{"github.com/SomeOrg/lib@v1.0.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mc.Requires["github.com/SomeOrg/lib"] != "v1.0.0" || mc.Requires["example.com/older"] != "v0.1.0" || mc.Requires["example.com/dep"] != "" {
+		t.Errorf("--pin of the enclosing module: requires = %v", mc.Requires)
+	}
+
 	// A checkout with a local replacement, and a notebook that pins, replaces and uses a workspace.
 	proj := filepath.Join(tmp, "proj")
 	local := filepath.Join(tmp, "localdep")

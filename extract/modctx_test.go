@@ -29,12 +29,7 @@ func TestDiscoverModules(t *testing.T) {
 
 	// --pin of the module the notebook sits in resolves it as if it sat in that version: with
 	// the requirements of that version's go.mod.
-	mustWrite(t, filepath.Join(cache, "cache", "download", "github.com", "!some!org", "lib", "@v", "v1.0.0.mod"), "module github.com/SomeOrg/lib
-
-go 1.21
-
-require example.com/older v0.1.0
-")
+	mustWrite(t, filepath.Join(cache, "cache", "download", "github.com", "!some!org", "lib", "@v", "v1.0.0.mod"), "module github.com/SomeOrg/lib\n\ngo 1.21\n\nrequire example.com/older v0.1.0\n")
 	mc, err = DiscoverModules(filepath.Join(nbDir, "x.ipynb"), &Plan{}, ModuleOptions{ModCache: cache, Pins: []string{"github.com/SomeOrg/lib@v1.0.0"}})
 	if err != nil {
 		t.Fatal(err)

@@ -262,3 +262,28 @@ func TestAPISearchReportsChoiceWhenBuildStillFails(t *testing.T) {
 		t.Errorf("the refusal reports the error the version chosen answered:\n%s", msg)
 	}
 }
+
+// A notebook that ran against a local checkout this machine lacks, whose build the search
+// answers with a version that fits, and whose code vet then refuses: the refusal's hint does
+// not say the service was verified against the version the search replaced.
+func TestAPISearchChoiceNotContradictedByHint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and vets the service")
+	}
+	tmp := t.TempDir()
+	nb := plotNotebook(t, tmp, "!*go work use ${HOME}/Projects/plot", "%%\nfmt.Println(\"done\\n\")")
+	_, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
+	var verr *VerifyError
+	if !errors.As(err, &verr) {
+		t.Fatalf("extract = %v; want vet's refusal", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"redundant newline", "example.com/plot/v2 v2.0.0 (2020-11-03) fits it"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the refusal does not say %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "instead: its code may be written for another version") {
+		t.Errorf("the refusal's hint names the versions the search replaced:\n%s", msg)
+	}
+}

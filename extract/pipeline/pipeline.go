@@ -701,7 +701,11 @@ func (r *run) verifyError(probs []extract.Problem) *VerifyError {
 	r.res.Problems = probs
 	verr := &VerifyError{Problems: probs, Versions: r.apiVersions}
 	if slices.ContainsFunc(probs, func(p extract.Problem) bool { return p.Step == "build" || p.Step == "vet" }) {
-		verr.Hint = r.modules.BuildHint()
+		// Once the API search has chosen versions, its notes say what the service was
+		// verified against; the module context's hint would name the versions it left.
+		if len(r.apiVersions) == 0 {
+			verr.Hint = r.modules.BuildHint()
+		}
 	} else {
 		verr.Hint = r.res.Plan.TestEnvHint(os.LookupEnv)
 	}

@@ -50,6 +50,13 @@ type stmtCell struct {
 	defs                 []define         // the statements' top-level := definitions, in order
 	identCount           map[string]int   // uses of each identifier in the statements (not being assigned)
 	goLine               int              // 1-based cell line of the statements' first go statement, 0: none
+	bodiless             []bodilessFunc   // functions declared without a body, left out
+}
+
+// bodilessFunc is a function a cell declares without a body, at a 1-based cell line.
+type bodilessFunc struct {
+	name string
+	line int
 }
 
 // addDecls adds declaration lines that translation made, all from cell line from (0: none).
@@ -106,6 +113,10 @@ func translateCells(kernel string, cells []cellSource) (map[int]string, map[int]
 		if kernel == KernelLgo && sc.goLine > 0 {
 			notes = append(notes, Decision{Cell: c.index, Line: sc.goLine, Subject: "go statement", Action: "warning",
 				Reason: "lgo ended a cell only once the goroutines it started ended (older versions canceled them when the cell's code returned); in the service they run on after the step returns, until the program exits: give one that never ends a context or a done channel"})
+		}
+		for _, b := range sc.bodiless {
+			notes = append(notes, Decision{Cell: c.index, Line: b.line, Subject: "func " + b.name, Action: "dropped",
+				Reason: kernel + " accepted a function declared without a body, as a notebook lists an API; Go needs a body, and it does nothing, so it is left out"})
 		}
 		for _, cmd := range sc.commands {
 			notes = append(notes, Decision{Cell: c.index, Line: 1, Subject: cmd, Action: "dropped",
@@ -262,6 +273,7 @@ func splitTopLevel(src string) *stmtCell {
 	type chunk struct {
 		start, end int // 0-based lines, inclusive
 		decl       bool
+		fn         bool // a func declaration
 	}
 	var chunks []chunk
 	depth := 0
@@ -288,7 +300,7 @@ func splitTopLevel(src string) *stmtCell {
 			case token.VAR:
 				decl = !varHasInit(text[file.Offset(pos):])
 			}
-			chunks = append(chunks, chunk{start: line, end: line, decl: decl})
+			chunks = append(chunks, chunk{start: line, end: line, decl: decl, fn: decl && tok == token.FUNC})
 			cur = &chunks[len(chunks)-1]
 			atStart = false
 		}
@@ -327,9 +339,27 @@ func splitTopLevel(src string) *stmtCell {
 			owner[i] = next
 		}
 	}
+	// gophernotes accepts a function declared without a body, and notebooks use that to list
+	// an API (its own Display notebook lists the display package so); Go needs a body, and
+	// such a function does nothing, so it is left out.
+	bodiless := map[int]bool{}
+	for ci, c := range chunks {
+		if !c.fn {
+			continue
+		}
+		src := "package p\n" + strings.Join(code[c.start:min(c.end+1, len(code))], "\n")
+		f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+		if err != nil || len(f.Decls) != 1 {
+			continue
+		}
+		if fd, ok := f.Decls[0].(*ast.FuncDecl); ok && fd.Body == nil {
+			bodiless[ci] = true
+			sc.bodiless = append(sc.bodiless, bodilessFunc{name: fd.Name.Name, line: c.start + 1})
+		}
+	}
 	for i, l := range code {
 		o := owner[i]
-		if o < 0 {
+		if o < 0 || bodiless[o] {
 			continue
 		}
 		if chunks[o].decl {

@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,6 +121,36 @@ func TestSplitTopLevel(t *testing.T) {
 	}
 	if len(sc.commands) != 1 || sc.commands[0] != "%help" {
 		t.Errorf("commands = %q", sc.commands)
+	}
+}
+
+// A function declared without a body, as gophernotes' Display notebook lists the display
+// package's API, is left out with a decision at its line; its doc comment goes with it, and
+// functions with bodies, including one whose result is a struct type, stay.
+func TestBodilessFunctionsLeftOut(t *testing.T) {
+	src := "import \"image\"\n// in package \"display\"\nfunc JPEG([]byte) error\nfunc PNG(png []byte) (\n\tData,\n\terror)\nfunc Keep() struct{ x int } { return struct{ x int }{} }\nfmt.Println(Keep())"
+	sc := splitTopLevel(src)
+	decls := strings.Join(sc.decls, "\n")
+	for _, gone := range []string{"JPEG", "PNG", "Data,", "in package"} {
+		if strings.Contains(decls, gone) {
+			t.Errorf("%q kept among the declarations:\n%s", gone, decls)
+		}
+	}
+	if !strings.Contains(decls, "func Keep() struct{ x int } {") || !strings.Contains(decls, "import \"image\"") {
+		t.Errorf("declarations lost:\n%s", decls)
+	}
+	if want := []bodilessFunc{{"JPEG", 3}, {"PNG", 4}}; !slices.Equal(sc.bodiless, want) {
+		t.Errorf("bodiless = %v, want %v", sc.bodiless, want)
+	}
+	_, _, notes := translateCells(KernelGophernotes, []cellSource{{index: 5, source: src}})
+	var dropped []string
+	for _, d := range notes {
+		if d.Action == "dropped" {
+			dropped = append(dropped, fmt.Sprintf("cell %d, line %d: %s", d.Cell, d.Line, d.Subject))
+		}
+	}
+	if want := []string{"cell 5, line 3: func JPEG", "cell 5, line 4: func PNG"}; !slices.Equal(dropped, want) {
+		t.Errorf("dropped = %q, want %q", dropped, want)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/decant-go/decant/extract/manifest"
 )
 
 // This file tells a failed replay of the notebook that this machine caused from one that the
@@ -33,22 +35,12 @@ const (
 )
 
 // RunNeed is a step of the pipeline that the service's test could not replay on this machine
-// because the machine lacks something the step needs at run time.
-type RunNeed struct {
-	// Step is the pipeline step the test was replaying; "" when the output does not say.
-	Step string `json:"step,omitempty"`
-	// Cell and Line locate the failure in the notebook (-1 when it maps to no cell).
-	Cell int `json:"cell"`
-	Line int `json:"line"`
-	// Need is what is missing: network, plugin, program or file.
-	Need string `json:"need"`
-	// Cause is the failure's own words, trimmed to the part that names what is missing.
-	Cause string `json:"cause"`
-	// Then is how the full replay failed afterwards, when an earlier replay in the same
-	// extraction met the need and the full replay then failed at the same place or a later
-	// step (a download the failure left empty, a file it never wrote): a consequence.
-	Then string `json:"then,omitempty"`
-}
+// because the machine lacks something the step needs at run time. It is the manifest's record
+// (manifest.RunNeed: step, cell and line, need, cause and consequence), with the words for it.
+// Then is how the full replay failed afterwards, when an earlier replay in the same extraction
+// met the need and the full replay then failed at the same place or a later step (a download
+// the failure left empty, a file it never wrote): a consequence.
+type RunNeed manifest.RunNeed
 
 // What words the need for a sentence: "the network", "a run-time plugin or shared library"...
 func (n RunNeed) What() string {

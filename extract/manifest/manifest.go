@@ -59,14 +59,16 @@ type Manifest struct {
 
 // RunNeed is a step that needs, at run time, what the extracting machine lacked.
 type RunNeed struct {
-	// Step is the pipeline step; Cell and Line locate the failure in the notebook.
+	// Step is the pipeline step the test was replaying; "" when the output does not say.
 	Step string `json:"step,omitempty"`
-	Cell int    `json:"cell"`
-	Line int    `json:"line"`
-	// Need is what was missing: network, plugin, program or file; Cause the failure's words.
-	Need  string `json:"need"`
+	// Cell and Line locate the failure in the notebook (-1 when it maps to no cell).
+	Cell int `json:"cell"`
+	Line int `json:"line"`
+	// Need is what was missing: network, plugin, program or file.
+	Need string `json:"need"`
+	// Cause is the failure's own words, trimmed to the part that names what is missing.
 	Cause string `json:"cause"`
-	// Then is how the full replay failed afterwards, as a consequence (see extract.RunNeed).
+	// Then is how the full replay failed afterwards, as a consequence of the need.
 	Then string `json:"then,omitempty"`
 }
 

@@ -606,8 +606,35 @@ func (e *UnresolvedError) Error() string {
 	if e.Cell >= 0 {
 		also += fmt.Sprintf(", or leave the cell out with --skip %d", e.Cell)
 	}
-	return fmt.Sprintf("%s: %s: cannot be resolved: tried %s; fix it with %s (%s)\n%s", loc, what, tried, fix, also, e.Output)
+	msg := fmt.Sprintf("%s: %s: cannot be resolved: tried %s; fix it with %s (%s)", loc, what, tried, fix, also)
+	if m := proxyRefusedRE.FindStringSubmatch(e.Output); m != nil {
+		// A module proxy answers 403, 404 or 410 both for a module it does not serve and for a
+		// private one, which the go command must fetch from its host instead.
+		prefix := e.Module
+		if prefix == "" {
+			prefix = repoRoot(e.Import)
+		}
+		msg += fmt.Sprintf("; the module proxy %s refused it (%s): if it is private, set GOPRIVATE=%s (and credentials for its host) so the go command fetches it from there, or set GOPROXY to a proxy that serves it", m[1], m[2], prefix)
+	}
+	return msg + "\n" + e.Output
 }
+
+// repoRoot is the repository part of an import path on a hosting site whose repositories are
+// host/owner/name, and the path itself elsewhere: the GOPRIVATE pattern that covers it.
+func repoRoot(importPath string) string {
+	parts := strings.Split(importPath, "/")
+	switch parts[0] {
+	case "github.com", "gitlab.com", "bitbucket.org":
+		if len(parts) > 3 {
+			return strings.Join(parts[:3], "/")
+		}
+	}
+	return importPath
+}
+
+// proxyRefusedRE matches the go command's report of a module proxy that refused a module:
+// the proxy's host and its answer.
+var proxyRefusedRE = regexp.MustCompile(`reading (https?://[^/\s]+)/\S*: (403 Forbidden|404 Not Found|410 Gone)`)
 
 var importsLineRE = regexp.MustCompile(`(?m)^\s+([^\s:]+): (.*)$`)
 

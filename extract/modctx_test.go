@@ -364,3 +364,20 @@ func TestRuntimeFailureNamesTheLibrarysEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// An import the module proxy refuses (403, as for a private module or one it does not serve)
+// says so, with the GOPRIVATE setting that fetches a private module from its host.
+func TestUnresolvedProxyRefusal(t *testing.T) {
+	e := &UnresolvedError{Notebook: "tutorial.ipynb", Cell: 23, Line: 1, Import: "github.com/benc-uk/gofract/pkg/fractals",
+		Tried:  []string{"the module cache and the proxy"},
+		Output: "module github.com/benc-uk/gofract/pkg/fractals: reading https://proxy.golang.org/github.com/benc-uk/gofract/pkg/fractals/@v/list: 403 Forbidden"}
+	for _, want := range []string{"cell 23, line 1", "--skip 23", "the module proxy https://proxy.golang.org refused it (403 Forbidden)", "GOPRIVATE=github.com/benc-uk/gofract "} {
+		if !strings.Contains(e.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, e)
+		}
+	}
+	e.Output = "module example.com/x@latest found (v1.2.0), but does not contain package example.com/x/y"
+	if strings.Contains(e.Error(), "GOPRIVATE") {
+		t.Errorf("a module the proxy served is called refused:\n%v", e)
+	}
+}

@@ -262,7 +262,7 @@ func goEnv() (map[string]string, error) {
 // leaves).
 var environmental = regexp.MustCompile(`needs the C library|not installed on this machine|does not build on this machine|fails on this machine|` +
 	`dial tcp|no such host|network is unreachable|failed downloading|failed to fetch|failed to auto-install|plugin name "[^"]*" not found|` +
-	`hash is "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"`)
+	`hash is "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"|the module proxy \S+ refused it`)
 
 var cellLocated = regexp.MustCompile(`cell \d+(, line \d+)?`)
 
@@ -337,12 +337,13 @@ func main() {
 	}
 }
 
-// why is the reason shown for a result: the refusal's, or what a built notebook's run lacked.
+// why is the reason shown for a result, shortened: the refusal's, or what a built notebook's
+// run lacked. The class is told from the whole reason.
 func (r result) why() string {
 	if r.reason == "" {
-		return r.runUnverified
+		return shorten(r.runUnverified)
 	}
-	return r.reason
+	return shorten(r.reason)
 }
 
 func one(e entry, decant string, timeout time.Duration, extra []string, env []string, box *sandbox) result {
@@ -472,7 +473,7 @@ func writeJSON(path string, results []result, counts map[string]int) error {
 func firstLocated(text string) string {
 	for _, l := range strings.Split(text, "\n") {
 		if cellLocated.MatchString(l) && !strings.Contains(l, "cell -1") {
-			return shorten(strings.TrimSpace(l))
+			return strings.TrimSpace(l)
 		}
 	}
 	return ""

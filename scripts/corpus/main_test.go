@@ -15,6 +15,7 @@ func TestClass(t *testing.T) {
 		{"failed", "timeout after 5m0s", "", "failed"},
 		{"refused", "cell 4, line 2: a library imported here uses cgo and needs the C library xla, which is not installed on this machine", "", "refused: environment"},
 		{"refused", "cell 3, line 1: the library github.com/x/y@v1.0.0 does not build on this machine: …", "", "refused: environment"},
+		{"refused", "decant extract: tutorial.ipynb: cell 23, line 1: import \"github.com/benc-uk/gofract/pkg/fractals\": cannot be resolved: tried the module cache and the proxy; fix it with --pin MODULE@VERSION or --replace MODULE=DIR (or import the package meant, or leave the cell out with --skip 23); the module proxy https://proxy.golang.org refused it (403 Forbidden): if it is private, set GOPRIVATE=github.com/benc-uk/gofract", "", "refused: environment"},
 		{"refused", "cell 2, line 7: undefined: foo", "", "refused: other"},
 		{"refused", `test: p/pipeline.go:26 (cell 4, line 32): panic: failed downloading "https://example.com/data.zip": Get "https://example.com/data.zip": dial tcp: lookup example.com: no such host`, "", "refused: environment"},
 		{"refused", `test: p/prediction.go:32 (cell 3, line 22): panic: file "data.tar.gz" sha256 hash is "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", but expected "c4a3"`, "", "refused: environment"},

@@ -96,9 +96,18 @@ func TestWriteThroughFIFO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
+	// A FIFO's reader sees end of file whenever no writer has it open: hold a writer open until
+	// WriteFile is done, so the reader cannot end before WriteFile opens it.
+	hold, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := make(chan []byte)
 	go func() { b, _ := io.ReadAll(r); got <- b }()
-	if err := WriteFile(p, []byte("through"), 0); err != nil {
+	err = WriteFile(p, []byte("through"), 0)
+	hold.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	if b := <-got; string(b) != "through" {

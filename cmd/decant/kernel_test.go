@@ -212,13 +212,22 @@ func TestKernelInTheBrowser(t *testing.T) {
 	}
 	// wait waits for cell i to finish and returns its prompt number and
 	// the text of its outputs, as the page shows them.
-	wait := func(i int) (string, string) {
+	// wait returns cell i's prompt once it has run, and its output once that shows every
+	// want. The prompt comes with the execute reply on the shell channel, the output on
+	// iopub: the browser may render the reply first, above all right after a restart, when
+	// the server replays the messages it buffered. A want that never shows is the caller's
+	// failure, reported with the text the cell does show.
+	wait := func(i int, wants ...string) (string, string) {
 		t.Helper()
 		prompt, err := browser.WaitFor(ctx, 3*time.Minute, `var c = Jupyter.notebook.get_cell(arguments[0]);
 			var p = c.input_prompt_number;
 			return (p === undefined || p === null || p === '*') ? '' : String(p);`, i)
 		if err != nil {
 			t.Fatalf("cell %d did not finish: %v", i, err)
+		}
+		if len(wants) > 0 {
+			browser.WaitFor(ctx, 30*time.Second, `var t = Jupyter.notebook.get_cell(arguments[0]).output_area.element[0].innerText;
+				return arguments[1].every(function (w) { return t.indexOf(w) >= 0; }) ? 'shown' : '';`, i, wants)
 		}
 		var text string
 		if err := browser.Eval(ctx, &text, `return Jupyter.notebook.get_cell(arguments[0]).output_area.element[0].innerText;`, i); err != nil {
@@ -230,7 +239,7 @@ func TestKernelInTheBrowser(t *testing.T) {
 	run(0)
 	wait(0)
 	run(1)
-	prompt, text := wait(1)
+	prompt, text := wait(1, "mismatched types int and untyped string")
 	for _, want := range []string{"Cell [" + prompt + "], line 3", "mismatched types int and untyped string", `fmt.Println(n + "a")`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the type error's output does not show %q; it shows:\n%s", want, text)
@@ -238,7 +247,7 @@ func TestKernelInTheBrowser(t *testing.T) {
 	}
 
 	run(2)
-	if _, text := wait(2); !strings.Contains(text, "panic: boom") {
+	if _, text := wait(2, "panic: boom"); !strings.Contains(text, "panic: boom") {
 		t.Errorf("the panic's output:\n%s", text)
 	}
 
@@ -251,7 +260,7 @@ func TestKernelInTheBrowser(t *testing.T) {
 	if err := browser.Eval(ctx, nil, `Jupyter.notebook.kernel.interrupt();`); err != nil {
 		t.Fatal(err)
 	}
-	if _, text := wait(3); !strings.Contains(text, "tick 2") {
+	if _, text := wait(3, "tick 2"); !strings.Contains(text, "tick 2") {
 		t.Errorf("the interrupted loop's output:\n%s", text)
 	}
 	t.Logf("interrupt took %v", time.Since(start))
@@ -268,7 +277,7 @@ func TestKernelInTheBrowser(t *testing.T) {
 	t.Logf("restart took %v", time.Since(start))
 
 	run(4)
-	prompt, text = wait(4)
+	prompt, text = wait(4, "lab.ipynb", "double")
 	if prompt != "1" {
 		t.Errorf("the first cell after the restart is In [%s], want In [1]", prompt)
 	}

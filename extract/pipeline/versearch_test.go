@@ -22,6 +22,20 @@ func addModule(t *testing.T, root, path, version, requires string, pkgs ...strin
 	writeModule(t, root, path, version, files)
 }
 
+// layoutProject writes a module requiring lib libVersion and wrap v0.2.0, with a notebook at
+// rel inside it that imports example.com/lib/pkg and example.com/wrap, and returns its path.
+func layoutProject(t *testing.T, tmp, libVersion, rel, pkg string) string {
+	t.Helper()
+	proj := filepath.Join(tmp, "proj")
+	write(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\ngo 1.21\n\nrequire (\n\texample.com/lib "+libVersion+"\n\texample.com/wrap v0.2.0\n)\n")
+	nb := filepath.Join(proj, rel)
+	notebook(t, nb, "gonb",
+		"#md ## 3. Calculation",
+		"import (\n\t\"example.com/lib/"+pkg+"\"\n\t\"example.com/wrap\"\n)\n\n// Compute returns the libraries' answer.\nfunc Compute() int { return "+pkg+".Answer() + wrap.Answer() }",
+		"%%\nfmt.Println(Compute())")
+	return nb
+}
+
 // A notebook committed in a module's release but written for an older layout of a library:
 // the release's go.mod requires the library's new layout (and a wrapper built on it), the
 // notebook imports the old one. The version search finds the library's newest version with
@@ -38,13 +52,7 @@ func TestVersionSearchOlderLayout(t *testing.T) {
 	addModule(t, proxy, "example.com/wrap", "v0.2.0", "\nrequire example.com/lib v1.1.0\n", ".")
 	offlineModules(t, tmp, proxy)
 
-	proj := filepath.Join(tmp, "proj")
-	write(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\ngo 1.21\n\nrequire (\n\texample.com/lib v1.1.0\n\texample.com/wrap v0.2.0\n)\n")
-	nb := filepath.Join(proj, "notebooks", "answer.ipynb")
-	notebook(t, nb, "gonb",
-		"#md ## 3. Calculation",
-		"import (\n\t\"example.com/lib/old\"\n\t\"example.com/wrap\"\n)\n\n// Compute returns the libraries' answer.\nfunc Compute() int { return old.Answer() + wrap.Answer() }",
-		"%%\nfmt.Println(Compute())")
+	nb := layoutProject(t, tmp, "v1.1.0", "notebooks/answer.ipynb", "old")
 	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, NoVerify: true})
 	if err != nil {
 		t.Fatalf("extract: %v", err)
@@ -87,13 +95,7 @@ func TestVersionSearchNothingFits(t *testing.T) {
 	addModule(t, proxy, "example.com/wrap", "v0.2.0", "\nrequire example.com/lib v1.1.0\n", ".")
 	offlineModules(t, tmp, proxy)
 
-	proj := filepath.Join(tmp, "proj")
-	write(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\ngo 1.21\n\nrequire (\n\texample.com/lib v1.1.0\n\texample.com/wrap v0.2.0\n)\n")
-	nb := filepath.Join(proj, "notebooks", "answer.ipynb")
-	notebook(t, nb, "gonb",
-		"#md ## 3. Calculation",
-		"import (\n\t\"example.com/lib/old\"\n\t\"example.com/wrap\"\n)\n\n// Compute returns the libraries' answer.\nfunc Compute() int { return old.Answer() + wrap.Answer() }",
-		"%%\nfmt.Println(Compute())")
+	nb := layoutProject(t, tmp, "v1.1.0", "notebooks/answer.ipynb", "old")
 	_, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, NoVerify: true})
 	if err == nil {
 		t.Fatal("extract succeeded; want the import refused")
@@ -122,13 +124,7 @@ func TestVersionSearchPrefersWhatLibrariesRequire(t *testing.T) {
 	offlineModules(t, tmp, proxy)
 	// The module the notebook sits in requires the library's newest version, which moved the
 	// package again.
-	proj := filepath.Join(tmp, "proj")
-	write(t, filepath.Join(proj, "go.mod"), "module example.com/proj\n\ngo 1.21\n\nrequire (\n\texample.com/lib v1.3.0\n\texample.com/wrap v0.2.0\n)\n")
-	nb := filepath.Join(proj, "answer.ipynb")
-	notebook(t, nb, "gonb",
-		"#md ## 3. Calculation",
-		"import (\n\t\"example.com/lib/neu\"\n\t\"example.com/wrap\"\n)\n\n// Compute returns the libraries' answer.\nfunc Compute() int { return neu.Answer() + wrap.Answer() }",
-		"%%\nfmt.Println(Compute())")
+	nb := layoutProject(t, tmp, "v1.3.0", "answer.ipynb", "neu")
 	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, NoVerify: true})
 	if err != nil {
 		t.Fatalf("extract: %v", err)

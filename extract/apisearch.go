@@ -1,10 +1,10 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/printer"
 	"go/token"
 	"io/fs"
@@ -397,24 +397,9 @@ func scanDecls(dir, m string, pkgs []string, name string, members bool) []decl {
 	}
 	var out []decl
 	fset := token.NewFileSet()
+	mentions := func(_ string, src []byte) bool { return bytes.Contains(src, []byte(name)) }
 	for _, d := range dirs {
-		entries, err := os.ReadDir(d)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			fn := e.Name()
-			if e.IsDir() || !strings.HasSuffix(fn, ".go") || strings.HasSuffix(fn, "_test.go") {
-				continue
-			}
-			src, err := os.ReadFile(filepath.Join(d, fn))
-			if err != nil || !strings.Contains(string(src), name) {
-				continue
-			}
-			f, err := parser.ParseFile(fset, fn, src, parser.SkipObjectResolution)
-			if err != nil {
-				continue
-			}
+		for _, f := range parseGoFiles(fset, d, mentions) {
 			out = append(out, declsIn(fset, f, name, members)...)
 		}
 	}

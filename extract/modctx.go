@@ -1057,26 +1057,15 @@ func (mc *ModuleContext) Exports(ip string) map[string]bool {
 // declaredNames returns the package-level names the non-test Go files in dir declare for
 // this platform, or nil when dir holds none.
 func declaredNames(dir string) map[string]bool {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	files := parseGoFiles(token.NewFileSet(), dir, func(name string, _ []byte) bool {
+		ok, err := build.Default.MatchFile(dir, name) // not another platform's file, nor one a build tag excludes
+		return err == nil && ok
+	})
+	if len(files) == 0 {
 		return nil
 	}
 	declared := map[string]bool{}
-	fset := token.NewFileSet()
-	any := false
-	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
-			continue
-		}
-		if ok, err := build.Default.MatchFile(dir, n); err != nil || !ok {
-			continue // another platform's file, or one a build tag excludes
-		}
-		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
-		if err != nil {
-			continue
-		}
-		any = true
+	for _, f := range files {
 		for _, d := range f.Decls {
 			switch d := d.(type) {
 			case *ast.FuncDecl:
@@ -1097,10 +1086,31 @@ func declaredNames(dir string) map[string]bool {
 			}
 		}
 	}
-	if !any {
+	return declared
+}
+
+// parseGoFiles parses the non-test Go files in dir that keep accepts, given each file's name
+// and source; files that do not parse are left out.
+func parseGoFiles(fset *token.FileSet, dir string, keep func(name string, src []byte) bool) []*ast.File {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
 		return nil
 	}
-	return declared
+	var files []*ast.File
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil || keep != nil && !keep(n, src) {
+			continue
+		}
+		if f, err := parser.ParseFile(fset, filepath.Join(dir, n), src, parser.SkipObjectResolution); err == nil {
+			files = append(files, f)
+		}
+	}
+	return files
 }
 
 // firstUse finds the cell and line of the first kept code that uses the package of import
@@ -1286,21 +1296,7 @@ func envHint(file string) string {
 // envVarsRead lists the environment variables the Go package in dir reads with os.Getenv or
 // os.LookupEnv, given as string literals or the package's string constants.
 func envVarsRead(dir string) []string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	fset := token.NewFileSet()
-	var files []*ast.File
-	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
-			continue
-		}
-		if f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution); err == nil {
-			files = append(files, f)
-		}
-	}
+	files := parseGoFiles(token.NewFileSet(), dir, nil)
 	consts := map[string]string{}
 	for _, f := range files {
 		for _, d := range f.Decls {

@@ -21,12 +21,20 @@ type VetFix struct {
 	CellLine int
 	Message  string // the diagnostic
 	Fix      string // the fix's description, as go vet gives it
+	// Rewrite, when vet offers no fix, is Decant's exact rewrite of the call it reported (a
+	// Println-style call with a redundant newline, rewritten to print the same): its
+	// description.
+	Rewrite string
 }
 
 // Decision says what was fixed, at the cell and line it came from.
 func (f VetFix) Decision() Decision {
-	return Decision{Cell: f.Cell, Line: f.CellLine, Subject: "go vet " + f.Analyzer, Action: "converted",
+	d := Decision{Cell: f.Cell, Line: f.CellLine, Subject: "go vet " + f.Analyzer, Action: "converted",
 		Reason: fmt.Sprintf("%s: applied go vet's suggested fix (%s)", f.Message, f.Fix)}
+	if f.Rewrite != "" {
+		d.Reason = fmt.Sprintf("%s: %s", f.Message, f.Rewrite)
+	}
+	return d
 }
 
 // vetDiagnostic is one diagnostic of `go vet -json`, in the format of x/tools' unitchecker.
@@ -45,22 +53,15 @@ type vetDiagnostic struct {
 
 // fixVet runs `go vet -json` on the service in dir and applies, to out.Files and to dir, the
 // fix of each diagnostic that has exactly one: the analyzers' own edits (printf's "%s" for a
-// non-constant format string, for one), not a rewrite of Decant's. A diagnostic with several
-// fixes is a choice left to the user, and one with none stays a problem. A fix must keep the
-// file's lines where they are, so that every line still maps to its cell, and must apply
-// cleanly to the file as generated; others are left alone.
+// non-constant format string, for one). A diagnostic with several fixes is a choice left to
+// the user, and one with none stays a problem, but for one: a Println-style call whose last
+// operand ends in a newline is rewritten to the call that prints exactly the same (see
+// rewriteRedundantNewline). A fix must keep the file's lines where they are, so that every line
+// still maps to its cell, and must apply cleanly to the file as generated; others are left
+// alone.
 func fixVet(ctx context.Context, dir string, out *Output, opts VerifyOptions) []VetFix {
 	text, _ := opts.run(ctx, dir, "vet", "-json", "./...")
-	type edit struct {
-		start, end int
-		text       string
-	}
-	type pending struct {
-		fix   VetFix
-		file  string
-		edits []edit
-	}
-	var all []pending
+	var all []pendingFix
 	var byAnalyzer []map[string]json.RawMessage
 	for _, byPackage := range decodeVetJSON(text) {
 		for _, pkg := range slices.Sorted(maps.Keys(byPackage)) {
@@ -75,10 +76,14 @@ func fixVet(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 				continue // {"error": …}: a package vet could not check
 			}
 			for _, d := range diags {
+				if p, ok := rewriteVetFinding(dir, out, analyzer, d); ok {
+					all = append(all, p)
+					continue
+				}
 				if len(d.SuggestedFixes) != 1 || len(d.SuggestedFixes[0].Edits) == 0 {
 					continue
 				}
-				p := pending{fix: VetFix{Analyzer: analyzer, Message: d.Message, Fix: d.SuggestedFixes[0].Message, Cell: -1}}
+				p := pendingFix{fix: VetFix{Analyzer: analyzer, Message: d.Message, Fix: d.SuggestedFixes[0].Message, Cell: -1}}
 				ok := true
 				for _, e := range d.SuggestedFixes[0].Edits {
 					name := e.Filename
@@ -171,6 +176,39 @@ func fixVet(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 		return nil
 	}
 	return fixes
+}
+
+// pendingFix is a fix to apply to one file: edits at offsets in the file as generated.
+type pendingFix struct {
+	fix   VetFix
+	file  string
+	edits []edit
+}
+
+// rewriteVetFinding returns Decant's exact rewrite for vet's diagnostic d, when d is one it
+// has a rewrite for and vet offered no fix.
+func rewriteVetFinding(dir string, out *Output, analyzer string, d vetDiagnostic) (pendingFix, bool) {
+	m := redundantNewlineRE.FindStringSubmatch(d.Message)
+	if analyzer != "printf" || len(d.SuggestedFixes) != 0 || m == nil {
+		return pendingFix{}, false
+	}
+	name, line, col := parsePosn(d.Posn)
+	if rel, err := filepath.Rel(dir, name); err == nil && !strings.HasPrefix(rel, "..") {
+		name = filepath.ToSlash(rel)
+	}
+	src, ok := out.Files[name]
+	if !ok {
+		return pendingFix{}, false
+	}
+	rw, ok := rewriteRedundantNewline(src, line, col, m[1])
+	if !ok {
+		return pendingFix{}, false
+	}
+	return pendingFix{
+		fix:   VetFix{Analyzer: analyzer, File: name, Line: line, Cell: -1, Message: d.Message, Rewrite: describeLnRewrite(m[1], rw.call)},
+		file:  name,
+		edits: rw.edits,
+	}, true
 }
 
 // decodeVetJSON reads the JSON objects `go vet -json` prints (one per package, by package

@@ -448,7 +448,14 @@ func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 			args = append(args, "-short")
 		}
 		if o, err := opts.run(ctx, dir, append(args, "./...")...); err != nil {
+			// go test runs part of vet first: a finding vet reported above is not repeated.
+			vetted := len(probs)
 			locate("test", o)
+			probs = append(probs[:vetted], slices.DeleteFunc(probs[vetted:], func(t Problem) bool {
+				return slices.ContainsFunc(probs[:vetted], func(v Problem) bool {
+					return v.Step == "vet" && v.File == t.File && v.Line == t.Line && v.Msg == t.Msg
+				})
+			})...)
 		}
 	}
 	return probs

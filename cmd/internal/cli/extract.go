@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,6 +136,11 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 	case errors.As(err, &verr):
 		fmt.Fprintf(env.Stderr, "%s\n", recognize.Mask(err.Error()))
 		hint := "pass --no-verify to commit anyway"
+		if cells := problemCells(verr.Problems); len(cells) > 0 {
+			// A finding with no exact fix (a vet report of a real bug) is the author's to fix;
+			// until then, the cells can be left out.
+			hint = fmt.Sprintf("leave them out with --skip %s, or %s", cells, hint)
+		}
 		if !o.short && onlyTests(verr.Problems) {
 			// It builds and vets: what failed is a replay of the notebook's steps, which may
 			// need data, network or hardware this machine lacks.
@@ -344,6 +351,22 @@ func verification(o *extractOptions, res *pipeline.Result) string {
 }
 
 // onlyTests reports whether every problem comes from running the service's tests.
+// problemCells lists the cells the problems are located at, as --skip takes them ("3,43").
+func problemCells(probs []extract.Problem) string {
+	var cells []int
+	for _, p := range probs {
+		if p.Cell >= 0 && !slices.Contains(cells, p.Cell) {
+			cells = append(cells, p.Cell)
+		}
+	}
+	slices.Sort(cells)
+	var s []string
+	for _, c := range cells {
+		s = append(s, strconv.Itoa(c))
+	}
+	return strings.Join(s, ",")
+}
+
 func onlyTests(probs []extract.Problem) bool {
 	for _, p := range probs {
 		if p.Step != "test" {

@@ -54,8 +54,8 @@ func TestVerifyRewritesRedundantNewline(t *testing.T) {
 	type at struct{ cell, line int }
 	want := map[at]string{
 		{1, 2}: `fmt.Printf("loaded %v rows\n\n", rows)`,
-		{2, 2}: `fmt.Print("Summary:\n\n")`,
-		{2, 3}: `fmt.Printf("%v %v\n", n, "total\n")`,
+		{2, 3}: `fmt.Print("Summary:\n\n")`,
+		{2, 4}: `fmt.Printf("%v %v\n", n, "total\n")`,
 	}
 	if len(fixed) != len(want) {
 		t.Fatalf("fixes = %+v, want %d", fixed, len(want))

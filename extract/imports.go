@@ -191,12 +191,16 @@ func (p *Plan) assemble(name, header, body string, candidates []Import, forced [
 		if err != nil {
 			return nil, fmt.Errorf("fixing imports of %s: %w\n%s", name, err, numbered(src))
 		}
-		if err := p.checkOutsideContext(out, list, selectors); err != nil {
+		out, replaced, err := p.checkOutsideContext(name, out, list, selectors)
+		if err != nil {
 			return nil, err
 		}
-		sort.Strings(missing)
-		p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
-			Reason: fmt.Sprintf("the notebook uses %s without importing it; goimports resolved it from the module cache, as GoNB did: check it is the package meant", strings.Join(missing, ", "))})
+		missing = slices.DeleteFunc(missing, func(n string) bool { return slices.Contains(replaced, n) })
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			p.Decisions = append(p.Decisions, Decision{Cell: -1, Subject: name, Action: "warning",
+				Reason: fmt.Sprintf("the notebook uses %s without importing it; goimports resolved it from the module cache, as GoNB did: check it is the package meant", strings.Join(missing, ", "))})
+		}
 		return out, nil
 	}
 	out, err := format.Source(src)
@@ -341,17 +345,29 @@ func (p *Plan) renamedImport(name string, syms []string, candidates []Import) (I
 	return hit, n == 1
 }
 
-// checkOutsideContext refuses an import goimports added from a module of the notebook's
-// module context when the version the context requires has no such package: goimports
-// searches every version in the module cache, and another version's layout would not build.
-func (p *Plan) checkOutsideContext(out []byte, had []Import, used map[string][]string) error {
+// checkOutsideContext checks the imports goimports added to out (the file name) against the
+// notebook's module context. goimports searches every version in the module cache, so for a
+// name that no package of the context declares all the uses of, it may find a package of a
+// context module in another version's layout (ml/train/optimizers, since moved to
+// pkg/ml/train/optimizers), which would not build with the version the context selects. Such
+// an import is replaced by that version's package of the same name, as goimports prefers the
+// build list's packages in module mode, and the report says what the package lacks: the build
+// then names the uses at their cells. When the selected version has no package of that name,
+// the import is refused at the cell and line of its first use, naming the version tried.
+func (p *Plan) checkOutsideContext(file string, out []byte, had []Import, used map[string][]string) (_ []byte, replaced []string, _ error) {
 	if p.modules == nil {
-		return nil
+		return out, nil, nil
 	}
-	f, err := parser.ParseFile(token.NewFileSet(), "", out, parser.ImportsOnly)
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", out, parser.ImportsOnly)
 	if err != nil {
-		return nil // the formatting step reports it
+		return out, nil, nil // the formatting step reports it
 	}
+	type swap struct {
+		spec *ast.ImportSpec
+		text string
+	}
+	var swaps []swap
 	for _, is := range f.Imports {
 		ip, err := strconv.Unquote(is.Path.Value)
 		if err != nil || slices.ContainsFunc(had, func(i Import) bool { return i.Path == ip }) {
@@ -376,6 +392,22 @@ func (p *Plan) checkOutsideContext(out []byte, had []Import, used map[string][]s
 			imp.Name = is.Name.Name
 		}
 		name := importName(imp)
+		if sub, lacks, ok := p.modules.samePackage(m, ip, name, used[name]); ok {
+			text := strconv.Quote(sub)
+			if is.Name != nil || importName(Import{Path: sub}) != name {
+				text = name + " " + text
+			}
+			swaps = append(swaps, swap{is, text})
+			replaced = append(replaced, name)
+			reason := fmt.Sprintf("the notebook uses %s without importing it, and goimports found %s only in another version of %s than the one the module context selects: resolved it as %s, the package named %s in %s (%s), as goimports does for the modules of the build list",
+				name, ip, m, sub, name, p.modules.describe(m), p.modules.From[m])
+			if len(lacks) > 0 {
+				reason += fmt.Sprintf("; it lacks %s.%s, which the notebook uses: its code was written for another version of %s (--pin %s@VERSION selects one)",
+					name, strings.Join(lacks, ", "+name+"."), m, m)
+			}
+			p.Decisions = append(p.Decisions, Decision{Cell: at[0], Line: at[1], Subject: file, Action: "replaced", Reason: reason})
+			continue
+		}
 		msg := fmt.Sprintf("no package named %s in the notebook's module context declares what the notebook uses; %s has no package %s", name, p.modules.describe(m), strings.TrimPrefix(ip, m+"/"))
 		if lacks := p.modules.lacking(m, name, used[name]); lacks != "" {
 			msg += "; " + lacks
@@ -390,7 +422,21 @@ func (p *Plan) checkOutsideContext(out []byte, had []Import, used map[string][]s
 		if d := p.modules.Local[m]; d != "" {
 			e.Tried = append(e.Tried, d+" ("+p.modules.From[m]+")")
 		}
-		return e
+		return nil, nil, e
 	}
-	return nil
+	if len(swaps) == 0 {
+		return out, nil, nil
+	}
+	tf := fset.File(f.Pos())
+	next := slices.Clone(out)
+	for i := len(swaps) - 1; i >= 0; i-- { // f.Imports are in source order
+		s := swaps[i]
+		start, end := tf.Offset(s.spec.Pos()), tf.Offset(s.spec.End())
+		next = append(next[:start:start], append([]byte(s.text), next[end:]...)...)
+	}
+	formatted, err := format.Source(next)
+	if err != nil {
+		return nil, nil, fmt.Errorf("replacing imports of %s: %w\n%s", file, err, numbered(next))
+	}
+	return formatted, replaced, nil
 }

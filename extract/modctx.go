@@ -932,6 +932,50 @@ func (mc *ModuleContext) findPackage(name string, syms []string) (string, bool) 
 
 type pkgDir struct{ path, dir string }
 
+// samePackage finds, for package ip of module m that goimports found only in a version other
+// than the one the context selects, that version's package named name: the one at the same
+// path under a new prefix (ml/x moved to pkg/ml/x) first, then the one that declares the most
+// of syms (the names the notebook uses from it), then the shortest path. It returns the
+// package's import path and which of syms it lacks.
+func (mc *ModuleContext) samePackage(m, ip, name string, syms []string) (string, []string, bool) {
+	mc.findPackage(name, nil) // builds the index
+	rel := strings.TrimPrefix(ip, m+"/")
+	var best string
+	var bestLacks []string
+	bestMoved, found := false, false
+	for _, cand := range mc.pkgIndex[name] {
+		if mc.moduleFor(cand.path) != m {
+			continue
+		}
+		declared := declaredNames(cand.dir)
+		if declared == nil {
+			continue // no Go package there
+		}
+		var lacks []string
+		for _, s := range syms {
+			if !declared[s] {
+				lacks = append(lacks, s)
+			}
+		}
+		moved := strings.HasSuffix(cand.path, "/"+rel)
+		better := !found || moved != bestMoved && moved
+		if found && moved == bestMoved {
+			switch {
+			case len(lacks) != len(bestLacks):
+				better = len(lacks) < len(bestLacks)
+			case len(cand.path) != len(best):
+				better = len(cand.path) < len(best)
+			default:
+				better = cand.path < best
+			}
+		}
+		if better {
+			best, bestLacks, bestMoved, found = cand.path, lacks, moved, true
+		}
+	}
+	return best, bestLacks, found
+}
+
 // lacking says, for module m's packages named name in the context, which of syms each does not
 // declare: what a notebook written for another version of the library uses that this one
 // dropped or moved. It returns "" when the module has no package of that name.
@@ -1135,7 +1179,12 @@ func (p *Plan) firstUse(ip string) ([2]int, bool) {
 	}
 	for _, d := range p.Decls {
 		if d.Kept {
-			consider(d.text, func(offset int) (int, int) { return d.Cell, d.Line + offset })
+			// Line is the declaration's own line: count from its code, after any doc comment.
+			code := d.code
+			if code == "" {
+				code = d.text
+			}
+			consider(code, func(offset int) (int, int) { return d.Cell, d.Line + offset })
 		}
 	}
 	for _, st := range p.Steps {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -181,8 +182,9 @@ func TestRenamedPackageIsReported(t *testing.T) {
 }
 
 // goimports searches every version in the module cache. A package it finds in a module of the
-// notebook's context that the required version lacks (another version's layout) is refused at
-// the cell and line of its first use, naming the version tried, before go mod tidy runs.
+// notebook's context that the required version lacks (another version's layout), when that
+// version has no package of the name at all, is refused at the cell and line of its first use,
+// naming the version tried, before go mod tidy runs.
 func TestGoimportsOutsideContextRefused(t *testing.T) {
 	cache := t.TempDir()
 	mustWrite(t, filepath.Join(cache, "example.com", "lib@v1.1.0", "go.mod"), "module example.com/lib\n")
@@ -194,20 +196,63 @@ func TestGoimportsOutsideContextRefused(t *testing.T) {
 	p := &Plan{Notebook: "x.ipynb", modules: mc,
 		Decls: []*Decl{{Kept: true, Cell: 3, Line: 2, text: "func f() int {\n\treturn old.Answer()\n}"}}}
 	out := []byte("package svc\n\nimport \"example.com/lib/old\"\n\nfunc f() int {\n\treturn old.Answer()\n}\n")
-	mustWrite(t, filepath.Join(cache, "example.com", "lib@v1.1.0", "x", "old", "old.go"), "package old\n\nfunc Question() string { return \"?\" }\n")
-	err = p.checkOutsideContext(out, nil, map[string][]string{"old": {"Answer"}})
+	_, _, err = p.checkOutsideContext("svc/f.go", out, nil, map[string][]string{"old": {"Answer"}})
 	var ue *UnresolvedError
 	if !errors.As(err, &ue) {
 		t.Fatalf("got %v, want an UnresolvedError", err)
 	}
-	for _, want := range []string{"cell 3, line 3", "uses old without importing it", "example.com/lib@v1.1.0", "--pin example.com/lib@VERSION", "example.com/lib/x/old lacks Answer", "--skip 3"} {
+	for _, want := range []string{"cell 3, line 3", "uses old without importing it", "example.com/lib@v1.1.0", "--pin example.com/lib@VERSION", "has no package old", "--skip 3"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
 	}
 	// The package the required version has passes.
-	if err := p.checkOutsideContext([]byte("package svc\n\nimport \"example.com/lib/neu\"\n"), nil, nil); err != nil {
+	if _, _, err := p.checkOutsideContext("svc/f.go", []byte("package svc\n\nimport \"example.com/lib/neu\"\n"), nil, nil); err != nil {
 		t.Errorf("a package of the required version was refused: %v", err)
+	}
+}
+
+// When goimports found a package of a context module in another version's layout and the
+// version the context selects has a package of that name elsewhere, the import is that
+// package, as goimports prefers the build list's packages: the report says what it lacks, at
+// the cell and line of the first use, and the build then names the uses themselves.
+func TestGoimportsOtherVersionReplaced(t *testing.T) {
+	cache := t.TempDir()
+	lib := filepath.Join(cache, "example.com", "lib@v1.1.0")
+	mustWrite(t, filepath.Join(lib, "go.mod"), "module example.com/lib\n")
+	mustWrite(t, filepath.Join(lib, "x", "old", "old.go"), "package old\n\nfunc Question() string { return \"?\" }\n")
+	mustWrite(t, filepath.Join(lib, "pkg", "train", "old", "old.go"), "package old\n\nfunc Answer() int { return 42 }\n")
+	mc, err := DiscoverModules(filepath.Join(lib, "nb", "x.ipynb"), &Plan{}, ModuleOptions{ModCache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Plan{Notebook: "x.ipynb", modules: mc,
+		Decls: []*Decl{{Kept: true, Cell: 3, Line: 2, text: "func f() int {\n\treturn old.Answer() + len(old.Gone())\n}"}}}
+	out := []byte("package svc\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/lib/train/old\"\n)\n\nfunc f() int {\n\tfmt.Println()\n\treturn old.Answer() + len(old.Gone())\n}\n")
+	got, replaced, err := p.checkOutsideContext("svc/f.go", out, nil, map[string][]string{"old": {"Answer", "Gone"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The moved package (train/old now under pkg/) wins over another package of the name.
+	if want := strings.Replace(string(out), "example.com/lib/train/old", "example.com/lib/pkg/train/old", 1); string(got) != want {
+		t.Errorf("imports not replaced:\n%s\nwant\n%s", got, want)
+	}
+	if !slices.Equal(replaced, []string{"old"}) {
+		t.Errorf("replaced = %q, want [old]", replaced)
+	}
+	if len(p.Decisions) != 1 {
+		t.Fatalf("decisions = %+v, want one", p.Decisions)
+	}
+	d := p.Decisions[0]
+	for _, want := range []string{"goimports found example.com/lib/train/old only in another version of example.com/lib",
+		"resolved it as example.com/lib/pkg/train/old, the package named old in example.com/lib@v1.1.0",
+		"it lacks old.Gone, which the notebook uses", "--pin example.com/lib@VERSION"} {
+		if !strings.Contains(d.Reason, want) {
+			t.Errorf("decision does not say %q: %+v", want, d)
+		}
+	}
+	if d.Cell != 3 || d.Line != 3 || d.Action != "replaced" {
+		t.Errorf("decision at cell %d, line %d (%s); want cell 3, line 3, replaced", d.Cell, d.Line, d.Action)
 	}
 }
 

@@ -412,6 +412,12 @@ func (p *Plan) checkOutsideContext(file string, out []byte, had []Import, used m
 		if lacks := p.modules.lacking(m, name, used[name]); lacks != "" {
 			msg += "; " + lacks
 		}
+		if moved := p.modules.declaring(m, used[name]); len(moved) > 0 {
+			if len(moved) > 3 {
+				moved = append(moved[:3], "others")
+			}
+			msg += fmt.Sprintf("; in %s, %s declares %s: import that package (as %s, or by its own name)", p.modules.describe(m), strings.Join(moved, " and "), strings.Join(used[name], ", "), name)
+		}
 		e := &UnresolvedError{Notebook: p.Notebook, Cell: -1, Import: ip, Module: m, Implicit: true, Output: msg}
 		if at != ([2]int{}) {
 			e.Cell, e.Line = at[0], at[1]

@@ -9,6 +9,7 @@ import (
 	"go/build"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -931,6 +932,30 @@ func (mc *ModuleContext) findPackage(name string, syms []string) (string, bool) 
 }
 
 type pkgDir struct{ path, dir string }
+
+// declaring lists module m's packages in the context (at the version it selects) that declare
+// every one of syms, sorted: where a package the notebook used moved its names to.
+func (mc *ModuleContext) declaring(m string, syms []string) []string {
+	if len(syms) == 0 {
+		return nil
+	}
+	mc.findPackage("", nil) // builds the index
+	seen := map[string]bool{}
+	var found []string
+	for _, name := range slices.Sorted(maps.Keys(mc.pkgIndex)) {
+		for _, cand := range mc.pkgIndex[name] {
+			if seen[cand.path] || mc.moduleFor(cand.path) != m {
+				continue
+			}
+			seen[cand.path] = true
+			if declaresAll(cand.dir, syms) {
+				found = append(found, cand.path)
+			}
+		}
+	}
+	sort.Strings(found)
+	return found
+}
 
 // samePackage finds, for package ip of module m that goimports found only in a version other
 // than the one the context selects, that version's package named name: the one at the same

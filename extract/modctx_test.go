@@ -201,7 +201,8 @@ func TestGoimportsOutsideContextRefused(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("got %v, want an UnresolvedError", err)
 	}
-	for _, want := range []string{"cell 3, line 3", "uses old without importing it", "example.com/lib@v1.1.0", "--pin example.com/lib@VERSION", "has no package old", "--skip 3"} {
+	for _, want := range []string{"cell 3, line 3", "uses old without importing it", "example.com/lib@v1.1.0", "--pin example.com/lib@VERSION", "has no package old", "--skip 3",
+		"in example.com/lib@v1.1.0, example.com/lib/neu declares Answer: import that package (as old, or by its own name)"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}

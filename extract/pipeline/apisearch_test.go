@@ -271,14 +271,14 @@ func TestAPISearchChoiceNotContradictedByHint(t *testing.T) {
 		t.Skip("builds and vets the service")
 	}
 	tmp := t.TempDir()
-	nb := plotNotebook(t, tmp, "!*go work use ${HOME}/Projects/plot", "%%\nfmt.Println(\"done\\n\")")
+	nb := plotNotebook(t, tmp, "!*go work use ${HOME}/Projects/plot", "%%\nfmt.Printf(\"done\\n\", 1)")
 	_, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
 	var verr *VerifyError
 	if !errors.As(err, &verr) {
 		t.Fatalf("extract = %v; want vet's refusal", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"redundant newline", "example.com/plot/v2 v2.0.0 (2020-11-03) fits it"} {
+	for _, want := range []string{"fmt.Printf call has arguments but no formatting directives", "example.com/plot/v2 v2.0.0 (2020-11-03) fits it"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the refusal does not say %q:\n%s", want, msg)
 		}

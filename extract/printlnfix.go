@@ -25,6 +25,9 @@ import (
 // redundantNewlineRE matches the printf check's diagnostic, naming the function called.
 var redundantNewlineRE = regexp.MustCompile(`^(\S+) arg list ends with redundant newline$`)
 
+// lineBreakRE matches a line break of a call and the indentation around it.
+var lineBreakRE = regexp.MustCompile(`[ \t]*\n[ \t]*`)
+
 // lnForms are the Println-style functions whose Printf- and Print-style counterparts print the
 // same (given the operands as above), with how many leading arguments are not printed (a
 // writer, a buffer).
@@ -142,7 +145,7 @@ func rewriteRedundantNewline(src []byte, line, col int, fn string) (lnRewrite, b
 		e := rw.edits[i]
 		text = append(text[:e.start-start:e.start-start], append([]byte(e.text), text[e.end-start:]...)...)
 	}
-	rw.call = strings.Join(strings.Fields(string(text)), " ")
+	rw.call = lineBreakRE.ReplaceAllString(string(text), " ")
 	return rw, true
 }
 

@@ -111,6 +111,7 @@ func TestRewriteRedundantNewline(t *testing.T) {
 	for _, tc := range []struct{ fn, call, want string }{
 		{"fmt.Println", `fmt.Println("Cache entry line:\n")`, `fmt.Print("Cache entry line:\n\n")`},
 		{"fmt.Println", `fmt.Println("a", "b\n")`, `fmt.Print("a b\n\n")`},
+		{"fmt.Println", `fmt.Println("two  spaces", n, "\n")`, `fmt.Printf("two  spaces %v \n\n", n)`},
 		{"fmt.Println", `fmt.Println("loss:", loss, "\n")`, `fmt.Printf("loss: %v \n\n", loss)`},
 		{"fmt.Println", `fmt.Println(x, y, done)`, `fmt.Printf("%v %v %v\n", x, y, done)`},
 		{"fmt.Println", `fmt.Println("100%", "ok\n")`, `fmt.Printf("100%% ok\n\n")`},
@@ -139,7 +140,7 @@ func TestRewriteRedundantNewline(t *testing.T) {
 		if strings.Count(got, "\n") != strings.Count(src, "\n") {
 			t.Errorf("%s: the rewrite moved lines", tc.call)
 		}
-		if rw.call != strings.Join(strings.Fields(tc.want), " ") {
+		if rw.call != strings.ReplaceAll(strings.ReplaceAll(tc.want, "\n\t", " "), "\t", "") {
 			t.Errorf("%s: reported as %s", tc.call, rw.call)
 		}
 	}

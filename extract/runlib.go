@@ -185,23 +185,18 @@ func cachedModule(file string) (mod, rel string, ok bool) {
 }
 
 // ownFrame reports whether a frame is the service's code: its package is in the service's
-// module, or its file is in one of own's directories.
+// module, or its file is in the service's directory (own's first). The other directories of
+// own (the temporary directory) are the service's for the files it writes, not for code: a
+// library replaced by a directory there is a library.
 func (p *Plan) ownFrame(f Frame, own []string) bool {
 	if pkg := funcPackage(f.Func); p.Module != "" && (pkg == p.Module || strings.HasPrefix(pkg, p.Module+"/")) {
 		return true
 	}
-	if _, _, cached := cachedModule(f.File); cached {
+	if len(own) == 0 || own[0] == "" {
 		return false
 	}
-	for _, d := range own {
-		if d == "" {
-			continue
-		}
-		if rel, err := filepath.Rel(filepath.Clean(d), filepath.Clean(f.File)); err == nil && !strings.HasPrefix(rel, "..") {
-			return true
-		}
-	}
-	return false
+	rel, err := filepath.Rel(filepath.Clean(own[0]), filepath.Clean(f.File))
+	return err == nil && !strings.HasPrefix(rel, "..")
 }
 
 // nilDereference is the runtime's panic for a nil pointer.

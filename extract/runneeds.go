@@ -92,7 +92,11 @@ func (n RunNeed) Where() string {
 }
 
 func (n RunNeed) String() string {
-	s := fmt.Sprintf("%s needs %s: %s", n.Where(), n.What(), n.Cause)
+	verb := "needs"
+	if n.Need == NeedLibrary {
+		verb = "calls"
+	}
+	s := fmt.Sprintf("%s %s %s: %s", n.Where(), verb, n.What(), n.Cause)
 	if n.Then != "" {
 		s += " (an earlier replay met that; the full replay then failed with " + n.Then + ")"
 	}

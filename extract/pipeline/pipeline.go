@@ -527,7 +527,10 @@ func (r *run) dropGoldens(checks []extract.OutputCheck) error {
 			continue
 		}
 		detail := strings.TrimSpace(c.Detail)
-		if i := strings.Index(detail, "got:"); i >= 0 {
+		if i := strings.Index(detail, "panic: "); i >= 0 {
+			// A step that panicked: its panic's line, not the goroutines' traces.
+			detail, _, _ = strings.Cut(detail[i:], "\n")
+		} else if i := strings.Index(detail, "got:"); i >= 0 {
 			detail = strings.Join(strings.Fields(detail[i:]), " ")
 		}
 		r.res.Decisions = append(r.res.Decisions, r.res.Plan.DropGolden(c.Cell,

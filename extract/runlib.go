@@ -88,8 +88,9 @@ func (ev *RunEvidence) probe(ctx context.Context, host, port string) error {
 }
 
 var (
-	// goroutineRE matches the header of a goroutine's trace.
-	goroutineRE = regexp.MustCompile(`(?m)^goroutine \d+ \[[^\]]*\]:\n`)
+	// goroutineRE matches the header of a goroutine's trace: "goroutine 21 [running]:", or
+	// with GOTRACEBACK=system, "goroutine 21 gp=0xc000102380 m=4 mp=0xc000100008 [running]:".
+	goroutineRE = regexp.MustCompile(`(?m)^goroutine \d+(?: [^\n\[]*)? ?\[[^\]]*\]:\n`)
 	// frameFileRE matches a frame's file line: a tab, the file, the line, the pc offset.
 	frameFileRE = regexp.MustCompile(`^\t(\S+\.go):(\d+)`)
 )

@@ -274,6 +274,13 @@ func TestPanicFrames(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("panicFrames =\n%v\nwant\n%v", got, want)
 	}
+	// GOTRACEBACK=system (testscript's default) names the goroutine's g and m, and each
+	// frame's pointers.
+	system := strings.Replace(out, "goroutine 21 [running]:", "goroutine 21 gp=0xc000102380 m=4 mp=0xc000100008 [running]:", 1)
+	system = strings.ReplaceAll(system, " +0x3c\n", " +0x3c fp=0xc00012fe40 sp=0xc00012fd90 pc=0x4d5e1c\n")
+	if got := panicFrames(system); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("panicFrames (GOTRACEBACK=system) =\n%v\nwant\n%v", got, want)
+	}
 	if mod, rel, ok := cachedModule("/root/go/pkg/mod/github.com/!burnt!sushi/toml@v1.3.2/decode.go"); !ok || mod != "github.com/BurntSushi/toml@v1.3.2" || rel != "decode.go" {
 		t.Errorf("cachedModule = %q, %q, %v", mod, rel, ok)
 	}

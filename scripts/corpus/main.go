@@ -9,8 +9,10 @@
 //
 // A refusal is classed as "refused: environment" when its reason is that this machine lacks
 // something the notebook needs and Decant cannot supply (a C library, a library that does not
-// build or pass here), and "refused: other" otherwise; the summary counts each class. With
-// -json FILE the results are also written as JSON, for comparing runs.
+// build or pass here); as "refused: notebook's code" when Decant located the reason in the
+// notebook's own code and no choice of Decant's can change it (no published version of a
+// library has the API the notebook calls, or go vet reports a finding at a cell's line); and
+// "refused: other" otherwise. The summary counts each class. With -json FILE the results are also written as JSON, for comparing runs.
 //
 // Each notebook is fetched with `go mod download module@version` into the module cache (never
 // into the repository), checked against its sha256, extracted in place with --auto-label and
@@ -68,33 +70,50 @@ type result struct {
 }
 
 // class is the summary class of a result: built, built, run unverified (environment),
-// refused: environment, refused: other or failed.
+// refused: environment, refused: notebook's code, refused: other or failed.
 func (r result) class() string {
 	if r.outcome == "built" && r.runUnverified != "" {
 		return builtUnverified
 	}
 	if r.outcome == "refused" {
 		if environmental.MatchString(r.reason) {
-			return "refused: environment"
+			return refusedEnvironment
+		}
+		if notebookCode.MatchString(r.reason) {
+			return refusedNotebook
 		}
 		return "refused: other"
 	}
 	return r.outcome
 }
 
+const (
+	refusedEnvironment = "refused: environment"
+	// refusedNotebook is a refusal whose reason Decant located in the notebook's own code
+	// and that no choice of Decant's can change: an API that no published version of the
+	// library has, or a go vet finding at a cell's line.
+	refusedNotebook = "refused: notebook's code"
+)
+
+// notebookCode matches the refusals that say the notebook's code itself cannot pass: the
+// version search found no published release that fits it, or go vet reports a finding at a
+// line of a cell (generated code has no cell, so a finding in it is not matched).
+var notebookCode = regexp.MustCompile(`fits the notebook's code|^vet: \S+ \(cell \d+, line \d+\)`)
+
 // builtUnverified is the class of a notebook whose branch builds and passes go test -short,
 // but whose replay needs what this machine lacks.
 const builtUnverified = "built, run unverified (environment)"
 
 // classes lists the summary classes in the order they are printed.
-var classes = []string{"built", builtUnverified, "refused: environment", "refused: other", "failed"}
+var classes = []string{"built", builtUnverified, refusedEnvironment, refusedNotebook, "refused: other", "failed"}
 
 // unverifiedWarning starts the line decant extract prints when it committed a service whose
 // run it could not verify on this machine.
 const unverifiedWarning = "warning: the pipeline's run was not verified here: "
 
 // summary is the last line of the report: how many notebooks' branches build, and of how
-// many the run was verified too.
+// many the run was verified too; and how many build of those this machine can build at all
+// (all but the refusals for what it lacks), which is what Decant itself decides.
 func summary(counts map[string]int, total int) string {
 	builds := counts["built"] + counts[builtUnverified]
 	var sb strings.Builder
@@ -107,6 +126,8 @@ func summary(counts map[string]int, total int) string {
 		fmt.Fprintf(&sb, "%s %d %s", sep, counts[c], c)
 	}
 	fmt.Fprintf(&sb, "\nbranch builds: %d of %d (%s)\nrun verified: %d of %d (%s)", builds, total, percent(builds, total), counts["built"], total, percent(counts["built"], total))
+	buildable := total - counts[refusedEnvironment]
+	fmt.Fprintf(&sb, "\nbranch builds, of the notebooks this machine can build (all but %q): %d of %d (%s)", refusedEnvironment, builds, buildable, percent(builds, buildable))
 	return sb.String()
 }
 

@@ -17,6 +17,9 @@ func TestClass(t *testing.T) {
 		{"refused", "cell 3, line 1: the library github.com/x/y@v1.0.0 does not build on this machine: …", "", "refused: environment"},
 		{"refused", "decant extract: tutorial.ipynb: cell 23, line 1: import \"github.com/benc-uk/gofract/pkg/fractals\": cannot be resolved: tried the module cache and the proxy; fix it with --pin MODULE@VERSION or --replace MODULE=DIR (or import the package meant, or leave the cell out with --skip 23); the module proxy https://proxy.golang.org refused it (403 Forbidden): if it is private, set GOPRIVATE=github.com/benc-uk/gofract", "", "refused: environment"},
 		{"refused", "cell 2, line 7: undefined: foo", "", "refused: other"},
+		{"refused", "build: fft/prediction.go:59 (cell 4, line 46): assignment mismatch: 1 variable but learnedXVar.Value returns 2 values (no version of github.com/gomlx/gomlx known here fits the notebook's code: tried v0.25.0, v0.24.0)", "", refusedNotebook},
+		{"refused", "vet: rational/prediction.go:103 (cell 10, line 69): fmt.Println arg list ends with redundant newline", "", refusedNotebook},
+		{"refused", "vet: rational/api.go:10: unreachable code", "", "refused: other"},
 		{"refused", `test: p/pipeline.go:26 (cell 4, line 32): panic: failed downloading "https://example.com/data.zip": Get "https://example.com/data.zip": dial tcp: lookup example.com: no such host`, "", "refused: environment"},
 		{"refused", `test: p/prediction.go:32 (cell 3, line 22): panic: file "data.tar.gz" sha256 hash is "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", but expected "c4a3"`, "", "refused: environment"},
 	} {
@@ -42,9 +45,10 @@ func TestRunUnverified(t *testing.T) {
 }
 
 func TestSummary(t *testing.T) {
-	got := summary(map[string]int{"built": 28, builtUnverified: 12, "refused: other": 29}, 69)
-	for _, want := range []string{"69 notebooks: 28 built, 12 built, run unverified (environment), 0 refused: environment, 29 refused: other, 0 failed",
-		"branch builds: 40 of 69 (58%)", "run verified: 28 of 69 (41%)"} {
+	got := summary(map[string]int{"built": 28, builtUnverified: 12, refusedEnvironment: 9, refusedNotebook: 5, "refused: other": 15}, 69)
+	for _, want := range []string{"69 notebooks: 28 built, 12 built, run unverified (environment), 9 refused: environment, 5 refused: notebook's code, 15 refused: other, 0 failed",
+		"branch builds: 40 of 69 (58%)", "run verified: 28 of 69 (41%)",
+		`branch builds, of the notebooks this machine can build (all but "refused: environment"): 40 of 60 (67%)`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary lacks %q:\n%s", want, got)
 		}

@@ -342,43 +342,68 @@ type uncheckedCall struct {
 // the latest assignment before it took from a net/http or net call whose error result is
 // discarded or never read in between.
 func findUncheckedCall(files map[string][]byte, file string, line int) *uncheckedCall {
-	dir := path.Dir(file)
-	fset := token.NewFileSet()
+	c := checkFile(files, file)
+	if c == nil {
+		return nil
+	}
+	tf := c.fset.File(c.file.Pos())
+	if line > tf.LineCount() {
+		return nil
+	}
+	body := funcBodyAround(c.file, tf.LineStart(line))
+	if body == nil {
+		return nil
+	}
+	for _, id := range c.derefsOn(body, line) {
+		lhs, call := c.latestAssignment(body, id)
+		if u := c.uncheckedNetCall(body, id, lhs, call); u != nil {
+			return u
+		}
+	}
+	return nil
+}
+
+// checkedFile is a file of the service, type-checked with its package.
+type checkedFile struct {
+	fset *token.FileSet
+	file *ast.File
+	info *types.Info
+}
+
+// checkFile parses the non-test files of file's package and type-checks them with the
+// standard library's types only: the other imports' types are missing, and the errors that
+// follow are expected. It returns nil when file does not parse.
+func checkFile(files map[string][]byte, file string) *checkedFile {
+	c := &checkedFile{fset: token.NewFileSet(), info: &types.Info{Types: map[ast.Expr]types.TypeAndValue{},
+		Defs: map[*ast.Ident]types.Object{}, Uses: map[*ast.Ident]types.Object{}, Selections: map[*ast.SelectorExpr]*types.Selection{}}}
 	var syntax []*ast.File
-	var target *ast.File
 	for name, src := range files {
-		if path.Dir(name) != dir || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+		if path.Dir(name) != path.Dir(file) || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
 			continue
 		}
-		f, err := parser.ParseFile(fset, name, src, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(c.fset, name, src, parser.SkipObjectResolution)
 		if err != nil {
-			if name == file {
-				return nil
-			}
 			continue
 		}
 		syntax = append(syntax, f)
 		if name == file {
-			target = f
+			c.file = f
 		}
 	}
-	if target == nil {
+	if c.file == nil {
 		return nil
 	}
-	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Defs: map[*ast.Ident]types.Object{},
-		Uses: map[*ast.Ident]types.Object{}, Selections: map[*ast.SelectorExpr]*types.Selection{}}
 	conf := types.Config{Importer: stdImporter{importer.Default()}, Error: func(error) {}, FakeImportC: true}
-	conf.Check(target.Name.Name, fset, syntax, info) // the libraries' types are missing: errors expected
+	conf.Check(c.file.Name.Name, c.fset, syntax, c.info)
+	return c
+}
 
-	tf := fset.File(target.Pos())
-	if line > tf.LineCount() {
-		return nil
-	}
-	lineStart := tf.LineStart(line)
+// funcBodyAround returns the body of the innermost function (declared or literal) around pos.
+func funcBodyAround(f *ast.File, pos token.Pos) *ast.BlockStmt {
 	var body *ast.BlockStmt
-	ast.Inspect(target, func(n ast.Node) bool {
-		if n == nil || n.Pos() > lineStart || n.End() <= lineStart {
-			return false // not around the line
+	ast.Inspect(f, func(n ast.Node) bool {
+		if n == nil || n.Pos() > pos || n.End() <= pos {
+			return false // not around pos
 		}
 		switch fn := n.(type) {
 		case *ast.FuncDecl:
@@ -388,17 +413,20 @@ func findUncheckedCall(files map[string][]byte, file string, line int) *unchecke
 		}
 		return true
 	})
-	if body == nil {
-		return nil
+	return body
+}
+
+func (c *checkedFile) objOf(id *ast.Ident) types.Object {
+	if o := c.info.Defs[id]; o != nil {
+		return o
 	}
-	objOf := func(id *ast.Ident) types.Object {
-		if o := info.Defs[id]; o != nil {
-			return o
-		}
-		return info.Uses[id]
-	}
-	// The candidates: pointers and interfaces selected or dereferenced on the line.
-	var cands []*ast.Ident
+	return c.info.Uses[id]
+}
+
+// derefsOn returns the variables of pointer or interface type that body selects from or
+// dereferences on line: what may have been nil there.
+func (c *checkedFile) derefsOn(body *ast.BlockStmt, line int) []*ast.Ident {
+	var ids []*ast.Ident
 	ast.Inspect(body, func(n ast.Node) bool {
 		var x ast.Expr
 		switch e := n.(type) {
@@ -408,18 +436,98 @@ func findUncheckedCall(files map[string][]byte, file string, line int) *unchecke
 			x = e.X
 		}
 		id, ok := ast.Unparen(x).(*ast.Ident)
-		if !ok || fset.Position(id.Pos()).Line != line {
+		if !ok || c.fset.Position(id.Pos()).Line != line {
 			return true
 		}
-		if v, ok := info.Uses[id].(*types.Var); ok {
+		if v, ok := c.info.Uses[id].(*types.Var); ok {
 			switch v.Type().Underlying().(type) {
 			case *types.Pointer, *types.Interface:
-				cands = append(cands, id)
+				ids = append(ids, id)
 			}
 		}
 		return true
 	})
-	// Identifiers assigned to (on the left of = or :=), which are no reads.
+	return ids
+}
+
+// latestAssignment returns the left-hand side of the last assignment (or var declaration) in
+// body before id that assigns id's variable, and its right-hand side when that is one call.
+func (c *checkedFile) latestAssignment(body *ast.BlockStmt, id *ast.Ident) (lhs []ast.Expr, call *ast.CallExpr) {
+	v := c.info.Uses[id]
+	var rhs []ast.Expr
+	var at token.Pos
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil || n.Pos() >= id.Pos() {
+			return false
+		}
+		var l, r []ast.Expr
+		switch s := n.(type) {
+		case *ast.AssignStmt:
+			l, r = s.Lhs, s.Rhs
+		case *ast.ValueSpec:
+			for _, name := range s.Names {
+				l = append(l, name)
+			}
+			r = s.Values
+		default:
+			return true
+		}
+		for _, e := range l {
+			if lid, ok := e.(*ast.Ident); ok && c.objOf(lid) == v && n.Pos() > at {
+				lhs, rhs, at = l, r, n.Pos()
+			}
+		}
+		return true
+	})
+	if len(rhs) != 1 {
+		return lhs, nil
+	}
+	call, _ = ast.Unparen(rhs[0]).(*ast.CallExpr)
+	return lhs, call
+}
+
+// uncheckedNetCall reports the call (lhs = call) when it calls into net/http or net, returns
+// an error last, and that error is assigned to _ or to a variable that body does not read
+// between the call and id.
+func (c *checkedFile) uncheckedNetCall(body *ast.BlockStmt, id *ast.Ident, lhs []ast.Expr, call *ast.CallExpr) *uncheckedCall {
+	if call == nil || len(lhs) < 2 {
+		return nil
+	}
+	fn := calledFunc(c.info, call)
+	if fn == nil || fn.Pkg() == nil || (fn.Pkg().Path() != "net/http" && fn.Pkg().Path() != "net") {
+		return nil
+	}
+	res := fn.Type().(*types.Signature).Results()
+	if res.Len() != len(lhs) || !types.Identical(res.At(res.Len()-1).Type(), types.Universe.Lookup("error").Type()) {
+		return nil
+	}
+	errID, ok := lhs[len(lhs)-1].(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	u := &uncheckedCall{callee: calleeName(fn), line: c.fset.Position(call.Pos()).Line, varName: id.Name}
+	if errID.Name == "_" {
+		u.discarded = true
+	} else {
+		errObj := c.objOf(errID)
+		if errObj == nil || c.readBetween(body, errObj, call.End(), id.Pos()) {
+			return nil
+		}
+		u.errName = errID.Name
+	}
+	for _, a := range call.Args {
+		if tv := c.info.Types[a]; tv.Value != nil && tv.Value.Kind() == constant.String {
+			if u.host, u.port = hostOf(constant.StringVal(tv.Value)); u.host != "" {
+				break
+			}
+		}
+	}
+	return u
+}
+
+// readBetween reports whether body reads obj between from and to: a use that is not the
+// left-hand side of an assignment.
+func (c *checkedFile) readBetween(body *ast.BlockStmt, obj types.Object, from, to token.Pos) bool {
 	written := map[*ast.Ident]bool{}
 	ast.Inspect(body, func(n ast.Node) bool {
 		if as, ok := n.(*ast.AssignStmt); ok {
@@ -431,84 +539,12 @@ func findUncheckedCall(files map[string][]byte, file string, line int) *unchecke
 		}
 		return true
 	})
-	for _, id := range cands {
-		v := info.Uses[id]
-		// The latest assignment to v before its use.
-		var lhs []ast.Expr
-		var rhs []ast.Expr
-		var at token.Pos
-		ast.Inspect(body, func(n ast.Node) bool {
-			if n == nil || n.Pos() >= id.Pos() {
-				return false
-			}
-			var l []ast.Expr
-			var r []ast.Expr
-			switch s := n.(type) {
-			case *ast.AssignStmt:
-				l, r = s.Lhs, s.Rhs
-			case *ast.ValueSpec:
-				for _, name := range s.Names {
-					l = append(l, name)
-				}
-				r = s.Values
-			default:
-				return true
-			}
-			for _, e := range l {
-				if lid, ok := e.(*ast.Ident); ok && objOf(lid) == v && n.Pos() > at {
-					lhs, rhs, at = l, r, n.Pos()
-				}
-			}
+	for use, o := range c.info.Uses {
+		if o == obj && use.Pos() > from && use.Pos() < to && !written[use] {
 			return true
-		})
-		if len(rhs) != 1 || len(lhs) < 2 {
-			continue
 		}
-		call, ok := ast.Unparen(rhs[0]).(*ast.CallExpr)
-		if !ok {
-			continue
-		}
-		fn := calledFunc(info, call)
-		if fn == nil || fn.Pkg() == nil || (fn.Pkg().Path() != "net/http" && fn.Pkg().Path() != "net") {
-			continue
-		}
-		sig := fn.Type().(*types.Signature)
-		res := sig.Results()
-		if res.Len() != len(lhs) || !types.Identical(res.At(res.Len()-1).Type(), types.Universe.Lookup("error").Type()) {
-			continue
-		}
-		u := &uncheckedCall{callee: calleeName(fn), line: fset.Position(call.Pos()).Line, varName: id.Name}
-		errID, ok := lhs[len(lhs)-1].(*ast.Ident)
-		switch {
-		case !ok:
-			continue
-		case errID.Name == "_":
-			u.discarded = true
-		default:
-			errObj := objOf(errID)
-			read := false
-			for use, o := range info.Uses {
-				if o == errObj && use.Pos() > call.End() && use.Pos() < id.Pos() && !written[use] {
-					read = true
-				}
-			}
-			if read || errObj == nil {
-				continue
-			}
-			u.errName = errID.Name
-		}
-		for _, a := range call.Args {
-			tv := info.Types[a]
-			if tv.Value == nil || tv.Value.Kind() != constant.String {
-				continue
-			}
-			if u.host, u.port = hostOf(constant.StringVal(tv.Value)); u.host != "" {
-				break
-			}
-		}
-		return u
 	}
-	return nil
+	return false
 }
 
 // hostOf reads a URL ("https://github.com/x.png") or an address ("example.com:80") for its

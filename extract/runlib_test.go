@@ -194,6 +194,8 @@ func TestUncheckedNetworkNeed(t *testing.T) {
 			"cell 2, line 2 never checks http.Get's error (err) before resp is used, and this machine cannot reach github.com (lookup github.com: no such host), so resp was nil where the replay panicked, at cell 2, line 3 (invalid memory address or nil pointer dereference)"},
 		{"error discarded, host unreachable", strings.Replace(displayCell, "resp, err := http.Get", "resp, _ := http.Get", 1), noHost, true,
 			"cell 2, line 2 discards http.Get's error, and this machine cannot reach github.com"},
+		{"a client's method, error discarded", strings.Replace(displayCell, "resp, err := http.Get", "resp, _ := http.DefaultClient.Get", 1), noHost, true,
+			"cell 2, line 2 discards (*http.Client).Get's error, and this machine cannot reach github.com"},
 		{"error unread, the host reachable", displayCell, nil, false,
 			"cell 2, line 2 never checks http.Get's error (err) before resp is used, so resp is nil when the call fails; this machine reaches github.com, so the call failed for another reason"},
 		{"the error checked", strings.Replace(displayCell, "\nbytes", "\nif err != nil {\n\tfmt.Println(err)\n}\nbytes", 1), noHost, false, ""},

@@ -113,6 +113,15 @@ type CellPlan struct {
 
 	src   string // the cell's source, for the manifest's declaration hashes
 	label bool   // its first line is a section label, blanked before parsing
+	// saved is what the cell's saved outputs say of its last run in the notebook, whatever
+	// --keep-failed chose: the evidence that a step ran where the notebook ran (see runlib.go).
+	saved savedRun
+}
+
+// savedRun is what a code cell's saved outputs say of its last run.
+type savedRun struct {
+	ran     bool   // it has an execution count and outputs
+	failure string // what its outputs show failed, read the way its kernel records a failure; "" if none
 }
 
 // Decl is one top-level declaration as GoNB would memorize it.
@@ -461,6 +470,10 @@ func (b *builder) readCells() error {
 			continue
 		}
 		cp := &b.plan.Cells[i]
+		cp.saved.ran = c.ExecutionCount != nil && len(c.Outputs) > 0
+		if f, failed := b.nb.Failed(c); failed {
+			cp.saved.failure = f.String()
+		}
 		if c.ExecutionCount != nil {
 			if *c.ExecutionCount < lastCount {
 				b.decide(c.Index, 0, "execution order", "warning",

@@ -14,7 +14,7 @@ import (
 	"github.com/decant-go/decant/notebooks"
 )
 
-func buildDemo(t *testing.T) (*Plan, *Output) {
+func buildDemo(t testing.TB) (*Plan, *Output) {
 	t.Helper()
 	path := "../testdata/demo/churn.ipynb"
 	raw, err := os.ReadFile(path)

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,6 +26,23 @@ import (
 // same extraction met that absence and the failure is tied to it (see
 // [Plan.ConsequentRunNeeds]): the same line, the same or a later step, or the file the failed
 // download was to write. Otherwise it stays a refusal.
+//
+// Two panics are read further, each only on evidence outside the message (see runlib.go):
+//   - A panic raised inside a library (the goroutine's innermost frames before the service's
+//     own code are a dependency module's), in a step whose cell the notebook's saved outputs
+//     show completing without failure, is the library behaving differently here (device,
+//     backend, operating system) than where the notebook ran: the author's run is the
+//     evidence. A panic in the service's own code, the runtime's nil dereference (a nil the
+//     service passed in looks the same), or a cell that never ran or failed in the notebook
+//     stay refusals.
+//   - A nil dereference at a line of the service, of a variable a net/http or net call
+//     returned while the code discarded (or never read) the call's error, is the network's
+//     absence when the call names its host as a constant and this machine cannot reach that
+//     host (it is probed). Reachable, or not named, it stays a refusal that says what the code
+//     did with the error.
+//
+// Neither may hide a defect of the extraction unsaid: a run accepted this way is reported as
+// not verified, with the cause, everywhere the others are, and --require-run refuses it.
 
 // Need kinds: what a step lacks on this machine.
 const (
@@ -32,6 +50,7 @@ const (
 	NeedPlugin  = "plugin"  // a shared object or a run-time plugin that is not installed
 	NeedProgram = "program" // an executable that is not on $PATH
 	NeedFile    = "file"    // an input file at an absolute path outside the service
+	NeedLibrary = "library" // a library that behaves differently here than where the notebook ran
 )
 
 // RunNeed is a step of the pipeline that the service's test could not replay on this machine
@@ -53,6 +72,8 @@ func (n RunNeed) What() string {
 		return "a program this machine lacks"
 	case NeedFile:
 		return "an input file this machine lacks"
+	case NeedLibrary:
+		return "a library that behaves differently here than where the notebook ran"
 	}
 	return n.Need
 }
@@ -71,7 +92,11 @@ func (n RunNeed) Where() string {
 }
 
 func (n RunNeed) String() string {
-	s := fmt.Sprintf("%s needs %s: %s", n.Where(), n.What(), n.Cause)
+	verb := "needs"
+	if n.Need == NeedLibrary {
+		verb = "calls"
+	}
+	s := fmt.Sprintf("%s %s %s: %s", n.Where(), verb, n.What(), n.Cause)
 	if n.Then != "" {
 		s += " (an earlier replay met that; the full replay then failed with " + n.Then + ")"
 	}
@@ -89,6 +114,8 @@ func (n RunNeed) Remedy() string {
 		return "install the program and run `make test`"
 	case NeedFile:
 		return "provide the file and run `make test`"
+	case NeedLibrary:
+		return "run `make test` where the notebook ran (with the library's accelerator or backend, as its author had it)"
 	}
 	return "run `make test` where it is available"
 }
@@ -177,7 +204,7 @@ var failureWordRE = regexp.MustCompile(`(?i)\b(fatal|error|failed|failure|cannot
 // Any other problem (a build or vet error, a panic of the code) makes it return false: the
 // extraction is refused as before.
 func RunNeeds(probs []Problem, own []string) ([]RunNeed, bool) {
-	return (&Plan{}).ConsequentRunNeeds(probs, nil, own)
+	return (&Plan{}).ConsequentRunNeeds(context.Background(), probs, nil, &RunEvidence{Own: own})
 }
 
 // readmeRunUnverified is the README's account of a run that was not verified: which steps
@@ -228,7 +255,17 @@ func (n RunNeed) Decision() Decision {
 // naming the file that a download which failed for want of the network was to write (another
 // step finds what it left: an empty file with the wrong hash). Any other failure is the code's,
 // and refused.
-func (p *Plan) ConsequentRunNeeds(probs, earlier []Problem, own []string) ([]RunNeed, bool) {
+//
+// Beyond messages, it reads the evidence ev holds (see runlib.go): a panic inside a library in
+// a step the notebook's saved outputs show completing, and a nil dereference after a network
+// call whose error the code never checked, to a host this machine cannot reach. When it
+// returns false, it adds to a problem what it learned that explains it (that the code
+// discards a network call's error) for the refusal.
+func (p *Plan) ConsequentRunNeeds(ctx context.Context, probs, earlier []Problem, ev *RunEvidence) ([]RunNeed, bool) {
+	if ev == nil {
+		ev = &RunEvidence{}
+	}
+	own := ev.Own
 	order := map[string]int{}
 	for i, st := range p.Steps {
 		if st.Kept {
@@ -249,9 +286,11 @@ func (p *Plan) ConsequentRunNeeds(probs, earlier []Problem, own []string) ([]Run
 		return nil, false
 	}
 	var needs []RunNeed
-	for _, pr := range probs {
+	all := true
+	for i, pr := range probs {
 		if pr.Step != "test" {
-			return nil, false
+			all = false
+			continue
 		}
 		if need, cause, ok := ClassifyRunFailure(pr.Msg, own); ok {
 			needs = append(needs, RunNeed{Step: pr.Replaying, Cell: pr.Cell, Line: pr.CellLine, Need: need, Cause: cause})
@@ -268,9 +307,25 @@ func (p *Plan) ConsequentRunNeeds(probs, earlier []Problem, own []string) ([]Run
 				break
 			}
 		}
-		if !found {
-			return nil, false
+		if found {
+			continue
 		}
+		if n, ok := p.libraryNeed(pr, own); ok {
+			needs = append(needs, n)
+			continue
+		}
+		n, note, ok := p.uncheckedNetworkNeed(ctx, pr, ev)
+		if ok {
+			needs = append(needs, n)
+			continue
+		}
+		if note != "" && !strings.Contains(pr.Msg, note) {
+			probs[i].Msg += " (" + note + ")"
+		}
+		all = false
+	}
+	if !all {
+		return nil, false
 	}
 	return needs, true
 }

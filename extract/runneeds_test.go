@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -117,7 +118,7 @@ func TestConsequentRunNeeds(t *testing.T) {
 		{"a vet error", Problem{Step: "vet", File: "cifar/preparation.go", Line: 32, Cell: 4, CellLine: 15, Msg: "unusedresult"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			needs, ok := p.ConsequentRunNeeds([]Problem{tc.prob}, earlier, nil)
+			needs, ok := p.ConsequentRunNeeds(context.Background(), []Problem{tc.prob}, earlier, nil)
 			if ok != tc.ok {
 				t.Fatalf("ConsequentRunNeeds = %+v, %v; want %v", needs, ok, tc.ok)
 			}
@@ -130,7 +131,7 @@ func TestConsequentRunNeeds(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := p.ConsequentRunNeeds([]Problem{{Step: "test", Cell: 2, Msg: hash}}, nil, nil); ok {
+	if _, ok := p.ConsequentRunNeeds(context.Background(), []Problem{{Step: "test", Cell: 2, Msg: hash}}, nil, nil); ok {
 		t.Error("a hash mismatch with no earlier need counted as environmental")
 	}
 }

@@ -63,6 +63,18 @@ type Problem struct {
 	// Replaying is the pipeline step the emitted test was replaying when it failed, as its
 	// replay markers say; "" for other steps and failures before any step.
 	Replaying string
+	// Frames is the stack of the goroutine that panicked, innermost first, when the failure
+	// is a panic whose trace go test printed; the classifier of failed replays reads it (see
+	// [Plan.ConsequentRunNeeds]).
+	Frames []Frame
+}
+
+// Frame is one frame of a panic's goroutine trace: the function, as the trace names it
+// ("github.com/gomlx/gomlx/ml/model.MustCallOnceN[...]"), and its file and line.
+type Frame struct {
+	Func string
+	File string
+	Line int
 }
 
 func (p Problem) String() string {
@@ -252,6 +264,9 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 			}
 		}
 		probs = append(probs, p)
+	}
+	if step == "test" && !found && len(probs) == 1 {
+		probs[0].Frames = panicFrames(string(text))
 	}
 	if step == "test" {
 		if name, _, _, ok := lastReplayedStep(text); ok {

@@ -4,7 +4,7 @@
 set -eu
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-30s}
-grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . | grep -v '/testdata/' | sort | while read -r file; do
+grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . | grep -v -e '/testdata/' -e '^./out/' | sort | while read -r file; do
 	dir=$(dirname "$file")
 	for name in $(grep -oE '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
 		echo "== $dir $name"

@@ -64,7 +64,8 @@ type RunNeed struct {
 	// Cell and Line locate the failure in the notebook (-1 when it maps to no cell).
 	Cell int `json:"cell"`
 	Line int `json:"line"`
-	// Need is what was missing: network, plugin, program or file.
+	// Need is what was missing: network, plugin, program or file; or library, a library that
+	// behaved differently there than where the notebook ran.
 	Need string `json:"need"`
 	// Cause is the failure's own words, trimmed to the part that names what is missing.
 	Cause string `json:"cause"`

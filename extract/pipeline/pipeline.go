@@ -87,6 +87,10 @@ type Options struct {
 	// Without it, such a service is verified with go test -short instead, committed, and
 	// [Result.RunUnverified] (and the plan, README and manifest) say what was not run.
 	RequireRun bool
+	// Probe reports whether this machine can reach a host the notebook's code names, when a
+	// replay failed after a network call whose error the code never checked. Nil:
+	// [extract.ProbeHost].
+	Probe func(ctx context.Context, host, port string) error
 	// VerifyOutputs makes a difference between a %% cell's step and the notebook's saved output
 	// an error ([OutputsError]) rather than a reason to leave the cell out of the golden test.
 	VerifyOutputs bool
@@ -161,6 +165,10 @@ type VerifyError struct {
 	// with which the problems were met.
 	Versions []extract.Decision
 	Hint     string // what may explain the problems, when something does
+	// RunNeeds is, under [Options.RequireRun], what the full replay lacked on this machine
+	// when that alone made it fail: without --require-run the run would have been committed
+	// as unverified.
+	RunNeeds []extract.RunNeed
 }
 
 func (e *VerifyError) Error() string {
@@ -174,6 +182,9 @@ func (e *VerifyError) Error() string {
 	}
 	if e.Hint != "" {
 		fmt.Fprintf(&sb, "\nnote: %s", e.Hint)
+	}
+	for _, n := range e.RunNeeds {
+		fmt.Fprintf(&sb, "\nnote: the run cannot be verified here: %s; %s (--require-run refuses it)", n, n.Remedy())
 	}
 	return sb.String()
 }
@@ -516,7 +527,10 @@ func (r *run) dropGoldens(checks []extract.OutputCheck) error {
 			continue
 		}
 		detail := strings.TrimSpace(c.Detail)
-		if i := strings.Index(detail, "got:"); i >= 0 {
+		if i := strings.Index(detail, "panic: "); i >= 0 {
+			// A step that panicked: its panic's line, not the goroutines' traces.
+			detail, _, _ = strings.Cut(detail[i:], "\n")
+		} else if i := strings.Index(detail, "got:"); i >= 0 {
 			detail = strings.Join(strings.Fields(detail[i:]), " ")
 		}
 		r.res.Decisions = append(r.res.Decisions, r.res.Plan.DropGolden(c.Cell,
@@ -566,8 +580,15 @@ func (r *run) verify() error {
 		r.res.Decisions = append(r.res.Decisions, extract.Decision{Cell: -1, Subject: "cgo", Action: "warning",
 			Reason: "a library the service uses builds only with cgo: the service was verified with CGO_ENABLED=1 and its Makefile sets it; the binaries are not static, so the scratch image needs a base with those C libraries"})
 	}
-	if len(probs) > 0 && !r.opts.Short && !r.opts.RequireRun {
-		if needs, ok := r.res.Plan.ConsequentRunNeeds(probs, r.envProblems, []string{r.stage, os.TempDir()}); ok {
+	var refusedNeeds []extract.RunNeed
+	if len(probs) > 0 && !r.opts.Short {
+		ev := &extract.RunEvidence{Own: []string{r.stage, os.TempDir()}, Out: r.res.Output, Probe: r.opts.Probe}
+		needs, ok := r.res.Plan.ConsequentRunNeeds(r.ctx, probs, r.envProblems, ev)
+		if ok && r.opts.RequireRun {
+			// Refused all the same, saying what the run lacked.
+			refusedNeeds, ok = needs, false
+		}
+		if ok {
 			// A failure inside a library names no cell: point it at the cell using the library,
 			// as a refusal would.
 			located := slices.Clone(probs)
@@ -590,7 +611,9 @@ func (r *run) verify() error {
 		for i, note := range apiNotes {
 			probs[i].Msg += note
 		}
-		return r.verifyError(probs)
+		verr := r.verifyError(probs)
+		verr.RunNeeds = refusedNeeds
+		return verr
 	}
 	return nil
 }

@@ -213,8 +213,12 @@ func checkIntegration(r *repo) Item {
 	for _, n := range r.man.RunUnverified {
 		// The test exists and runs with go test, but it did not pass where the service was
 		// extracted: the score says so rather than let the point stand for a verified run.
-		it.Missing = append(it.Missing, fmt.Sprintf("the pipeline's run was not verified when the service was extracted (%s): step %s, at cell %d, line %d, needs the %s: %s; run make test where that is available",
-			manifest.Path, n.Step, n.Cell, n.Line, n.Need, n.Cause))
+		needs := "needs the " + n.Need
+		if n.Need == "library" {
+			needs = "ran a library that behaves differently here than where the notebook ran"
+		}
+		it.Missing = append(it.Missing, fmt.Sprintf("the pipeline's run was not verified when the service was extracted (%s): step %s, at cell %d, line %d, %s: %s; run make test where that is available",
+			manifest.Path, n.Step, n.Cell, n.Line, needs, n.Cause))
 	}
 	routes := r.routeFuncs()
 	var served []string

@@ -146,7 +146,7 @@ func extractRun(ctx context.Context, o *extractOptions, nbPath string, env Env) 
 			// need data, network or hardware this machine lacks.
 			hint = "pass --short to verify without replaying the whole notebook, or --no-verify to commit anyway"
 			if o.requireRun {
-				if _, env := extract.RunNeeds(verr.Problems, nil); env {
+				if _, env := extract.RunNeeds(verr.Problems, nil); env || len(verr.RunNeeds) > 0 {
 					hint = "run it where what the steps need is available, or drop --require-run to commit it verified with go test -short"
 				}
 			}

@@ -63,6 +63,9 @@ type entry struct {
 
 type result struct {
 	name, kernel, outcome, reason, triage string
+	// explained is the refusal's whole text after its located line: the explanation that
+	// follows it (what the version search tried, what the context's packages declare).
+	explained string
 	// runUnverified is decant's warning that the pipeline's run was not verified here, for a
 	// notebook that built.
 	runUnverified string
@@ -79,7 +82,7 @@ func (r result) class() string {
 		if environmental.MatchString(r.reason) {
 			return refusedEnvironment
 		}
-		if notebookCode.MatchString(r.reason) {
+		if notebookCode.MatchString(r.reason) || notebookCode.MatchString(r.explained) {
 			return refusedNotebook
 		}
 		return "refused: other"
@@ -96,9 +99,12 @@ const (
 )
 
 // notebookCode matches the refusals that say the notebook's code itself cannot pass: the
-// version search found no published release that fits it, or go vet reports a finding at a
-// line of a cell (generated code has no cell, so a finding in it is not matched).
-var notebookCode = regexp.MustCompile(`fits the notebook's code|^vet: \S+ \(cell \d+, line \d+\)`)
+// version search found no release known here that fits it or that has every package it
+// imports from a module, a name it uses without an import is declared by no package of that
+// name in its module context, or go vet reports a finding at a line of a cell (generated code
+// has no cell, so a finding in it is not matched).
+var notebookCode = regexp.MustCompile(`fits the notebook's code|has every package the notebook imports from it|` +
+	`no package named \S+ in the notebook's module context declares what the notebook uses|(?m)^vet: \S+ \(cell \d+, line \d+\)`)
 
 // builtUnverified is the class of a notebook whose branch builds and passes go test -short,
 // but whose replay needs what this machine lacks.
@@ -414,7 +420,8 @@ func one(e entry, decant string, timeout time.Duration, extra []string, env []st
 		if reason == "" {
 			return result{outcome: "failed", reason: firstLine(text), took: took}
 		}
-		return result{outcome: "refused", reason: reason, took: took}
+		_, explained, _ := strings.Cut(text, reason)
+		return result{outcome: "refused", reason: reason, explained: explained, took: took}
 	}
 	build := exec.Command("go", "build", "./...")
 	build.Dir = repo

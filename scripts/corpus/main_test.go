@@ -10,6 +10,7 @@ func TestClass(t *testing.T) {
 	for _, tc := range []struct {
 		outcome, reason, unverified, want string
 	}{
+		{"refused", "decant extract: ogbn-mag.ipynb: cell 15, line 2: import \"x/plots\": cannot be resolved", "", "refused: other"},
 		{"built", "", "", "built"},
 		{"built", "", "step train, at cell 2, line 15, needs the network: dial tcp: lookup x.org: no such host", builtUnverified},
 		{"failed", "timeout after 5m0s", "", "failed"},
@@ -20,10 +21,14 @@ func TestClass(t *testing.T) {
 		{"refused", "build: fft/prediction.go:59 (cell 4, line 46): assignment mismatch: 1 variable but learnedXVar.Value returns 2 values (no version of github.com/gomlx/gomlx known here fits the notebook's code: tried v0.25.0, v0.24.0)", "", refusedNotebook},
 		{"refused", "vet: rational/prediction.go:103 (cell 10, line 69): fmt.Println arg list ends with redundant newline", "", refusedNotebook},
 		{"refused", "vet: rational/api.go:10: unreachable code", "", "refused: other"},
+		{"refused", "decant extract: ogbn-mag.ipynb: cell 15, line 2: import \"github.com/gomlx/gomlx/examples/notebook/gonb/plots\": cannot be resolved: tried the module cache (v0.28.1, v0.27.3), the proxy's latest (v0.28.1); fix it with --pin github.com/gomlx/gomlx/examples@VERSION\nno version of github.com/gomlx/gomlx/examples known here (the module cache, the proxy's list) has every package the notebook imports from it (github.com/gomlx/gomlx/examples/notebook/gonb/plotly)", "", refusedNotebook},
+		{"refused", "decant extract: OxfordFlowers102_Diffusion.ipynb: cell 15, line 21: the notebook uses data without importing it, and goimports found \"github.com/gomlx/gomlx/ml/data\" in another module version: cannot be resolved\nno package named data in the notebook's module context declares what the notebook uses; github.com/gomlx/gomlx@v0.26.0 has no package ml/data", "", refusedNotebook},
 		{"refused", `test: p/pipeline.go:26 (cell 4, line 32): panic: failed downloading "https://example.com/data.zip": Get "https://example.com/data.zip": dial tcp: lookup example.com: no such host`, "", "refused: environment"},
 		{"refused", `test: p/prediction.go:32 (cell 3, line 22): panic: file "data.tar.gz" sha256 hash is "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", but expected "c4a3"`, "", "refused: environment"},
 	} {
-		if got := (result{outcome: tc.outcome, reason: tc.reason, runUnverified: tc.unverified}).class(); got != tc.want {
+		// The explanation that follows the located line counts as well.
+		located, explained, _ := strings.Cut(tc.reason, "\n")
+		if got := (result{outcome: tc.outcome, reason: located, explained: explained, runUnverified: tc.unverified}).class(); got != tc.want {
 			t.Errorf("class(%q, %q, %q) = %q, want %q", tc.outcome, tc.reason, tc.unverified, got, tc.want)
 		}
 	}

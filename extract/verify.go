@@ -566,9 +566,12 @@ func dedupe(s []string) []string {
 
 // OutputCheck is the result of comparing one %% cell's saved output with its step's.
 type OutputCheck struct {
-	Cell   int
-	Step   string
-	Match  bool
+	Cell  int
+	Step  string
+	Match bool
+	// NotRun is a step the golden test never reached: an earlier step's panic ended it, and
+	// Detail says which, in one line.
+	NotRun bool
 	Detail string
 }
 
@@ -590,8 +593,17 @@ func CompareOutputs(ctx context.Context, dir string, plan *Plan, opts VerifyOpti
 		// no cell was compared, and none differed.
 		return nil, nil
 	}
+	return goldenChecks(text, plan.Steps), nil
+}
+
+// goldenChecks reads the golden test's verbose output: one check per kept step with saved
+// output, matched, differing (with the test's account of the difference), or not run. A step
+// that did not run says why in one line: the step whose failure (a panic ends the test
+// binary) stopped the test before it, or else the test's last line.
+func goldenChecks(text string, steps []*Step) []OutputCheck {
 	var checks []OutputCheck
-	for _, st := range plan.Steps {
+	stopped := ""
+	for _, st := range steps {
 		if !st.Kept || !st.Golden {
 			continue
 		}
@@ -614,12 +626,21 @@ func CompareOutputs(ctx context.Context, dir string, plan *Plan, opts VerifyOpti
 				rest = rest[nl+1:]
 			}
 			c.Detail = strings.TrimSpace(rest)
+			// The last failure before a step that did not run is the one that stopped it.
+			stopped = fmt.Sprintf("the golden test stopped when step %s (cell %d) failed", st.Name, st.Cell)
+			if i := strings.Index(text, "panic: "); i >= 0 {
+				stopped += " with " + firstLine(text[i:])
+			}
 		default:
-			c.Detail = "did not run: " + lastLines(text, 5)
+			why := stopped
+			if why == "" {
+				why = "the golden test ended before it: " + lastLines(text, 1)
+			}
+			c.NotRun, c.Detail = true, why
 		}
 		checks = append(checks, c)
 	}
-	return checks, nil
+	return checks
 }
 
 func lastLines(s string, n int) string {

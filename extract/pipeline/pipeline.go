@@ -527,6 +527,11 @@ func (r *run) dropGoldens(checks []extract.OutputCheck) error {
 			continue
 		}
 		detail := strings.TrimSpace(c.Detail)
+		if c.NotRun {
+			r.res.Decisions = append(r.res.Decisions, r.res.Plan.DropGolden(c.Cell,
+				"it did not run when the service was verified ("+detail+")")...)
+			continue
+		}
 		if i := strings.Index(detail, "panic: "); i >= 0 {
 			// A step that panicked: its panic's line, not the goroutines' traces.
 			detail, _, _ = strings.Cut(detail[i:], "\n")

@@ -229,6 +229,10 @@ func writeOutputChecks(w io.Writer, checks []extract.OutputCheck) {
 			fmt.Fprintf(w, "  cell %-3d %-24s same\n", c.Cell, c.Step+"()")
 			continue
 		}
+		if c.NotRun {
+			fmt.Fprintf(w, "  cell %-3d %-24s NOT RUN\n      %s\n", c.Cell, c.Step+"()", c.Detail)
+			continue
+		}
 		fmt.Fprintf(w, "  cell %-3d %-24s DIFFERENT\n", c.Cell, c.Step+"()")
 		for _, l := range strings.Split(c.Detail, "\n") {
 			fmt.Fprintf(w, "      %s\n", strings.TrimSpace(l))

@@ -609,15 +609,39 @@ func (e *UnresolvedError) Error() string {
 	}
 	msg := fmt.Sprintf("%s: %s: cannot be resolved: tried %s; fix it with %s (%s)", loc, what, tried, fix, also)
 	if m := proxyRefusedRE.FindStringSubmatch(e.Output); m != nil {
-		// A module proxy answers 403, 404 or 410 both for a module it does not serve and for a
-		// private one, which the go command must fetch from its host instead.
 		prefix := e.Module
 		if prefix == "" {
 			prefix = repoRoot(e.Import)
 		}
-		msg += fmt.Sprintf("; the module proxy %s refused it (%s): if it is private, set GOPRIVATE=%s (and credentials for its host) so the go command fetches it from there, or set GOPROXY to a proxy that serves it", m[1], m[2], prefix)
+		msg += "; " + proxyRefusedText(m[1], m[3], prefix)
 	}
 	return msg + "\n" + e.Output
+}
+
+// proxyRefusedText says that the module proxy at host refused a module (answer is its HTTP
+// status) and how to fetch it anyway. A module proxy answers 403, 404 or 410 both for a module
+// it does not serve and for a private one, which the go command must fetch from its host
+// instead; privatePattern is the GOPRIVATE pattern that covers the module.
+func proxyRefusedText(host, answer, privatePattern string) string {
+	return fmt.Sprintf("the module proxy %s refused it (%s): if it is private, set GOPRIVATE=%s (and credentials for its host) so the go command fetches it from there, or set GOPROXY to a proxy that serves it", host, answer, privatePattern)
+}
+
+// proxyRefusedFor returns the module proxy's refusal, in the go command's output, of the
+// module that provides importPath (a module path or a package in it) or of one of its
+// versions, as proxyRefusedText words it; "" when the output shows none.
+func proxyRefusedFor(output, importPath string) string {
+	for _, m := range proxyRefusedRE.FindAllStringSubmatch(output, -1) {
+		escaped, _, ok := strings.Cut(m[2], "/@")
+		if !ok {
+			continue
+		}
+		mod, err := module.UnescapePath(escaped)
+		if err != nil || (importPath != mod && !strings.HasPrefix(importPath, mod+"/")) {
+			continue
+		}
+		return proxyRefusedText(m[1], m[3], repoRoot(mod))
+	}
+	return ""
 }
 
 // repoRoot is the repository part of an import path on a hosting site whose repositories are
@@ -634,8 +658,9 @@ func repoRoot(importPath string) string {
 }
 
 // proxyRefusedRE matches the go command's report of a module proxy that refused a module:
-// the proxy's host and its answer.
-var proxyRefusedRE = regexp.MustCompile(`reading (https?://[^/\s]+)/\S*: (403 Forbidden|404 Not Found|410 Gone)`)
+// the proxy's host, the path asked for (the escaped module path, then /@v/... or /@latest)
+// and its answer.
+var proxyRefusedRE = regexp.MustCompile(`reading (https?://[^/\s]+)/(\S*): (403 Forbidden|404 Not Found|410 Gone)`)
 
 var importsLineRE = regexp.MustCompile(`(?m)^\s+([^\s:]+): (.*)$`)
 

@@ -530,7 +530,13 @@ func (p *Plan) ExplainTidy(err error) error {
 		for _, f := range strings.Fields(strings.TrimPrefix(d.Subject, "!*go get")) {
 			mod, _, _ := strings.Cut(f, "@")
 			if mod != "" && !strings.HasPrefix(f, "-") && strings.Contains(te.Output, mod) {
-				notes = append(notes, fmt.Sprintf("cell %d, line %d: %s", d.Cell, d.Line, d.Subject))
+				note := fmt.Sprintf("cell %d, line %d: %s", d.Cell, d.Line, d.Subject)
+				if refused := proxyRefusedFor(te.Output, mod); refused != "" {
+					// With no copy in the module cache, the proxy is the only source; say it
+					// refused, so the cause is on the cell's own line.
+					note += ": " + refused + "; or pass --pin " + mod + "@VERSION (a version it serves)"
+				}
+				notes = append(notes, note)
 			}
 		}
 	}
@@ -542,7 +548,11 @@ func (p *Plan) ExplainTidy(err error) error {
 	for _, c := range cells {
 		for _, imp := range p.cellImports[c] {
 			if strings.Contains(te.Output, imp.Path) {
-				notes = append(notes, fmt.Sprintf("cell %d: import %q", c, imp.Path))
+				note := fmt.Sprintf("cell %d: import %q", c, imp.Path)
+				if refused := proxyRefusedFor(te.Output, imp.Path); refused != "" {
+					note += ": " + refused
+				}
+				notes = append(notes, note)
 			}
 		}
 	}

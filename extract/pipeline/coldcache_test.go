@@ -1,0 +1,67 @@
+package pipeline
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/decant-go/decant/extract"
+)
+
+// refusingProxy serves the GOPROXY directory root over HTTP, as a module proxy does, except
+// that it answers 403 Forbidden for every path under refused (an escaped module path): the
+// answer proxy.golang.org gives for a module, or a commit of one, it does not serve.
+func refusingProxy(t *testing.T, root, refused string) string {
+	t.Helper()
+	files := http.FileServer(http.Dir(root))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/"+refused+"/@") {
+			http.Error(w, "This module version is not available.", http.StatusForbidden)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// With an empty module cache, a notebook that go gets a commit of a module the proxy refuses
+// (with a warm cache its cached release stands in) is refused at that cell's line, and the
+// line itself says that the proxy refused the module and how to fetch it anyway.
+func TestColdCacheCommitProxyRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go mod tidy")
+	}
+	tmp := t.TempDir()
+	proxy := filepath.Join(tmp, "proxy")
+	addModule(t, proxy, "example.com/plot", "v0.3.0", "", ".")
+	offlineModules(t, tmp, proxy)
+	url := refusingProxy(t, proxy, "example.com/plot")
+	t.Setenv("GOPROXY", url+",file://"+filepath.ToSlash(filepath.Join(extract.DefaultModCache(), "cache", "download")))
+
+	nb := filepath.Join(tmp, "plot.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 3. Calculation",
+		"!*go get -u example.com/plot@d60b2efd2f5acc5d8fbbe13eaf85f1532e11a2fb",
+		"import \"example.com/plot\"\n\n// Compute returns the library's answer.\nfunc Compute() int { return plot.Answer() }",
+		"%%\nfmt.Println(Compute())")
+	_, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, NoVerify: true})
+	if err == nil {
+		t.Fatal("extract succeeded with a module the proxy refuses and the module cache lacks")
+	}
+	first, _, _ := strings.Cut(err.Error(), "\n\t")
+	_, located, _ := strings.Cut(err.Error(), "\n\t")
+	located, _, _ = strings.Cut(located, "\n")
+	if !strings.Contains(first, "plot.ipynb") {
+		t.Errorf("the error does not name the notebook: %v", err)
+	}
+	for _, want := range []string{"cell 1, line 1: !*go get -u example.com/plot@d60b2efd2f5acc5d8fbbe13eaf85f1532e11a2fb",
+		"the module proxy " + url + " refused it (403 Forbidden)", "GOPRIVATE=example.com/plot", "--pin example.com/plot@VERSION"} {
+		if !strings.Contains(located, want) {
+			t.Errorf("the refusal's located line does not say %q:\n%v", want, err)
+		}
+	}
+}

@@ -131,7 +131,7 @@ func (a *APISearch) Search(ctx context.Context, probs []Problem, gomod []byte, i
 		}
 	}
 	for _, pr := range probs {
-		if pr.Step != "build" || strings.Contains(filepath.ToSlash(pr.File), "/pkg/mod/") {
+		if pr.Step != "build" || inModuleCache(mc.modCache, pr.File) {
 			continue
 		}
 		for _, n := range a.read(ctx, pr, resolved, byModule) {
@@ -695,7 +695,7 @@ func (a *APISearch) reject(probs []Problem, resolved map[string]string) map[stri
 func (a *APISearch) blamed(probs []Problem, resolved map[string]string) map[string]bool {
 	notebookOnly := true
 	for _, p := range probs {
-		if p.Step == "build" && p.Cell < 0 && !strings.Contains(filepath.ToSlash(p.File), "/pkg/mod/") {
+		if p.Step == "build" && p.Cell < 0 && !inModuleCache(a.s.mc.modCache, p.File) {
 			notebookOnly = false // go mod tidy, or a file no cell maps to
 		}
 	}
@@ -704,7 +704,7 @@ func (a *APISearch) blamed(probs []Problem, resolved map[string]string) map[stri
 		bad := !notebookOnly
 		for _, p := range probs {
 			f := filepath.ToSlash(p.File)
-			if p.Step == "build" && strings.Contains(f, "/pkg/mod/") && modulePathInCache(a.s.mc.modCache, f) == m {
+			if p.Step == "build" && inModuleCache(a.s.mc.modCache, p.File) && modulePathInCache(a.s.mc.modCache, f) == m {
 				bad = true
 			}
 		}

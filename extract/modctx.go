@@ -389,6 +389,19 @@ func inModCache(cache, dir string) (mod, version, root string, ok bool) {
 	return "", "", "", false
 }
 
+// inModuleCache reports whether file (an absolute path) is in a module cache: cache (""
+// means this machine's: $GOMODCACHE, wherever it points) or a GOPATH's pkg/mod.
+func inModuleCache(cache, file string) bool {
+	if strings.Contains(filepath.ToSlash(file), "/pkg/mod/") {
+		return true
+	}
+	if cache == "" {
+		cache = DefaultModCache()
+	}
+	_, _, _, ok := inModCache(cache, filepath.Dir(file))
+	return ok
+}
+
 func findUp(dir, name string) string {
 	for {
 		p := filepath.Join(dir, name)

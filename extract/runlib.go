@@ -154,6 +154,12 @@ func stdPackage(pkg string) bool {
 // cachedModule reads a module-cache file path: the module@version and the file in it
 // ("github.com/gomlx/gomlx@v0.28.1", "ml/model/execaliases.go").
 func cachedModule(file string) (mod, rel string, ok bool) {
+	if m, v, root, ok := inModCache(DefaultModCache(), filepath.Dir(filepath.FromSlash(file))); ok {
+		// GOMODCACHE, wherever it points.
+		if r, err := filepath.Rel(root, filepath.FromSlash(file)); err == nil {
+			return m + "@" + v, filepath.ToSlash(r), true
+		}
+	}
 	file = filepath.ToSlash(file)
 	i := strings.Index(file, "/pkg/mod/")
 	if i < 0 {

@@ -107,19 +107,29 @@ type VerifyOptions struct {
 	cgoTried bool
 }
 
-// needsCgo reports whether a failed static build looks like a library's cgo code left out:
-// build constraints that exclude every file, or undefined names inside the module cache.
-func needsCgo(out []byte) bool {
+// needsCgo reports whether a failed static build in dir looks like a library's cgo code left
+// out: build constraints that exclude every file, or undefined names inside the module cache.
+func needsCgo(dir string, out []byte) bool {
 	text := string(out)
 	if strings.Contains(text, "build constraints exclude all Go files") {
 		return true
 	}
 	for _, m := range diagRE.FindAllStringSubmatch(text, -1) {
-		if strings.Contains(filepath.ToSlash(m[1]), "/pkg/mod/") && strings.HasPrefix(m[3], "undefined: ") {
+		if inModuleCache("", printedPath(dir, m[1])) && strings.HasPrefix(m[3], "undefined: ") {
 			return true
 		}
 	}
 	return false
+}
+
+// printedPath is a file as the go command run in dir printed it, made absolute when the
+// command printed it relative to dir: it does so for a file outside dir (a module cache
+// other than ~/go/pkg/mod, such as GOMODCACHE=/tmp/mod) when that is shorter.
+func printedPath(dir, file string) string {
+	if strings.HasPrefix(file, ".."+string(filepath.Separator)) {
+		return filepath.Join(dir, file)
+	}
+	return file
 }
 
 func (o VerifyOptions) goCmd() string {
@@ -202,8 +212,9 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 	var probs []Problem
 	found := false
 	for _, m := range diagRE.FindAllSubmatch(text, -1) {
-		file := filepath.ToSlash(string(m[1]))
-		if rel, err := filepath.Rel(dir, string(m[1])); err == nil && !strings.HasPrefix(rel, "..") {
+		path := printedPath(dir, string(m[1]))
+		file := filepath.ToSlash(path)
+		if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
 			file = filepath.ToSlash(rel)
 		}
 		if _, ok := out.Files[file]; !ok {
@@ -246,7 +257,7 @@ func Locate(dir string, out *Output, step string, text []byte) []Problem {
 			// No frame in the service: name the deepest frame of a library (the module cache),
 			// which the caller can point at the cell importing it.
 			for _, m := range stackRE.FindAllSubmatch(text, -1) {
-				if f := string(m[1]); strings.Contains(filepath.ToSlash(f), "/pkg/mod/") {
+				if f := string(m[1]); inModuleCache("", f) {
 					p.File = f
 					p.Line, _ = strconv.Atoi(string(m[2]))
 					break
@@ -420,7 +431,7 @@ func Verify(ctx context.Context, dir string, out *Output, opts VerifyOptions) []
 		// try again with cgo, and if that builds, verify the rest with it and say so.
 		withCgo := opts
 		withCgo.Env = append(append([]string(nil), opts.Env...), "CGO_ENABLED=1")
-		if !opts.cgoTried && needsCgo(o) {
+		if !opts.cgoTried && needsCgo(dir, o) {
 			o2, err2 := withCgo.run(ctx, dir, "build", "./...")
 			if err2 == nil {
 				withCgo.cgoTried = true

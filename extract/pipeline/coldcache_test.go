@@ -4,7 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,5 +66,42 @@ func TestColdCacheCommitProxyRefused(t *testing.T) {
 		if !strings.Contains(located, want) {
 			t.Errorf("the refusal's located line does not say %q:\n%v", want, err)
 		}
+	}
+}
+
+// A library whose cgo code declares what its plain Go files use (as GoMLX's XLA bindings do)
+// fails a static build with "undefined" in the module cache, wherever GOMODCACHE puts it (a
+// fresh one outside any GOPATH, printed relative to the build directory): the service is
+// then verified with cgo, as with the default ~/go/pkg/mod.
+func TestColdCacheCgoLibraryOutsideGopath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the service")
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no C compiler")
+	}
+	tmp := t.TempDir()
+	proxy := filepath.Join(tmp, "proxy")
+	writeModule(t, proxy, "example.com/xla", "v0.1.4", map[string]string{
+		"pjrt/plugins.go": "// Package pjrt loads plugins through C.\npackage pjrt\n\n/*\nstatic int count(void) { return 2; }\n*/\nimport \"C\"\n\nvar loaded = int(C.count())\n",
+		"pjrt/cuda.go":    "package pjrt\n\n// Plugins returns how many plugins are loaded.\nfunc Plugins() int { return loaded }\n",
+	})
+	offlineModules(t, tmp, proxy)
+	if strings.Contains(filepath.ToSlash(os.Getenv("GOMODCACHE")), "/pkg/mod") {
+		t.Fatalf("GOMODCACHE=%s: the case this test is about needs a cache outside any GOPATH", os.Getenv("GOMODCACHE"))
+	}
+	os.Unsetenv("CGO_ENABLED")
+
+	nb := filepath.Join(tmp, "nb", "plugins.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 3. Calculation",
+		"import \"example.com/xla/pjrt\"\n\n// Count returns the plugins loaded.\nfunc Count() int { return pjrt.Plugins() }",
+		"%%\nfmt.Println(Count())")
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author})
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	if !slices.ContainsFunc(res.Decisions, func(d extract.Decision) bool { return d.Subject == "cgo" }) {
+		t.Errorf("no decision says the service needs cgo: %+v", res.Decisions)
 	}
 }

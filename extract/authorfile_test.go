@@ -40,7 +40,7 @@ func TestAuthorFileNeed(t *testing.T) {
 			if len(probs) != 1 {
 				t.Fatalf("Locate = %+v; want one problem", probs)
 			}
-			needs, ok := plan.ConsequentRunNeeds(context.Background(), probs, nil, &RunEvidence{Own: []string{replayDir, "/tmp"}, Out: out})
+			needs, ok := plan.ConsequentRunNeeds(context.Background(), probs, nil, &RunEvidence{Own: []string{replayDir, "/tmp"}, Out: out, ReadFile: librarySource})
 			if ok != (tc.want != "") {
 				t.Fatalf("ConsequentRunNeeds(%s) = %+v, %v; want need %q", probs[0], needs, ok, tc.want)
 			}
@@ -59,7 +59,7 @@ func TestAuthorFileNeed(t *testing.T) {
 	step := plan.Steps[len(plan.Steps)-1]
 	probs := Locate(replayDir, out, "test", []byte(testOutput(step.Name, panicMsg, mustLib, mustFile,
 		"example.com/svc/svc."+step.Name+"()", fmt.Sprintf("%s/svc/pipeline.go:%d", replayDir, lineOf(t, out, "svc/pipeline.go", `Convert("rationals_config.json")`)))))
-	if needs, ok := plan.ConsequentRunNeeds(context.Background(), probs, nil, &RunEvidence{Own: []string{replayDir, "/tmp"}, Out: out}); ok {
+	if needs, ok := plan.ConsequentRunNeeds(context.Background(), probs, nil, &RunEvidence{Own: []string{replayDir, "/tmp"}, Out: out, ReadFile: librarySource}); ok {
 		t.Fatalf("a shipped file that is missing: ConsequentRunNeeds = %+v, true; want a refusal", needs)
 	}
 }

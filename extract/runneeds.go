@@ -323,7 +323,7 @@ func (p *Plan) ConsequentRunNeeds(ctx context.Context, probs, earlier []Problem,
 			all = false
 			continue
 		}
-		if n, ok := p.libraryNeed(pr, own); ok {
+		if n, ok := p.libraryNeed(pr, ev); ok {
 			needs = append(needs, n)
 			continue
 		}

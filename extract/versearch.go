@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"os"
 	"os/exec"
@@ -177,7 +178,7 @@ func (s *versionSearch) search(ctx context.Context, m string, lacking, want []st
 	d := Decision{Cell: -1, Subject: "module " + m, Action: "warning"}
 	var tried []string
 	cands, requiredBy := s.candidates(ctx, m, byModule)
-	for _, v := range cands {
+	for v := range s.thenUnlisted(ctx, m, cands) {
 		if v == cur || ctx.Err() != nil {
 			continue
 		}
@@ -209,7 +210,7 @@ func (s *versionSearch) search(ctx context.Context, m string, lacking, want []st
 		d.Reason += fmt.Sprintf("; pass --pin %s@VERSION to choose another", m)
 		return d, true
 	}
-	d.Reason = fmt.Sprintf("no version of %s known here (the module cache, the proxy's list) has every package the notebook imports from it (%s)", m, strings.Join(want, ", "))
+	d.Reason = fmt.Sprintf("no version of %s known here (the module cache, the proxy's list and the earlier releases it serves unlisted) has every package the notebook imports from it (%s)", m, strings.Join(want, ", "))
 	if len(tried) > 0 {
 		d.Reason += ": " + strings.Join(tried, "; ")
 	}
@@ -261,7 +262,7 @@ func (s *versionSearch) accepting(ctx context.Context, m, v string, byModule map
 			return nil, fmt.Sprintf("%s (%s) requires a newer %s", dm, s.mc.From[dm], m)
 		}
 		found := ""
-		for _, ov := range s.versions(ctx, dm) {
+		for ov := range s.thenUnlisted(ctx, dm, s.versions(ctx, dm)) {
 			if ctx.Err() != nil {
 				break
 			}
@@ -374,6 +375,32 @@ func (s *versionSearch) versions(ctx context.Context, m string) []string {
 	sort.Slice(vs, func(i, j int) bool { return semver.Compare(vs[i], vs[j]) > 0 })
 	s.listed[m] = vs
 	return vs
+}
+
+// thenUnlisted yields the versions of m in known, then, only when the caller asks for more,
+// the earlier releases that a probe below the oldest of them finds (the proxy serves them but
+// its list omits them), newest first. With an empty module cache, those are the only earlier
+// releases of a module whose proxy lists only its newest.
+func (s *versionSearch) thenUnlisted(ctx context.Context, m string, known []string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, v := range known {
+			if !yield(v) {
+				return
+			}
+		}
+		var more []string
+		for _, v := range s.probe(ctx, m, known) {
+			if !slices.Contains(known, v) {
+				more = append(more, v)
+			}
+		}
+		sort.Slice(more, func(i, j int) bool { return semver.Compare(more[i], more[j]) > 0 })
+		for _, v := range more {
+			if !yield(v) {
+				return
+			}
+		}
+	}
 }
 
 // provides reports whether m at v has a Go package for each import path in pkgs.

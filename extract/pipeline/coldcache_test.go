@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/semver"
 
 	"github.com/decant-go/decant/extract"
 )
@@ -41,9 +44,10 @@ func TestColdCacheCommitProxyRefused(t *testing.T) {
 	tmp := t.TempDir()
 	proxy := filepath.Join(tmp, "proxy")
 	addModule(t, proxy, "example.com/plot", "v0.3.0", "", ".")
+	machine := extract.DefaultModCache()
 	offlineModules(t, tmp, proxy)
 	url := refusingProxy(t, proxy, "example.com/plot")
-	t.Setenv("GOPROXY", url+",file://"+filepath.ToSlash(filepath.Join(extract.DefaultModCache(), "cache", "download")))
+	t.Setenv("GOPROXY", url+",file://"+filepath.ToSlash(filepath.Join(machine, "cache", "download")))
 
 	nb := filepath.Join(tmp, "plot.ipynb")
 	notebook(t, nb, "gonb",
@@ -103,5 +107,64 @@ func TestColdCacheCgoLibraryOutsideGopath(t *testing.T) {
 	}
 	if !slices.ContainsFunc(res.Decisions, func(d extract.Decision) bool { return d.Subject == "cgo" }) {
 		t.Errorf("no decision says the service needs cgo: %+v", res.Decisions)
+	}
+}
+
+// newestOnlyProxy serves the GOPROXY directory root over HTTP with each module's version list
+// cut to its newest version, as a proxy that lists only recent releases (and serves the
+// others when asked by version) does.
+func newestOnlyProxy(t *testing.T, root string) string {
+	t.Helper()
+	files := http.FileServer(http.Dir(root))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/@v/list") {
+			data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/"))))
+			if err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			vs := strings.Fields(string(data))
+			semver.Sort(vs)
+			fmt.Fprintln(w, vs[len(vs)-1])
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// With an empty module cache and a proxy that lists only each module's newest release, a
+// notebook written for an older layout of a library still resolves: the version search finds
+// the earlier releases the proxy serves unlisted, for the library and for the module that
+// requires its newest release. (A warm module cache held them, so only a cold one showed it.)
+func TestColdCacheVersionSearchUnlistedReleases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go mod tidy")
+	}
+	tmp := t.TempDir()
+	proxy := filepath.Join(tmp, "proxy")
+	addModule(t, proxy, "example.com/ml", "v0.2.0", "", "graph")
+	addModule(t, proxy, "example.com/ml", "v0.3.0", "", "core/graph")
+	addModule(t, proxy, "example.com/onnx", "v0.1.0", "\nrequire example.com/ml v0.2.0\n", ".")
+	addModule(t, proxy, "example.com/onnx", "v0.2.0", "\nrequire example.com/ml v0.3.0\n", ".")
+	machine := extract.DefaultModCache()
+	offlineModules(t, tmp, proxy)
+	t.Setenv("GOPROXY", newestOnlyProxy(t, proxy)+",file://"+filepath.ToSlash(filepath.Join(machine, "cache", "download")))
+
+	nb := filepath.Join(tmp, "model.ipynb")
+	notebook(t, nb, "gonb",
+		"#md ## 3. Calculation",
+		"import (\n\t\"example.com/ml/graph\"\n\t\"example.com/onnx\"\n)\n\n// Compute returns the libraries' answer.\nfunc Compute() int { return graph.Answer() + onnx.Answer() }",
+		"%%\nfmt.Println(Compute())")
+	res, err := Run(context.Background(), nb, Options{Repo: filepath.Join(tmp, "svc"), Author: author, NoVerify: true})
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	gomod := string(res.Output.Files["go.mod"])
+	for _, want := range []string{"example.com/ml v0.2.0", "example.com/onnx v0.1.0"} {
+		if !strings.Contains(gomod, want) {
+			t.Errorf("go.mod does not require %s:\n%s", want, gomod)
+		}
 	}
 }

@@ -59,6 +59,18 @@ type ModuleContext struct {
 	// writtenImports are the import paths the notebook's cells wrote (not those goimports
 	// added); nil when unknown.
 	writtenImports map[string]bool
+	// versionReplace maps modules to the published version that replaces every other of
+	// theirs: a release chosen for one that could not be fetched and that a module the
+	// service needs requires at a higher version (see SearchRefused).
+	versionReplace map[string]string
+}
+
+// replaceVersion makes the service use m at v whatever version other modules require.
+func (mc *ModuleContext) replaceVersion(m, v string) {
+	if mc.versionReplace == nil {
+		mc.versionReplace = map[string]string{}
+	}
+	mc.versionReplace[m] = v
 }
 
 // ModuleOptions are the user's choices about module resolution.
@@ -544,6 +556,11 @@ func (mc *ModuleContext) GoMods(gomod []byte, imports []string) (verify, commit 
 				Reason: fmt.Sprintf("verified against the local directory %s (%s); the committed go.mod %s, since a service cannot depend on a path outside its repository", d, mc.From[m], where)})
 		} else if v != "" {
 			notes = append(notes, Decision{Cell: -1, Subject: "module " + m, Action: "converted", Reason: "requires " + m + " " + v + ": " + from})
+		}
+	}
+	for _, m := range slices.Sorted(maps.Keys(mc.versionReplace)) {
+		if err := f.AddReplace(m, "", m, mc.versionReplace[m]); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	f.Cleanup()

@@ -940,15 +940,33 @@ func (mc *ModuleContext) findPackage(name string, syms []string) (string, bool) 
 			mc.indexModule(r)
 		}
 	}
+	// Several modules of the context may have a package of that name declaring the names
+	// used (GoMLX's shapes and go-xla's): the notebook meant the one of the module it
+	// imports most from, as goimports, which prefers packages near the file's imports, found.
+	best, score := "", -1
 	for _, cand := range mc.pkgIndex[name] {
-		if declaresAll(cand.dir, syms) {
-			return cand.path, true
+		if !declaresAll(cand.dir, syms) {
+			continue
+		}
+		if n := mc.importsFrom(cand.mod); n > score {
+			best, score = cand.path, n
 		}
 	}
-	return "", false
+	return best, score >= 0
 }
 
-type pkgDir struct{ path, dir string }
+// importsFrom counts the notebook's written imports that module m provides.
+func (mc *ModuleContext) importsFrom(m string) int {
+	n := 0
+	for ip := range mc.writtenImports {
+		if mc.moduleFor(ip) == m {
+			n++
+		}
+	}
+	return n
+}
+
+type pkgDir struct{ path, dir, mod string }
 
 // declaring lists module m's packages in the context (at the version it selects) that declare
 // every one of syms, sorted: where a package the notebook used moved its names to.
@@ -1069,9 +1087,9 @@ func (mc *ModuleContext) indexModule(r moduleRoot) {
 			name = path.Base(path.Dir(ip))
 		}
 		name = strings.TrimPrefix(strings.TrimPrefix(name, "go-"), "go")
-		mc.pkgIndex[name] = append(mc.pkgIndex[name], pkgDir{ip, p})
+		mc.pkgIndex[name] = append(mc.pkgIndex[name], pkgDir{ip, p, r.path})
 		if orig := path.Base(ip); orig != name {
-			mc.pkgIndex[orig] = append(mc.pkgIndex[orig], pkgDir{ip, p})
+			mc.pkgIndex[orig] = append(mc.pkgIndex[orig], pkgDir{ip, p, r.path})
 		}
 		return nil
 	})

@@ -31,7 +31,7 @@ func FuzzReadFailure(f *testing.F) {
 					t.Fatalf("Locate(%q) gave a negative line: %+v", text, p)
 				}
 			}
-			ev := &RunEvidence{Own: []string{replayDir, "/tmp"}, Out: out,
+			ev := &RunEvidence{Own: []string{replayDir, "/tmp"}, Out: out, ReadFile: librarySource,
 				Probe: func(context.Context, string, string) error { return errors.New("no such host") }}
 			needs, ok := plan.ConsequentRunNeeds(context.Background(), probs, probs, ev)
 			if !ok && len(needs) > 0 {

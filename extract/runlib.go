@@ -11,6 +11,7 @@ import (
 	"go/types"
 	"net"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -42,6 +43,10 @@ type RunEvidence struct {
 	// Probe reports whether this machine can reach host (and port, when known): nil if it
 	// can. Nil: [ProbeHost].
 	Probe func(ctx context.Context, host, port string) error
+	// ReadFile reads a library's source file that a panic's frame names, to tell a helper
+	// that panics with what its caller passed (must.M(err)) from the library's own panic.
+	// Nil: os.ReadFile.
+	ReadFile func(name string) ([]byte, error)
 
 	probed map[string]error
 }
@@ -230,7 +235,9 @@ func (p *Plan) cellPlan(index int) *CellPlan {
 //     service's own code include a dependency module's (frames of the standard library and
 //     the runtime are passed over: a library's panic may pass through them), so the panic
 //     was raised inside the library, not by the service's code nor by the standard library
-//     the service called;
+//     the service called; a library's helper that panics with what its caller passed it
+//     (must.M(err), a Panicf) relays the caller's failure, so its frame is passed over too,
+//     and when its source cannot be read, the panic is not taken for the library's;
 //   - the panic is not the runtime's nil dereference: a nil the service passed in cannot be
 //     told apart from the library's own, and a value the extraction lost would look the
 //     same;
@@ -240,7 +247,8 @@ func (p *Plan) cellPlan(index int) *CellPlan {
 //     evidence that the same code completes where the library behaves as the author had it.
 //
 // Otherwise it is not one, and the failure stays a refusal.
-func (p *Plan) libraryNeed(pr Problem, own []string) (RunNeed, bool) {
+func (p *Plan) libraryNeed(pr Problem, ev *RunEvidence) (RunNeed, bool) {
+	own := ev.Own
 	if pr.Step != "test" || !strings.Contains(firstLine(pr.Msg), "panic: ") || strings.Contains(firstLine(pr.Msg), nilDereference) {
 		return RunNeed{}, false
 	}
@@ -250,6 +258,13 @@ func (p *Plan) libraryNeed(pr Problem, own []string) (RunNeed, bool) {
 			break
 		}
 		if stdPackage(funcPackage(f.Func)) {
+			continue
+		}
+		relay, known := ev.relaysPanic(f)
+		if !known {
+			return RunNeed{}, false
+		}
+		if relay {
 			continue
 		}
 		lib = &pr.Frames[i]
@@ -603,4 +618,70 @@ func (s stdImporter) Import(p string) (*types.Package, error) {
 		return nil, fmt.Errorf("%s: not loaded", p)
 	}
 	return s.Importer.Import(p)
+}
+
+// relaysPanic reports whether the frame's line panics with what its function was passed (a
+// parameter of the innermost function or function literal around it, as must.M(err) and
+// Panicf helpers do), which relays the caller's failure. A line without a panic call (the
+// runtime's panic, an index out of range, or a standard library function's) is the
+// library's own. known is false when the frame's source cannot be read or parsed.
+func (ev *RunEvidence) relaysPanic(f Frame) (relay, known bool) {
+	read := ev.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	src, err := read(f.File)
+	if err != nil {
+		return false, false
+	}
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, f.File, src, parser.SkipObjectResolution)
+	if err != nil {
+		return false, false
+	}
+	var visit func(n ast.Node, params map[string]bool)
+	visit = func(n ast.Node, params map[string]bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			if m == nil || relay {
+				return false
+			}
+			if m != n {
+				var ft *ast.FuncType
+				var body *ast.BlockStmt
+				switch fn := m.(type) {
+				case *ast.FuncDecl:
+					ft, body = fn.Type, fn.Body
+				case *ast.FuncLit:
+					ft, body = fn.Type, fn.Body
+				}
+				if body != nil {
+					if fset.Position(body.Pos()).Line <= f.Line && f.Line <= fset.Position(body.End()).Line {
+						inner := map[string]bool{}
+						for _, field := range ft.Params.List {
+							for _, name := range field.Names {
+								inner[name.Name] = true
+							}
+						}
+						visit(body, inner)
+					}
+					return false
+				}
+			}
+			call, ok := m.(*ast.CallExpr)
+			if !ok || fset.Position(call.Pos()).Line != f.Line {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "panic" && len(call.Args) == 1 {
+				ast.Inspect(call.Args[0], func(a ast.Node) bool {
+					if id, ok := a.(*ast.Ident); ok && params[id.Name] {
+						relay = true
+					}
+					return !relay
+				})
+			}
+			return true
+		})
+	}
+	visit(file, nil)
+	return relay, true
 }

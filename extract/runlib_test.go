@@ -107,6 +107,46 @@ const (
 	kansStep  = "%%\nUploadTrainingData(nil)\nfmt.Println(\"uploaded\")"
 )
 
+// librarySource reads the library files the tests' traces name, as they are in the module
+// cache: GoMLX's MustCallOnceN panics with the error its own call returned (line 147), and
+// must.M panics with the error its caller passed (line 13). Other files are not there.
+func librarySource(name string) ([]byte, error) {
+	pad := func(line int, code string) []byte {
+		lines := strings.Count(code[:strings.Index(code, "panic(")], "\n")
+		return []byte(strings.Repeat("\n", line-1-lines) + code)
+	}
+	switch name {
+	case strings.TrimSuffix(kansFile, ":147"):
+		return pad(147, "package model\nfunc MustCallOnceN(graphFn any) []any {\n\toutputs, err := CallOnceN(graphFn)\n\tif err != nil {\n\t\tpanic(err)\n\t}\n\treturn outputs\n}\n"), nil
+	case "/root/go/pkg/mod/github.com/janpfeifer/must@v0.2.0/must.go":
+		return pad(13, "package must\nvar M = func(err error) {\n\tif err != nil {\n\t\tpanic(err)\n\t}\n}\n"), nil
+	}
+	return nil, errors.New("not in the module cache")
+}
+
+// A library's helper that panics with what its caller passed relays the caller's failure; a
+// panic with the library's own value, or a runtime panic on a line without a panic call, is
+// the library's; a source that cannot be read is not known.
+func TestRelaysPanic(t *testing.T) {
+	ev := &RunEvidence{ReadFile: librarySource}
+	for _, tc := range []struct {
+		file         string
+		line         int
+		relay, known bool
+	}{
+		{strings.TrimSuffix(kansFile, ":147"), 147, false, true},
+		{strings.TrimSuffix(kansFile, ":147"), 145, false, true}, // the call that returned err: the library's own
+		{"/root/go/pkg/mod/github.com/janpfeifer/must@v0.2.0/must.go", 13, true, true},
+		{"/root/go/pkg/mod/github.com/janpfeifer/must@v0.2.0/must.go", 12, false, true},
+		{"/nowhere/lib.go", 3, false, false},
+	} {
+		relay, known := ev.relaysPanic(Frame{File: tc.file, Line: tc.line})
+		if relay != tc.relay || known != tc.known {
+			t.Errorf("relaysPanic(%s:%d) = %v, %v; want %v, %v", tc.file, tc.line, relay, known, tc.relay, tc.known)
+		}
+	}
+}
+
 func TestLibraryNeed(t *testing.T) {
 	saved := replayCell{src: kansStep, count: 4, stdout: "/trainXYs: shape=(Float32)[1, 32000, 2]\n"}
 	for _, tc := range []struct {
@@ -138,6 +178,15 @@ func TestLibraryNeed(t *testing.T) {
 				"example.com/svc/svc.UploadTrainingData(0x0?)",
 				fmt.Sprintf("%s/svc/prediction.go:%d", replayDir, lineOf(t, out, "svc/prediction.go", "MustCallOnceN"))}
 		}, false},
+		{"a helper of a library relays the service's error (must.M)", saved, "unexpected EOF", func(out *Output) []string {
+			return []string{"github.com/janpfeifer/must.M(...)", "/root/go/pkg/mod/github.com/janpfeifer/must@v0.2.0/must.go:13",
+				"example.com/svc/svc.UploadTrainingData(0x0?)",
+				fmt.Sprintf("%s/svc/prediction.go:%d", replayDir, lineOf(t, out, "svc/prediction.go", "MustCallOnceN"))}
+		}, false},
+		{"the library's source cannot be read", saved, kansPanic, func(out *Output) []string {
+			return []string{kansLib, "/nowhere/ml/model/execaliases.go:147", "example.com/svc/svc.UploadTrainingData(0x0?)",
+				fmt.Sprintf("%s/svc/prediction.go:%d", replayDir, lineOf(t, out, "svc/prediction.go", "MustCallOnceN"))}
+		}, false},
 		{"a nil dereference inside the library", saved, "runtime error: invalid memory address or nil pointer dereference", func(out *Output) []string {
 			return []string{kansLib, kansFile, "example.com/svc/svc.UploadTrainingData(0x0?)",
 				fmt.Sprintf("%s/svc/prediction.go:%d", replayDir, lineOf(t, out, "svc/prediction.go", "MustCallOnceN"))}
@@ -151,7 +200,7 @@ func TestLibraryNeed(t *testing.T) {
 			if len(probs) != 1 || len(probs[0].Frames) != len(frames)/2+5 {
 				t.Fatalf("Locate = %+v; want one problem with the goroutine's %d frames", probs, len(frames)/2+5)
 			}
-			needs, ok := plan.ConsequentRunNeeds(context.Background(), probs, nil, &RunEvidence{Own: []string{replayDir, "/tmp"}, Out: out})
+			needs, ok := plan.ConsequentRunNeeds(context.Background(), probs, nil, &RunEvidence{Own: []string{replayDir, "/tmp"}, Out: out, ReadFile: librarySource})
 			if ok != tc.want {
 				t.Fatalf("ConsequentRunNeeds(%s) = %+v, %v; want %v", probs[0], needs, ok, tc.want)
 			}

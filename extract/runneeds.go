@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -113,7 +114,7 @@ func (n RunNeed) Remedy() string {
 	case NeedProgram:
 		return "install the program and run `make test`"
 	case NeedFile:
-		return "provide the file and run `make test`"
+		return "provide the file (a relative path is read next to the package) and run `make test`"
 	case NeedLibrary:
 		return "run `make test` where the notebook ran (with the library's accelerator or backend, as its author had it)"
 	}
@@ -151,7 +152,8 @@ var (
 // An input file is environmental only at an absolute path: the author's data
 // (/home/author/data.csv) that the notebook read in place, which no extraction can ship. A
 // relative path is resolved in the service's data directory, where Decant ships the files it
-// found beside the notebook, so a relative file that is missing is a defect to refuse.
+// found beside the notebook, so a relative file that is missing is not classified here: the
+// plan knows whether Decant shipped it or a cell makes it (see [Plan.authorFileNeed]).
 func ClassifyRunFailure(msg string, own []string) (need, cause string, ok bool) {
 	line := causeLine(msg)
 	if m := netRE.FindString(line); m != "" {
@@ -310,7 +312,18 @@ func (p *Plan) ConsequentRunNeeds(ctx context.Context, probs, earlier []Problem,
 		if found {
 			continue
 		}
-		if n, ok := p.libraryNeed(pr, own); ok {
+		if n, decided := p.authorFileNeed(pr); decided {
+			// A relative file the replay could not open: the author's file (not beside the
+			// notebook, and no other cell makes it), or the service's defect (shipped, or made
+			// by another cell): never a library's, even when a helper of one raised the panic.
+			if n.Need != "" {
+				needs = append(needs, n)
+				continue
+			}
+			all = false
+			continue
+		}
+		if n, ok := p.libraryNeed(pr, ev); ok {
 			needs = append(needs, n)
 			continue
 		}
@@ -328,6 +341,46 @@ func (p *Plan) ConsequentRunNeeds(ctx context.Context, probs, earlier []Problem,
 		return nil, false
 	}
 	return needs, true
+}
+
+// relMissingFileRE matches the os package's words for a file that does not exist, at a
+// relative path.
+var relMissingFileRE = regexp.MustCompile(`(?:open|stat|lstat) ([^/\s:][^:\n]*): no such file or directory`)
+
+// authorFileNeed reads a replay that failed to open a file by a relative path. decided is
+// false when the failure is not one. Otherwise the need is the author's file (NeedFile) when
+// Decant did not find the file beside the notebook to ship it and no cell but the one that
+// reads it names it: the notebook read a file that only its author's directory had. When the
+// file was shipped, or another cell names it (a cell that writes or fetches it), the need is
+// empty: a file the service should have had is missing, which is the service's defect.
+func (p *Plan) authorFileNeed(pr Problem) (n RunNeed, decided bool) {
+	if pr.Step != "test" {
+		return RunNeed{}, false
+	}
+	m := relMissingFileRE.FindStringSubmatch(causeLine(pr.Msg))
+	if m == nil {
+		return RunNeed{}, false
+	}
+	rel := path.Clean(filepath.ToSlash(m[1]))
+	for _, a := range p.Assets {
+		if path.Clean(a.Path) == rel {
+			return RunNeed{}, true
+		}
+	}
+	reader := pr.Cell
+	for _, st := range p.Steps {
+		if pr.Replaying != "" && st.Name == pr.Replaying {
+			reader = st.Cell
+		}
+	}
+	base := path.Base(rel)
+	for _, c := range p.Cells {
+		if c.Index != reader && c.Index != pr.Cell && c.Type == "code" && strings.Contains(c.src, base) {
+			return RunNeed{}, true
+		}
+	}
+	return RunNeed{Step: pr.Replaying, Cell: pr.Cell, Line: pr.CellLine, Need: NeedFile,
+		Cause: m[0] + " (the notebook reads it by a relative path, but it is not beside the notebook and no other cell makes it: its author's file)"}, true
 }
 
 // urlRE matches a URL in a failure's message.

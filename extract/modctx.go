@@ -726,8 +726,9 @@ func (p *Plan) ExplainResolve(err error, mc *ModuleContext, searched ...Decision
 	if len(others) > 0 {
 		out += "\nalso unresolved: " + strings.Join(dedupe(others), "; ")
 	}
+	ctxMod := mc.moduleFor(h.imp)
 	for _, d := range searched {
-		if d.Subject == "module "+h.mod {
+		if d.Subject == "module "+h.mod || ctxMod != h.mod && d.Subject == "module "+ctxMod {
 			out = d.Reason + "\n" + out
 		}
 	}

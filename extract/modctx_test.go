@@ -2,6 +2,7 @@ package extract
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -449,5 +450,19 @@ func TestFindPackagePrefersTheNotebooksModule(t *testing.T) {
 	mc.writtenImports = map[string]bool{"example.com/ml/graph": true}
 	if got, ok := mc.findPackage("shapes", []string{"Make"}); !ok || got != "example.com/ml/shapes" {
 		t.Errorf("findPackage = %q, %v; want example.com/ml/shapes, of the module the notebook imports from", got, ok)
+	}
+}
+
+// A package that a module of the context had in earlier releases, under a path that a nested
+// module split off later claims (GoMLX's examples/notebook/gonb/plots, in gomlx up to v0.10.0,
+// and the examples module since v0.27): both modules are searched for a version that has it.
+func TestUnresolvedInNestedModuleSearchesTheContextsModule(t *testing.T) {
+	mc := &ModuleContext{Requires: map[string]string{"example.com/ml": "v0.20.0"}, Local: map[string]string{}, From: map[string]string{}}
+	err := &TidyError{Output: "go: finding module for package example.com/ml/examples/plots\n" +
+		"example.com/svc imports\n\texample.com/ml/examples/plots: module example.com/ml/examples@latest found (v0.28.1), but does not contain package example.com/ml/examples/plots"}
+	got := mc.UnresolvedModules(err)
+	want := map[string][]string{"example.com/ml/examples": {"example.com/ml/examples/plots"}, "example.com/ml": {"example.com/ml/examples/plots"}}
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("UnresolvedModules = %v, want %v", got, want)
 	}
 }

@@ -59,6 +59,18 @@ type ModuleContext struct {
 	// writtenImports are the import paths the notebook's cells wrote (not those goimports
 	// added); nil when unknown.
 	writtenImports map[string]bool
+	// versionReplace maps modules to the published version that replaces every other of
+	// theirs: a release chosen for one that could not be fetched and that a module the
+	// service needs requires at a higher version (see SearchRefused).
+	versionReplace map[string]string
+}
+
+// replaceVersion makes the service use m at v whatever version other modules require.
+func (mc *ModuleContext) replaceVersion(m, v string) {
+	if mc.versionReplace == nil {
+		mc.versionReplace = map[string]string{}
+	}
+	mc.versionReplace[m] = v
 }
 
 // ModuleOptions are the user's choices about module resolution.
@@ -559,6 +571,11 @@ func (mc *ModuleContext) GoMods(gomod []byte, imports []string) (verify, commit 
 			notes = append(notes, Decision{Cell: -1, Subject: "module " + m, Action: "converted", Reason: "requires " + m + " " + v + ": " + from})
 		}
 	}
+	for _, m := range slices.Sorted(maps.Keys(mc.versionReplace)) {
+		if err := f.AddReplace(m, "", m, mc.versionReplace[m]); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	f.Cleanup()
 	commit, err = f.Format()
 	if err != nil {
@@ -747,8 +764,9 @@ func (p *Plan) ExplainResolve(err error, mc *ModuleContext, searched ...Decision
 	if len(others) > 0 {
 		out += "\nalso unresolved: " + strings.Join(dedupe(others), "; ")
 	}
+	ctxMod := mc.moduleFor(h.imp)
 	for _, d := range searched {
-		if d.Subject == "module "+h.mod {
+		if d.Subject == "module "+h.mod || ctxMod != h.mod && d.Subject == "module "+ctxMod {
 			out = d.Reason + "\n" + out
 		}
 	}
@@ -961,15 +979,33 @@ func (mc *ModuleContext) findPackage(name string, syms []string) (string, bool) 
 			mc.indexModule(r)
 		}
 	}
+	// Several modules of the context may have a package of that name declaring the names
+	// used (GoMLX's shapes and go-xla's): the notebook meant the one of the module it
+	// imports most from, as goimports, which prefers packages near the file's imports, found.
+	best, score := "", -1
 	for _, cand := range mc.pkgIndex[name] {
-		if declaresAll(cand.dir, syms) {
-			return cand.path, true
+		if !declaresAll(cand.dir, syms) {
+			continue
+		}
+		if n := mc.importsFrom(cand.mod); n > score {
+			best, score = cand.path, n
 		}
 	}
-	return "", false
+	return best, score >= 0
 }
 
-type pkgDir struct{ path, dir string }
+// importsFrom counts the notebook's written imports that module m provides.
+func (mc *ModuleContext) importsFrom(m string) int {
+	n := 0
+	for ip := range mc.writtenImports {
+		if mc.moduleFor(ip) == m {
+			n++
+		}
+	}
+	return n
+}
+
+type pkgDir struct{ path, dir, mod string }
 
 // declaring lists module m's packages in the context (at the version it selects) that declare
 // every one of syms, sorted: where a package the notebook used moved its names to.
@@ -1090,9 +1126,9 @@ func (mc *ModuleContext) indexModule(r moduleRoot) {
 			name = path.Base(path.Dir(ip))
 		}
 		name = strings.TrimPrefix(strings.TrimPrefix(name, "go-"), "go")
-		mc.pkgIndex[name] = append(mc.pkgIndex[name], pkgDir{ip, p})
+		mc.pkgIndex[name] = append(mc.pkgIndex[name], pkgDir{ip, p, r.path})
 		if orig := path.Base(ip); orig != name {
-			mc.pkgIndex[orig] = append(mc.pkgIndex[orig], pkgDir{ip, p})
+			mc.pkgIndex[orig] = append(mc.pkgIndex[orig], pkgDir{ip, p, r.path})
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -425,5 +426,43 @@ func TestUnresolvedProxyRefusal(t *testing.T) {
 	e.Output = "module example.com/x@latest found (v1.2.0), but does not contain package example.com/x/y"
 	if strings.Contains(e.Error(), "GOPRIVATE") {
 		t.Errorf("a module the proxy served is called refused:\n%v", e)
+	}
+}
+
+// When two modules of the context have a package of the name the notebook used without
+// importing it, declaring the names it uses (GoMLX's shapes and go-xla's, both with Make),
+// the notebook meant the one of the module it imports most from, whatever the modules' order.
+func TestFindPackagePrefersTheNotebooksModule(t *testing.T) {
+	cache := t.TempDir()
+	for _, m := range []string{"example.com/a-xla", "example.com/ml"} {
+		dir := filepath.Join(cache, filepath.FromSlash(m)+"@v1.0.0")
+		mustWrite(t, filepath.Join(dir, "go.mod"), "module "+m+"\n")
+		mustWrite(t, filepath.Join(dir, "shapes", "shapes.go"), "package shapes\n\nfunc Make() int { return 1 }\n")
+		mustWrite(t, filepath.Join(dir, "graph", "graph.go"), "package graph\n\nfunc New() int { return 1 }\n")
+	}
+	mc := &ModuleContext{modCache: cache, fetched: true,
+		Requires: map[string]string{"example.com/a-xla": "v1.0.0", "example.com/ml": "v1.0.0"}, Local: map[string]string{}}
+	if got, ok := mc.findPackage("shapes", []string{"Make"}); !ok || got != "example.com/a-xla/shapes" {
+		t.Errorf("without written imports: findPackage = %q, %v; want the first module's", got, ok)
+	}
+	mc.forgetRoots()
+	mc.fetched = true
+	mc.writtenImports = map[string]bool{"example.com/ml/graph": true}
+	if got, ok := mc.findPackage("shapes", []string{"Make"}); !ok || got != "example.com/ml/shapes" {
+		t.Errorf("findPackage = %q, %v; want example.com/ml/shapes, of the module the notebook imports from", got, ok)
+	}
+}
+
+// A package that a module of the context had in earlier releases, under a path that a nested
+// module split off later claims (GoMLX's examples/notebook/gonb/plots, in gomlx up to v0.10.0,
+// and the examples module since v0.27): both modules are searched for a version that has it.
+func TestUnresolvedInNestedModuleSearchesTheContextsModule(t *testing.T) {
+	mc := &ModuleContext{Requires: map[string]string{"example.com/ml": "v0.20.0"}, Local: map[string]string{}, From: map[string]string{}}
+	err := &TidyError{Output: "go: finding module for package example.com/ml/examples/plots\n" +
+		"example.com/svc imports\n\texample.com/ml/examples/plots: module example.com/ml/examples@latest found (v0.28.1), but does not contain package example.com/ml/examples/plots"}
+	got := mc.UnresolvedModules(err)
+	want := map[string][]string{"example.com/ml/examples": {"example.com/ml/examples/plots"}, "example.com/ml": {"example.com/ml/examples/plots"}}
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("UnresolvedModules = %v, want %v", got, want)
 	}
 }

@@ -77,6 +77,12 @@ func (mc *ModuleContext) UnresolvedModules(err error) map[string][]string {
 			continue
 		}
 		missing[mod] = append(missing[mod], m[1])
+		// The go command looked for the package in the module of the longest path that
+		// exists today (GoMLX's examples module, split off in v0.27); the context's module of
+		// a shorter path (GoMLX itself, which the notebook sits in) had it in earlier releases.
+		if cm := mc.moduleFor(m[1]); cm != "" && cm != mod && strings.HasPrefix(mod, cm+"/") {
+			missing[cm] = append(missing[cm], m[1])
+		}
 	}
 	if len(missing) == 0 {
 		return nil

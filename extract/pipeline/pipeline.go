@@ -379,6 +379,23 @@ func (r *run) tidy() error {
 	}
 	r.progress("resolving module versions (go mod tidy)...")
 	gomod, gosum, err := extract.Tidy(r.ctx, r.stage, r.vopts)
+	if refused := mc.RefusedModules(err); len(refused) > 0 {
+		// A required version could not be fetched here (an untagged commit the proxy does not
+		// serve): use the nearest release that has the packages the notebook imports.
+		r.progress("searching releases near the module versions that could not be fetched...")
+		found, changed := mc.SearchRefused(r.ctx, refused, out.Imports(), r.vopts.Env, extract.SearchBudget{})
+		if changed {
+			gomod, gosum, err = r.resolveAgain()
+			var pe *prepError
+			if errors.As(err, &pe) {
+				return pe.err
+			}
+		}
+		r.res.Decisions = append(r.res.Decisions, found...)
+		if err != nil && mc.UnresolvedModules(err) == nil {
+			return r.res.Plan.ExplainResolve(err, mc, found...)
+		}
+	}
 	if missing := mc.UnresolvedModules(err); len(missing) > 0 {
 		// The notebook imports packages the required versions lack: it was written for
 		// another release. Look for versions that have them, then resolve again.

@@ -301,6 +301,15 @@ func (p *Plan) libraryNeed(pr Problem, ev *RunEvidence) (RunNeed, bool) {
 	}
 	cause := fmt.Sprintf("%s panicked: %s; the notebook's saved outputs show cell %d ran without failure where the notebook ran",
 		where, panicText(pr.Msg), cell)
+	if mod, _, ok := cachedModule(lib.File); ok && p.modules != nil {
+		// The author's run is evidence for the version the author had: say where this one
+		// came from, since a version Decant chose (the nearest release to one that could not
+		// be fetched, one whose API fits) may itself be the difference.
+		path, version, _ := strings.Cut(mod, "@")
+		if from := p.modules.From[path]; from != "" {
+			cause += fmt.Sprintf(" (%s is at %s here: %s)", path, version, from)
+		}
+	}
 	return RunNeed{Step: pr.Replaying, Cell: pr.Cell, Line: pr.CellLine, Need: NeedLibrary, Cause: cause}, true
 }
 

@@ -219,6 +219,13 @@ func TestLibraryNeed(t *testing.T) {
 			if r := n.Remedy(); !strings.Contains(r, "where the notebook ran") {
 				t.Errorf("Remedy() = %q", r)
 			}
+			// Where the library's version came from is told: a version Decant chose may be
+			// the difference.
+			plan.UseModules(&ModuleContext{From: map[string]string{"github.com/gomlx/gomlx": "the release nearest v0.28.1-0.20260415090640-b453aed981ef (the enclosing module's go.mod), which could not be fetched"}})
+			needs, _ = plan.ConsequentRunNeeds(context.Background(), probs, nil, &RunEvidence{Own: []string{replayDir, "/tmp"}, Out: out, ReadFile: librarySource})
+			if want += " (github.com/gomlx/gomlx is at v0.28.1 here: the release nearest v0.28.1-0.20260415090640-b453aed981ef (the enclosing module's go.mod), which could not be fetched)"; len(needs) != 1 || needs[0].Cause != want {
+				t.Errorf("with the module context, needs = %+v\nwant the cause %s", needs, want)
+			}
 		})
 	}
 }

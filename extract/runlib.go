@@ -225,6 +225,18 @@ func panicText(msg string) string {
 	return s
 }
 
+// replayedCell is the cell of the step the replay was running when it failed (the failure's
+// own line may be in a function another cell declares), else the failure's cell.
+func (p *Plan) replayedCell(pr Problem) int {
+	cell := pr.Cell
+	for _, st := range p.Steps {
+		if pr.Replaying != "" && st.Name == pr.Replaying {
+			cell = st.Cell
+		}
+	}
+	return cell
+}
+
 // cellPlan returns the plan of the cell at index, or nil.
 func (p *Plan) cellPlan(index int) *CellPlan {
 	for i := range p.Cells {
@@ -279,12 +291,7 @@ func (p *Plan) libraryNeed(pr Problem, ev *RunEvidence) (RunNeed, bool) {
 	if lib == nil {
 		return RunNeed{}, false
 	}
-	cell := pr.Cell
-	for _, st := range p.Steps {
-		if pr.Replaying != "" && st.Name == pr.Replaying {
-			cell = st.Cell
-		}
-	}
+	cell := p.replayedCell(pr)
 	cp := p.cellPlan(cell)
 	if cp == nil || !cp.saved.ran || cp.saved.failure != "" {
 		return RunNeed{}, false

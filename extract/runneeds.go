@@ -367,12 +367,7 @@ func (p *Plan) authorFileNeed(pr Problem) (n RunNeed, decided bool) {
 			return RunNeed{}, true
 		}
 	}
-	reader := pr.Cell
-	for _, st := range p.Steps {
-		if pr.Replaying != "" && st.Name == pr.Replaying {
-			reader = st.Cell
-		}
-	}
+	reader := p.replayedCell(pr)
 	base := path.Base(rel)
 	for _, c := range p.Cells {
 		if c.Index != reader && c.Index != pr.Cell && c.Type == "code" && strings.Contains(c.src, base) {

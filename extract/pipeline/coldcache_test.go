@@ -17,21 +17,32 @@ import (
 	"github.com/decant-go/decant/extract"
 )
 
+// fileProxy serves the GOPROXY directory root over HTTP, as a module proxy does, except for
+// the requests answer takes (it reports whether it answered).
+func fileProxy(t *testing.T, root string, answer func(w http.ResponseWriter, r *http.Request) bool) string {
+	t.Helper()
+	files := http.FileServer(http.Dir(root))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !answer(w, r) {
+			files.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 // refusingProxy serves the GOPROXY directory root over HTTP, as a module proxy does, except
 // that it answers 403 Forbidden for every path under refused (an escaped module path): the
 // answer proxy.golang.org gives for a module, or a commit of one, it does not serve.
 func refusingProxy(t *testing.T, root, refused string) string {
 	t.Helper()
-	files := http.FileServer(http.Dir(root))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/"+refused+"/@") {
-			http.Error(w, "This module version is not available.", http.StatusForbidden)
-			return
+	return fileProxy(t, root, func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasPrefix(r.URL.Path, "/"+refused+"/@") {
+			return false
 		}
-		files.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+		http.Error(w, "This module version is not available.", http.StatusForbidden)
+		return true
+	})
 }
 
 // With an empty module cache, a notebook that go gets a commit of a module the proxy refuses
@@ -115,23 +126,20 @@ func TestColdCacheCgoLibraryOutsideGopath(t *testing.T) {
 // others when asked by version) does.
 func newestOnlyProxy(t *testing.T, root string) string {
 	t.Helper()
-	files := http.FileServer(http.Dir(root))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/@v/list") {
-			data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/"))))
-			if err != nil {
-				http.NotFound(w, r)
-				return
-			}
-			vs := strings.Fields(string(data))
-			semver.Sort(vs)
-			fmt.Fprintln(w, vs[len(vs)-1])
-			return
+	return fileProxy(t, root, func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/@v/list") {
+			return false
 		}
-		files.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/"))))
+		if err != nil {
+			http.NotFound(w, r)
+			return true
+		}
+		vs := strings.Fields(string(data))
+		semver.Sort(vs)
+		fmt.Fprintln(w, vs[len(vs)-1])
+		return true
+	})
 }
 
 // With an empty module cache and a proxy that lists only each module's newest release, a
